@@ -1,0 +1,13 @@
+-- Every state change knit makes or refuses: who, when, what, from where, and how it ended.
+-- Append-only: knit inserts rows and never updates or deletes them.
+CREATE TABLE audit_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    actor       TEXT    NOT NULL,
+    address     TEXT,
+    action      TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL
+);
+
+CREATE INDEX audit_events_at ON audit_events (at);

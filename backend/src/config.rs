@@ -1,0 +1,71 @@
+//! Settings of `knit serve`, read once at start-up: defaults < environment (`KNIT_*`) < flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Everything `knit serve` needs to know. Holds no secrets: AWS credentials come from the AWS
+/// default chain (environment, `~/.aws`, SSO, instance role) and are never part of the settings.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port the console listens on.
+    #[arg(long, env = "KNIT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Folder for knit's state: the SQLite database, known_hosts, and the sandbox's keys.
+    #[arg(long, env = "KNIT_DATA_DIR", default_value = "knit-data")]
+    pub data_dir: PathBuf,
+
+    /// AWS credentials profile (from ~/.aws/config) used when a request names none.
+    #[arg(long, env = "KNIT_PROFILE")]
+    pub profile: Option<String>,
+
+    /// AWS region used when a request names none [default: the profile's region, else us-east-1].
+    #[arg(long, env = "KNIT_REGION")]
+    pub region: Option<String>,
+
+    /// Send EC2 API calls to this URL instead of AWS, e.g. a local moto server.
+    #[arg(long, env = "KNIT_EC2_ENDPOINT")]
+    pub ec2_endpoint: Option<String>,
+
+    /// Database URL [default: sqlite:<data-dir>/knit.db]. Only SQLite is supported for now.
+    #[arg(long, env = "KNIT_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Folder of cluster definition files (*.toml), usually in your own repository.
+    #[arg(long, env = "KNIT_CLUSTERS")]
+    pub clusters: Option<PathBuf>,
+
+    /// Run against a local sandbox instead of AWS: a local EC2 emulator (moto) started by knit
+    /// unless --ec2-endpoint is given, and local SSH hosts (sshd on loopback) as a demo cluster.
+    #[arg(long, env = "KNIT_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Number of local SSH hosts the sandbox starts.
+    #[arg(long, env = "KNIT_SANDBOX_HOSTS", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub sandbox_hosts: u8,
+
+    /// The moto_server program the sandbox runs as its EC2 emulator.
+    #[arg(long, env = "KNIT_MOTO_SERVER", default_value = "moto_server")]
+    pub moto_server: PathBuf,
+
+    /// Folder of the built browser console (Trunk's output).
+    #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
+    pub web_dir: PathBuf,
+}
+
+impl Settings {
+    /// The database URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("knit.db").display()),
+        }
+    }
+
+    /// Where knit records the SSH host keys it trusts.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.data_dir.join("known_hosts")
+    }
+}

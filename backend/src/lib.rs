@@ -1,0 +1,21 @@
+//! knit: a self-hosted web console for AWS EC2 that deploys software to the machines it launches.
+//!
+//! `router` builds the whole HTTP application (tests drive it without a socket); `serve` runs it.
+//! The README's "Architecture" section says how the modules depend on each other.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod ec2;
+pub mod error;
+pub mod handlers;
+pub mod report;
+pub mod router;
+pub mod sandbox;
+pub mod server;
+pub mod ssh;
+pub mod store;
+
+pub use app::App;
+pub use router::router;
+pub use server::serve;

@@ -1,0 +1,40 @@
+//! Every route of the server, in one table.
+
+use axum::Router;
+use axum::extract::OriginalUri;
+use axum::http::Method;
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::handlers::health;
+
+/// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
+pub fn router(app: App) -> Router {
+    let web_dir = app.settings.web_dir.clone();
+    let api = Router::new()
+        .route("/health", get(health::show))
+        .fallback(no_such_route)
+        .method_not_allowed_fallback(method_not_allowed);
+
+    // Paths that are not files are the SPA's own routes (e.g. /instances): answer with index.html.
+    let console = ServeDir::new(&web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
+
+    Router::new()
+        .nest("/api", api)
+        .fallback_service(console)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+async fn no_such_route(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::NotFound(format!("no API route for {method} {uri}"))
+}
+
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{uri} does not accept {method}"))
+}

@@ -1,0 +1,167 @@
+//! The sandbox: knit with no AWS account. A local EC2 API server (moto) stands in for AWS, and
+//! real `sshd` processes on loopback stand in for the machines of a demo cluster.
+//!
+//! Nothing here is a special case elsewhere: the rest of knit sees an EC2 endpoint, a cluster file
+//! with static hosts, and host keys in its known_hosts file, exactly as it would in production.
+
+mod account;
+mod demo;
+mod moto;
+mod port;
+mod process;
+mod seed;
+mod sshd;
+
+use std::path::PathBuf;
+
+use knit_shared::{SandboxHost, SandboxInfo};
+
+use crate::config::Settings;
+use crate::ssh::{self, Identity, KnownHosts, SshError};
+
+pub use account::sandbox_user;
+pub use moto::Moto;
+pub use port::free_port;
+pub use sshd::SshHost;
+
+/// moto ships its catalogue of public AMIs in this region only.
+pub const SANDBOX_REGION: &str = "us-east-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot prepare the sandbox folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{program} could not be started: {detail}")]
+    Start { program: String, detail: String },
+    #[error("{program} stopped during start-up: {log_tail}")]
+    Exited { program: String, log_tail: String },
+    #[error("{program} did not answer on 127.0.0.1:{port} within {seconds} s; its log: {log_tail}")]
+    NotReady {
+        program: String,
+        port: u16,
+        seconds: u64,
+        log_tail: String,
+    },
+    #[error("the sandbox logs in to its SSH hosts as {user}, which does not exist: {fix}")]
+    NoUser { user: String, fix: String },
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    #[error("cannot seed the local EC2 server: {0}")]
+    Seed(String),
+}
+
+/// A running sandbox. Dropping it kills its processes; `stop` also waits for them.
+#[derive(Debug)]
+pub struct Sandbox {
+    moto: Option<Moto>,
+    hosts: Vec<SshHost>,
+    ec2_endpoint: String,
+    client_public_key: String,
+    pub identity: Identity,
+    pub info: SandboxInfo,
+}
+
+impl Sandbox {
+    /// Starts moto (unless `--ec2-endpoint` names one already) and the SSH hosts, trusts their
+    /// host keys, proves each answers over SSH, and writes the demo cluster definition.
+    pub async fn start(settings: &Settings) -> Result<Self, SandboxError> {
+        let dir = settings.data_dir.join("sandbox");
+        create_dir(&dir).await?;
+
+        let (moto, ec2_endpoint) = match &settings.ec2_endpoint {
+            Some(endpoint) => (None, endpoint.clone()),
+            None => {
+                let moto = Moto::start(&settings.moto_server, &dir.join("moto.log")).await?;
+                let endpoint = moto.endpoint();
+                (Some(moto), endpoint)
+            }
+        };
+
+        let user = sandbox_user()?;
+        let client_key = ssh::ensure_key_pair(&dir.join("client_ed25519"), "knit-sandbox").await?;
+        let client_public_key = client_key.public_key().await?;
+        let known_hosts = KnownHosts::new(settings.known_hosts());
+        let identity = Identity {
+            private_key: client_key.private.clone(),
+            known_hosts: known_hosts.clone(),
+        };
+
+        let mut hosts = Vec::new();
+        for name in demo::host_names(settings.sandbox_hosts) {
+            let host_dir = dir.join("hosts").join(&name);
+            create_dir(&host_dir).await?;
+            let host = SshHost::start(&host_dir, &name, &user, &client_public_key).await?;
+            known_hosts
+                .trust(&ssh::host_pattern("127.0.0.1", host.port), &host.public_key)
+                .await?;
+            hosts.push(host);
+        }
+        prove_reachable(&hosts, &identity).await?;
+
+        let clusters = dir.join("clusters");
+        create_dir(&clusters).await?;
+        demo::write_cluster(&clusters, &hosts, &identity)
+            .await
+            .map_err(|source| SandboxError::Folder {
+                path: clusters.clone(),
+                source,
+            })?;
+
+        let info = SandboxInfo {
+            ec2_endpoint: ec2_endpoint.clone(),
+            hosts: hosts
+                .iter()
+                .map(SshHost::describe)
+                .collect::<Vec<SandboxHost>>(),
+        };
+        Ok(Self {
+            moto,
+            hosts,
+            ec2_endpoint,
+            client_public_key,
+            identity,
+            info,
+        })
+    }
+
+    pub fn ec2_endpoint(&self) -> &str {
+        &self.ec2_endpoint
+    }
+
+    /// Gives the local EC2 server a key pair and a security group, so the console has something
+    /// to show and the launch wizard something to choose.
+    pub async fn seed(&self, ec2: &aws_sdk_ec2::Client) -> Result<(), SandboxError> {
+        seed::seed(ec2, &self.client_public_key).await
+    }
+
+    /// Stops every process the sandbox started and waits until they are gone.
+    pub async fn stop(self) {
+        for host in self.hosts {
+            host.stop().await;
+        }
+        if let Some(moto) = self.moto {
+            moto.stop().await;
+        }
+    }
+}
+
+/// Logs in to every host with strict host key checking: a sandbox that starts is one that works.
+async fn prove_reachable(hosts: &[SshHost], identity: &Identity) -> Result<(), SandboxError> {
+    for host in hosts {
+        let session = ssh::connect(&host.target(), identity).await?;
+        let _ = session.close().await;
+    }
+    Ok(())
+}
+
+async fn create_dir(path: &std::path::Path) -> Result<(), SandboxError> {
+    tokio::fs::create_dir_all(path)
+        .await
+        .map_err(|source| SandboxError::Folder {
+            path: path.to_owned(),
+            source,
+        })
+}

@@ -1,0 +1,130 @@
+//! Start-up and shutdown of `knit serve`: check the settings, start the sandbox, serve.
+//!
+//! Every check that can fail runs before the first request is served, and fails with one line
+//! that says what to fix.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::config::Settings;
+use crate::ec2::{self, Ec2Target};
+use crate::router::router;
+use crate::sandbox::{SANDBOX_REGION, Sandbox};
+use crate::store::{AuditEvent, Store};
+
+/// Runs the console until `shutdown` resolves, then stops the sandbox's processes, if any.
+pub async fn serve(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    prepare_data_dir(&settings.data_dir)?;
+    check_web_dir(&settings.web_dir)?;
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}; choose another address with --listen or KNIT_LISTEN",
+            settings.listen
+        )
+    })?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+
+    let sandbox = if settings.sandbox {
+        Some(Sandbox::start(&settings).await?)
+    } else {
+        None
+    };
+    let target = ec2_target(&settings, sandbox.as_ref());
+    let (ec2, region) = ec2::connect(&target).await;
+    ec2::probe(&ec2, &target).await?;
+    if let Some(sandbox) = &sandbox {
+        sandbox.seed(&ec2).await?;
+    }
+
+    let store = Store::open(&settings.database_url()).await?;
+    store
+        .record(&AuditEvent {
+            actor: "knit".to_owned(),
+            address: None,
+            action: "server.start".to_owned(),
+            target: address.to_string(),
+            outcome: if settings.sandbox {
+                "ok (sandbox)"
+            } else {
+                "ok"
+            }
+            .to_owned(),
+        })
+        .await?;
+
+    let app = App {
+        settings: Arc::new(settings),
+        store,
+        ec2,
+        region,
+        sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),
+    };
+    println!("knit: console at http://{address}/");
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the server stopped with an error")?;
+    if let Some(sandbox) = sandbox {
+        sandbox.stop().await;
+    }
+    Ok(())
+}
+
+fn ec2_target(settings: &Settings, sandbox: Option<&Sandbox>) -> Ec2Target {
+    let Some(sandbox) = sandbox else {
+        return Ec2Target {
+            profile: settings.profile.clone(),
+            region: settings.region.clone(),
+            endpoint: settings.ec2_endpoint.clone(),
+            dummy_credentials: false,
+        };
+    };
+    Ec2Target {
+        profile: None,
+        region: Some(
+            settings
+                .region
+                .clone()
+                .unwrap_or_else(|| SANDBOX_REGION.to_owned()),
+        ),
+        endpoint: Some(sandbox.ec2_endpoint().to_owned()),
+        dummy_credentials: true,
+    }
+}
+
+/// Creates the data dir and proves it writable, before anything is started.
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    let fix = || {
+        format!(
+            "the data dir {} is not usable; choose another with --data-dir or KNIT_DATA_DIR",
+            dir.display()
+        )
+    };
+    std::fs::create_dir_all(dir).with_context(fix)?;
+    let probe = dir.join(".write-check");
+    std::fs::write(&probe, b"knit").with_context(fix)?;
+    std::fs::remove_file(&probe).with_context(fix)?;
+    Ok(())
+}
+
+fn check_web_dir(dir: &Path) -> anyhow::Result<()> {
+    let index = dir.join("index.html");
+    if index.is_file() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the built console is missing ({} does not exist); build it with `trunk build --release` \
+         or point --web-dir (KNIT_WEB_DIR) at Trunk's output",
+        index.display()
+    )
+}

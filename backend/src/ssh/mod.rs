@@ -1,0 +1,33 @@
+//! SSH: key files, the known_hosts file knit verifies against, and sessions to hosts.
+//!
+//! knit drives the system's OpenSSH client (through the `openssh` crate's native multiplexing),
+//! always with strict host key checking against knit's own known_hosts file, never the user's.
+
+mod keys;
+mod known_hosts;
+mod session;
+
+pub use keys::{KeyPair, ensure_key_pair, fingerprint};
+pub use known_hosts::{KnownHosts, host_pattern};
+pub use session::{Identity, SshTarget, connect};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    #[error("cannot run {program}: {source}; is OpenSSH installed (Debian: openssh-client)?")]
+    Spawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
+    #[error("{program} failed: {stderr}")]
+    Tool {
+        program: &'static str,
+        stderr: String,
+    },
+    #[error("cannot update {path}: {source}")]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to {target}: {detail}")]
+    Connect { target: String, detail: String },
+}

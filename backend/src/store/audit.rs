@@ -1,0 +1,49 @@
+//! The audit log: an append-only record of state changes.
+
+use super::{Store, StoreError};
+
+/// One audited action, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub actor: String,
+    pub address: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+}
+
+impl Store {
+    pub async fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (actor, address, action, target, outcome) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&event.actor)
+        .bind(&event.address)
+        .bind(&event.action)
+        .bind(&event.target)
+        .bind(&event.outcome)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` events, newest first.
+    pub async fn recent_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(
+            "SELECT actor, address, action, target, outcome FROM audit_events ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(actor, address, action, target, outcome)| AuditEvent {
+                actor,
+                address,
+                action,
+                target,
+                outcome,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,29 @@
+//! The shell of the console: top bar, sandbox banner, and one route per page.
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api;
+use crate::components::{SandboxBanner, TopBar};
+use crate::pages::{ClustersPage, InstancesPage, LaunchPage, NotFoundPage, RunsPage};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let health = LocalResource::new(api::health);
+    view! {
+        <Router>
+            <TopBar />
+            <SandboxBanner health />
+            <main class="page">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/instances" /> } />
+                    <Route path=path!("/instances") view=InstancesPage />
+                    <Route path=path!("/launch") view=LaunchPage />
+                    <Route path=path!("/clusters") view=ClustersPage />
+                    <Route path=path!("/runs") view=RunsPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,39 @@
+//! The banner that says, on every page, when knit is not talking to a real AWS account, or when
+//! it cannot reach its own server.
+
+use knit_shared::Health;
+use leptos::prelude::*;
+
+use crate::api::ApiFailure;
+
+#[component]
+pub fn SandboxBanner(health: LocalResource<Result<Health, ApiFailure>>) -> impl IntoView {
+    move || match health.get() {
+        Some(Ok(Health {
+            sandbox: Some(sandbox),
+            ..
+        })) => {
+            let hosts = sandbox.hosts.len();
+            Some(
+                view! {
+                    <div class="banner banner-sandbox" role="status" id="sandbox-banner">
+                        <strong>"Sandbox"</strong>
+                        " — not a real AWS account. EC2 is a local emulator at "
+                        <code>{sandbox.ec2_endpoint}</code>
+                        {format!(", and the demo cluster runs on {hosts} local SSH hosts.")}
+                    </div>
+                }
+                .into_any(),
+            )
+        }
+        Some(Err(failure)) => Some(
+            view! {
+                <div class="banner banner-error" role="alert">
+                    {failure.to_string()}
+                </div>
+            }
+            .into_any(),
+        ),
+        _ => None,
+    }
+}

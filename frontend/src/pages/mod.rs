@@ -1,0 +1,13 @@
+//! One page component per file.
+
+mod clusters;
+mod instances;
+mod launch;
+mod not_found;
+mod runs;
+
+pub use clusters::ClustersPage;
+pub use instances::InstancesPage;
+pub use launch::LaunchPage;
+pub use not_found::NotFoundPage;
+pub use runs::RunsPage;

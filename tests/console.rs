@@ -1,0 +1,65 @@
+//! The console in headless Chromium, served by `knit serve --sandbox` with its own moto and sshd.
+
+use fantoccini::Locator;
+
+use crate::harness::{Browser, KnitServer, built_console};
+
+#[tokio::test]
+async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let web = built_console();
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &["--sandbox", "--web-dir", web.to_str().expect("utf-8")],
+    );
+    let browser = Browser::start().await;
+
+    browser
+        .client
+        .goto(&server.url)
+        .await
+        .expect("open console");
+    let banner = browser.text_of("#sandbox-banner").await;
+    assert!(banner.starts_with("Sandbox"), "{banner}");
+    assert!(banner.contains("not a real AWS account"), "{banner}");
+    assert!(banner.contains("3 local SSH hosts"), "{banner}");
+    browser.wait_for_text("main h1", "Instances").await;
+    assert_eq!(browser.path().await, "/instances");
+
+    for (link, path, heading) in [
+        ("Launch", "/launch", "Launch an instance"),
+        ("Clusters", "/clusters", "Clusters"),
+        ("Runs", "/runs", "Runs"),
+        ("Instances", "/instances", "Instances"),
+    ] {
+        browser
+            .client
+            .find(Locator::LinkText(link))
+            .await
+            .unwrap_or_else(|error| panic!("no {link} link: {error}"))
+            .click()
+            .await
+            .expect("click");
+        browser.wait_for_text("main h1", heading).await;
+        assert_eq!(browser.path().await, path);
+        assert!(
+            browser
+                .text_of("#sandbox-banner")
+                .await
+                .starts_with("Sandbox"),
+            "the banner stays on {path}"
+        );
+    }
+
+    // A page opened directly (a bookmark, a reload) is served by the console too.
+    browser
+        .client
+        .goto(&format!("{}/runs", server.url))
+        .await
+        .expect("open runs");
+    browser.wait_for_text("main h1", "Runs").await;
+
+    browser.close().await;
+    let status = server.stop();
+    assert!(status.success(), "knit exited with {status}");
+}

@@ -1,0 +1,107 @@
+//! Headless Chromium driven over WebDriver (Debian's chromium and chromium-driver).
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use super::process::ProcessGroup;
+
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    _profile: tempfile::TempDir,
+    _driver: ProcessGroup,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let port = knit::sandbox::free_port().expect("free port");
+        let mut command = Command::new("chromedriver");
+        command
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let driver = ProcessGroup::spawn(command)
+            .expect("chromedriver runs (Debian: chromium-driver; the README's set-up installs it)");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }
+        });
+        let capabilities = capabilities
+            .as_object()
+            .expect("capabilities are an object")
+            .clone();
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(client) => {
+                    return Self {
+                        client,
+                        _profile: profile,
+                        _driver: driver,
+                    };
+                }
+                Err(error) => last_error = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot start Chromium through chromedriver: {last_error}");
+    }
+
+    /// The text of the first element matching `css`, waiting up to 15 s for it to appear.
+    pub async fn text_of(&self, css: &str) -> String {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css:?} appeared: {error}"));
+        element.text().await.expect("element text")
+    }
+
+    /// Waits up to 15 s until the first element matching `css` has exactly `text`.
+    pub async fn wait_for_text(&self, css: &str, text: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let mut seen = String::new();
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                seen = element.text().await.unwrap_or_default();
+                if seen == text {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css:?} shows {seen:?}, not {text:?}");
+    }
+
+    pub async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_owned()
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

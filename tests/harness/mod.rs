@@ -1,0 +1,24 @@
+//! Starting and stopping the real parts the tests run against. Every guard stops its process
+//! (and that process's children) when dropped, so a failing test leaves nothing running.
+
+mod browser;
+mod moto;
+mod process;
+mod server;
+
+pub use browser::Browser;
+pub use moto::start_moto;
+pub use server::{KnitServer, dummy_web_dir, knit_command};
+
+/// The folder of the console built by Trunk, which the test command builds before the tests.
+pub fn built_console() -> std::path::PathBuf {
+    let dir = std::env::var_os("KNIT_WEB_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../dist").into());
+    assert!(
+        dir.join("index.html").is_file(),
+        "no built console in {}: run `trunk build --release` first (the README's test command does)",
+        dir.display()
+    );
+    dir
+}

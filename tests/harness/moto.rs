@@ -1,0 +1,11 @@
+//! moto's EC2 server on a free port, started the same way the sandbox starts it.
+
+use knit::sandbox::Moto;
+
+/// The moto_server of the set-up's venv (`KNIT_MOTO_SERVER`), or the one on PATH.
+pub async fn start_moto(log_dir: &std::path::Path) -> Moto {
+    let program = std::env::var_os("KNIT_MOTO_SERVER").unwrap_or_else(|| "moto_server".into());
+    Moto::start(std::path::Path::new(&program), &log_dir.join("moto.log"))
+        .await
+        .expect("moto starts (the README's set-up installs it)")
+}

@@ -1,0 +1,11 @@
+//! knit's integration and end-to-end tests, compiled into one binary so aws-sdk-ec2 links once.
+//!
+//! They use the real parts: the `knit` binary, moto's EC2 server, Debian's sshd, and headless
+//! Chromium. `harness` starts each of them and stops it again, also when a test fails.
+
+mod harness;
+
+mod console;
+mod router;
+mod sandbox;
+mod serve_config;

@@ -1,0 +1,112 @@
+//! The HTTP application driven without a socket: routes, error shape, and the console fallback.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use clap::Parser;
+use http_body_util::BodyExt;
+use knit::App;
+use knit::cli::{Cli, Command};
+use knit::ec2::{Ec2Target, connect};
+use knit::store::Store;
+use knit_shared::{ApiErrorBody, Health};
+use tower::ServiceExt;
+
+use crate::harness::dummy_web_dir;
+
+/// The application over a fresh database and a console folder holding only index.html. EC2 is
+/// never called by these routes, so its endpoint is a closed port.
+async fn test_app(dir: &std::path::Path) -> Router {
+    let web = dummy_web_dir(dir);
+    let cli = Cli::parse_from(["knit", "serve", "--web-dir", web.to_str().expect("utf-8")]);
+    let Command::Serve(settings) = cli.command;
+    let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
+        .await
+        .expect("open database");
+    let target = Ec2Target {
+        endpoint: Some(format!(
+            "http://127.0.0.1:{}",
+            knit::sandbox::free_port().expect("port")
+        )),
+        dummy_credentials: true,
+        ..Ec2Target::default()
+    };
+    let (ec2, region) = connect(&target).await;
+    knit::router(App {
+        settings: std::sync::Arc::new(*settings),
+        store,
+        ec2,
+        region,
+        sandbox: None,
+    })
+}
+
+async fn send(app: Router, method: &str, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("response");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, content_type, body.to_vec())
+}
+
+#[tokio::test]
+async fn health_reports_version_and_region_without_sandbox() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, _, body) = send(test_app(dir.path()).await, "GET", "/api/health").await;
+    assert_eq!(status, StatusCode::OK);
+    let health: Health = serde_json::from_slice(&body).expect("health JSON");
+    assert_eq!(health.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(health.sandbox, None);
+    assert!(!health.region.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_json_not_the_console() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, content_type, body) = send(test_app(dir.path()).await, "GET", "/api/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(content_type.as_deref(), Some("application/json"));
+    let error: ApiErrorBody = serde_json::from_slice(&body).expect("error JSON");
+    assert_eq!(error.code, "not_found");
+    assert!(error.error.contains("/api/nope"), "{}", error.error);
+}
+
+#[tokio::test]
+async fn a_wrong_method_answers_json_405() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, _, body) = send(test_app(dir.path()).await, "DELETE", "/api/health").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let error: ApiErrorBody = serde_json::from_slice(&body).expect("error JSON");
+    assert_eq!(error.code, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn console_routes_fall_back_to_index_html() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for path in ["/", "/instances", "/clusters/sandbox.demo"] {
+        let (status, content_type, body) = send(test_app(dir.path()).await, "GET", path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            content_type.unwrap_or_default().starts_with("text/html"),
+            "{path}"
+        );
+        assert!(
+            String::from_utf8_lossy(&body).contains("<title>knit</title>"),
+            "{path}"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! `knit serve --sandbox`: real sshd hosts with verified host keys, and a seeded EC2 server.
+
+use knit::ec2::{Ec2Target, connect};
+use knit::ssh::{self, Identity, KnownHosts, SshTarget};
+use knit_shared::Health;
+
+use crate::harness::{KnitServer, built_console, start_moto};
+
+fn target(address: &str) -> SshTarget {
+    let (user, rest) = address.split_once('@').expect("user@host:port");
+    let (host, port) = rest.rsplit_once(':').expect("host:port");
+    SshTarget {
+        user: user.to_owned(),
+        host: host.to_owned(),
+        port: port.parse().expect("port"),
+    }
+}
+
+#[tokio::test]
+async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let web = built_console();
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &[
+            "--sandbox",
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+
+    let health: Health = reqwest::get(server.api("/health"))
+        .await
+        .expect("health answers")
+        .json()
+        .await
+        .expect("health JSON");
+    let sandbox = health.sandbox.expect("the health says sandbox");
+    assert_eq!(sandbox.ec2_endpoint, moto.endpoint());
+    let names: Vec<&str> = sandbox
+        .hosts
+        .iter()
+        .map(|host| host.name.as_str())
+        .collect();
+    assert_eq!(names, ["web1", "web2", "db1"]);
+
+    // Each host is a real sshd that knit logs in to with its own key and known_hosts.
+    let identity = Identity {
+        private_key: server.data_dir.join("sandbox/client_ed25519"),
+        known_hosts: KnownHosts::new(server.data_dir.join("known_hosts")),
+    };
+    for host in &sandbox.hosts {
+        let session = ssh::connect(&target(&host.address), &identity)
+            .await
+            .unwrap_or_else(|error| panic!("{}: {error}", host.name));
+        let output = session
+            .command("sh")
+            .args(["-c", "echo $KNIT_SANDBOX_HOST"])
+            .output()
+            .await
+            .expect("command runs");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), host.name);
+        session.close().await.expect("close");
+    }
+
+    // A host whose key is not the one trusted is refused, never silently accepted.
+    let impostor = KnownHosts::new(dir.path().join("impostor_known_hosts"));
+    let stranger = ssh::ensure_key_pair(&dir.path().join("stranger"), "stranger")
+        .await
+        .expect("key");
+    let web1 = target(&sandbox.hosts[0].address);
+    impostor
+        .trust(
+            &ssh::host_pattern(&web1.host, web1.port),
+            &stranger.public_key().await.expect("key"),
+        )
+        .await
+        .expect("write");
+    let refused = ssh::connect(
+        &web1,
+        &Identity {
+            known_hosts: impostor,
+            ..identity.clone()
+        },
+    )
+    .await
+    .expect_err("a wrong host key must be refused");
+    assert!(
+        refused.to_string().contains("Host key verification failed"),
+        "{refused}"
+    );
+
+    // The EC2 server holds what the sandbox seeds.
+    let (ec2, _) = connect(&Ec2Target {
+        endpoint: Some(moto.endpoint()),
+        region: Some("us-east-1".to_owned()),
+        dummy_credentials: true,
+        ..Ec2Target::default()
+    })
+    .await;
+    let keys = ec2.describe_key_pairs().send().await.expect("key pairs");
+    assert!(
+        keys.key_pairs()
+            .iter()
+            .any(|k| k.key_name() == Some("knit-sandbox"))
+    );
+    let groups = ec2.describe_security_groups().send().await.expect("groups");
+    assert!(
+        groups
+            .security_groups()
+            .iter()
+            .any(|g| g.group_name() == Some("knit-sandbox-web"))
+    );
+    let images = ec2
+        .describe_images()
+        .owners("self")
+        .send()
+        .await
+        .expect("images");
+    assert_eq!(images.images().len(), 2);
+
+    // The sandbox's private key never shows in the server's log.
+    let private_key = std::fs::read_to_string(&identity.private_key).expect("key");
+    let secret_line = private_key.lines().nth(1).expect("key body");
+    assert!(!server.log().contains(secret_line));
+
+    // Stopping knit stops its sshd hosts too.
+    let ports: Vec<u16> = sandbox
+        .hosts
+        .iter()
+        .map(|h| target(&h.address).port)
+        .collect();
+    let status = server.stop();
+    assert!(status.success(), "knit exited with {status}");
+    for port in ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "sshd on port {port} outlived knit"
+        );
+    }
+    moto.stop().await;
+}
