@@ -46,5 +46,6 @@ impl Drop for ProcessGroup {
 fn signal(target: &str, name: &str) {
     let _ = Command::new("kill")
         .args([&format!("-{name}"), "--", target])
+        .stderr(std::process::Stdio::null())
         .status();
 }
