@@ -6,6 +6,7 @@
 mod harness;
 
 mod console;
+mod instances_api;
 mod router;
 mod sandbox;
 mod serve_config;

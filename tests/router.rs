@@ -7,7 +7,8 @@ use clap::Parser;
 use http_body_util::BodyExt;
 use knit::App;
 use knit::cli::{Cli, Command};
-use knit::ec2::{Ec2Target, connect};
+use knit::ec2::{Ec2Hub, Ec2Target, connect};
+use knit::inventory::Inventory;
 use knit::store::Store;
 use knit_shared::{ApiErrorBody, Health};
 use tower::ServiceExt;
@@ -33,11 +34,11 @@ async fn test_app(dir: &std::path::Path) -> Router {
     };
     let (ec2, region) = connect(&target).await;
     knit::router(App {
+        inventory: Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size),
         settings: std::sync::Arc::new(*settings),
         store,
-        ec2,
-        region,
         sandbox: None,
+        stopping: tokio_util::sync::CancellationToken::new(),
     })
 }
 
@@ -109,4 +110,25 @@ async fn console_routes_fall_back_to_index_html() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_malformed_query_answers_json_400() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = test_app(dir.path()).await;
+    let (status, _, body) = send(app, "GET", "/api/instances?state=sleeping").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let error: ApiErrorBody = serde_json::from_slice(&body).expect("error JSON");
+    assert_eq!(error.code, "invalid");
+    assert!(error.error.contains("sleeping"), "{}", error.error);
+}
+
+#[tokio::test]
+async fn a_malformed_region_is_refused_before_ec2_is_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = test_app(dir.path()).await;
+    let (status, _, body) = send(app, "GET", "/api/instances?region=../etc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let error: ApiErrorBody = serde_json::from_slice(&body).expect("error JSON");
+    assert!(error.error.contains("not a region name"), "{}", error.error);
 }

@@ -3,16 +3,18 @@
 use std::sync::Arc;
 
 use knit_shared::SandboxInfo;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
+use crate::inventory::Inventory;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct App {
     pub settings: Arc<Settings>,
     pub store: Store,
-    pub ec2: aws_sdk_ec2::Client,
-    /// The region used when a request names none, resolved once at start-up.
-    pub region: String,
+    pub inventory: Arc<Inventory>,
     pub sandbox: Option<SandboxInfo>,
+    /// Cancelled when the server begins to stop, so endless responses (live feeds) end too.
+    pub stopping: CancellationToken,
 }

@@ -50,6 +50,10 @@ pub struct Settings {
     #[arg(long, env = "KNIT_MOTO_SERVER", default_value = "moto_server")]
     pub moto_server: PathBuf,
 
+    /// Instances per DescribeInstances page (5 to 1000). Smaller pages only help to test paging.
+    #[arg(long, env = "KNIT_EC2_PAGE_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(i32).range(5..=1000))]
+    pub ec2_page_size: i32,
+
     /// Folder of the built browser console (Trunk's output).
     #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
     pub web_dir: PathBuf,

@@ -5,16 +5,31 @@
 //! server (paths, credentials, stack) reaches the browser.
 
 use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use knit_shared::ApiErrorBody;
+use knit_shared::{ApiErrorBody, Invalid};
+
+use crate::ec2::{Ec2Error, Refusal, RegionError};
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Throttled(String),
+    /// EC2 could not be reached or refused for a reason of its own.
+    #[error("{0}")]
+    Upstream(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -24,8 +39,13 @@ pub enum ApiError {
 impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
+            Self::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "ec2_error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -47,5 +67,62 @@ impl IntoResponse for ApiError {
             code: code.to_owned(),
         };
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid.to_string())
+    }
+}
+
+impl From<Ec2Error> for ApiError {
+    fn from(error: Ec2Error) -> Self {
+        let message = error.to_string();
+        match error {
+            Ec2Error::Refused { refusal, .. } => match refusal {
+                Refusal::NotFound => Self::NotFound(message),
+                Refusal::Conflict => Self::Conflict(message),
+                Refusal::Forbidden => Self::Forbidden(message),
+                Refusal::Throttled => Self::Throttled(message),
+                Refusal::Invalid => Self::Invalid(message),
+                Refusal::Other => Self::Upstream(message),
+            },
+            Ec2Error::Unreachable { .. } | Ec2Error::Credentials { .. } => Self::Upstream(message),
+        }
+    }
+}
+
+impl From<RegionError> for ApiError {
+    fn from(error: RegionError) -> Self {
+        match error {
+            RegionError::Invalid(invalid) => invalid.into(),
+            RegionError::Unknown(_) => Self::Invalid(error.to_string()),
+            RegionError::Ec2(error) => error.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::Invalid(format!(
+            "the request body is not what this route takes: {}",
+            rejection.body_text()
+        ))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::Invalid(format!(
+            "the query string is not what this route takes: {}",
+            rejection.body_text()
+        ))
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod ec2;
 pub mod error;
 pub mod handlers;
+pub mod inventory;
 pub mod report;
 pub mod router;
 pub mod sandbox;

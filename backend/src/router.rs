@@ -3,20 +3,24 @@
 use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::Method;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::health;
+use crate::handlers::{health, instances, regions};
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
     let web_dir = app.settings.web_dir.clone();
     let api = Router::new()
         .route("/health", get(health::show))
+        .route("/regions", get(regions::list))
+        .route("/instances", get(instances::list))
+        .route("/instances/actions", post(instances::act))
+        .route("/instances/events", get(instances::events))
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed);
 

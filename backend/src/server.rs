@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::config::Settings;
-use crate::ec2::{self, Ec2Target};
+use crate::ec2::{self, Ec2Hub, Ec2Target};
+use crate::inventory::Inventory;
 use crate::router::router;
 use crate::sandbox::{SANDBOX_REGION, Sandbox};
 use crate::store::{AuditEvent, Store};
@@ -62,16 +64,21 @@ pub async fn serve(
         })
         .await?;
 
+    let inventory = Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size);
     let app = App {
         settings: Arc::new(settings),
         store,
-        ec2,
-        region,
+        inventory,
         sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),
+        stopping: CancellationToken::new(),
     };
+    let stopping = app.stopping.clone();
     println!("knit: console at http://{address}/");
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.cancel();
+        })
         .await
         .context("the server stopped with an error")?;
     if let Some(sandbox) = sandbox {

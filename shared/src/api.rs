@@ -44,6 +44,13 @@ pub struct SandboxHost {
     pub host_key_fingerprint: String,
 }
 
+/// `GET /api/regions`: the regions the account can use, and the server's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Regions {
+    pub default: String,
+    pub regions: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

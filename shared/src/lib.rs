@@ -2,6 +2,15 @@
 //!
 //! Everything here compiles for `wasm32-unknown-unknown`: no I/O, no async runtime, no AWS or SSH.
 
+pub mod actions;
 pub mod api;
+pub mod instances;
+pub mod validate;
 
-pub use api::{ApiErrorBody, Health, SandboxHost, SandboxInfo};
+pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
+pub use api::{ApiErrorBody, Health, Regions, SandboxHost, SandboxInfo};
+pub use instances::{
+    GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
+    SortOrder,
+};
+pub use validate::Invalid;

@@ -41,6 +41,15 @@ impl KnitServer {
             .arg(data_dir)
             .args(args)
             .env("KNIT_LOG", "knit=debug,tower_http=debug")
+            // Fake credentials, and none of this machine's AWS configuration.
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", data_dir.join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                data_dir.join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("create server log"));

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, timeout::TimeoutConfig};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::Credentials;
@@ -25,12 +26,15 @@ pub struct Ec2Target {
 
 /// Builds a client for `target` and says which region it resolved to.
 pub async fn connect(target: &Ec2Target) -> (Client, String) {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(60))
-            .build(),
-    );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        // Throttling and 5xx are retried with exponential backoff before they reach a person.
+        .retry_config(RetryConfig::standard().with_max_attempts(5));
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }

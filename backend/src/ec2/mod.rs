@@ -1,7 +1,18 @@
-//! Everything that talks to EC2: building the client from the AWS default chain, and its calls.
+//! Everything that talks to EC2: building clients from the AWS default chain, and the calls.
+//! Plain functions over an SDK client; no HTTP, no caching (see `inventory` for that).
 
+mod actions;
 mod client;
+mod convert;
 mod error;
+mod hub;
+mod instances;
+mod regions;
 
+pub use actions::act;
 pub use client::{Ec2Target, connect, probe};
-pub use error::Ec2Error;
+pub use convert::timestamp;
+pub use error::{Ec2Error, Refusal};
+pub use hub::{Ec2Hub, RegionError};
+pub use instances::describe_all;
+pub use regions::describe_regions;

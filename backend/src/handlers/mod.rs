@@ -1,3 +1,6 @@
 //! HTTP handlers, one file per resource. Each extracts, calls one domain function, maps the result.
 
+mod extract;
 pub mod health;
+pub mod instances;
+pub mod regions;

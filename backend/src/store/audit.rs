@@ -47,3 +47,21 @@ impl Store {
             .collect())
     }
 }
+
+impl AuditEvent {
+    /// The record of an action on instances, with how many succeeded.
+    pub fn of_action(
+        request: &knit_shared::ActionRequest,
+        response: &knit_shared::ActionResponse,
+    ) -> Self {
+        let failed = response.outcomes.iter().filter(|o| !o.ok).count();
+        Self {
+            // Accounts arrive later; until then every change is the console's.
+            actor: "console".to_owned(),
+            address: None,
+            action: format!("instances.{}", request.action.verb()),
+            target: request.instance_ids.join(","),
+            outcome: format!("{} ok, {failed} failed", response.outcomes.len() - failed),
+        }
+    }
+}

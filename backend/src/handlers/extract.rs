@@ -1,0 +1,14 @@
+//! `Body` and `Params`: axum's `Json` and `Query`, but a malformed request gets the same JSON
+//! error shape as every other failure.
+
+use axum::extract::{FromRequest, FromRequestParts};
+
+use crate::error::ApiError;
+
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Body<T>(pub T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Params<T>(pub T);

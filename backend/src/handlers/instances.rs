@@ -1,0 +1,71 @@
+//! `/api/instances`: the list, actions, and the live feed of changes.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use knit_shared::{ActionRequest, ActionResponse, InstanceChanges, InstanceList, InstanceQuery};
+use serde::Deserialize;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+use super::extract::{Body, Params};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::store::AuditEvent;
+
+pub async fn list(
+    State(app): State<App>,
+    Params(query): Params<InstanceQuery>,
+) -> Result<Json<InstanceList>, ApiError> {
+    Ok(Json(app.inventory.list(&query).await?))
+}
+
+pub async fn act(
+    State(app): State<App>,
+    Body(request): Body<ActionRequest>,
+) -> Result<Json<ActionResponse>, ApiError> {
+    request.validate()?;
+    let response = app.inventory.act(&request).await?;
+    app.store
+        .record(&AuditEvent::of_action(&request, &response))
+        .await?;
+    Ok(Json(response))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FeedParams {
+    region: Option<String>,
+}
+
+/// Server-Sent Events: first every instance of the region, then what changes, as it changes.
+pub async fn events(
+    State(app): State<App>,
+    Params(params): Params<FeedParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let region = app
+        .inventory
+        .hub
+        .resolve_region(params.region.as_deref())
+        .await?;
+    // Subscribe before reading the first snapshot, so no change falls between the two.
+    let feed = app.inventory.watch(&region);
+    let snapshot = app.inventory.snapshot(&region, false).await?;
+    let first = InstanceChanges {
+        region,
+        changed: snapshot.instances.clone(),
+        removed: Vec::new(),
+        fetched_at: snapshot.fetched_at.clone(),
+    };
+    // A subscriber that falls behind skips what it missed; the next change brings it up to date.
+    let changes = BroadcastStream::new(feed).filter_map(Result::ok);
+    let events = tokio_stream::once(first).chain(changes).map(|changes| {
+        Ok(Event::default()
+            .event("changes")
+            .json_data(changes)
+            .unwrap_or_default())
+    });
+    let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,91 @@
+//! The instance inventory: instances per region, read from EC2 at most once per few seconds
+//! however many people look, actions that invalidate what they change, and a live feed of
+//! changes shared by every open console.
+
+mod cache;
+mod feed;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use knit_shared::{ActionRequest, ActionResponse, InstanceList, InstanceQuery};
+
+use crate::ec2::{self, Ec2Hub, RegionError};
+
+pub use cache::Snapshot;
+pub use feed::Feed;
+
+/// How long a list read from EC2 is served to other requests before EC2 is read again.
+const CACHE_TTL: Duration = Duration::from_secs(10);
+/// How often the live feed reads EC2 while someone watches.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// How often while an instance is pending, stopping or shutting down.
+const FAST_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+#[derive(Debug)]
+pub struct Inventory {
+    pub hub: Ec2Hub,
+    cache: cache::Cache,
+    feeds: feed::Feeds,
+}
+
+impl Inventory {
+    pub fn new(hub: Ec2Hub, page_size: i32) -> Arc<Self> {
+        Arc::new(Self {
+            hub,
+            cache: cache::Cache::new(CACHE_TTL, page_size),
+            feeds: feed::Feeds::default(),
+        })
+    }
+
+    /// The instances of the query's region that match its filters, in its order.
+    pub async fn list(&self, query: &InstanceQuery) -> Result<InstanceList, RegionError> {
+        let region = self.hub.resolve_region(query.region.as_deref()).await?;
+        let snapshot = self.snapshot(&region, query.refresh).await?;
+        Ok(InstanceList {
+            instances: query.apply(&snapshot.instances),
+            total: snapshot.instances.len(),
+            fetched_at: snapshot.fetched_at.clone(),
+            region,
+        })
+    }
+
+    /// All instances of `region`, from the cache unless it is stale or `refresh` is asked.
+    pub async fn snapshot(
+        &self,
+        region: &str,
+        refresh: bool,
+    ) -> Result<Arc<Snapshot>, RegionError> {
+        let client = self.hub.client(region).await;
+        Ok(self
+            .cache
+            .get(region, refresh, &client, self.hub.target())
+            .await?)
+    }
+
+    /// Carries out an action, then forgets the region's cached list and wakes its feed so
+    /// every console sees the new states at once.
+    pub async fn act(&self, request: &ActionRequest) -> Result<ActionResponse, RegionError> {
+        let region = self.hub.resolve_region(request.region.as_deref()).await?;
+        let client = self.hub.client(&region).await;
+        let outcomes = ec2::act(
+            &client,
+            self.hub.target(),
+            request.action,
+            &request.instance_ids,
+        )
+        .await;
+        self.cache.forget(&region).await;
+        self.feeds.poke(&region);
+        Ok(ActionResponse {
+            action: request.action,
+            outcomes,
+        })
+    }
+
+    /// Subscribes to the live feed of `region` (already resolved), starting its poller if
+    /// nobody watched it yet.
+    pub fn watch(self: &Arc<Self>, region: &str) -> Feed {
+        self.feeds.subscribe(self, region)
+    }
+}

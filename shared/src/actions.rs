@@ -1,0 +1,149 @@
+//! Actions on instances: start, stop, reboot, terminate, and termination protection.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::instances::InstanceState;
+use crate::validate::{self, Invalid};
+
+/// Most instances one request may act on.
+pub const MAX_INSTANCES_PER_ACTION: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceAction {
+    Start,
+    Stop,
+    Reboot,
+    Terminate,
+    /// Turn termination protection on.
+    Protect,
+    /// Turn termination protection off.
+    Unprotect,
+}
+
+impl InstanceAction {
+    /// The verb as a person reads it in a button or a log.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Stop => "stop",
+            Self::Reboot => "reboot",
+            Self::Terminate => "terminate",
+            Self::Protect => "protect",
+            Self::Unprotect => "unprotect",
+        }
+    }
+}
+
+/// `POST /api/instances/actions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    pub region: Option<String>,
+    pub action: InstanceAction,
+    pub instance_ids: Vec<String>,
+    /// For `terminate`: the same ids again, typed or confirmed by the person. Terminating is
+    /// refused unless this names exactly the instances of `instance_ids`.
+    #[serde(default)]
+    pub confirm: Vec<String>,
+}
+
+impl ActionRequest {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if let Some(region) = &self.region {
+            validate::region(region)?;
+        }
+        if self.instance_ids.is_empty() {
+            return Err(Invalid {
+                field: "instance_ids",
+                message: "name at least one instance".to_owned(),
+            });
+        }
+        if self.instance_ids.len() > MAX_INSTANCES_PER_ACTION {
+            return Err(Invalid {
+                field: "instance_ids",
+                message: format!("at most {MAX_INSTANCES_PER_ACTION} instances per request"),
+            });
+        }
+        self.instance_ids
+            .iter()
+            .try_for_each(|id| validate::instance_id(id))?;
+        let unique: BTreeSet<&String> = self.instance_ids.iter().collect();
+        if unique.len() != self.instance_ids.len() {
+            return Err(Invalid {
+                field: "instance_ids",
+                message: "an instance is named twice".to_owned(),
+            });
+        }
+        if self.action == InstanceAction::Terminate {
+            let confirmed: BTreeSet<&String> = self.confirm.iter().collect();
+            if confirmed != unique {
+                return Err(Invalid {
+                    field: "confirm",
+                    message: "terminating needs confirmation: list exactly the instances to terminate in `confirm`".to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What became of one instance of an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    pub instance_id: String,
+    pub ok: bool,
+    /// What happened, e.g. "stopping" or "is protected against termination; ...".
+    pub message: String,
+    /// The state EC2 reported after the call, when it did.
+    pub state: Option<InstanceState>,
+}
+
+/// The answer to an action: one outcome per instance, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResponse {
+    pub action: InstanceAction,
+    pub outcomes: Vec<ActionOutcome>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(action: InstanceAction, ids: &[&str], confirm: &[&str]) -> ActionRequest {
+        ActionRequest {
+            region: None,
+            action,
+            instance_ids: ids.iter().map(|s| s.to_string()).collect(),
+            confirm: confirm.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn terminate_needs_every_instance_confirmed() {
+        let ids = ["i-1234abcd", "i-5678abcd"];
+        assert!(
+            request(InstanceAction::Terminate, &ids, &ids)
+                .validate()
+                .is_ok()
+        );
+        let missing = request(InstanceAction::Terminate, &ids, &["i-1234abcd"]).validate();
+        assert_eq!(missing.expect_err("refused").field, "confirm");
+        let empty = request(InstanceAction::Terminate, &ids, &[]).validate();
+        assert_eq!(empty.expect_err("refused").field, "confirm");
+        assert!(request(InstanceAction::Stop, &ids, &[]).validate().is_ok());
+    }
+
+    #[test]
+    fn ids_must_be_present_well_formed_and_distinct() {
+        assert!(request(InstanceAction::Stop, &[], &[]).validate().is_err());
+        assert!(
+            request(InstanceAction::Stop, &["i-xyz"], &[])
+                .validate()
+                .is_err()
+        );
+        let twice = request(InstanceAction::Stop, &["i-1234abcd", "i-1234abcd"], &[]);
+        assert!(twice.validate().is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! `/api/instances` against moto through the real SDK: listing, paging, filters, the cache,
+//! actions, protection, and the live feed.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use knit::ec2::{Ec2Target, connect};
+use knit::store::Store;
+use knit_shared::{
+    ActionRequest, ActionResponse, ApiErrorBody, InstanceAction, InstanceChanges, InstanceList,
+    InstanceState,
+};
+use reqwest::StatusCode;
+
+use crate::harness::{KnitServer, dummy_web_dir, start_moto};
+
+/// An AMI moto ships in us-east-1.
+const AMI: &str = "ami-12c6146b";
+
+async fn ec2(endpoint: &str, region: &str) -> Client {
+    connect(&Ec2Target {
+        endpoint: Some(endpoint.to_owned()),
+        region: Some(region.to_owned()),
+        dummy_credentials: true,
+        ..Ec2Target::default()
+    })
+    .await
+    .0
+}
+
+/// Launches `count` instances in one reservation, tagged Name=`name` and Role=`role`.
+async fn launch(ec2: &Client, name: &str, role: &str, count: i32) -> Vec<String> {
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::Instance)
+        .tags(Tag::builder().key("Name").value(name).build())
+        .tags(Tag::builder().key("Role").value(role).build())
+        .build();
+    let answer = ec2
+        .run_instances()
+        .image_id(AMI)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(count)
+        .max_count(count)
+        .tag_specifications(tags)
+        .send()
+        .await
+        .expect("moto runs the instances");
+    answer
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_owned))
+        .collect()
+}
+
+fn start_knit(dir: &std::path::Path, moto: &str) -> KnitServer {
+    let web = dummy_web_dir(dir);
+    KnitServer::start(
+        &dir.join("data"),
+        &[
+            "--ec2-endpoint",
+            moto,
+            "--region",
+            "us-east-1",
+            "--ec2-page-size",
+            "5",
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    )
+}
+
+async fn list(server: &KnitServer, query: &str) -> InstanceList {
+    let response = reqwest::get(server.api(&format!("/instances?{query}")))
+        .await
+        .expect("list answers");
+    assert_eq!(response.status(), StatusCode::OK, "{query}");
+    response.json().await.expect("list JSON")
+}
+
+fn ids(list: &InstanceList) -> BTreeSet<String> {
+    list.instances.iter().map(|i| i.id.clone()).collect()
+}
+
+async fn post_action(server: &KnitServer, request: &ActionRequest) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.api("/instances/actions"))
+        .json(request)
+        .send()
+        .await
+        .expect("action answers")
+}
+
+fn action(action: InstanceAction, ids: &[&String]) -> ActionRequest {
+    ActionRequest {
+        region: None,
+        action,
+        instance_ids: ids.iter().map(|id| (*id).clone()).collect(),
+        confirm: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_list_pages_through_ec2_filters_sorts_and_caches() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let west = ec2(&moto.endpoint(), "eu-west-1").await;
+    let mut web = BTreeSet::new();
+    // Twelve reservations: moto pages by reservation, so pages of 5 need three calls.
+    for n in 0..12 {
+        web.extend(launch(&east, &format!("web-{n:02}"), "web", 1).await);
+    }
+    let db: BTreeSet<String> = launch(&east, "db", "db", 3).await.into_iter().collect();
+    let far: BTreeSet<String> = launch(&west, "far", "web", 2).await.into_iter().collect();
+    let server = start_knit(dir.path(), &moto.endpoint());
+
+    let all = list(&server, "region=us-east-1").await;
+    assert_eq!(all.total, 15);
+    assert_eq!(ids(&all), web.union(&db).cloned().collect());
+    assert!(
+        all.instances
+            .iter()
+            .all(|i| i.state == InstanceState::Running)
+    );
+    let one = all
+        .instances
+        .iter()
+        .find(|i| db.contains(&i.id))
+        .expect("a db instance");
+    assert_eq!(one.name.as_deref(), Some("db"));
+    assert_eq!(one.tags.get("Role").map(String::as_str), Some("db"));
+    assert_eq!(one.instance_type, "t3.micro");
+    assert_eq!(one.image_id.as_deref(), Some(AMI));
+    assert!(one.private_ip.is_some() && one.launch_time.is_some());
+
+    assert_eq!(ids(&list(&server, "region=eu-west-1").await), far);
+    assert_eq!(ids(&list(&server, "tag=Role%3Ddb").await), db);
+    assert_eq!(ids(&list(&server, "q=WEB-0").await).len(), 10);
+    let sorted = list(&server, "sort=name&order=desc&q=web").await;
+    let names: Vec<&str> = sorted
+        .instances
+        .iter()
+        .filter_map(|i| i.name.as_deref())
+        .collect();
+    assert_eq!(names.first(), Some(&"web-11"));
+    assert_eq!(names.last(), Some(&"web-00"));
+
+    // A list is served from the cache until a refresh is asked for.
+    let late = launch(&east, "late", "web", 1).await;
+    assert_eq!(list(&server, "").await.total, 15);
+    let fresh = list(&server, "refresh=true").await;
+    assert_eq!(fresh.total, 16);
+    assert!(ids(&fresh).contains(&late[0]));
+
+    let unknown = reqwest::get(server.api("/instances?region=xx-nowhere-9"))
+        .await
+        .expect("answers");
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let error: ApiErrorBody = unknown.json().await.expect("error JSON");
+    assert!(
+        error.error.contains("not one of this account's regions"),
+        "{}",
+        error.error
+    );
+    server.stop();
+}
+
+#[tokio::test]
+async fn actions_change_state_report_per_instance_and_respect_protection() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let launched = launch(&east, "app", "app", 3).await;
+    let (a, b, c) = (&launched[0], &launched[1], &launched[2]);
+    let server = start_knit(dir.path(), &moto.endpoint());
+
+    let stopped: ActionResponse = post_action(&server, &action(InstanceAction::Stop, &[a, b]))
+        .await
+        .json()
+        .await
+        .expect("outcomes");
+    assert!(stopped.outcomes.iter().all(|o| o.ok), "{stopped:?}");
+    // The action forgets the cached list: no refresh needed to see its effect.
+    let now = list(&server, "state=stopped").await;
+    assert_eq!(ids(&now), BTreeSet::from([a.clone(), b.clone()]));
+
+    let started: ActionResponse = post_action(&server, &action(InstanceAction::Start, &[a]))
+        .await
+        .json()
+        .await
+        .expect("outcomes");
+    assert!(started.outcomes[0].ok);
+    let rebooted = post_action(&server, &action(InstanceAction::Reboot, &[c])).await;
+    assert_eq!(rebooted.status(), StatusCode::OK);
+
+    // Protect c, then terminate c, an unknown instance and b together.
+    let protect = post_action(&server, &action(InstanceAction::Protect, &[c])).await;
+    assert_eq!(protect.status(), StatusCode::OK);
+    let ghost = "i-0000000000000dead".to_owned();
+    let mut terminate = action(InstanceAction::Terminate, &[c, &ghost, b]);
+    let unconfirmed = post_action(&server, &terminate).await;
+    assert_eq!(unconfirmed.status(), StatusCode::BAD_REQUEST);
+    let error: ApiErrorBody = unconfirmed.json().await.expect("error JSON");
+    assert!(error.error.starts_with("confirm:"), "{}", error.error);
+
+    terminate.confirm = terminate.instance_ids.clone();
+    let answer: ActionResponse = post_action(&server, &terminate)
+        .await
+        .json()
+        .await
+        .expect("outcomes");
+    let by_id = |id: &String| {
+        answer
+            .outcomes
+            .iter()
+            .find(|o| o.instance_id == *id)
+            .expect("outcome")
+    };
+    assert!(
+        !by_id(c).ok && by_id(c).message.contains("protected"),
+        "{answer:?}"
+    );
+    assert!(
+        !by_id(&ghost).ok && by_id(&ghost).message.contains("does not exist"),
+        "{answer:?}"
+    );
+    assert!(by_id(b).ok, "{answer:?}");
+    assert_eq!(
+        answer
+            .outcomes
+            .iter()
+            .map(|o| &o.instance_id)
+            .collect::<Vec<_>>(),
+        [c, &ghost, b]
+    );
+
+    let after = list(&server, "refresh=true").await;
+    let state = |id: &String| {
+        after
+            .instances
+            .iter()
+            .find(|i| i.id == *id)
+            .map(|i| i.state)
+    };
+    assert_eq!(
+        state(c),
+        Some(InstanceState::Running),
+        "the protected instance is untouched"
+    );
+    assert!(matches!(
+        state(b),
+        Some(InstanceState::ShuttingDown | InstanceState::Terminated)
+    ));
+
+    for bad in [
+        serde_json::json!({"action": "stop", "instance_ids": ["not-an-id"]}),
+        serde_json::json!({"action": "stop", "instance_ids": []}),
+        serde_json::json!({"action": "explode", "instance_ids": [a]}),
+    ] {
+        let response = reqwest::Client::new()
+            .post(server.api("/instances/actions"))
+            .json(&bad)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let error: ApiErrorBody = response.json().await.expect("error JSON");
+        assert_eq!(error.code, "invalid");
+    }
+
+    // Every action is in the audit log, the refused terminate too.
+    let data = server.data_dir.clone();
+    server.stop();
+    let store = Store::open(&format!("sqlite:{}", data.join("knit.db").display()))
+        .await
+        .expect("database");
+    let events = store.recent_audit_events(20).await.expect("audit");
+    let terminated = events
+        .iter()
+        .find(|e| e.action == "instances.terminate")
+        .expect("terminate audited");
+    assert_eq!(terminated.outcome, "1 ok, 2 failed");
+    assert!(terminated.target.contains(c.as_str()));
+}
+
+#[tokio::test]
+async fn the_live_feed_sends_the_list_then_each_change() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let launched = launch(&east, "live", "app", 2).await;
+    let server = start_knit(dir.path(), &moto.endpoint());
+
+    let mut feed = reqwest::get(server.api("/instances/events"))
+        .await
+        .expect("feed answers");
+    assert_eq!(
+        feed.headers()["content-type"].to_str().expect("text"),
+        "text/event-stream"
+    );
+    let mut events = EventReader::default();
+    let first = events.next(&mut feed).await;
+    assert_eq!(first.changed.len(), 2);
+    assert!(first.removed.is_empty());
+
+    let stop = post_action(&server, &action(InstanceAction::Stop, &[&launched[0]])).await;
+    assert_eq!(stop.status(), StatusCode::OK);
+    loop {
+        let changes = events.next(&mut feed).await;
+        if let Some(changed) = changes.changed.iter().find(|i| i.id == launched[0]) {
+            assert!(matches!(
+                changed.state,
+                InstanceState::Stopping | InstanceState::Stopped
+            ));
+            assert!(
+                changes.changed.iter().all(|i| i.id != launched[1]),
+                "only what changed is sent"
+            );
+            break;
+        }
+    }
+    server.stop();
+}
+
+/// Reads `changes` events from a Server-Sent Events response.
+#[derive(Default)]
+struct EventReader {
+    buffer: String,
+}
+
+impl EventReader {
+    async fn next(&mut self, response: &mut reqwest::Response) -> InstanceChanges {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(data).expect("changes JSON");
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, response.chunk())
+                .await
+                .expect("an event within 30 s")
+                .expect("stream")
+                .expect("stream still open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
