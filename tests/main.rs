@@ -7,6 +7,7 @@ mod harness;
 
 mod console;
 mod instances_api;
+mod instances_page;
 mod router;
 mod sandbox;
 mod serve_config;

@@ -3,8 +3,13 @@
 
 use std::fmt;
 
+use futures_util::StreamExt;
+use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
-use knit_shared::{ApiErrorBody, Health};
+use knit_shared::{
+    ActionRequest, ActionResponse, ApiErrorBody, Health, InstanceChanges, InstanceList, Regions,
+};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// A failed API call, in words fit to show.
@@ -24,18 +29,68 @@ impl fmt::Display for ApiFailure {
     }
 }
 
+fn unreachable_server(error: impl fmt::Display) -> ApiFailure {
+    ApiFailure {
+        status: None,
+        message: format!("cannot reach the knit server: {error}"),
+    }
+}
+
 pub async fn health() -> Result<Health, ApiFailure> {
     get("/api/health").await
+}
+
+pub async fn regions() -> Result<Regions, ApiFailure> {
+    get("/api/regions").await
+}
+
+/// `query_string` is empty or `?...` in `InstanceQuery`'s terms, as the page's own URL has it.
+pub async fn instances(query_string: &str) -> Result<InstanceList, ApiFailure> {
+    get(&format!("/api/instances{query_string}")).await
+}
+
+pub async fn act(request: &ActionRequest) -> Result<ActionResponse, ApiFailure> {
+    post("/api/instances/actions", request).await
+}
+
+/// Opens the live feed of `region` (the server's default when `None`); `on_changes` runs for
+/// every message. Dropping the returned `EventSource` closes the feed.
+pub fn watch_instances(
+    region: Option<String>,
+    on_changes: impl Fn(InstanceChanges) + 'static,
+) -> Result<EventSource, ApiFailure> {
+    let url = match region {
+        Some(region) => format!("/api/instances/events?region={region}"),
+        None => "/api/instances/events".to_owned(),
+    };
+    let mut source = EventSource::new(&url).map_err(unreachable_server)?;
+    let mut messages = source.subscribe("changes").map_err(unreachable_server)?;
+    leptos::task::spawn_local(async move {
+        while let Some(Ok((_, message))) = messages.next().await {
+            let text = message.data().as_string().unwrap_or_default();
+            if let Ok(changes) = serde_json::from_str::<InstanceChanges>(&text) {
+                on_changes(changes);
+            }
+        }
+    });
+    Ok(source)
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     let response = Request::get(path)
         .send()
         .await
-        .map_err(|error| ApiFailure {
-            status: None,
-            message: format!("cannot reach the knit server: {error}"),
-        })?;
+        .map_err(unreachable_server)?;
+    read(response).await
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let response = Request::post(path)
+        .json(body)
+        .map_err(unreachable_server)?
+        .send()
+        .await
+        .map_err(unreachable_server)?;
     read(response).await
 }
 

@@ -1,10 +1,13 @@
-//! What the sandbox's EC2 server holds before anyone uses it: knit's key pair, a security group
-//! and two images of our own, beside the public Amazon images moto ships. Seeding is idempotent,
+//! What the sandbox's EC2 server holds before anyone uses it: knit's key pair, a security group,
+//! two images of our own and three running instances, beside the public Amazon images moto ships. Seeding is idempotent,
 //! so an `--ec2-endpoint` that was seeded before is left as it is.
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::primitives::Blob;
-use aws_sdk_ec2::types::{ArchitectureValues, Filter, IpPermission, IpRange};
+use aws_sdk_ec2::types::{
+    ArchitectureValues, Filter, InstanceType, IpPermission, IpRange, ResourceType, Tag,
+    TagSpecification,
+};
 
 use super::SandboxError;
 
@@ -16,13 +19,21 @@ const IMAGES: [(&str, ArchitectureValues); 2] = [
     ("knit-demo-web-arm64", ArchitectureValues::Arm64),
 ];
 
+/// (Name, Role, type) of the instances the sandbox account starts with.
+const SANDBOX_INSTANCES: [(&str, &str, InstanceType); 3] = [
+    ("web1", "web", InstanceType::T3Small),
+    ("web2", "web", InstanceType::T3Small),
+    ("db1", "db", InstanceType::M5Large),
+];
+
 pub async fn seed(ec2: &Client, client_public_key: &str) -> Result<(), SandboxError> {
     key_pair(ec2, client_public_key).await?;
     security_group(ec2).await?;
+    let mut images = Vec::new();
     for (name, architecture) in IMAGES {
-        image(ec2, name, architecture).await?;
+        images.push(image(ec2, name, architecture).await?);
     }
-    Ok(())
+    instances(ec2, &images[0]).await
 }
 
 fn failed(what: &str, error: impl std::error::Error + 'static) -> SandboxError {
@@ -93,11 +104,12 @@ async fn security_group(ec2: &Client) -> Result<(), SandboxError> {
     Ok(())
 }
 
+/// Registers the image unless the account has it; answers its id.
 async fn image(
     ec2: &Client,
     name: &str,
     architecture: ArchitectureValues,
-) -> Result<(), SandboxError> {
+) -> Result<String, SandboxError> {
     let existing = ec2
         .describe_images()
         .owners("self")
@@ -105,10 +117,11 @@ async fn image(
         .send()
         .await
         .map_err(|error| failed("DescribeImages", error))?;
-    if !existing.images().is_empty() {
-        return Ok(());
+    if let Some(id) = existing.images().first().and_then(|image| image.image_id()) {
+        return Ok(id.to_owned());
     }
-    ec2.register_image()
+    let registered = ec2
+        .register_image()
         .name(name)
         .description("knit sandbox: a web server image of the demo account")
         .architecture(architecture)
@@ -117,5 +130,44 @@ async fn image(
         .send()
         .await
         .map_err(|error| failed("RegisterImage", error))?;
+    Ok(registered.image_id().unwrap_or_default().to_owned())
+}
+
+/// Three running instances, named and tagged like the demo cluster's machines.
+async fn instances(ec2: &Client, image_id: &str) -> Result<(), SandboxError> {
+    let existing = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:Stage")
+                .values("Sandbox")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| failed("DescribeInstances", error))?;
+    if !existing.reservations().is_empty() {
+        return Ok(());
+    }
+    for (name, role, instance_type) in SANDBOX_INSTANCES {
+        let tags = TagSpecification::builder()
+            .resource_type(ResourceType::Instance)
+            .tags(Tag::builder().key("Name").value(name).build())
+            .tags(Tag::builder().key("Role").value(role).build())
+            .tags(Tag::builder().key("Stage").value("Sandbox").build())
+            .tags(Tag::builder().key("Product").value("Demo").build())
+            .build();
+        ec2.run_instances()
+            .image_id(image_id)
+            .instance_type(instance_type)
+            .key_name(KEY_NAME)
+            .security_groups(SECURITY_GROUP)
+            .min_count(1)
+            .max_count(1)
+            .tag_specifications(tags)
+            .send()
+            .await
+            .map_err(|error| failed("RunInstances", error))?;
+    }
     Ok(())
 }

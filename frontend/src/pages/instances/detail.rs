@@ -1,0 +1,84 @@
+//! The side panel with every field of one instance.
+
+use knit_shared::{Instance, InstanceAction};
+use leptos::prelude::*;
+
+use super::ListState;
+use crate::components::StateBadge;
+
+#[component]
+pub fn InstanceDetail(state: ListState) -> impl IntoView {
+    let instance = move || {
+        let id = state.detail.get()?;
+        state
+            .rows
+            .with(|rows| rows.iter().find(|r| r.id == id).cloned())
+    };
+    move || instance().map(|instance| view! { <Panel instance state /> })
+}
+
+#[component]
+fn Panel(instance: Instance, state: ListState) -> impl IntoView {
+    let field = |label: &'static str, value: Option<String>| {
+        view! {
+            <dt>{label}</dt>
+            <dd>{value.unwrap_or_else(|| "—".to_owned())}</dd>
+        }
+    };
+    let id = instance.id.clone();
+    let protect = {
+        let id = id.clone();
+        move |on: bool| {
+            let id = id.clone();
+            move |_| {
+                let action = if on {
+                    InstanceAction::Protect
+                } else {
+                    InstanceAction::Unprotect
+                };
+                state.act.run((action, vec![id.clone()], Vec::new()));
+            }
+        }
+    };
+    view! {
+        <aside class="detail" aria-label="Instance details" id="instance-detail">
+            <header>
+                <h2>{instance.name.clone().unwrap_or_else(|| instance.id.clone())}</h2>
+                <button class="button" aria-label="Close" on:click=move |_| state.detail.set(None)>"×"</button>
+            </header>
+            <StateBadge state=instance.state />
+            <dl>
+                {field("Instance id", Some(instance.id.clone()))}
+                {field("Type", Some(instance.instance_type.clone()))}
+                {field("AMI", instance.image_id.clone())}
+                {field("Zone", instance.availability_zone.clone())}
+                {field("Launched", instance.launch_time.clone())}
+                {field("Public IP", instance.public_ip.clone())}
+                {field("Private IP", instance.private_ip.clone())}
+                {field("Public DNS", instance.public_dns.clone())}
+                {field("Private DNS", instance.private_dns.clone())}
+                {field("Key pair", instance.key_name.clone())}
+                {field("Monitoring", Some(instance.monitoring.clone()))}
+                {field("Lifecycle", Some(instance.lifecycle.clone()))}
+                {field("Platform", Some(instance.platform.clone()))}
+            </dl>
+            <h3>"Security groups"</h3>
+            <ul>
+                {instance.security_groups.iter().map(|g| view! {
+                    <li><code>{g.id.clone()}</code>" "{g.name.clone()}</li>
+                }).collect_view()}
+            </ul>
+            <h3>"Tags"</h3>
+            <table class="tags">
+                {instance.tags.iter().map(|(k, v)| view! {
+                    <tr><th>{k.clone()}</th><td>{v.clone()}</td></tr>
+                }).collect_view()}
+            </table>
+            <div class="detail-actions">
+                <button class="button" on:click=protect(true)>"Protect from termination"</button>
+                <button class="button" on:click=protect(false)>"Remove protection"</button>
+                <a class="button" href=format!("/launch?like={id}")>"Launch a similar instance"</a>
+            </div>
+        </aside>
+    }
+}

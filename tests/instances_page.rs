@@ -1,0 +1,198 @@
+//! The instances page in Chromium against the sandbox: list, filter, live state, terminate.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use knit::ec2::{Ec2Target, connect};
+use knit_shared::InstanceList;
+
+use crate::harness::{Browser, KnitServer, built_console, start_moto};
+
+/// The state a row's badge shows; empty while the row is being redrawn (the live feed can
+/// replace it between finding it and reading it).
+async fn badge(browser: &Browser, id: &str) -> String {
+    let Ok(element) = browser
+        .client
+        .find(Locator::Css(&format!("tr[data-id='{id}'] .badge")))
+        .await
+    else {
+        return String::new();
+    };
+    element
+        .attr("data-state")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+async fn wait_for_badge(browser: &Browser, id: &str, states: &[&str]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut seen = String::new();
+    while tokio::time::Instant::now() < deadline {
+        seen = badge(browser, id).await;
+        if states.contains(&seen.as_str()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{id} shows {seen:?}, not one of {states:?}");
+}
+
+async fn row_count(browser: &Browser) -> usize {
+    browser
+        .client
+        .find_all(Locator::Css("table.instances tbody tr"))
+        .await
+        .expect("rows")
+        .len()
+}
+
+async fn wait_for_rows(browser: &Browser, count: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while tokio::time::Instant::now() < deadline {
+        if row_count(browser).await == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the table has {} rows, not {count}",
+        row_count(browser).await
+    );
+}
+
+#[tokio::test]
+async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let web = built_console();
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &[
+            "--sandbox",
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+    let list: InstanceList = reqwest::get(server.api("/instances"))
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    let id_of = |name: &str| {
+        list.instances
+            .iter()
+            .find(|i| i.name.as_deref() == Some(name))
+            .map(|i| i.id.clone())
+            .expect("seeded instance")
+    };
+    let (web1, web2, db1) = (id_of("web1"), id_of("web2"), id_of("db1"));
+
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{}/instances", server.url))
+        .await
+        .expect("open");
+    wait_for_rows(&browser, 3).await;
+    wait_for_badge(&browser, &web1, &["running"]).await;
+
+    // The filter narrows the list, server-side, and lives in the URL.
+    let filter = browser
+        .client
+        .find(Locator::Id("filter"))
+        .await
+        .expect("filter box");
+    filter.send_keys("web").await.expect("type");
+    wait_for_rows(&browser, 2).await;
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .expect("url")
+            .query()
+            .unwrap_or("")
+            .contains("q=web")
+    );
+    filter.clear().await.expect("clear");
+    browser
+        .client
+        .goto(&format!("{}/instances", server.url))
+        .await
+        .expect("open");
+    wait_for_rows(&browser, 3).await;
+
+    // A change made outside knit reaches the page through the live feed, without a reload.
+    let (ec2, _) = connect(&Ec2Target {
+        endpoint: Some(moto.endpoint()),
+        region: Some("us-east-1".to_owned()),
+        dummy_credentials: true,
+        ..Ec2Target::default()
+    })
+    .await;
+    ec2.stop_instances()
+        .instance_ids(&web2)
+        .send()
+        .await
+        .expect("stop in moto");
+    wait_for_badge(&browser, &web2, &["stopping", "stopped"]).await;
+
+    // Terminate asks for the name to be typed, and only then acts.
+    browser
+        .client
+        .find(Locator::Css(&format!(
+            "tr[data-id='{db1}'] input[type=checkbox]"
+        )))
+        .await
+        .expect("checkbox")
+        .click()
+        .await
+        .expect("select");
+    browser
+        .client
+        .find(Locator::Id("action-terminate"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let go = browser
+        .client
+        .wait()
+        .for_element(Locator::Id("terminate-go"))
+        .await
+        .expect("dialog");
+    assert!(
+        !go.is_enabled().await.expect("state"),
+        "terminate before confirmation"
+    );
+    let confirm = browser
+        .client
+        .find(Locator::Id("terminate-confirm"))
+        .await
+        .expect("input");
+    confirm.send_keys("db").await.expect("type");
+    assert!(
+        !go.is_enabled().await.expect("state"),
+        "a partial name confirms nothing"
+    );
+    assert_eq!(badge(&browser, &db1).await, "running");
+    confirm.send_keys("1").await.expect("type");
+    go.click().await.expect("terminate");
+    wait_for_badge(&browser, &db1, &["shutting-down", "terminated"]).await;
+    let notice = browser.text_of("#action-notice").await;
+    assert!(notice.contains("terminate: done for 1"), "{notice}");
+    assert_eq!(
+        badge(&browser, &web1).await,
+        "running",
+        "only the confirmed instance went"
+    );
+
+    browser.close().await;
+    server.stop();
+}
