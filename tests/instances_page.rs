@@ -127,6 +127,32 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         .expect("open");
     wait_for_rows(&browser, 3).await;
 
+    // The detail panel shows every field and the rules of the instance's security groups.
+    browser
+        .client
+        .find(Locator::Css(&format!("tr[data-id='{web1}'] button.link")))
+        .await
+        .expect("id link")
+        .click()
+        .await
+        .expect("open detail");
+    let detail = browser.text_of("#instance-detail .group table.rules").await;
+    assert!(detail.contains("203.0.113.0/24"), "{detail}");
+    assert!(detail.contains("443"), "{detail}");
+    let panel = browser.text_of("#instance-detail dl").await;
+    assert!(
+        panel.contains("knit-sandbox") && panel.contains(&web1),
+        "{panel}"
+    );
+    browser
+        .client
+        .find(Locator::Css("#instance-detail button[aria-label=Close]"))
+        .await
+        .expect("close")
+        .click()
+        .await
+        .expect("close detail");
+
     // A change made outside knit reaches the page through the live feed, without a reload.
     let (ec2, _) = connect(&Ec2Target {
         endpoint: Some(moto.endpoint()),

@@ -132,3 +132,17 @@ async fn a_malformed_region_is_refused_before_ec2_is_asked() {
     let error: ApiErrorBody = serde_json::from_slice(&body).expect("error JSON");
     assert!(error.error.contains("not a region name"), "{}", error.error);
 }
+
+#[tokio::test]
+async fn a_malformed_security_group_id_answers_json_400() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = test_app(dir.path()).await;
+    let (status, _, body) = send(app, "GET", "/api/security-groups?ids=sg-1,web").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let error: ApiErrorBody = serde_json::from_slice(&body).expect("error JSON");
+    assert!(
+        error.error.contains("not a security group id"),
+        "{}",
+        error.error
+    );
+}

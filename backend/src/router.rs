@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::{health, instances, regions};
+use crate::handlers::{health, instances, regions, security_groups};
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
@@ -21,6 +21,7 @@ pub fn router(app: App) -> Router {
         .route("/instances", get(instances::list))
         .route("/instances/actions", post(instances::act))
         .route("/instances/events", get(instances::events))
+        .route("/security-groups", get(security_groups::list))
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed);
 

@@ -8,6 +8,7 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, Health, InstanceChanges, InstanceList, Regions,
+    SecurityGroupList,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,6 +48,18 @@ pub async fn regions() -> Result<Regions, ApiFailure> {
 /// `query_string` is empty or `?...` in `InstanceQuery`'s terms, as the page's own URL has it.
 pub async fn instances(query_string: &str) -> Result<InstanceList, ApiFailure> {
     get(&format!("/api/instances{query_string}")).await
+}
+
+/// The security groups `ids` of `region` (the server's default when `None`), with their rules.
+pub async fn security_groups(
+    region: Option<String>,
+    ids: Vec<String>,
+) -> Result<SecurityGroupList, ApiFailure> {
+    let mut query = format!("?ids={}", ids.join(","));
+    if let Some(region) = region {
+        query.push_str(&format!("&region={region}"));
+    }
+    get(&format!("/api/security-groups{query}")).await
 }
 
 pub async fn act(request: &ActionRequest) -> Result<ActionResponse, ApiFailure> {

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod api;
 pub mod instances;
+pub mod security_groups;
 pub mod validate;
 
 pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
@@ -13,4 +14,5 @@ pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,
 };
+pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
 pub use validate::Invalid;

@@ -28,10 +28,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
 /// An EC2 instance id: `i-` and 8 or 17 lowercase hexadecimal digits.
 pub fn instance_id(id: &str) -> Result<(), Invalid> {
     let digits = id.strip_prefix("i-").unwrap_or("");
-    let hex = digits
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if hex && matches!(digits.len(), 8 | 17) {
+    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
         Ok(())
     } else {
         Err(invalid(
@@ -41,6 +38,24 @@ pub fn instance_id(id: &str) -> Result<(), Invalid> {
             ),
         ))
     }
+}
+
+/// A security group id: `sg-` and 8 or 17 lowercase hexadecimal digits.
+pub fn security_group_id(id: &str) -> Result<(), Invalid> {
+    let digits = id.strip_prefix("sg-").unwrap_or("");
+    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "ids",
+            format!("{id:?} is not a security group id (sg- and 8 or 17 hex digits)"),
+        ))
+    }
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// An AWS region name such as `eu-west-1` or `us-gov-east-1`.
@@ -81,6 +96,14 @@ mod tests {
         ] {
             assert!(instance_id(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn security_group_ids_have_8_or_17_hex_digits() {
+        assert!(security_group_id("sg-0123456789abcdef0").is_ok());
+        assert!(security_group_id("sg-12345678").is_ok());
+        assert!(security_group_id("sg-x").is_err());
+        assert!(security_group_id("i-12345678").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod error;
 mod hub;
 mod instances;
 mod regions;
+mod security_groups;
 
 pub use actions::act;
 pub use client::{Ec2Target, connect, probe};
@@ -16,3 +17,4 @@ pub use error::{Ec2Error, Refusal};
 pub use hub::{Ec2Hub, RegionError};
 pub use instances::describe_all;
 pub use regions::describe_regions;
+pub use security_groups::describe_security_groups;

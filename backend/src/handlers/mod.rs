@@ -4,3 +4,4 @@ mod extract;
 pub mod health;
 pub mod instances;
 pub mod regions;
+pub mod security_groups;

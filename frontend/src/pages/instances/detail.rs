@@ -4,6 +4,7 @@ use knit_shared::{Instance, InstanceAction};
 use leptos::prelude::*;
 
 use super::ListState;
+use crate::api;
 use crate::components::StateBadge;
 
 #[component]
@@ -63,11 +64,7 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
                 {field("Platform", Some(instance.platform.clone()))}
             </dl>
             <h3>"Security groups"</h3>
-            <ul>
-                {instance.security_groups.iter().map(|g| view! {
-                    <li><code>{g.id.clone()}</code>" "{g.name.clone()}</li>
-                }).collect_view()}
-            </ul>
+            <GroupRules ids=instance.security_groups.iter().map(|g| g.id.clone()).collect() />
             <h3>"Tags"</h3>
             <table class="tags">
                 {instance.tags.iter().map(|(k, v)| view! {
@@ -80,5 +77,43 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
                 <a class="button" href=format!("/launch?like={id}")>"Launch a similar instance"</a>
             </div>
         </aside>
+    }
+}
+
+/// The inbound rules of the instance's groups, read when the panel opens.
+#[component]
+fn GroupRules(ids: Vec<String>) -> impl IntoView {
+    let region = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("region");
+    let groups = LocalResource::new(move || api::security_groups(region.clone(), ids.clone()));
+    move || match groups.get() {
+        None => view! { <p class="loading">"Loading rules…"</p> }.into_any(),
+        Some(Err(failure)) => {
+            view! { <p class="notice failed">{failure.to_string()}</p> }.into_any()
+        }
+        Some(Ok(list)) => list
+            .groups
+            .into_iter()
+            .map(|group| {
+                let id = group.id.clone();
+                view! {
+                    <div class="group" data-group=id>
+                        <p><code>{group.id}</code>" "<strong>{group.name}</strong></p>
+                        <table class="rules">
+                            <tr><th>"Protocol"</th><th>"Ports"</th><th>"From"</th></tr>
+                            {group.inbound.into_iter().map(|rule| view! {
+                                <tr>
+                                    <td>{rule.protocol.clone()}</td>
+                                    <td>{rule.ports()}</td>
+                                    <td>{rule.sources.join(", ")}</td>
+                                </tr>
+                            }).collect_view()}
+                        </table>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any(),
     }
 }

@@ -1,0 +1,30 @@
+//! `GET /api/security-groups`: groups with their inbound rules.
+
+use axum::Json;
+use axum::extract::State;
+use knit_shared::{SecurityGroupList, SecurityGroupQuery, validate};
+
+use super::extract::Params;
+use crate::app::App;
+use crate::ec2::describe_security_groups;
+use crate::error::ApiError;
+
+pub async fn list(
+    State(app): State<App>,
+    Params(query): Params<SecurityGroupQuery>,
+) -> Result<Json<SecurityGroupList>, ApiError> {
+    let ids: Vec<String> = query
+        .ids
+        .iter()
+        .flat_map(|ids| ids.split(','))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    ids.iter()
+        .try_for_each(|id| validate::security_group_id(id))?;
+    let hub = &app.inventory.hub;
+    let region = hub.resolve_region(query.region.as_deref()).await?;
+    let client = hub.client(&region).await;
+    let groups = describe_security_groups(&client, hub.target(), &ids).await?;
+    Ok(Json(SecurityGroupList { region, groups }))
+}
