@@ -93,6 +93,7 @@ async fn post_action(server: &KnitServer, request: &ActionRequest) -> reqwest::R
 
 fn action(action: InstanceAction, ids: &[&String]) -> ActionRequest {
     ActionRequest {
+        profile: None,
         region: None,
         action,
         instance_ids: ids.iter().map(|id| (*id).clone()).collect(),
@@ -348,4 +349,49 @@ impl EventReader {
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
+}
+
+#[tokio::test]
+async fn profiles_of_the_server_can_be_chosen_and_unknown_ones_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let launched: BTreeSet<String> = launch(&east, "staged", "app", 2)
+        .await
+        .into_iter()
+        .collect();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(
+        data.join("aws-config"),
+        "[default]\nregion = us-east-1\n\n[profile staging]\nregion = us-east-1\n",
+    )
+    .expect("write config");
+    std::fs::write(
+        data.join("aws-credentials"),
+        "[staging]\naws_access_key_id = staging\naws_secret_access_key = staging\n",
+    )
+    .expect("write credentials");
+    let server = start_knit(dir.path(), &moto.endpoint());
+
+    let profiles: knit_shared::Profiles = reqwest::get(server.api("/profiles"))
+        .await
+        .expect("profiles")
+        .json()
+        .await
+        .expect("profiles JSON");
+    assert_eq!(profiles.profiles, ["default", "staging"]);
+    assert_eq!(ids(&list(&server, "profile=staging").await), launched);
+
+    let unknown = reqwest::get(server.api("/instances?profile=nope"))
+        .await
+        .expect("answers");
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let error: ApiErrorBody = unknown.json().await.expect("error JSON");
+    assert!(
+        error.error.contains("profile nope is not configured"),
+        "{}",
+        error.error
+    );
+    server.stop();
 }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use knit_shared::{ApiErrorBody, Invalid};
 
-use crate::ec2::{Ec2Error, Refusal, RegionError};
+use crate::ec2::{Ec2Error, Refusal, ScopeError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,12 +93,12 @@ impl From<Ec2Error> for ApiError {
     }
 }
 
-impl From<RegionError> for ApiError {
-    fn from(error: RegionError) -> Self {
+impl From<ScopeError> for ApiError {
+    fn from(error: ScopeError) -> Self {
         match error {
-            RegionError::Invalid(invalid) => invalid.into(),
-            RegionError::Unknown(_) => Self::Invalid(error.to_string()),
-            RegionError::Ec2(error) => error.into(),
+            ScopeError::Invalid(invalid) => invalid.into(),
+            ScopeError::Ec2(error) => error.into(),
+            other => Self::Invalid(other.to_string()),
         }
     }
 }

@@ -7,8 +7,8 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, Health, InstanceChanges, InstanceList, Regions,
-    SecurityGroupList,
+    ActionRequest, ActionResponse, ApiErrorBody, Health, InstanceChanges, InstanceList, Profiles,
+    Regions, SecurityGroupList,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -45,37 +45,52 @@ pub async fn regions() -> Result<Regions, ApiFailure> {
     get("/api/regions").await
 }
 
+pub async fn profiles() -> Result<Profiles, ApiFailure> {
+    get("/api/profiles").await
+}
+
+/// `?profile=..&region=..` for the parts that are chosen; empty when neither is.
+pub fn scope_query(profile: Option<String>, region: Option<String>) -> String {
+    let parts: Vec<String> = [("profile", profile), ("region", region)]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|value| format!("{key}={value}")))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
 /// `query_string` is empty or `?...` in `InstanceQuery`'s terms, as the page's own URL has it.
 pub async fn instances(query_string: &str) -> Result<InstanceList, ApiFailure> {
     get(&format!("/api/instances{query_string}")).await
 }
 
-/// The security groups `ids` of `region` (the server's default when `None`), with their rules.
+/// The security groups `ids` of a scope (see `scope_query`), with their rules.
 pub async fn security_groups(
-    region: Option<String>,
+    scope: String,
     ids: Vec<String>,
 ) -> Result<SecurityGroupList, ApiFailure> {
-    let mut query = format!("?ids={}", ids.join(","));
-    if let Some(region) = region {
-        query.push_str(&format!("&region={region}"));
-    }
-    get(&format!("/api/security-groups{query}")).await
+    let join = if scope.is_empty() { '?' } else { '&' };
+    get(&format!(
+        "/api/security-groups{scope}{join}ids={}",
+        ids.join(",")
+    ))
+    .await
 }
 
 pub async fn act(request: &ActionRequest) -> Result<ActionResponse, ApiFailure> {
     post("/api/instances/actions", request).await
 }
 
-/// Opens the live feed of `region` (the server's default when `None`); `on_changes` runs for
-/// every message. Dropping the returned `EventSource` closes the feed.
+/// Opens the live feed of a scope (see `scope_query`); `on_changes` runs for every message.
+/// Dropping the returned `EventSource` closes the feed.
 pub fn watch_instances(
-    region: Option<String>,
+    scope: String,
     on_changes: impl Fn(InstanceChanges) + 'static,
 ) -> Result<EventSource, ApiFailure> {
-    let url = match region {
-        Some(region) => format!("/api/instances/events?region={region}"),
-        None => "/api/instances/events".to_owned(),
-    };
+    let url = format!("/api/instances/events{scope}");
     let mut source = EventSource::new(&url).map_err(unreachable_server)?;
     let mut messages = source.subscribe("changes").map_err(unreachable_server)?;
     leptos::task::spawn_local(async move {

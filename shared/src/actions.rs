@@ -40,6 +40,10 @@ impl InstanceAction {
 /// `POST /api/instances/actions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionRequest {
+    /// AWS credentials profile of the knit server to use; the server's own when absent.
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
     pub region: Option<String>,
     pub action: InstanceAction,
     pub instance_ids: Vec<String>,
@@ -113,6 +117,7 @@ mod tests {
 
     fn request(action: InstanceAction, ids: &[&str], confirm: &[&str]) -> ActionRequest {
         ActionRequest {
+            profile: None,
             region: None,
             action,
             instance_ids: ids.iter().map(|s| s.to_string()).collect(),

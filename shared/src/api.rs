@@ -51,6 +51,15 @@ pub struct Regions {
     pub regions: Vec<String>,
 }
 
+/// `GET /api/profiles`: the AWS credentials profiles configured on the knit server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profiles {
+    /// The profile used when a request names none; `None` is the default credential chain.
+    pub default: Option<String>,
+    /// Empty in the sandbox, whose credentials are dummies.
+    pub profiles: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

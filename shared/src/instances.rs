@@ -128,6 +128,8 @@ pub enum SortOrder {
 /// The query string of `GET /api/instances`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct InstanceQuery {
+    /// AWS credentials profile of the knit server to use; the server's own when absent.
+    pub profile: Option<String>,
     /// Region to list; the server's default region when absent.
     pub region: Option<String>,
     pub state: Option<InstanceState>,

@@ -9,7 +9,7 @@ pub mod security_groups;
 pub mod validate;
 
 pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
-pub use api::{ApiErrorBody, Health, Regions, SandboxHost, SandboxInfo};
+pub use api::{ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo};
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,

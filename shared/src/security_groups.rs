@@ -45,6 +45,7 @@ pub struct SecurityGroupList {
 /// The query string of `GET /api/security-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SecurityGroupQuery {
+    pub profile: Option<String>,
     pub region: Option<String>,
     /// Comma-separated group ids; all groups of the region when absent.
     pub ids: Option<String>,

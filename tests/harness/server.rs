@@ -41,13 +41,14 @@ impl KnitServer {
             .arg(data_dir)
             .args(args)
             .env("KNIT_LOG", "knit=debug,tower_http=debug")
-            // Fake credentials, and none of this machine's AWS configuration.
+            // Fake credentials, and none of this machine's AWS configuration: the SDK reads
+            // <data>/aws-config and <data>/aws-credentials, which exist only if a test writes them.
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_CONFIG_FILE", data_dir.join("no-aws-config"))
+            .env("AWS_CONFIG_FILE", data_dir.join("aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
-                data_dir.join("no-aws-credentials"),
+                data_dir.join("aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())

@@ -1,40 +1,69 @@
-//! One EC2 client per region, built on first use and kept.
+//! One EC2 client per (profile, region), built on first use and kept.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Mutex;
 
 use aws_sdk_ec2::Client;
 use knit_shared::{Invalid, validate};
 
-use super::{Ec2Error, Ec2Target, connect, regions::describe_regions};
+use super::{
+    Ec2Error, Ec2Target, connect, profiles::configured_profiles, regions::describe_regions,
+};
+
+/// Where a request looks: a credentials profile (`None`: knit's own) and a region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub profile: Option<String>,
+    pub region: String,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.profile {
+            Some(profile) => write!(f, "{profile}/{}", self.region),
+            None => f.write_str(&self.region),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Ec2Hub {
     base: Ec2Target,
-    default_region: String,
+    default: Scope,
     default_client: Client,
-    clients: Mutex<HashMap<String, Client>>,
+    clients: Mutex<HashMap<Scope, Client>>,
     /// The account's regions, read once: they change when AWS opens a region, not per request.
     regions: tokio::sync::OnceCell<Vec<String>>,
 }
 
-/// Why a region cannot be used.
+/// Why a request's profile or region cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum RegionError {
+pub enum ScopeError {
     #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error("region {0} is not one of this account's regions")]
-    Unknown(String),
+    UnknownRegion(String),
+    #[error(
+        "profile {0} is not configured on the knit server (~/.aws/config or ~/.aws/credentials)"
+    )]
+    UnknownProfile(String),
+    #[error("the sandbox uses no AWS profiles")]
+    SandboxProfile,
     #[error(transparent)]
     Ec2(#[from] Ec2Error),
 }
 
 impl Ec2Hub {
-    /// `default_client` serves `default_region`, the region requests get when they name none.
+    /// `default_client` serves `default_region` with the base target's profile: the scope of
+    /// requests that name neither.
     pub fn new(base: Ec2Target, default_client: Client, default_region: String) -> Self {
         Self {
+            default: Scope {
+                profile: base.profile.clone(),
+                region: default_region,
+            },
             base,
-            default_region,
             default_client,
             clients: Mutex::new(HashMap::new()),
             regions: tokio::sync::OnceCell::new(),
@@ -42,12 +71,15 @@ impl Ec2Hub {
     }
 
     pub fn default_region(&self) -> &str {
-        &self.default_region
+        &self.default.region
     }
 
-    /// The target (profile, endpoint) behind every client, for error messages.
-    pub fn target(&self) -> &Ec2Target {
-        &self.base
+    /// Profiles a request may name; none in the sandbox, whose credentials are dummies.
+    pub fn profiles(&self) -> Vec<String> {
+        if self.base.dummy_credentials {
+            return Vec::new();
+        }
+        configured_profiles()
     }
 
     pub async fn regions(&self) -> Result<&[String], Ec2Error> {
@@ -57,38 +89,55 @@ impl Ec2Hub {
             .map(Vec::as_slice)
     }
 
-    /// The region a request names (or the default), checked against the account's regions.
-    pub async fn resolve_region(&self, requested: Option<&str>) -> Result<String, RegionError> {
-        let Some(region) = requested else {
-            return Ok(self.default_region.clone());
+    /// The scope a request names, each part defaulting to the server's, and checked.
+    pub async fn resolve(
+        &self,
+        profile: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Scope, ScopeError> {
+        let profile = match profile {
+            None => self.default.profile.clone(),
+            Some(_) if self.base.dummy_credentials => return Err(ScopeError::SandboxProfile),
+            Some(name) if self.profiles().iter().any(|known| known == name) => {
+                Some(name.to_owned())
+            }
+            Some(name) => return Err(ScopeError::UnknownProfile(name.to_owned())),
         };
-        validate::region(region)?;
-        if !self.regions().await?.iter().any(|known| known == region) {
-            return Err(RegionError::Unknown(region.to_owned()));
-        }
-        Ok(region.to_owned())
+        let region = match region {
+            None => self.default.region.clone(),
+            Some(region) => {
+                validate::region(region)?;
+                if !self.regions().await?.iter().any(|known| known == region) {
+                    return Err(ScopeError::UnknownRegion(region.to_owned()));
+                }
+                region.to_owned()
+            }
+        };
+        Ok(Scope { profile, region })
     }
 
-    /// The client of `region`, which must come from `resolve_region`.
-    pub async fn client(&self, region: &str) -> Client {
-        if region == self.default_region {
+    /// The target behind a scope's client, for error messages and new clients.
+    pub fn target(&self, scope: &Scope) -> Ec2Target {
+        Ec2Target {
+            profile: scope.profile.clone(),
+            region: Some(scope.region.clone()),
+            ..self.base.clone()
+        }
+    }
+
+    /// The client of `scope`, which must come from `resolve`.
+    pub async fn client(&self, scope: &Scope) -> Client {
+        if *scope == self.default {
             return self.default_client.clone();
         }
-        if let Some(client) = self.lock().get(region) {
+        if let Some(client) = self.lock().get(scope) {
             return client.clone();
         }
-        let target = Ec2Target {
-            region: Some(region.to_owned()),
-            ..self.base.clone()
-        };
-        let (client, _) = connect(&target).await;
-        self.lock()
-            .entry(region.to_owned())
-            .or_insert(client)
-            .clone()
+        let (client, _) = connect(&self.target(scope)).await;
+        self.lock().entry(scope.clone()).or_insert(client).clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Client>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Client>> {
         // A panic while holding this lock cannot leave the map half-written: recover it.
         self.clients
             .lock()

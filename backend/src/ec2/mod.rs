@@ -7,6 +7,7 @@ mod convert;
 mod error;
 mod hub;
 mod instances;
+mod profiles;
 mod regions;
 mod security_groups;
 
@@ -14,7 +15,7 @@ pub use actions::act;
 pub use client::{Ec2Target, connect, probe};
 pub use convert::timestamp;
 pub use error::{Ec2Error, Refusal};
-pub use hub::{Ec2Hub, RegionError};
+pub use hub::{Ec2Hub, Scope, ScopeError};
 pub use instances::describe_all;
 pub use regions::describe_regions;
 pub use security_groups::describe_security_groups;

@@ -36,6 +36,7 @@ pub async fn act(
 
 #[derive(Debug, Deserialize)]
 pub struct FeedParams {
+    profile: Option<String>,
     region: Option<String>,
 }
 
@@ -44,16 +45,16 @@ pub async fn events(
     State(app): State<App>,
     Params(params): Params<FeedParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let region = app
+    let scope = app
         .inventory
         .hub
-        .resolve_region(params.region.as_deref())
+        .resolve(params.profile.as_deref(), params.region.as_deref())
         .await?;
     // Subscribe before reading the first snapshot, so no change falls between the two.
-    let feed = app.inventory.watch(&region);
-    let snapshot = app.inventory.snapshot(&region, false).await?;
+    let feed = app.inventory.watch(&scope);
+    let snapshot = app.inventory.snapshot(&scope, false).await?;
     let first = InstanceChanges {
-        region,
+        region: scope.region,
         changed: snapshot.instances.clone(),
         removed: Vec::new(),
         fetched_at: snapshot.fetched_at.clone(),

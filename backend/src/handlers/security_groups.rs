@@ -23,8 +23,13 @@ pub async fn list(
     ids.iter()
         .try_for_each(|id| validate::security_group_id(id))?;
     let hub = &app.inventory.hub;
-    let region = hub.resolve_region(query.region.as_deref()).await?;
-    let client = hub.client(&region).await;
-    let groups = describe_security_groups(&client, hub.target(), &ids).await?;
-    Ok(Json(SecurityGroupList { region, groups }))
+    let scope = hub
+        .resolve(query.profile.as_deref(), query.region.as_deref())
+        .await?;
+    let client = hub.client(&scope).await;
+    let groups = describe_security_groups(&client, &hub.target(&scope), &ids).await?;
+    Ok(Json(SecurityGroupList {
+        region: scope.region,
+        groups,
+    }))
 }

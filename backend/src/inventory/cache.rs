@@ -1,4 +1,4 @@
-//! Instances per region, read from EC2 once and shared until they are a few seconds old.
+//! Instances per scope, read from EC2 once and shared until they are a few seconds old.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,7 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::primitives::DateTime;
 use knit_shared::Instance;
 
-use crate::ec2::{self, Ec2Error, Ec2Target};
+use crate::ec2::{self, Ec2Error, Ec2Target, Scope};
 
 /// Every instance of a region as EC2 listed them at one moment.
 #[derive(Debug)]
@@ -19,15 +19,15 @@ pub struct Snapshot {
     read_at: Instant,
 }
 
-/// One slot per region. A slot's async lock is held while EC2 is read, so concurrent requests
-/// for a cold region wait for one read instead of each making their own.
+/// One slot per scope. A slot's async lock is held while EC2 is read, so concurrent requests
+/// for a cold scope wait for one read instead of each making their own.
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
 
 #[derive(Debug)]
 pub struct Cache {
     ttl: Duration,
     page_size: i32,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<HashMap<Scope, Slot>>,
 }
 
 impl Cache {
@@ -41,12 +41,12 @@ impl Cache {
 
     pub async fn get(
         &self,
-        region: &str,
+        scope: &Scope,
         refresh: bool,
         client: &Client,
         target: &Ec2Target,
     ) -> Result<Arc<Snapshot>, Ec2Error> {
-        let slot = self.slot(region);
+        let slot = self.slot(scope);
         let mut cached = slot.lock().await;
         if let Some(snapshot) = cached.as_ref()
             && !refresh
@@ -64,15 +64,15 @@ impl Cache {
         Ok(snapshot)
     }
 
-    pub async fn forget(&self, region: &str) {
-        *self.slot(region).lock().await = None;
+    pub async fn forget(&self, scope: &Scope) {
+        *self.slot(scope).lock().await = None;
     }
 
-    fn slot(&self, region: &str) -> Slot {
+    fn slot(&self, scope: &Scope) -> Slot {
         let mut slots = self
             .slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(slots.entry(region.to_owned()).or_default())
+        Arc::clone(slots.entry(scope.clone()).or_default())
     }
 }

@@ -1,4 +1,4 @@
-//! The live feed: one poller per watched region, its changes broadcast to every subscriber.
+//! The live feed: one poller per watched scope, its changes broadcast to every subscriber.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,13 +7,14 @@ use knit_shared::{Instance, InstanceChanges};
 use tokio::sync::{Notify, broadcast};
 
 use super::{FAST_POLL_INTERVAL, Inventory, POLL_INTERVAL, Snapshot};
+use crate::ec2::Scope;
 
-/// A subscription to one region's changes.
+/// A subscription to one scope's changes.
 pub type Feed = broadcast::Receiver<InstanceChanges>;
 
 #[derive(Debug, Default)]
 pub struct Feeds {
-    regions: Mutex<HashMap<String, Poller>>,
+    scopes: Mutex<HashMap<Scope, Poller>>,
 }
 
 #[derive(Debug)]
@@ -24,46 +25,46 @@ struct Poller {
 }
 
 impl Feeds {
-    pub fn subscribe(&self, inventory: &Arc<Inventory>, region: &str) -> Feed {
-        let mut regions = self.lock();
-        if let Some(poller) = regions.get(region) {
+    pub fn subscribe(&self, inventory: &Arc<Inventory>, scope: &Scope) -> Feed {
+        let mut scopes = self.lock();
+        if let Some(poller) = scopes.get(scope) {
             return poller.sender.subscribe();
         }
         let (sender, receiver) = broadcast::channel(64);
         let wake = Arc::new(Notify::new());
-        regions.insert(
-            region.to_owned(),
+        scopes.insert(
+            scope.clone(),
             Poller {
                 sender: sender.clone(),
                 wake: Arc::clone(&wake),
             },
         );
-        tokio::spawn(poll(Arc::clone(inventory), region.to_owned(), sender, wake));
+        tokio::spawn(poll(Arc::clone(inventory), scope.clone(), sender, wake));
         receiver
     }
 
-    pub fn poke(&self, region: &str) {
-        if let Some(poller) = self.lock().get(region) {
+    pub fn poke(&self, scope: &Scope) {
+        if let Some(poller) = self.lock().get(scope) {
             poller.wake.notify_one();
         }
     }
 
-    /// Removes the region's poller when nobody listens any more; says whether it did.
+    /// Removes the scope's poller when nobody listens any more; says whether it did.
     fn retire_if_unwatched(
         &self,
-        region: &str,
+        scope: &Scope,
         sender: &broadcast::Sender<InstanceChanges>,
     ) -> bool {
-        let mut regions = self.lock();
+        let mut scopes = self.lock();
         if sender.receiver_count() > 0 {
             return false;
         }
-        regions.remove(region);
+        scopes.remove(scope);
         true
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Poller>> {
-        self.regions
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Poller>> {
+        self.scopes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -71,13 +72,13 @@ impl Feeds {
 
 async fn poll(
     inventory: Arc<Inventory>,
-    region: String,
+    scope: Scope,
     sender: broadcast::Sender<InstanceChanges>,
     wake: Arc<Notify>,
 ) {
     // Start from the cached list, the one a new subscriber is sent first, so the feed carries
     // only what changed after it.
-    let mut known: HashMap<String, Instance> = match inventory.snapshot(&region, false).await {
+    let mut known: HashMap<String, Instance> = match inventory.snapshot(&scope, false).await {
         Ok(snapshot) => snapshot
             .instances
             .iter()
@@ -86,19 +87,19 @@ async fn poll(
         Err(_) => HashMap::new(),
     };
     loop {
-        if inventory.feeds.retire_if_unwatched(&region, &sender) {
+        if inventory.feeds.retire_if_unwatched(&scope, &sender) {
             return;
         }
         let mut busy = false;
-        match inventory.snapshot(&region, true).await {
+        match inventory.snapshot(&scope, true).await {
             Ok(snapshot) => {
                 busy = snapshot.instances.iter().any(|i| i.state.is_transitional());
-                let changes = diff(&mut known, &snapshot, &region);
+                let changes = diff(&mut known, &snapshot, &scope.region);
                 if !(changes.changed.is_empty() && changes.removed.is_empty()) {
                     let _ = sender.send(changes);
                 }
             }
-            Err(error) => tracing::warn!(%region, %error, "live feed could not read EC2"),
+            Err(error) => tracing::warn!(%scope, %error, "live feed could not read EC2"),
         }
         let pause = if busy {
             FAST_POLL_INTERVAL

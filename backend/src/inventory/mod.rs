@@ -1,4 +1,4 @@
-//! The instance inventory: instances per region, read from EC2 at most once per few seconds
+//! The instance inventory: instances per scope (profile and region), read from EC2 at most once per few seconds
 //! however many people look, actions that invalidate what they change, and a live feed of
 //! changes shared by every open console.
 
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use knit_shared::{ActionRequest, ActionResponse, InstanceList, InstanceQuery};
 
-use crate::ec2::{self, Ec2Hub, RegionError};
+use crate::ec2::{self, Ec2Hub, Scope, ScopeError};
 
 pub use cache::Snapshot;
 pub use feed::Feed;
@@ -38,54 +38,60 @@ impl Inventory {
         })
     }
 
-    /// The instances of the query's region that match its filters, in its order.
-    pub async fn list(&self, query: &InstanceQuery) -> Result<InstanceList, RegionError> {
-        let region = self.hub.resolve_region(query.region.as_deref()).await?;
-        let snapshot = self.snapshot(&region, query.refresh).await?;
+    /// The instances of the query's scope that match its filters, in its order.
+    pub async fn list(&self, query: &InstanceQuery) -> Result<InstanceList, ScopeError> {
+        let scope = self
+            .hub
+            .resolve(query.profile.as_deref(), query.region.as_deref())
+            .await?;
+        let snapshot = self.snapshot(&scope, query.refresh).await?;
         Ok(InstanceList {
             instances: query.apply(&snapshot.instances),
             total: snapshot.instances.len(),
             fetched_at: snapshot.fetched_at.clone(),
-            region,
+            region: scope.region,
         })
     }
 
-    /// All instances of `region`, from the cache unless it is stale or `refresh` is asked.
+    /// All instances of `scope`, from the cache unless it is stale or `refresh` is asked.
     pub async fn snapshot(
         &self,
-        region: &str,
+        scope: &Scope,
         refresh: bool,
-    ) -> Result<Arc<Snapshot>, RegionError> {
-        let client = self.hub.client(region).await;
+    ) -> Result<Arc<Snapshot>, ScopeError> {
+        let client = self.hub.client(scope).await;
         Ok(self
             .cache
-            .get(region, refresh, &client, self.hub.target())
+            .get(scope, refresh, &client, &self.hub.target(scope))
             .await?)
     }
 
-    /// Carries out an action, then forgets the region's cached list and wakes its feed so
+    /// Carries out an action, then forgets the scope's cached list and wakes its feed so
     /// every console sees the new states at once.
-    pub async fn act(&self, request: &ActionRequest) -> Result<ActionResponse, RegionError> {
-        let region = self.hub.resolve_region(request.region.as_deref()).await?;
-        let client = self.hub.client(&region).await;
+    pub async fn act(&self, request: &ActionRequest) -> Result<ActionResponse, ScopeError> {
+        let scope = self
+            .hub
+            .resolve(request.profile.as_deref(), request.region.as_deref())
+            .await?;
+        let client = self.hub.client(&scope).await;
         let outcomes = ec2::act(
             &client,
-            self.hub.target(),
+            &self.hub.target(&scope),
             request.action,
             &request.instance_ids,
         )
         .await;
-        self.cache.forget(&region).await;
-        self.feeds.poke(&region);
+        self.cache.forget(&scope).await;
+        self.feeds.poke(&scope);
         Ok(ActionResponse {
             action: request.action,
             outcomes,
         })
     }
 
-    /// Subscribes to the live feed of `region` (already resolved), starting its poller if
+    /// Subscribes to the live feed of `scope` (already resolved), starting its poller if
     /// nobody watched it yet.
-    pub fn watch(self: &Arc<Self>, region: &str) -> Feed {
-        self.feeds.subscribe(self, region)
+    pub fn watch(self: &Arc<Self>, scope: &Scope) -> Feed {
+        self.feeds.subscribe(self, scope)
     }
 }

@@ -4,16 +4,21 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use super::RegionPicker;
+use super::ScopePicker;
 
 #[component]
 pub fn TopBar() -> impl IntoView {
-    // The section links keep the chosen region.
+    // The section links keep the chosen profile and region.
     let query = use_query_map();
     let href = move |path: &'static str| {
-        move || match query.get().get("region") {
-            Some(region) => format!("{path}?region={region}"),
-            None => path.to_owned(),
+        move || {
+            let mut scope = leptos_router::params::ParamsMap::new();
+            for key in ["profile", "region"] {
+                if let Some(value) = query.get().get(key) {
+                    scope.replace(key, value);
+                }
+            }
+            format!("{path}{}", scope.to_query_string())
         }
     };
     view! {
@@ -28,7 +33,9 @@ pub fn TopBar() -> impl IntoView {
                 <A href=href("/clusters")>"Clusters"</A>
                 <A href=href("/runs")>"Runs"</A>
             </nav>
-            <RegionPicker />
+            <div class="scope">
+                <ScopePicker />
+            </div>
         </header>
     }
 }

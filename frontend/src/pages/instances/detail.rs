@@ -83,10 +83,9 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
 /// The inbound rules of the instance's groups, read when the panel opens.
 #[component]
 fn GroupRules(ids: Vec<String>) -> impl IntoView {
-    let region = leptos_router::hooks::use_query_map()
-        .get_untracked()
-        .get("region");
-    let groups = LocalResource::new(move || api::security_groups(region.clone(), ids.clone()));
+    let params = leptos_router::hooks::use_query_map().get_untracked();
+    let scope = api::scope_query(params.get("profile"), params.get("region"));
+    let groups = LocalResource::new(move || api::security_groups(scope.clone(), ids.clone()));
     move || match groups.get() {
         None => view! { <p class="loading">"Loading rules…"</p> }.into_any(),
         Some(Err(failure)) => {

@@ -112,11 +112,14 @@ pub fn InstancesPage() -> impl IntoView {
         state.page.set(0);
     });
 
-    // The live feed of the region: states change in place; arrivals and departures reload the
-    // list, which the server filters and sorts.
-    let region = Memo::new(move |_| query.get().get("region"));
+    // The live feed of the profile and region: states change in place; arrivals and departures
+    // reload the list, which the server filters and sorts.
+    let scope = Memo::new(move |_| {
+        let params = query.get();
+        api::scope_query(params.get("profile"), params.get("region"))
+    });
     Effect::new(move |_| {
-        api::watch_instances(region.get(), move |changes| {
+        api::watch_instances(scope.get(), move |changes| {
             apply_changes(state, changes, list)
         })
         .ok()
@@ -175,9 +178,11 @@ fn run_action(
     confirm: Vec<String>,
 ) {
     state.pending.set(true);
-    let region = query.get_untracked().get("region");
+    let params = query.get_untracked();
+    let (profile, region) = (params.get("profile"), params.get("region"));
     spawn_local(async move {
         let request = ActionRequest {
+            profile,
             region,
             action,
             instance_ids,
