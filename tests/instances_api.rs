@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-use knit::ec2::{Ec2Target, connect};
 use knit::store::Store;
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, InstanceAction, InstanceChanges, InstanceList,
@@ -13,21 +12,10 @@ use knit_shared::{
 };
 use reqwest::StatusCode;
 
-use crate::harness::{KnitServer, dummy_web_dir, start_moto};
+use crate::harness::{KnitServer, dummy_web_dir, moto_client, start_moto};
 
 /// An AMI moto ships in us-east-1.
 const AMI: &str = "ami-12c6146b";
-
-async fn ec2(endpoint: &str, region: &str) -> Client {
-    connect(&Ec2Target {
-        endpoint: Some(endpoint.to_owned()),
-        region: Some(region.to_owned()),
-        dummy_credentials: true,
-        ..Ec2Target::default()
-    })
-    .await
-    .0
-}
 
 /// Launches `count` instances in one reservation, tagged Name=`name` and Role=`role`.
 async fn launch(ec2: &Client, name: &str, role: &str, count: i32) -> Vec<String> {
@@ -105,8 +93,8 @@ fn action(action: InstanceAction, ids: &[&String]) -> ActionRequest {
 async fn the_list_pages_through_ec2_filters_sorts_and_caches() {
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
-    let east = ec2(&moto.endpoint(), "us-east-1").await;
-    let west = ec2(&moto.endpoint(), "eu-west-1").await;
+    let east = moto_client(&moto, "us-east-1").await;
+    let west = moto_client(&moto, "eu-west-1").await;
     let mut web = BTreeSet::new();
     // Twelve reservations: moto pages by reservation, so pages of 5 need three calls.
     for n in 0..12 {
@@ -171,7 +159,7 @@ async fn the_list_pages_through_ec2_filters_sorts_and_caches() {
 async fn actions_change_state_report_per_instance_and_respect_protection() {
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
-    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let east = moto_client(&moto, "us-east-1").await;
     let launched = launch(&east, "app", "app", 3).await;
     let (a, b, c) = (&launched[0], &launched[1], &launched[2]);
     let server = start_knit(dir.path(), &moto.endpoint());
@@ -289,7 +277,7 @@ async fn actions_change_state_report_per_instance_and_respect_protection() {
 async fn the_live_feed_sends_the_list_then_each_change() {
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
-    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let east = moto_client(&moto, "us-east-1").await;
     let launched = launch(&east, "live", "app", 2).await;
     let server = start_knit(dir.path(), &moto.endpoint());
 
@@ -355,7 +343,7 @@ impl EventReader {
 async fn profiles_of_the_server_can_be_chosen_and_unknown_ones_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
-    let east = ec2(&moto.endpoint(), "us-east-1").await;
+    let east = moto_client(&moto, "us-east-1").await;
     let launched: BTreeSet<String> = launch(&east, "staged", "app", 2)
         .await
         .into_iter()

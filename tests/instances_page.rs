@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use knit::ec2::{Ec2Target, connect};
 use knit_shared::InstanceList;
 
-use crate::harness::{Browser, KnitServer, built_console, start_moto};
+use crate::harness::{Browser, moto_client, start_sandbox};
 
 /// The state a row's badge shows; empty while the row is being redrawn (the live feed can
 /// replace it between finding it and reading it).
@@ -65,18 +64,7 @@ async fn wait_for_rows(browser: &Browser, count: usize) {
 #[tokio::test]
 async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let moto = start_moto(dir.path()).await;
-    let web = built_console();
-    let server = KnitServer::start(
-        &dir.path().join("data"),
-        &[
-            "--sandbox",
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    );
+    let (moto, server) = start_sandbox(dir.path()).await;
     let list: InstanceList = reqwest::get(server.api("/instances"))
         .await
         .expect("list")
@@ -129,13 +117,8 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
 
     // The detail panel shows every field and the rules of the instance's security groups.
     browser
-        .client
-        .find(Locator::Css(&format!("tr[data-id='{web1}'] button.link")))
-        .await
-        .expect("id link")
-        .click()
-        .await
-        .expect("open detail");
+        .click(&format!("tr[data-id='{web1}'] button.link"))
+        .await;
     let detail = browser.text_of("#instance-detail .group table.rules").await;
     assert!(detail.contains("203.0.113.0/24"), "{detail}");
     assert!(detail.contains("443"), "{detail}");
@@ -145,22 +128,11 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         "{panel}"
     );
     browser
-        .client
-        .find(Locator::Css("#instance-detail button[aria-label=Close]"))
-        .await
-        .expect("close")
-        .click()
-        .await
-        .expect("close detail");
+        .click("#instance-detail button[aria-label=Close]")
+        .await;
 
     // A change made outside knit reaches the page through the live feed, without a reload.
-    let (ec2, _) = connect(&Ec2Target {
-        endpoint: Some(moto.endpoint()),
-        region: Some("us-east-1".to_owned()),
-        dummy_credentials: true,
-        ..Ec2Target::default()
-    })
-    .await;
+    let ec2 = moto_client(&moto, "us-east-1").await;
     ec2.stop_instances()
         .instance_ids(&web2)
         .send()
@@ -170,23 +142,9 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
 
     // Terminate asks for the name to be typed, and only then acts.
     browser
-        .client
-        .find(Locator::Css(&format!(
-            "tr[data-id='{db1}'] input[type=checkbox]"
-        )))
-        .await
-        .expect("checkbox")
-        .click()
-        .await
-        .expect("select");
-    browser
-        .client
-        .find(Locator::Id("action-terminate"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
+        .click(&format!("tr[data-id='{db1}'] input[type=checkbox]"))
+        .await;
+    browser.click("#action-terminate").await;
     let go = browser
         .client
         .wait()

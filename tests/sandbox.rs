@@ -1,10 +1,9 @@
 //! `knit serve --sandbox`: real sshd hosts with verified host keys, and a seeded EC2 server.
 
-use knit::ec2::{Ec2Target, connect};
 use knit::ssh::{self, Identity, KnownHosts, SshTarget};
 use knit_shared::Health;
 
-use crate::harness::{KnitServer, built_console, start_moto};
+use crate::harness::{moto_client, start_sandbox};
 
 fn target(address: &str) -> SshTarget {
     let (user, rest) = address.split_once('@').expect("user@host:port");
@@ -19,18 +18,7 @@ fn target(address: &str) -> SshTarget {
 #[tokio::test]
 async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let moto = start_moto(dir.path()).await;
-    let web = built_console();
-    let server = KnitServer::start(
-        &dir.path().join("data"),
-        &[
-            "--sandbox",
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    );
+    let (moto, server) = start_sandbox(dir.path()).await;
 
     let health: Health = reqwest::get(server.api("/health"))
         .await
@@ -94,13 +82,7 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     );
 
     // The EC2 server holds what the sandbox seeds.
-    let (ec2, _) = connect(&Ec2Target {
-        endpoint: Some(moto.endpoint()),
-        region: Some("us-east-1".to_owned()),
-        dummy_credentials: true,
-        ..Ec2Target::default()
-    })
-    .await;
+    let ec2 = moto_client(&moto, "us-east-1").await;
     let keys = ec2.describe_key_pairs().send().await.expect("key pairs");
     assert!(
         keys.key_pairs()

@@ -92,6 +92,17 @@ impl Browser {
         panic!("{css:?} shows {seen:?}, not {text:?}");
     }
 
+    /// Clicks the first element matching `css`, which must be there.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css:?} to click: {error}"))
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("cannot click {css:?}: {error}"));
+    }
+
     pub async fn path(&self) -> String {
         self.client
             .current_url()

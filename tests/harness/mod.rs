@@ -7,7 +7,7 @@ mod process;
 mod server;
 
 pub use browser::Browser;
-pub use moto::start_moto;
+pub use moto::{moto_client, start_moto};
 pub use server::{KnitServer, dummy_web_dir, knit_command};
 
 /// The folder of the console built by Trunk, which the test command builds before the tests.
@@ -21,4 +21,22 @@ pub fn built_console() -> std::path::PathBuf {
         dir.display()
     );
     dir
+}
+
+/// moto, and `knit serve --sandbox` on it with the built console: the sandbox as a newcomer
+/// sees it, with moto reachable by the test.
+pub async fn start_sandbox(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitServer) {
+    let moto = start_moto(dir).await;
+    let web = built_console();
+    let server = KnitServer::start(
+        &dir.join("data"),
+        &[
+            "--sandbox",
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+    (moto, server)
 }

@@ -1,5 +1,7 @@
 //! moto's EC2 server on a free port, started the same way the sandbox starts it.
 
+use aws_sdk_ec2::Client;
+use knit::ec2::{Ec2Target, connect};
 use knit::sandbox::Moto;
 
 /// The moto_server of the set-up's venv (`KNIT_MOTO_SERVER`), or the one on PATH.
@@ -8,4 +10,15 @@ pub async fn start_moto(log_dir: &std::path::Path) -> Moto {
     Moto::start(std::path::Path::new(&program), &log_dir.join("moto.log"))
         .await
         .expect("moto starts (the README's set-up installs it)")
+}
+
+/// An SDK client of moto's `region`, for tests to arrange or check EC2 behind knit's back.
+pub async fn moto_client(moto: &Moto, region: &str) -> Client {
+    let target = Ec2Target {
+        endpoint: Some(moto.endpoint()),
+        region: Some(region.to_owned()),
+        dummy_credentials: true,
+        ..Ec2Target::default()
+    };
+    connect(&target).await.0
 }
