@@ -124,6 +124,14 @@ async fn the_list_pages_through_ec2_filters_sorts_and_caches() {
     assert!(one.private_ip.is_some() && one.launch_time.is_some());
 
     assert_eq!(ids(&list(&server, "region=eu-west-1").await), far);
+    let zones: knit_shared::Zones = reqwest::get(server.api("/zones?region=eu-west-1"))
+        .await
+        .expect("zones")
+        .json()
+        .await
+        .expect("zones JSON");
+    assert!(zones.zones.contains(&"eu-west-1a".to_owned()), "{zones:?}");
+    assert!(zones.zones.iter().all(|zone| zone.starts_with("eu-west-1")));
     assert_eq!(ids(&list(&server, "tag=Role%3Ddb").await), db);
     assert_eq!(ids(&list(&server, "q=WEB-0").await).len(), 10);
     let sorted = list(&server, "sort=name&order=desc&q=web").await;

@@ -18,6 +18,7 @@ pub fn router(app: App) -> Router {
     let api = Router::new()
         .route("/health", get(health::show))
         .route("/regions", get(regions::list))
+        .route("/zones", get(regions::zones))
         .route("/profiles", get(regions::profiles))
         .route("/instances", get(instances::list))
         .route("/instances/actions", post(instances::act))

@@ -51,6 +51,21 @@ pub struct Regions {
     pub regions: Vec<String>,
 }
 
+/// `GET /api/zones`: the available zones of a region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zones {
+    pub region: String,
+    pub zones: Vec<String>,
+}
+
+/// The query string of routes that only need a profile and a region, each defaulting to the
+/// server's.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ScopeQuery {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+}
+
 /// `GET /api/profiles`: the AWS credentials profiles configured on the knit server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profiles {

@@ -9,7 +9,9 @@ pub mod security_groups;
 pub mod validate;
 
 pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
-pub use api::{ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo};
+pub use api::{
+    ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,
+};
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,

@@ -17,5 +17,5 @@ pub use convert::timestamp;
 pub use error::{Ec2Error, Refusal};
 pub use hub::{Ec2Hub, Scope, ScopeError};
 pub use instances::describe_all;
-pub use regions::describe_regions;
+pub use regions::{describe_regions, describe_zones};
 pub use security_groups::describe_security_groups;
