@@ -12,10 +12,15 @@ pub const MAX_INSTANCES_PER_ACTION: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// What to do to instances.
 pub enum InstanceAction {
+    /// Start stopped instances.
     Start,
+    /// Stop running instances (EBS-backed only).
     Stop,
+    /// Reboot running instances.
     Reboot,
+    /// Terminate instances for good; needs confirmation.
     Terminate,
     /// Turn termination protection on.
     Protect,
@@ -43,9 +48,12 @@ pub struct ActionRequest {
     /// AWS credentials profile of the knit server to use; the server's own when absent.
     #[serde(default)]
     pub profile: Option<String>,
+    /// Region of the instances; the server's default when absent.
     #[serde(default)]
     pub region: Option<String>,
+    /// What to do.
     pub action: InstanceAction,
+    /// The instances to do it to, at most `MAX_INSTANCES_PER_ACTION`.
     pub instance_ids: Vec<String>,
     /// For `terminate`: the same ids again, typed or confirmed by the person. Terminating is
     /// refused unless this names exactly the instances of `instance_ids`.
@@ -54,6 +62,7 @@ pub struct ActionRequest {
 }
 
 impl ActionRequest {
+    /// Checks the request as the server will: region, ids, and confirmation of a terminate.
     pub fn validate(&self) -> Result<(), Invalid> {
         if let Some(region) = &self.region {
             validate::region(region)?;
@@ -96,7 +105,9 @@ impl ActionRequest {
 /// What became of one instance of an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionOutcome {
+    /// The instance this outcome is about.
     pub instance_id: String,
+    /// Whether EC2 did what was asked for this instance.
     pub ok: bool,
     /// What happened, e.g. "stopping" or "is protected against termination; ...".
     pub message: String,
@@ -107,7 +118,9 @@ pub struct ActionOutcome {
 /// The answer to an action: one outcome per instance, in the order asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionResponse {
+    /// The action that was carried out.
     pub action: InstanceAction,
+    /// One per instance of the request.
     pub outcomes: Vec<ActionOutcome>,
 }
 

@@ -47,14 +47,18 @@ pub struct SandboxHost {
 /// `GET /api/regions`: the regions the account can use, and the server's default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Regions {
+    /// The region used when a request names none.
     pub default: String,
+    /// Every region enabled for the account, sorted.
     pub regions: Vec<String>,
 }
 
 /// `GET /api/zones`: the available zones of a region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Zones {
+    /// The region the zones belong to.
     pub region: String,
+    /// Names of its available zones, sorted.
     pub zones: Vec<String>,
 }
 
@@ -62,7 +66,9 @@ pub struct Zones {
 /// server's.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ScopeQuery {
+    /// AWS credentials profile of the knit server to use.
     pub profile: Option<String>,
+    /// Region to look in.
     pub region: Option<String>,
 }
 

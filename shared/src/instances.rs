@@ -9,17 +9,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstanceState {
+    /// Launching or starting.
     Pending,
+    /// Running, and billed.
     Running,
+    /// Being terminated.
     ShuttingDown,
+    /// Gone; listed by EC2 for about an hour.
     Terminated,
+    /// Being stopped.
     Stopping,
+    /// Stopped; its EBS volumes are kept (and billed).
     Stopped,
     /// A state this version of knit does not know.
     Unknown,
 }
 
 impl InstanceState {
+    /// Every known state, in the order a filter lists them.
     pub const ALL: [InstanceState; 6] = [
         Self::Pending,
         Self::Running,
@@ -59,7 +66,9 @@ impl InstanceState {
 /// A security group an instance belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRef {
+    /// `sg-...`.
     pub id: String,
+    /// The group's name.
     pub name: String,
 }
 
@@ -70,17 +79,27 @@ pub struct Instance {
     pub id: String,
     /// The value of the `Name` tag, if any.
     pub name: Option<String>,
+    /// Lifecycle state.
     pub state: InstanceState,
+    /// e.g. `t3.micro`.
     pub instance_type: String,
+    /// The AMI it was launched from.
     pub image_id: Option<String>,
+    /// e.g. `eu-west-1a`.
     pub availability_zone: Option<String>,
     /// RFC 3339, UTC.
     pub launch_time: Option<String>,
+    /// Public IPv4 address, while it has one.
     pub public_ip: Option<String>,
+    /// Private IPv4 address in its VPC.
     pub private_ip: Option<String>,
+    /// Public DNS name, while it has one.
     pub public_dns: Option<String>,
+    /// Private DNS name.
     pub private_dns: Option<String>,
+    /// The key pair named at launch.
     pub key_name: Option<String>,
+    /// The security groups it belongs to.
     pub security_groups: Vec<GroupRef>,
     /// CloudWatch detailed monitoring: `enabled`, `disabled`, `pending` or `disabling`.
     pub monitoring: String,
@@ -88,13 +107,16 @@ pub struct Instance {
     pub lifecycle: String,
     /// e.g. `Linux/UNIX` or `Windows`.
     pub platform: String,
+    /// Every tag, by key.
     pub tags: BTreeMap<String, String>,
 }
 
 /// `GET /api/instances`: the instances of one region that match the query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceList {
+    /// The region listed.
     pub region: String,
+    /// The instances that match the query, in its order.
     pub instances: Vec<Instance>,
     /// How many instances the region has before filtering.
     pub total: usize,
@@ -106,22 +128,33 @@ pub struct InstanceList {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
+    /// The Name tag; unnamed instances last.
     #[default]
     Name,
+    /// The instance id.
     Id,
+    /// The state's name.
     State,
+    /// The instance type.
     InstanceType,
+    /// The availability zone.
     AvailabilityZone,
+    /// When it was launched.
     LaunchTime,
+    /// The public IP, numerically.
     PublicIp,
+    /// The private IP, numerically.
     PrivateIp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// Which way to sort.
 pub enum SortOrder {
+    /// Smallest first.
     #[default]
     Asc,
+    /// Largest first.
     Desc,
 }
 
@@ -132,12 +165,15 @@ pub struct InstanceQuery {
     pub profile: Option<String>,
     /// Region to list; the server's default region when absent.
     pub region: Option<String>,
+    /// Only instances in this state.
     pub state: Option<InstanceState>,
     /// `key=value` (or `key` alone: any value).
     pub tag: Option<String>,
     /// Free text matched, case-insensitively, against id, name, IPs, DNS names and tags.
     pub q: Option<String>,
+    /// The column to sort by; the Name tag when absent.
     pub sort: Option<SortKey>,
+    /// Ascending when absent.
     pub order: Option<SortOrder>,
     /// Read EC2 now instead of knit's short cache.
     #[serde(default)]
@@ -241,9 +277,13 @@ fn ip_order(a: Option<&str>, b: Option<&str>) -> Ordering {
 /// holds every instance of the region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceChanges {
+    /// The region watched.
     pub region: String,
+    /// Instances that appeared or changed, whole.
     pub changed: Vec<Instance>,
+    /// Ids of instances EC2 no longer lists.
     pub removed: Vec<String>,
+    /// When EC2 was read (RFC 3339).
     pub fetched_at: String,
 }
 

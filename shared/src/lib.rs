@@ -2,6 +2,8 @@
 //!
 //! Everything here compiles for `wasm32-unknown-unknown`: no I/O, no async runtime, no AWS or SSH.
 
+#![warn(missing_docs)]
+
 pub mod actions;
 pub mod api;
 pub mod instances;

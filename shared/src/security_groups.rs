@@ -9,6 +9,7 @@ pub struct InboundRule {
     pub protocol: String,
     /// `None` for protocols without ports (or all of them).
     pub from_port: Option<i32>,
+    /// Last port of the range; see `from_port`.
     pub to_port: Option<i32>,
     /// CIDR blocks (IPv4 and IPv6) and security group ids.
     pub sources: Vec<String>,
@@ -27,25 +28,35 @@ impl InboundRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A security group with its inbound rules.
 pub struct SecurityGroup {
+    /// `sg-...`.
     pub id: String,
+    /// The group's name, unique in its VPC.
     pub name: String,
+    /// What the group is for, as its creator wrote.
     pub description: String,
+    /// The VPC it belongs to.
     pub vpc_id: Option<String>,
+    /// What may reach members of the group.
     pub inbound: Vec<InboundRule>,
 }
 
 /// `GET /api/security-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityGroupList {
+    /// The region listed.
     pub region: String,
+    /// The groups asked for.
     pub groups: Vec<SecurityGroup>,
 }
 
 /// The query string of `GET /api/security-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SecurityGroupQuery {
+    /// AWS credentials profile of the knit server to use.
     pub profile: Option<String>,
+    /// Region to look in.
     pub region: Option<String>,
     /// Comma-separated group ids; all groups of the region when absent.
     pub ids: Option<String>,

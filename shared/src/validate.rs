@@ -7,6 +7,7 @@ use std::fmt;
 pub struct Invalid {
     /// The field or parameter at fault, e.g. `region`.
     pub field: &'static str,
+    /// What is wrong and what would be right.
     pub message: String,
 }
 
