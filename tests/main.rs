@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod cluster_definitions;
 mod console;
 mod instances_api;
 mod instances_page;

@@ -104,6 +104,19 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
         .expect("images");
     assert_eq!(images.images().len(), 2);
 
+    // The demo cluster written for these hosts is a valid definition that names them.
+    let clusters = server.data_dir.join("sandbox/clusters");
+    let demo = knit::clusters::load_dir(&clusters, &knit::clusters::Library::builtin())
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+    assert_eq!(demo[0].name(), "sandbox.demo");
+    let web_hosts = demo[0].file.machines["web"]
+        .get_ref()
+        .hosts
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(web_hosts.len(), 2);
+    assert_eq!(*web_hosts[0].get_ref(), sandbox.hosts[0].address);
+
     // The sandbox's private key never shows in the server's log.
     let private_key = std::fs::read_to_string(&identity.private_key).expect("key");
     let secret_line = private_key.lines().nth(1).expect("key body");

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clusters;
 pub mod config;
 pub mod ec2;
 pub mod error;

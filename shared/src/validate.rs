@@ -78,6 +78,42 @@ pub fn region(name: &str) -> Result<(), Invalid> {
     }
 }
 
+/// A CIDR block: an IPv4 or IPv6 address, `/`, and a prefix length that fits it.
+pub fn cidr(block: &str) -> Result<(), Invalid> {
+    let bad = || {
+        invalid(
+            "cidr",
+            format!("{block:?} is not a CIDR block (like 203.0.113.0/24 or 2001:db8::/32)"),
+        )
+    };
+    let (address, prefix) = block.split_once('/').ok_or_else(bad)?;
+    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+    let limit = match address.parse::<std::net::IpAddr>().map_err(|_| bad())? {
+        std::net::IpAddr::V4(_) => 32,
+        std::net::IpAddr::V6(_) => 128,
+    };
+    if prefix > limit {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// A port (`22`) or an inclusive range (`8000-8080`) within 0–65535, low end first.
+pub fn port_range(ports: &str) -> Result<(u16, u16), Invalid> {
+    let bad = |why: &str| invalid("ports", format!("{ports:?} {why}"));
+    let (from, to) = ports.split_once('-').unwrap_or((ports, ports));
+    let parse = |text: &str| {
+        text.trim()
+            .parse::<u16>()
+            .map_err(|_| bad("is not a port or a range of ports within 0-65535"))
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    if from > to {
+        return Err(bad("starts after it ends"));
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +141,38 @@ mod tests {
         assert!(security_group_id("sg-12345678").is_ok());
         assert!(security_group_id("sg-x").is_err());
         assert!(security_group_id("i-12345678").is_err());
+    }
+
+    #[test]
+    fn cidr_blocks_need_an_address_and_a_fitting_prefix() {
+        for good in [
+            "0.0.0.0/0",
+            "203.0.113.0/24",
+            "10.0.0.1/32",
+            "::/0",
+            "2001:db8::/32",
+        ] {
+            assert!(cidr(good).is_ok(), "{good} refused");
+        }
+        for bad in [
+            "",
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "2001:db8::/129",
+            "10.0.0/8",
+            "web/24",
+        ] {
+            assert!(cidr(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn port_ranges_are_ordered_and_in_range() {
+        assert_eq!(port_range("22"), Ok((22, 22)));
+        assert_eq!(port_range("8000-8080"), Ok((8000, 8080)));
+        for bad in ["", "65536", "80-22", "x", "-1"] {
+            assert!(port_range(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -1,0 +1,215 @@
+//! The checks a parsed definition must pass before anything runs: every name it uses exists,
+//! every value is well formed. Each problem comes with the byte offset it stands at.
+
+use std::collections::BTreeSet;
+
+use knit_shared::validate;
+
+use super::Library;
+use super::format::File;
+
+type Problem = (usize, String);
+
+pub fn check(file: &File, library: &Library) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(connect) = &file.cluster.connect
+        && !["public_ip", "private_ip", "public_dns"].contains(&connect.get_ref().as_str())
+    {
+        problems.push((
+            connect.span().start,
+            format!(
+                "connect must be public_ip, private_ip or public_dns, not {:?}",
+                connect.get_ref()
+            ),
+        ));
+    }
+    machines(file, library, &mut problems);
+    kinds(file, library, &mut problems);
+    firewall(file, &mut problems);
+    scenarios(file, library, &mut problems);
+    problems.sort_by_key(|(offset, _)| *offset);
+    problems
+}
+
+fn machines(file: &File, library: &Library, problems: &mut Vec<Problem>) {
+    for (name, machine) in &file.machines {
+        let at = machine.span().start;
+        let body = machine.get_ref();
+        let launched = body.ami.is_some() || body.instance_type.is_some();
+        match (&body.hosts, launched) {
+            (Some(_), true) => problems.push((at, format!("machine {name} has both hosts and ami/instance_type: it is either launched or existing"))),
+            (None, false) => problems.push((at, format!("machine {name} needs either hosts, or ami and instance_type"))),
+            (None, true) if body.ami.is_none() || body.instance_type.is_none() => {
+                problems.push((at, format!("machine {name} needs both ami and instance_type")));
+            }
+            _ => {}
+        }
+        for host in body.hosts.iter().flatten() {
+            if let Err(message) = static_host(host.get_ref()) {
+                problems.push((host.span().start, message));
+            }
+        }
+        if body.roles.is_empty() {
+            problems.push((
+                at,
+                format!("machine {name} carries no roles: give it at least one"),
+            ));
+        }
+        for (role, spec) in &body.roles {
+            let kind = &spec.get_ref().kind;
+            if !file.kinds.contains_key(kind.get_ref()) && !library.contains(kind.get_ref()) {
+                problems.push((
+                    kind.span().start,
+                    format!(
+                        "role {role} has unknown kind {:?}; known kinds: {}",
+                        kind.get_ref(),
+                        known_kinds(file, library)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn kinds(file: &File, library: &Library, problems: &mut Vec<Problem>) {
+    for (name, kind) in &file.kinds {
+        let Some(parent) = &kind.get_ref().extends else {
+            continue;
+        };
+        if !file.kinds.contains_key(parent.get_ref()) && !library.contains(parent.get_ref()) {
+            problems.push((
+                parent.span().start,
+                format!("kind {name} extends unknown kind {:?}", parent.get_ref()),
+            ));
+        } else if library.tasks(&file.kinds, name).is_none() {
+            problems.push((
+                parent.span().start,
+                format!("kind {name} extends itself through a circle of kinds"),
+            ));
+        }
+    }
+}
+
+fn firewall(file: &File, problems: &mut Vec<Problem>) {
+    for rule in file
+        .firewall
+        .values()
+        .flat_map(|group| &group.get_ref().rules)
+    {
+        let at = rule.span().start;
+        let body = rule.get_ref();
+        if !["tcp", "udp", "icmp", "all"].contains(&body.proto.as_str()) {
+            problems.push((
+                at,
+                format!("proto must be tcp, udp, icmp or all, not {:?}", body.proto),
+            ));
+        }
+        if let Err(invalid) = validate::port_range(&body.ports) {
+            problems.push((at, invalid.message));
+        }
+        if !file.firewall.contains_key(&body.from)
+            && let Err(invalid) = validate::cidr(&body.from)
+        {
+            problems.push((
+                at,
+                format!("{}, nor the name of a firewall group", invalid.message),
+            ));
+        }
+    }
+}
+
+fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
+    let roles: Vec<(&str, &str)> = file
+        .machines
+        .values()
+        .flat_map(|machine| machine.get_ref().roles.iter())
+        .map(|(role, spec)| (role.as_str(), spec.get_ref().kind.get_ref().as_str()))
+        .collect();
+    let tasks_of = |kind: &str| library.tasks(&file.kinds, kind).unwrap_or_default();
+    for (name, scenario) in &file.scenarios {
+        let body = scenario.get_ref();
+        if body.steps.is_empty() {
+            problems.push((
+                scenario.span().start,
+                format!("scenario {name} has no steps"),
+            ));
+        }
+        for step in body.steps.iter().chain(&body.finally) {
+            let at = step.span().start;
+            let Some((role, task)) = step.get_ref().split_once('.') else {
+                problems.push((
+                    at,
+                    format!("step {:?} must be role.task or ALL.task", step.get_ref()),
+                ));
+                continue;
+            };
+            if role == "ALL" {
+                if !roles.iter().any(|(_, kind)| tasks_of(kind).contains(task)) {
+                    problems.push((
+                        at,
+                        format!(
+                            "step {}: no role of this cluster has a task {task}",
+                            step.get_ref()
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let kinds: BTreeSet<&str> = roles
+                .iter()
+                .filter(|(r, _)| *r == role)
+                .map(|(_, k)| *k)
+                .collect();
+            if kinds.is_empty() {
+                let names: BTreeSet<&str> = roles.iter().map(|(r, _)| *r).collect();
+                problems.push((
+                    at,
+                    format!(
+                        "step {}: no machine carries a role {role}; roles: {}",
+                        step.get_ref(),
+                        names.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            } else if let Some(kind) = kinds.iter().find(|kind| !tasks_of(kind).contains(task)) {
+                problems.push((
+                    at,
+                    format!(
+                        "step {}: role {role} (kind {kind}) has no task {task}",
+                        step.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// `user@host:port`, `user@host` or `host`, with a port in range.
+fn static_host(address: &str) -> Result<(), String> {
+    let host_part = address.rsplit_once('@').map_or(address, |(_, rest)| rest);
+    let host = match host_part.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => {
+            port.parse::<u16>()
+                .ok()
+                .filter(|port| *port > 0)
+                .ok_or_else(|| format!("host {address:?} has no valid port after ':'"))?;
+            host
+        }
+        _ => host_part,
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!(
+            "host {address:?} is not user@host:port, user@host or host"
+        ));
+    }
+    Ok(())
+}
+
+fn known_kinds(file: &File, library: &Library) -> String {
+    let names: BTreeSet<&str> = file
+        .kinds
+        .keys()
+        .map(String::as_str)
+        .chain(library.names())
+        .collect();
+    names.into_iter().collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,81 @@
+//! Kinds of roles: the built-in library and those a file defines, with `extends` resolved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::format::Kind;
+
+const BUILTIN: &str = include_str!("builtin.toml");
+
+/// The kinds a definition can name.
+#[derive(Debug)]
+pub struct Library {
+    kinds: BTreeMap<String, Spanned<Kind>>,
+}
+
+#[derive(Deserialize)]
+struct Builtin {
+    kinds: BTreeMap<String, Spanned<Kind>>,
+}
+
+impl Library {
+    /// The kinds knit ships (nginx_proxy, app, django, memcache, redis, bounced_postgres).
+    pub fn builtin() -> Self {
+        let builtin: Builtin = toml::from_str(BUILTIN).expect("the built-in kinds are valid TOML");
+        Self {
+            kinds: builtin.kinds,
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.kinds.contains_key(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.kinds.keys().map(String::as_str)
+    }
+
+    /// Task names of `kind`, its own and those it inherits through `extends` in `local` (the
+    /// file's kinds) or the library. `None` when the kind is unknown or extends in a circle.
+    pub fn tasks(
+        &self,
+        local: &BTreeMap<String, Spanned<Kind>>,
+        kind: &str,
+    ) -> Option<BTreeSet<String>> {
+        let mut tasks = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut next = Some(kind.to_owned());
+        while let Some(name) = next {
+            if !seen.insert(name.clone()) {
+                return None;
+            }
+            let found = local.get(&name).or_else(|| self.kinds.get(&name))?;
+            tasks.extend(found.get_ref().tasks.keys().cloned());
+            next = found
+                .get_ref()
+                .extends
+                .as_ref()
+                .map(|e| e.get_ref().clone());
+        }
+        Some(tasks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn django_inherits_the_app_tasks() {
+        let library = Library::builtin();
+        let tasks = library
+            .tasks(&BTreeMap::new(), "django")
+            .expect("known kind");
+        for task in ["install", "update", "migrate", "static", "restart"] {
+            assert!(tasks.contains(task), "django lacks {task}");
+        }
+        assert!(library.tasks(&BTreeMap::new(), "nope").is_none());
+    }
+}

@@ -1,0 +1,51 @@
+//! Cluster definitions: the TOML files of the user's repository that describe a cluster, its
+//! machines and roles, its firewall and its scenarios. Parsing and checking only; no I/O but
+//! reading the files, no SSH, no EC2.
+
+mod check;
+pub mod format;
+mod kinds;
+mod load;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use kinds::Library;
+pub use load::{load_dir, parse};
+
+/// A definition file that parsed and passed every check.
+#[derive(Debug)]
+pub struct Definition {
+    pub path: PathBuf,
+    pub file: format::File,
+}
+
+impl Definition {
+    pub fn name(&self) -> &str {
+        self.file.cluster.name.get_ref()
+    }
+}
+
+/// A mistake in a definition file, where it stands and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for DefinitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for DefinitionError {}
