@@ -4,11 +4,19 @@
 use std::path::Path;
 
 use knit::clusters::{DefinitionError, Library, load_dir};
+use knit_shared::ClusterList;
+
+use crate::harness::{KnitServer, dummy_web_dir, start_moto};
 
 fn errors_of(text: &str) -> Vec<DefinitionError> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("bad.toml"), text).expect("write");
-    load_dir(dir.path(), &Library::builtin()).expect_err("the definition must be refused")
+    let loaded = load_dir(dir.path(), &Library::builtin());
+    assert!(
+        loaded.definitions.is_empty(),
+        "the definition must be refused"
+    );
+    loaded.errors
 }
 
 const HEAD: &str = "[cluster]\nname = \"c\"\n\n[machines.web]\nhosts = [\"deploy@127.0.0.1:2201\"]\n[machines.web.roles.proxy]\nkind = \"nginx_proxy\"\n";
@@ -16,16 +24,9 @@ const HEAD: &str = "[cluster]\nname = \"c\"\n\n[machines.web]\nhosts = [\"deploy
 #[test]
 fn the_example_cluster_loads() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters");
-    let definitions = load_dir(&dir, &Library::builtin()).unwrap_or_else(|errors| {
-        panic!(
-            "{}",
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
+    let loaded = load_dir(&dir, &Library::builtin());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let definitions = loaded.definitions;
     assert_eq!(definitions.len(), 1);
     let production = &definitions[0];
     assert_eq!(production.name(), "production.mysite");
@@ -88,7 +89,9 @@ fn two_files_may_not_define_the_same_cluster() {
     let text = format!("{HEAD}[scenarios.hotfix]\nsteps = [\"proxy.reload\"]\n");
     std::fs::write(dir.path().join("a.toml"), &text).expect("write");
     std::fs::write(dir.path().join("b.toml"), &text).expect("write");
-    let errors = load_dir(dir.path(), &Library::builtin()).expect_err("duplicate refused");
+    let loaded = load_dir(dir.path(), &Library::builtin());
+    assert_eq!(loaded.definitions.len(), 1, "the first definition stands");
+    let errors = loaded.errors;
     assert_eq!(errors.len(), 1);
     assert!(errors[0].file.ends_with("b.toml"));
     assert!(
@@ -107,4 +110,58 @@ fn kinds_may_not_extend_in_a_circle() {
         errors.iter().any(|e| e.message.contains("circle")),
         "{errors:#?}"
     );
+}
+
+#[tokio::test]
+async fn the_api_lists_good_clusters_and_the_mistakes_of_bad_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clusters = dir.path().join("clusters");
+    std::fs::create_dir_all(&clusters).expect("clusters dir");
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters/production.mysite.toml");
+    std::fs::copy(example, clusters.join("production.toml")).expect("copy example");
+    std::fs::write(
+        clusters.join("broken.toml"),
+        "[cluster]\nname = \"x\"\nregion = eu\n",
+    )
+    .expect("write");
+    let moto = start_moto(dir.path()).await;
+    let web = dummy_web_dir(dir.path());
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &[
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--clusters",
+            clusters.to_str().expect("utf-8"),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+    let list: ClusterList = reqwest::get(server.api("/clusters"))
+        .await
+        .expect("clusters")
+        .json()
+        .await
+        .expect("clusters JSON");
+    assert_eq!(list.clusters.len(), 1);
+    let production = &list.clusters[0];
+    assert_eq!(production.name, "production.mysite");
+    let frontend = production
+        .machines
+        .iter()
+        .find(|m| m.name == "frontend")
+        .expect("frontend");
+    assert!(
+        frontend
+            .roles
+            .contains(&("proxy".to_owned(), "nginx_proxy".to_owned()))
+    );
+    assert_eq!(list.errors.len(), 1);
+    assert!(
+        list.errors[0].contains("broken.toml:3:10:"),
+        "{:?}",
+        list.errors
+    );
+    server.stop();
 }

@@ -51,6 +51,20 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
         );
     }
 
+    // The sandbox's demo cluster is listed with its machines and scenarios.
+    browser.click("a[href^='/clusters']").await;
+    let deploy = browser
+        .text_of("section[data-cluster='sandbox.demo'] li[data-scenario='deploy']")
+        .await;
+    assert!(
+        deploy.contains("proxy.site_down") && deploy.contains("proxy.site_up"),
+        "{deploy}"
+    );
+    let machines = browser
+        .text_of("section[data-cluster='sandbox.demo'] table.machines")
+        .await;
+    assert!(machines.contains("knit-sandbox@127.0.0.1:"), "{machines}");
+
     // A page opened directly (a bookmark, a reload) is served by the console too.
     browser
         .client

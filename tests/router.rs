@@ -38,6 +38,7 @@ async fn test_app(dir: &std::path::Path) -> Router {
         settings: std::sync::Arc::new(*settings),
         store,
         sandbox: None,
+        cluster_dirs: Vec::new(),
         stopping: tokio_util::sync::CancellationToken::new(),
     })
 }

@@ -1,5 +1,6 @@
 //! `App`: the state every handler receives, cheap to clone.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use knit_shared::SandboxInfo;
@@ -15,6 +16,8 @@ pub struct App {
     pub store: Store,
     pub inventory: Arc<Inventory>,
     pub sandbox: Option<SandboxInfo>,
+    /// Folders of cluster definition files: `--clusters`, then the sandbox's demo folder.
+    pub cluster_dirs: Vec<PathBuf>,
     /// Cancelled when the server begins to stop, so endless responses (live feeds) end too.
     pub stopping: CancellationToken,
 }

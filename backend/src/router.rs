@@ -10,13 +10,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::{health, instances, regions, security_groups};
+use crate::handlers::{clusters, health, instances, regions, security_groups};
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
     let web_dir = app.settings.web_dir.clone();
     let api = Router::new()
         .route("/health", get(health::show))
+        .route("/clusters", get(clusters::list))
         .route("/regions", get(regions::list))
         .route("/zones", get(regions::zones))
         .route("/profiles", get(regions::profiles))

@@ -65,11 +65,18 @@ pub async fn serve(
         .await?;
 
     let inventory = Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size);
+    let cluster_dirs = settings
+        .clusters
+        .iter()
+        .cloned()
+        .chain(sandbox.as_ref().map(Sandbox::clusters_dir))
+        .collect();
     let app = App {
         settings: Arc::new(settings),
         store,
         inventory,
         sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),
+        cluster_dirs,
         stopping: CancellationToken::new(),
     };
     let stopping = app.stopping.clone();

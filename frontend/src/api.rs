@@ -7,8 +7,8 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, Health, InstanceChanges, InstanceList, Profiles,
-    Regions, SecurityGroupList,
+    ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, InstanceChanges,
+    InstanceList, Profiles, Regions, SecurityGroupList,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,6 +39,10 @@ fn unreachable_server(error: impl fmt::Display) -> ApiFailure {
 
 pub async fn health() -> Result<Health, ApiFailure> {
     get("/api/health").await
+}
+
+pub async fn clusters() -> Result<ClusterList, ApiFailure> {
+    get("/api/clusters").await
 }
 
 pub async fn regions() -> Result<Regions, ApiFailure> {

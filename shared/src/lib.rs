@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod clusters;
 pub mod instances;
 pub mod security_groups;
 pub mod validate;
@@ -14,6 +15,7 @@ pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
 pub use api::{
     ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,
 };
+pub use clusters::{ClusterList, ClusterSummary, MachineSummary, ScenarioSummary};
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,

@@ -27,16 +27,32 @@ pub fn parse(
         .collect())
 }
 
+/// The definitions of a folder that passed, and the mistakes of those that did not: one broken
+/// file does not hide the clusters of the others.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub definitions: Vec<Definition>,
+    pub errors: Vec<DefinitionError>,
+}
+
 /// Every `*.toml` file of `dir`, sorted by name; cluster names must be unique among them.
-pub fn load_dir(dir: &Path, library: &Library) -> Result<Vec<Definition>, Vec<DefinitionError>> {
+pub fn load_dir(dir: &Path, library: &Library) -> Loaded {
     let unreadable = |path: &Path, error: std::io::Error| DefinitionError {
         file: path.to_owned(),
         line: 0,
         column: 0,
         message: format!("cannot read it: {error}"),
     };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|error| vec![unreadable(dir, error)])?
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            return Loaded {
+                definitions: Vec::new(),
+                errors: vec![unreadable(dir, error)],
+            };
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
@@ -68,10 +84,9 @@ pub fn load_dir(dir: &Path, library: &Library) -> Result<Vec<Definition>, Vec<De
             Err(mut found) => errors.append(&mut found),
         }
     }
-    if errors.is_empty() {
-        Ok(definitions)
-    } else {
-        Err(errors)
+    Loaded {
+        definitions,
+        errors,
     }
 }
 

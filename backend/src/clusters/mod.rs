@@ -6,12 +6,13 @@ mod check;
 pub mod format;
 mod kinds;
 mod load;
+mod summary;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use kinds::Library;
-pub use load::{load_dir, parse};
+pub use load::{Loaded, load_dir, parse};
 
 /// A definition file that parsed and passed every check.
 #[derive(Debug)]
@@ -49,3 +50,18 @@ impl fmt::Display for DefinitionError {
 }
 
 impl std::error::Error for DefinitionError {}
+
+/// Every cluster of the definition folders `dirs`, with the mistakes of the files that could not
+/// be read. A folder that does not exist yet is simply empty.
+pub fn catalogue(dirs: &[PathBuf]) -> knit_shared::ClusterList {
+    let library = Library::builtin();
+    let mut clusters = Vec::new();
+    let mut errors = Vec::new();
+    for dir in dirs.iter().filter(|dir| dir.exists()) {
+        let loaded = load_dir(dir, &library);
+        clusters.extend(loaded.definitions.iter().map(Definition::summary));
+        errors.extend(loaded.errors.iter().map(ToString::to_string));
+    }
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    knit_shared::ClusterList { clusters, errors }
+}

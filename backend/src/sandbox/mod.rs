@@ -60,6 +60,7 @@ pub struct Sandbox {
     hosts: Vec<SshHost>,
     ec2_endpoint: String,
     client_public_key: String,
+    clusters_dir: PathBuf,
     pub identity: Identity,
     pub info: SandboxInfo,
 }
@@ -122,9 +123,15 @@ impl Sandbox {
             hosts,
             ec2_endpoint,
             client_public_key,
+            clusters_dir: clusters,
             identity,
             info,
         })
+    }
+
+    /// Where the demo cluster's definition is written.
+    pub fn clusters_dir(&self) -> PathBuf {
+        self.clusters_dir.clone()
     }
 
     pub fn ec2_endpoint(&self) -> &str {

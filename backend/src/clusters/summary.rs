@@ -1,0 +1,56 @@
+//! A definition as the console lists it.
+
+use knit_shared::{ClusterSummary, MachineSummary, ScenarioSummary};
+
+use super::Definition;
+
+impl Definition {
+    pub fn summary(&self) -> ClusterSummary {
+        let file = &self.file;
+        ClusterSummary {
+            name: self.name().to_owned(),
+            file: self.path.display().to_string(),
+            region: file.cluster.region.clone(),
+            tags: file.cluster.tags.clone().into_iter().collect(),
+            machines: file
+                .machines
+                .iter()
+                .map(|(name, machine)| {
+                    let machine = machine.get_ref();
+                    MachineSummary {
+                        name: name.clone(),
+                        hosts: machine
+                            .hosts
+                            .iter()
+                            .flatten()
+                            .map(|host| host.get_ref().clone())
+                            .collect(),
+                        ami: machine.ami.clone(),
+                        instance_type: machine.instance_type.clone(),
+                        roles: machine
+                            .roles
+                            .iter()
+                            .map(|(role, spec)| {
+                                (role.clone(), spec.get_ref().kind.get_ref().clone())
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            scenarios: file
+                .scenarios
+                .iter()
+                .map(|(name, scenario)| {
+                    let steps = |list: &[toml::Spanned<String>]| {
+                        list.iter().map(|step| step.get_ref().clone()).collect()
+                    };
+                    ScenarioSummary {
+                        name: name.clone(),
+                        steps: steps(&scenario.get_ref().steps),
+                        finally: steps(&scenario.get_ref().finally),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
