@@ -147,3 +147,29 @@ async fn a_malformed_security_group_id_answers_json_400() {
         error.error
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for path in ["/api/health", "/instances"] {
+        let request = Request::builder()
+            .uri(path)
+            .body(Body::empty())
+            .expect("request");
+        let response = test_app(dir.path())
+            .await
+            .oneshot(request)
+            .await
+            .expect("response");
+        let headers = response.headers();
+        let policy = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("text");
+        assert!(
+            policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'"),
+            "{policy}"
+        );
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+    }
+}

@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod report;
 pub mod router;
 pub mod sandbox;
+pub mod security_headers;
 pub mod server;
 pub mod ssh;
 pub mod store;

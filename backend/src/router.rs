@@ -6,11 +6,13 @@ use axum::http::Method;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
 use crate::handlers::{clusters, health, instances, regions, security_groups};
+use crate::security_headers;
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
@@ -31,9 +33,12 @@ pub fn router(app: App) -> Router {
     // Paths that are not files are the SPA's own routes (e.g. /instances): answer with index.html.
     let console = ServeDir::new(&web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
 
-    Router::new()
-        .nest("/api", api)
-        .fallback_service(console)
+    let index = std::fs::read_to_string(web_dir.join("index.html")).unwrap_or_default();
+    let mut router = Router::new().nest("/api", api).fallback_service(console);
+    for (name, value) in security_headers::headers(&index) {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
+    router
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(app)
