@@ -7,6 +7,7 @@ mod harness;
 
 mod cluster_definitions;
 mod console;
+mod ec2_faults;
 mod instances_api;
 mod instances_page;
 mod router;

@@ -3,27 +3,15 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use clap::Parser;
 use http_body_util::BodyExt;
-use knit::App;
-use knit::cli::{Cli, Command};
-use knit::ec2::{Ec2Hub, Ec2Target, connect};
-use knit::inventory::Inventory;
-use knit::store::Store;
+use knit::ec2::Ec2Target;
 use knit_shared::{ApiErrorBody, Health};
 use tower::ServiceExt;
 
-use crate::harness::dummy_web_dir;
+use crate::harness::app_with;
 
-/// The application over a fresh database and a console folder holding only index.html. EC2 is
-/// never called by these routes, so its endpoint is a closed port.
+/// The application with EC2 at a closed port: these routes never call it.
 async fn test_app(dir: &std::path::Path) -> Router {
-    let web = dummy_web_dir(dir);
-    let cli = Cli::parse_from(["knit", "serve", "--web-dir", web.to_str().expect("utf-8")]);
-    let Command::Serve(settings) = cli.command;
-    let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
-        .await
-        .expect("open database");
     let target = Ec2Target {
         endpoint: Some(format!(
             "http://127.0.0.1:{}",
@@ -32,15 +20,7 @@ async fn test_app(dir: &std::path::Path) -> Router {
         dummy_credentials: true,
         ..Ec2Target::default()
     };
-    let (ec2, region) = connect(&target).await;
-    knit::router(App {
-        inventory: Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size),
-        settings: std::sync::Arc::new(*settings),
-        store,
-        sandbox: None,
-        cluster_dirs: Vec::new(),
-        stopping: tokio_util::sync::CancellationToken::new(),
-    })
+    app_with(dir, target).await
 }
 
 async fn send(app: Router, method: &str, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {

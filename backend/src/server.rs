@@ -100,7 +100,7 @@ fn ec2_target(settings: &Settings, sandbox: Option<&Sandbox>) -> Ec2Target {
             profile: settings.profile.clone(),
             region: settings.region.clone(),
             endpoint: settings.ec2_endpoint.clone(),
-            dummy_credentials: false,
+            ..Ec2Target::default()
         };
     };
     Ec2Target {
@@ -113,6 +113,7 @@ fn ec2_target(settings: &Settings, sandbox: Option<&Sandbox>) -> Ec2Target {
         ),
         endpoint: Some(sandbox.ec2_endpoint().to_owned()),
         dummy_credentials: true,
+        ..Ec2Target::default()
     }
 }
 

@@ -1,12 +1,16 @@
 //! Starting and stopping the real parts the tests run against. Every guard stops its process
 //! (and that process's children) when dropped, so a failing test leaves nothing running.
 
+mod app;
 mod browser;
+mod faults;
 mod moto;
 mod process;
 mod server;
 
+pub use app::app_with;
 pub use browser::Browser;
+pub use faults::Throttle;
 pub use moto::{moto_client, start_moto};
 pub use server::{KnitServer, dummy_web_dir, knit_command};
 

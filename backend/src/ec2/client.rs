@@ -5,7 +5,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, timeout::TimeoutConfig};
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::config::Credentials;
+use aws_sdk_ec2::config::{Credentials, SharedInterceptor};
 
 use super::Ec2Error;
 
@@ -22,6 +22,9 @@ pub struct Ec2Target {
     pub endpoint: Option<String>,
     /// Sign with fixed dummy credentials: the local emulator accepts any, and a newcomer has none.
     pub dummy_credentials: bool,
+    /// Interceptors in front of the real client: the seam through which tests inject the faults
+    /// a real EC2 produces and a local one does not (throttling, 5xx).
+    pub interceptors: Vec<SharedInterceptor>,
 }
 
 /// Builds a client for `target` and says which region it resolved to.
@@ -63,7 +66,11 @@ pub async fn connect(target: &Ec2Target) -> (Client, String) {
     let region = config
         .region()
         .map_or_else(|| FALLBACK_REGION.to_owned(), ToString::to_string);
-    (Client::new(&config), region)
+    let mut client_config = aws_sdk_ec2::config::Builder::from(&config);
+    for interceptor in &target.interceptors {
+        client_config.push_interceptor(interceptor.clone());
+    }
+    (Client::from_conf(client_config.build()), region)
 }
 
 /// One cheap call (DescribeAvailabilityZones) that proves the endpoint answers and the credentials
