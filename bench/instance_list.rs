@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::InstanceType;
 use fantoccini::Locator;
-use knit::ec2::{Ec2Target, connect, describe_all};
+use knit::ec2::{connect, describe_all};
 use knit_shared::InstanceList;
 
-use harness::{Browser, KnitServer, built_console, start_moto};
+use harness::{Browser, KnitServer, built_console, moto_target, start_moto};
 
 const INSTANCES: i32 = 2000;
 const BATCH: i32 = 100;
@@ -30,12 +30,7 @@ const ROUNDS: u32 = 5;
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
-    let target = Ec2Target {
-        endpoint: Some(moto.endpoint()),
-        region: Some("us-east-1".to_owned()),
-        dummy_credentials: true,
-        ..Ec2Target::default()
-    };
+    let target = moto_target(&moto, "us-east-1");
     let (ec2, _) = connect(&target).await;
     println!("launching {INSTANCES} instances in moto…");
     for _ in 0..INSTANCES / BATCH {

@@ -14,11 +14,7 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
     );
     let browser = Browser::start().await;
 
-    browser
-        .client
-        .goto(&server.url)
-        .await
-        .expect("open console");
+    browser.open(&server.url).await;
     let banner = browser.text_of("#sandbox-banner").await;
     assert!(banner.starts_with("Sandbox"), "{banner}");
     assert!(banner.contains("not a real AWS account"), "{banner}");
@@ -66,11 +62,7 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
     assert!(machines.contains("knit-sandbox@127.0.0.1:"), "{machines}");
 
     // A page opened directly (a bookmark, a reload) is served by the console too.
-    browser
-        .client
-        .goto(&format!("{}/runs", server.url))
-        .await
-        .expect("open runs");
+    browser.open(&format!("{}/runs", server.url)).await;
     browser.wait_for_text("main h1", "Runs").await;
 
     browser.close().await;

@@ -1,39 +1,22 @@
 //! EC2 throttling, injected in front of the real SDK client talking to moto: retried with
 //! backoff, and a clear 429 once the retries are spent.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use knit::ec2::Ec2Target;
 use knit_shared::{ApiErrorBody, InstanceList};
-use tower::ServiceExt;
 
-use crate::harness::{Throttle, app_with, start_moto};
+use crate::harness::{Throttle, app_with, moto_target, send, start_moto};
 
 async fn list_through(throttle: &std::sync::Arc<Throttle>) -> (StatusCode, Vec<u8>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
     let target = Ec2Target {
-        endpoint: Some(moto.endpoint()),
-        region: Some("us-east-1".to_owned()),
-        dummy_credentials: true,
         interceptors: vec![throttle.interceptor()],
-        ..Ec2Target::default()
+        ..moto_target(&moto, "us-east-1")
     };
     let app = app_with(dir.path(), target).await;
-    let request = Request::builder()
-        .uri("/api/instances")
-        .body(Body::empty())
-        .expect("request");
-    let response = app.oneshot(request).await.expect("response");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, body.to_vec())
+    let (status, _, body) = send(app, "GET", "/api/instances").await;
+    (status, body)
 }
 
 #[tokio::test]

@@ -81,11 +81,7 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
     let (web1, web2, db1) = (id_of("web1"), id_of("web2"), id_of("db1"));
 
     let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&format!("{}/instances", server.url))
-        .await
-        .expect("open");
+    browser.open(&format!("{}/instances", server.url)).await;
     wait_for_rows(&browser, 3).await;
     wait_for_badge(&browser, &web1, &["running"]).await;
 
@@ -108,11 +104,7 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
             .contains("q=web")
     );
     filter.clear().await.expect("clear");
-    browser
-        .client
-        .goto(&format!("{}/instances", server.url))
-        .await
-        .expect("open");
+    browser.open(&format!("{}/instances", server.url)).await;
     wait_for_rows(&browser, 3).await;
 
     // The detail panel shows every field and the rules of the instance's security groups.

@@ -8,7 +8,7 @@ use knit::ec2::Ec2Target;
 use knit_shared::{ApiErrorBody, Health};
 use tower::ServiceExt;
 
-use crate::harness::app_with;
+use crate::harness::{app_with, send};
 
 /// The application with EC2 at a closed port: these routes never call it.
 async fn test_app(dir: &std::path::Path) -> Router {
@@ -21,28 +21,6 @@ async fn test_app(dir: &std::path::Path) -> Router {
         ..Ec2Target::default()
     };
     app_with(dir, target).await
-}
-
-async fn send(app: Router, method: &str, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(Body::empty())
-        .expect("request");
-    let response = app.oneshot(request).await.expect("response");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, content_type, body.to_vec())
 }
 
 #[tokio::test]

@@ -1,12 +1,16 @@
 //! The HTTP application in-process, for tests that drive the router without a socket.
 
 use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use clap::Parser;
+use http_body_util::BodyExt;
 use knit::App;
 use knit::cli::{Cli, Command};
 use knit::ec2::{Ec2Hub, Ec2Target, connect};
 use knit::inventory::Inventory;
 use knit::store::Store;
+use tower::ServiceExt;
 
 use super::dummy_web_dir;
 
@@ -28,4 +32,27 @@ pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
         cluster_dirs: Vec::new(),
         stopping: tokio_util::sync::CancellationToken::new(),
     })
+}
+
+/// Sends one bodiless request through `app`: its status, content type and body.
+pub async fn send(app: Router, method: &str, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("response");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, content_type, body.to_vec())
 }

@@ -92,6 +92,14 @@ impl Browser {
         panic!("{css:?} shows {seen:?}, not {text:?}");
     }
 
+    /// Navigates to `url` and waits for the page to load.
+    pub async fn open(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
+    }
+
     /// Clicks the first element matching `css`, which must be there.
     pub async fn click(&self, css: &str) {
         self.client

@@ -8,10 +8,10 @@ mod moto;
 mod process;
 mod server;
 
-pub use app::app_with;
+pub use app::{app_with, send};
 pub use browser::Browser;
 pub use faults::Throttle;
-pub use moto::{moto_client, start_moto};
+pub use moto::{moto_client, moto_target, start_moto};
 pub use server::{KnitServer, dummy_web_dir, knit_command};
 
 /// The folder of the console built by Trunk, which the test command builds before the tests.

@@ -12,13 +12,17 @@ pub async fn start_moto(log_dir: &std::path::Path) -> Moto {
         .expect("moto starts (the README's set-up installs it)")
 }
 
-/// An SDK client of moto's `region`, for tests to arrange or check EC2 behind knit's back.
-pub async fn moto_client(moto: &Moto, region: &str) -> Client {
-    let target = Ec2Target {
+/// Where moto's `region` is, as knit's EC2 layer names a target.
+pub fn moto_target(moto: &Moto, region: &str) -> Ec2Target {
+    Ec2Target {
         endpoint: Some(moto.endpoint()),
         region: Some(region.to_owned()),
         dummy_credentials: true,
         ..Ec2Target::default()
-    };
-    connect(&target).await.0
+    }
+}
+
+/// An SDK client of moto's `region`, for tests to arrange or check EC2 behind knit's back.
+pub async fn moto_client(moto: &Moto, region: &str) -> Client {
+    connect(&moto_target(moto, region)).await.0
 }
