@@ -169,6 +169,23 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         "only the confirmed instance went"
     );
 
+    // An empty region fills in live: an instance launched outside knit appears without a reload.
+    browser
+        .open(&format!("{}/instances?region=eu-west-1", server.url))
+        .await;
+    let empty = browser.text_of("main .empty-state h2").await;
+    assert_eq!(empty, "No instances in eu-west-1");
+    moto_client(&moto, "eu-west-1")
+        .await
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("launch in moto");
+    wait_for_rows(&browser, 1).await;
+
     browser.close().await;
     server.stop();
 }

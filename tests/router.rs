@@ -3,7 +3,6 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use knit::ec2::Ec2Target;
 use knit_shared::{ApiErrorBody, Health};
 use tower::ServiceExt;

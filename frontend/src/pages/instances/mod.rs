@@ -119,8 +119,10 @@ pub fn InstancesPage() -> impl IntoView {
         api::scope_query(params.get("profile"), params.get("region"))
     });
     Effect::new(move |_| {
+        // The first message of a feed holds the whole region: nothing in it is news to the list.
+        let first = std::cell::Cell::new(true);
         api::watch_instances(scope.get(), move |changes| {
-            apply_changes(state, changes, list)
+            apply_changes(state, changes, list, first.replace(false))
         })
         .ok()
     });
@@ -153,6 +155,7 @@ fn apply_changes(
     state: ListState,
     changes: InstanceChanges,
     list: LocalResource<Result<InstanceList, ApiFailure>>,
+    first: bool,
 ) {
     let mut unknown = !changes.removed.is_empty();
     state.rows.update(|rows| {
@@ -163,8 +166,6 @@ fn apply_changes(
             }
         }
     });
-    // The first message holds the whole region: nothing there is news to the list.
-    let first = state.rows.with_untracked(|rows| rows.is_empty());
     if unknown && !first {
         list.refetch();
     }
