@@ -33,7 +33,7 @@ fn the_example_cluster_loads() {
     assert_eq!(production.file.machines.len(), 2);
     let deploy = production.file.scenarios["deploy"].get_ref();
     assert_eq!(deploy.steps.len(), 5);
-    assert_eq!(deploy.finally[0].get_ref(), "proxy.site_up");
+    assert_eq!(deploy.finally[0].get_ref().name(), "proxy.site_up");
 }
 
 #[test]

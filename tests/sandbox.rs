@@ -5,15 +5,6 @@ use knit_shared::Health;
 
 use crate::harness::{moto_client, start_sandbox};
 
-fn target(address: &str) -> SshTarget {
-    let (user, rest) = address.split_once('@').expect("user@host:port");
-    let (host, port) = rest.rsplit_once(':').expect("host:port");
-    SshTarget {
-        user: user.to_owned(),
-        host: host.to_owned(),
-        port: port.parse().expect("port"),
-    }
-}
 
 #[tokio::test]
 async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
@@ -36,12 +27,12 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     assert_eq!(names, ["web1", "web2", "db1"]);
 
     // Each host is a real sshd that knit logs in to with its own key and known_hosts.
-    let identity = Identity {
-        private_key: server.data_dir.join("sandbox/client_ed25519"),
-        known_hosts: KnownHosts::new(server.data_dir.join("known_hosts")),
-    };
+    let identity = Identity::isolated(
+        server.data_dir.join("sandbox/client_ed25519"),
+        KnownHosts::new(server.data_dir.join("known_hosts")),
+    );
     for host in &sandbox.hosts {
-        let session = ssh::connect(&target(&host.address), &identity)
+        let session = ssh::connect(&SshTarget::parse(&host.address), &identity)
             .await
             .unwrap_or_else(|error| panic!("{}: {error}", host.name));
         let output = session
@@ -59,7 +50,7 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     let stranger = ssh::ensure_key_pair(&dir.path().join("stranger"), "stranger")
         .await
         .expect("key");
-    let web1 = target(&sandbox.hosts[0].address);
+    let web1 = SshTarget::parse(&sandbox.hosts[0].address);
     impostor
         .trust(
             &ssh::host_pattern(&web1.host, web1.port),
@@ -127,7 +118,7 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     let ports: Vec<u16> = sandbox
         .hosts
         .iter()
-        .map(|h| target(&h.address).port)
+        .map(|h| SshTarget::parse(&h.address).port)
         .collect();
     let status = server.stop();
     assert!(status.success(), "knit exited with {status}");

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod inventory;
 pub mod report;
 pub mod router;
+pub mod runs;
 pub mod sandbox;
 pub mod security_headers;
 pub mod server;

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(cli::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             // `{:#}` keeps the whole cause chain on one line: what failed, then why.
             eprintln!("knit: error: {error:#}");

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod api;
 pub mod clusters;
 pub mod instances;
+pub mod runs;
 pub mod security_groups;
 pub mod validate;
 
@@ -19,6 +20,10 @@ pub use clusters::{ClusterList, ClusterSummary, MachineSummary, ScenarioSummary}
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,
+};
+pub use runs::{
+    Cell, CellStatus, Grid, PlannedHost, PlannedStep, RunDetail, RunEvent, RunEventBody, RunList,
+    RunPlan, RunQuery, RunStatus, RunSummary, StartRun, Stream,
 };
 pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
 pub use validate::Invalid;

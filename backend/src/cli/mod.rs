@@ -1,20 +1,37 @@
-//! The command line: one subcommand per file.
+//! The command line: one subcommand per file, and Fabric's `knit <cluster> <scenario>`.
 
+mod cluster;
 mod serve;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
 
+pub use cluster::ClusterArgs;
+
 /// knit: a web console for AWS EC2 that also deploys software to the machines it launches.
 ///
-/// Run `knit serve --sandbox` to try it without an AWS account: knit starts a local EC2 emulator
-/// and three local SSH hosts, and serves the console on http://127.0.0.1:8080/.
+/// `knit serve --sandbox` tries it without an AWS account: knit starts a local EC2 emulator and
+/// three local SSH hosts, and serves the console on http://127.0.0.1:8080/.
+///
+/// `knit [--clusters DIR] <cluster> <scenario>` runs a scenario of a cluster definition and exits
+/// 0 when every step succeeded on every host; `knit clusters` lists the clusters, `knit <cluster>
+/// hosts` a cluster's hosts, `knit <cluster> install` every role's install task.
 #[derive(Debug, Parser)]
-#[command(name = "knit", version, propagate_version = true)]
+#[command(
+    name = "knit",
+    version,
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -27,8 +44,9 @@ pub enum Command {
 }
 
 /// Runs one parsed command line to completion.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(settings) => serve::run(*settings).await,
+        Some(Command::Serve(settings)) => serve::run(*settings).await.map(|()| ExitCode::SUCCESS),
+        None => cluster::run(cli.cluster).await,
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use knit_shared::validate;
 
 use super::Library;
-use super::format::File;
+use super::format::{Action, File};
 
 type Problem = (usize, String);
 
@@ -22,6 +22,11 @@ pub fn check(file: &File, library: &Library) -> Vec<Problem> {
                 connect.get_ref()
             ),
         ));
+    }
+    if let Some(parallel) = &file.cluster.parallel
+        && *parallel.get_ref() == 0
+    {
+        problems.push((parallel.span().start, "parallel must be at least 1".to_owned()));
     }
     machines(file, library, &mut problems);
     kinds(file, library, &mut problems);
@@ -72,6 +77,17 @@ fn machines(file: &File, library: &Library, problems: &mut Vec<Problem>) {
 }
 
 fn kinds(file: &File, library: &Library, problems: &mut Vec<Problem>) {
+    let actions = file
+        .kinds
+        .values()
+        .flat_map(|kind| kind.get_ref().tasks.values().flatten());
+    for action in actions {
+        if let Action::Run(run) = action.get_ref()
+            && let Err(message) = run.timeout()
+        {
+            problems.push((action.span().start, message));
+        }
+    }
     for (name, kind) in &file.kinds {
         let Some(parent) = &kind.get_ref().extends else {
             continue;
@@ -136,21 +152,16 @@ fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
         }
         for step in body.steps.iter().chain(&body.finally) {
             let at = step.span().start;
-            let Some((role, task)) = step.get_ref().split_once('.') else {
-                problems.push((
-                    at,
-                    format!("step {:?} must be role.task or ALL.task", step.get_ref()),
-                ));
+            let name = step.get_ref().name();
+            let Some((role, task)) = name.split_once('.') else {
+                problems.push((at, format!("step {name:?} must be role.task or ALL.task")));
                 continue;
             };
             if role == "ALL" {
                 if !roles.iter().any(|(_, kind)| tasks_of(kind).contains(task)) {
                     problems.push((
                         at,
-                        format!(
-                            "step {}: no role of this cluster has a task {task}",
-                            step.get_ref()
-                        ),
+                        format!("step {name}: no role of this cluster has a task {task}"),
                     ));
                 }
                 continue;
@@ -165,18 +176,14 @@ fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
                 problems.push((
                     at,
                     format!(
-                        "step {}: no machine carries a role {role}; roles: {}",
-                        step.get_ref(),
+                        "step {name}: no machine carries a role {role}; roles: {}",
                         names.into_iter().collect::<Vec<_>>().join(", ")
                     ),
                 ));
             } else if let Some(kind) = kinds.iter().find(|kind| !tasks_of(kind).contains(task)) {
                 problems.push((
                     at,
-                    format!(
-                        "step {}: role {role} (kind {kind}) has no task {task}",
-                        step.get_ref()
-                    ),
+                    format!("step {name}: role {role} (kind {kind}) has no task {task}"),
                 ));
             }
         }

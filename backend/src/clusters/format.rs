@@ -2,6 +2,7 @@
 //! a mistake can be reported at its file, line and column.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -37,6 +38,10 @@ pub struct Cluster {
     pub connect: Option<Spanned<String>>,
     /// `user@host` to jump through.
     pub bastion: Option<String>,
+    /// Login user on launched machines [default: the SSH client's, from ~/.ssh/config].
+    pub user: Option<String>,
+    /// Hosts a step runs on at the same time [default: 20].
+    pub parallel: Option<Spanned<usize>>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
 }
@@ -71,9 +76,61 @@ pub struct Kind {
     pub extends: Option<Spanned<String>>,
     #[serde(default)]
     pub settings: toml::Table,
-    /// Task name to its commands (strings or `{ run = ... }` / `{ upload = ... }` tables).
+    /// Task name to its actions, run in order.
     #[serde(default)]
-    pub tasks: BTreeMap<String, Vec<toml::Value>>,
+    pub tasks: BTreeMap<String, Vec<Spanned<Action>>>,
+}
+
+/// One thing a task does on a host. Text is a template rendered with the role's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Action {
+    /// A shell command that must exit 0.
+    Command(String),
+    /// `{ run = "...", continue_on_error = true, timeout = "5m" }`.
+    Run(RunAction),
+    /// `{ upload = "templates/site.conf", to = "/etc/nginx/sites-available/{{ site }}" }`.
+    Upload(UploadAction),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunAction {
+    pub run: String,
+    #[serde(default)]
+    pub continue_on_error: bool,
+    /// `30s`, `5m` or `1h`.
+    pub timeout: Option<String>,
+}
+
+impl RunAction {
+    /// The time the command may take, if limited; `Err` says how to write it.
+    pub fn timeout(&self) -> Result<Option<Duration>, String> {
+        let Some(text) = &self.timeout else {
+            return Ok(None);
+        };
+        let unit = match text.chars().last() {
+            Some('s') => 1,
+            Some('m') => 60,
+            Some('h') => 3600,
+            _ => 0,
+        };
+        text[..text.len().saturating_sub(1)]
+            .parse::<u64>()
+            .ok()
+            .filter(|count| unit > 0 && *count > 0)
+            .map(|count| Some(Duration::from_secs(count * unit)))
+            .ok_or_else(|| format!("timeout {text:?} must be a number with s, m or h, e.g. \"5m\""))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadAction {
+    /// A template file, relative to the definition file's folder.
+    pub upload: String,
+    /// Where it goes on the host.
+    pub to: String,
 }
 
 /// A security group and its inbound rules.
@@ -99,7 +156,38 @@ pub struct Rule {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    pub steps: Vec<Spanned<String>>,
+    pub steps: Vec<Spanned<Step>>,
     #[serde(default)]
-    pub finally: Vec<Spanned<String>>,
+    pub finally: Vec<Spanned<Step>>,
+}
+
+/// `"role.task"`, or `{ step = "role.task", continue_on_failure = true }` to go on with the
+/// scenario when the step fails.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Step {
+    Name(String),
+    Table {
+        step: String,
+        #[serde(default)]
+        continue_on_failure: bool,
+    },
+}
+
+impl Step {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) | Self::Table { step: name, .. } => name,
+        }
+    }
+
+    pub fn continues_on_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Table {
+                continue_on_failure: true,
+                ..
+            }
+        )
+    }
 }

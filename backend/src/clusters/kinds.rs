@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::format::Kind;
+use super::format::{Action, Kind};
 
 const BUILTIN: &str = include_str!("builtin.toml");
 
@@ -44,23 +44,40 @@ impl Library {
         local: &BTreeMap<String, Spanned<Kind>>,
         kind: &str,
     ) -> Option<BTreeSet<String>> {
-        let mut tasks = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        let mut next = Some(kind.to_owned());
+        Some(self.resolve(local, kind)?.tasks.into_keys().collect())
+    }
+
+    /// `kind` with everything it inherits: settings of the farthest ancestor first, each kind
+    /// overriding its parent's; a task is the nearest kind's that defines it.
+    pub fn resolve(
+        &self,
+        local: &BTreeMap<String, Spanned<Kind>>,
+        kind: &str,
+    ) -> Option<ResolvedKind> {
+        let mut chain = Vec::new();
+        let mut next = Some(kind);
         while let Some(name) = next {
-            if !seen.insert(name.clone()) {
+            if chain.iter().any(|(seen, _)| *seen == name) {
                 return None;
             }
-            let found = local.get(&name).or_else(|| self.kinds.get(&name))?;
-            tasks.extend(found.get_ref().tasks.keys().cloned());
-            next = found
-                .get_ref()
-                .extends
-                .as_ref()
-                .map(|e| e.get_ref().clone());
+            let found = local.get(name).or_else(|| self.kinds.get(name))?.get_ref();
+            chain.push((name, found));
+            next = found.extends.as_ref().map(|parent| parent.get_ref().as_str());
         }
-        Some(tasks)
+        let mut resolved = ResolvedKind::default();
+        for (_, kind) in chain.into_iter().rev() {
+            resolved.settings.extend(kind.settings.clone());
+            resolved.tasks.extend(kind.tasks.clone());
+        }
+        Some(resolved)
     }
+}
+
+/// A kind with its inheritance applied.
+#[derive(Debug, Default)]
+pub struct ResolvedKind {
+    pub settings: toml::Table,
+    pub tasks: BTreeMap<String, Vec<Spanned<Action>>>,
 }
 
 #[cfg(test)]

@@ -41,8 +41,8 @@ impl Definition {
                 .scenarios
                 .iter()
                 .map(|(name, scenario)| {
-                    let steps = |list: &[toml::Spanned<String>]| {
-                        list.iter().map(|step| step.get_ref().clone()).collect()
+                    let steps = |list: &[toml::Spanned<super::format::Step>]| {
+                        list.iter().map(|step| step.get_ref().name().to_owned()).collect()
                     };
                     ScenarioSummary {
                         name: name.clone(),

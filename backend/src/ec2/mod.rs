@@ -3,6 +3,7 @@
 
 mod actions;
 mod client;
+mod cluster_hosts;
 mod convert;
 mod error;
 mod hub;
@@ -13,6 +14,7 @@ mod security_groups;
 
 pub use actions::act;
 pub use client::{Ec2Target, connect, probe};
+pub use cluster_hosts::{MACHINE_TAG, machine_instances};
 pub use convert::timestamp;
 pub use error::{Ec2Error, Refusal};
 pub use hub::{Ec2Hub, Scope, ScopeError};

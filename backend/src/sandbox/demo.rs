@@ -32,8 +32,13 @@ pub async fn write_cluster(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let key_file = identity
+        .private_key
+        .as_ref()
+        .map(|key| key.display().to_string())
+        .unwrap_or_default();
     let text = TEMPLATE
-        .replace("{{KEY_FILE}}", &identity.private_key.display().to_string())
+        .replace("{{KEY_FILE}}", &key_file)
         .replace("{{WEB_HOSTS}}", &quoted("web"))
         .replace("{{DB_HOSTS}}", &quoted("db"));
     tokio::fs::write(folder.join(FILE_NAME), text).await

@@ -85,10 +85,7 @@ impl Sandbox {
         let client_key = ssh::ensure_key_pair(&dir.join("client_ed25519"), "knit-sandbox").await?;
         let client_public_key = client_key.public_key().await?;
         let known_hosts = KnownHosts::new(settings.known_hosts());
-        let identity = Identity {
-            private_key: client_key.private.clone(),
-            known_hosts: known_hosts.clone(),
-        };
+        let identity = Identity::isolated(client_key.private.clone(), known_hosts.clone());
 
         let mut hosts = Vec::new();
         for name in demo::host_names(settings.sandbox_hosts) {

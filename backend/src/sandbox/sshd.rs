@@ -87,7 +87,7 @@ impl SshHost {
 
     pub fn target(&self) -> SshTarget {
         SshTarget {
-            user: self.user.clone(),
+            user: Some(self.user.clone()),
             host: "127.0.0.1".to_owned(),
             port: self.port,
         }

@@ -3,6 +3,7 @@
 //! knit drives the system's OpenSSH client (through the `openssh` crate's native multiplexing),
 //! always with strict host key checking against knit's own known_hosts file, never the user's.
 
+pub mod exec;
 mod keys;
 mod known_hosts;
 mod session;

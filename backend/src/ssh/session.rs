@@ -9,40 +9,89 @@ use openssh::{KnownHosts as Checking, Session, SessionBuilder};
 use super::{KnownHosts, SshError};
 use crate::report::cause_chain;
 
-/// Where to log in: `user@host:port`.
+/// Where to log in: `user@host:port`; without a user, the SSH client's own choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshTarget {
-    pub user: String,
+    pub user: Option<String>,
     pub host: String,
     pub port: u16,
 }
 
-impl fmt::Display for SshTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}:{}", self.user, self.host, self.port)
+impl SshTarget {
+    /// Reads `user@host:port`, `user@host` or `host` (port 22); the definition checks have
+    /// refused anything else already.
+    pub fn parse(address: &str) -> Self {
+        let (user, rest) = match address.rsplit_once('@') {
+            Some((user, rest)) => (Some(user.to_owned()), rest),
+            None => (None, address),
+        };
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, port.parse().unwrap_or(22)),
+            _ => (rest, 22),
+        };
+        Self {
+            user,
+            host: host.to_owned(),
+            port,
+        }
     }
 }
 
-/// Who knit is on the other side and which host keys it trusts.
+impl fmt::Display for SshTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// Who knit is on the other side, which host keys it trusts, and the way there.
 #[derive(Debug, Clone)]
 pub struct Identity {
-    pub private_key: PathBuf,
+    /// The private key to offer; without one, the agent's and ~/.ssh's.
+    pub private_key: Option<PathBuf>,
     pub known_hosts: KnownHosts,
+    /// Read ~/.ssh/config (users rely on it for keys and ProxyJump); the sandbox does not.
+    pub ssh_config: bool,
+    /// `user@host` to jump through.
+    pub bastion: Option<String>,
+}
+
+impl Identity {
+    /// Only this key and these host keys; nothing of the user's SSH set-up.
+    pub fn isolated(private_key: PathBuf, known_hosts: KnownHosts) -> Self {
+        Self {
+            private_key: Some(private_key),
+            known_hosts,
+            ssh_config: false,
+            bastion: None,
+        }
+    }
 }
 
 /// Connects to `target`, refusing any host whose key is not in `identity.known_hosts`.
 pub async fn connect(target: &SshTarget, identity: &Identity) -> Result<Session, SshError> {
     let mut builder = SessionBuilder::default();
     builder
-        .user(target.user.clone())
         .port(target.port)
-        .keyfile(&identity.private_key)
+        // Whatever ~/.ssh/config says, knit checks host keys strictly against its own file.
         .known_hosts_check(Checking::Strict)
         .user_known_hosts_file(identity.known_hosts.path())
-        // The user's ~/.ssh/config must not change where or how knit connects.
-        .config_file("/dev/null")
         .connect_timeout(Duration::from_secs(10))
         .server_alive_interval(Duration::from_secs(15));
+    if let Some(user) = &target.user {
+        builder.user(user.clone());
+    }
+    if let Some(key) = &identity.private_key {
+        builder.keyfile(key);
+    }
+    if !identity.ssh_config {
+        builder.config_file("/dev/null");
+    }
+    if let Some(bastion) = &identity.bastion {
+        builder.jump_hosts([bastion]);
+    }
     builder
         .connect_mux(&target.host)
         .await
@@ -50,4 +99,20 @@ pub async fn connect(target: &SshTarget, identity: &Identity) -> Result<Session,
             target: target.to_string(),
             detail: cause_chain(&error),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SshTarget;
+
+    #[test]
+    fn addresses_read_with_and_without_user_and_port() {
+        let target = SshTarget::parse("deploy@203.0.113.7:2201");
+        assert_eq!(target.user.as_deref(), Some("deploy"));
+        assert_eq!((target.host.as_str(), target.port), ("203.0.113.7", 2201));
+        assert_eq!(target.to_string(), "deploy@203.0.113.7:2201");
+        let bare = SshTarget::parse("db.internal");
+        assert_eq!((bare.user, bare.port), (None, 22));
+        assert_eq!(bare.host, "db.internal");
+    }
 }

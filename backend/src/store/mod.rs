@@ -1,12 +1,14 @@
 //! The database: connection, migrations, and one file of queries per table.
 
 mod audit;
+mod runs;
 
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use audit::AuditEvent;
+pub use runs::{NewRun, now_ms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -23,6 +25,12 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Query(#[from] sqlx::Error),
+    #[error("cannot encode or decode a stored value: {0}")]
+    Encode(serde_json::Error),
+    #[error("the database holds {1:?} in {0}, which this knit does not know")]
+    Corrupt(&'static str, String),
+    #[error("cluster {0} is being started and finished by others at the same time; try again")]
+    Contended(String),
 }
 
 #[derive(Debug, Clone)]

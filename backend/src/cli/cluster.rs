@@ -1,0 +1,294 @@
+//! `knit clusters` and `knit <cluster> <scenario|install|hosts>`: Fabric's habits over knit's
+//! engine and store. The exit code says whether every step succeeded on every host.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
+
+use crate::clusters::{self, Command, Definition, Library, Narrow, Plan};
+use crate::ec2::{self, Ec2Target};
+use crate::runs::{self, Runs};
+use crate::ssh::{KnownHosts, SshTarget};
+use crate::store::Store;
+
+/// What `knit <cluster> <action>` may be told besides the scenario.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// `clusters` to list the clusters, or the name of one, e.g. production.mysite.
+    pub cluster: Option<String>,
+
+    /// A scenario of the cluster, `install`, or `hosts` to list its hosts.
+    pub action: Option<String>,
+
+    /// Folder of cluster definition files (*.toml).
+    #[arg(long, env = "KNIT_CLUSTERS", default_value = "clusters")]
+    pub clusters: PathBuf,
+
+    /// Folder of knit's state: the database of runs and the known_hosts file.
+    #[arg(long, env = "KNIT_DATA_DIR", default_value = "knit-data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL [default: sqlite:<data-dir>/knit.db].
+    #[arg(long, env = "KNIT_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Only these hosts (comma-separated names, as `hosts` lists them).
+    #[arg(long, value_delimiter = ',')]
+    pub hosts: Vec<String>,
+
+    /// Only the tasks of these roles (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub roles: Vec<String>,
+
+    /// Print the commands each host would run, and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Hosts a step runs on at the same time [default: the cluster's `parallel`, else 20].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: Option<u16>,
+
+    /// Send EC2 API calls to this URL instead of AWS (to find launched machines).
+    #[arg(long, env = "KNIT_EC2_ENDPOINT")]
+    pub ec2_endpoint: Option<String>,
+}
+
+pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
+    let library = Library::builtin();
+    let loaded = clusters::load_dir(&args.clusters, &library);
+    let Some(name) = args.cluster.as_deref() else {
+        bail!("name a cluster, or `clusters` to list them (see knit --help)");
+    };
+    if name == "clusters" {
+        list_clusters(&loaded.definitions);
+        for error in &loaded.errors {
+            eprintln!("{error}");
+        }
+        return Ok(exit_code(loaded.errors.is_empty()));
+    }
+    let Some(definition) = loaded.definitions.iter().find(|d| d.name() == name) else {
+        for error in &loaded.errors {
+            eprintln!("{error}");
+        }
+        let known: Vec<&str> = loaded.definitions.iter().map(Definition::name).collect();
+        bail!(
+            "no cluster {name} in {}; clusters: {}",
+            args.clusters.display(),
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let hosts = find_hosts(definition, &args).await?;
+    let Some(action) = args.action.as_deref() else {
+        bail!("name a scenario of {name}, `install` or `hosts`");
+    };
+    if action == "hosts" {
+        list_hosts(definition, &hosts);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let narrow = Narrow {
+        hosts: args.hosts.clone(),
+        roles: args.roles.clone(),
+    };
+    let mut plan = definition.plan(&library, action, &hosts, &narrow)?;
+    if let Some(parallel) = args.parallel {
+        plan.parallel = usize::from(parallel);
+    }
+    if args.dry_run {
+        print_plan(&plan);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = run_plan(definition, plan, &args).await?;
+    Ok(exit_code(status == RunStatus::Ok))
+}
+
+async fn find_hosts(
+    definition: &Definition,
+    args: &ClusterArgs,
+) -> anyhow::Result<BTreeMap<String, Vec<SshTarget>>> {
+    if !runs::needs_ec2(definition) {
+        return Ok(definition.static_hosts());
+    }
+    let cluster = &definition.file.cluster;
+    let target = Ec2Target {
+        profile: cluster.profile.clone(),
+        region: cluster.region.clone(),
+        endpoint: args.ec2_endpoint.clone(),
+        ..Ec2Target::default()
+    };
+    let (client, _) = ec2::connect(&target).await;
+    Ok(runs::machine_hosts(definition, Some((&client, &target))).await?)
+}
+
+async fn run_plan(
+    definition: &Definition,
+    plan: Plan,
+    args: &ClusterArgs,
+) -> anyhow::Result<RunStatus> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}; choose another with --data-dir",
+            args.data_dir.display()
+        )
+    })?;
+    let url = args.database_url.clone().unwrap_or_else(|| {
+        format!("sqlite:{}", args.data_dir.join("knit.db").display())
+    });
+    let store = Store::open(&url).await?;
+    let runs = Runs::open(store, KnownHosts::new(args.data_dir.join("known_hosts"))).await?;
+    let shape = plan.shape();
+    let scenario = plan.scenario.clone();
+    let started = runs.start(definition, plan, &actor()).await?;
+    let id = started.id;
+    eprintln!(
+        "knit: run {id}: {scenario} on {}, {} steps on {} hosts",
+        definition.name(),
+        shape.steps.len(),
+        shape.hosts.len()
+    );
+    let interrupt = {
+        let runs = std::sync::Arc::clone(&runs);
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)");
+                let _ = runs.cancel(id, &actor()).await;
+            }
+        })
+    };
+    let began = Instant::now();
+    let mut printer = Printer {
+        steps: shape.steps.iter().map(|s| s.name.clone()).collect(),
+    };
+    let mut live = started.live;
+    loop {
+        match live.recv().await {
+            Ok(event) => printer.print(&event),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                eprintln!("knit: {missed} lines not shown here (they are in the stored log)");
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+        }
+    }
+    let status = started.done.await.context("the run stopped abnormally")?;
+    interrupt.abort();
+    eprintln!(
+        "knit: run {id} {} in {:.1} s",
+        status.as_str(),
+        began.elapsed().as_secs_f64()
+    );
+    Ok(status)
+}
+
+/// Prints a run's events as they come: output prefixed by host, a line per cell that ends.
+struct Printer {
+    steps: Vec<String>,
+}
+
+impl Printer {
+    fn print(&mut self, event: &RunEvent) {
+        match &event.body {
+            RunEventBody::Line {
+                host, stream, text, ..
+            } => match stream {
+                Stream::Stderr => eprintln!("{host} | {text}"),
+                Stream::Stdout | Stream::Knit => println!("{host} | {text}"),
+            },
+            RunEventBody::StepFinished {
+                step, host, status, ..
+            } => {
+                let word = match status {
+                    CellStatus::Ok => "ok",
+                    CellStatus::Failed => "FAILED",
+                    CellStatus::Skipped => "skipped",
+                    CellStatus::Cancelled => "cancelled",
+                    CellStatus::Pending | CellStatus::Running => return,
+                };
+                let total = self.steps.len();
+                let name = self.steps.get(*step).map_or("?", String::as_str);
+                eprintln!("[{}/{total}] {name} on {host}: {word}", step + 1);
+            }
+            RunEventBody::StepStarted { .. } | RunEventBody::RunFinished { .. } => {}
+        }
+    }
+}
+
+fn print_plan(plan: &Plan) {
+    for (index, step) in plan.steps.iter().enumerate() {
+        let finally = if step.finally { " (finally)" } else { "" };
+        println!("== [{}/{}] {}{finally}", index + 1, plan.steps.len(), step.name);
+        for job in &step.jobs {
+            let host = &plan.hosts[job.host];
+            println!("{} ({})", host.name, host.target);
+            for command in &job.commands {
+                match command {
+                    Command::Run { role, script, .. } => println!("  [{role}] $ {script}"),
+                    Command::Upload {
+                        role,
+                        source,
+                        to,
+                        content,
+                        ..
+                    } => println!(
+                        "  [{role}] upload {} to {to} ({} bytes)",
+                        source.display(),
+                        content.len()
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn list_clusters(definitions: &[Definition]) {
+    for definition in definitions {
+        let scenarios: Vec<&str> = definition
+            .file
+            .scenarios
+            .keys()
+            .map(String::as_str)
+            .collect();
+        println!(
+            "{}\t{} machines\tscenarios: {}\t{}",
+            definition.name(),
+            definition.file.machines.len(),
+            scenarios.join(", "),
+            definition.path.display()
+        );
+    }
+}
+
+fn list_hosts(definition: &Definition, hosts: &BTreeMap<String, Vec<SshTarget>>) {
+    for host in definition.named_hosts(hosts) {
+        let roles: Vec<&str> = definition.file.machines[&host.machine]
+            .get_ref()
+            .roles
+            .keys()
+            .map(String::as_str)
+            .collect();
+        println!("{}\t{}\troles: {}", host.name, host.target, roles.join(", "));
+    }
+}
+
+/// Who runs it, as the audit log and run history name the person at a terminal.
+fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    format!("{user} (cli)")
+}
+
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

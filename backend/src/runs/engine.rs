@@ -1,0 +1,276 @@
+//! The run engine: a plan's steps in order, each on all its hosts at once (up to the plan's
+//! `parallel`), over one multiplexed SSH connection per host kept for the whole run.
+//!
+//! A step that fails on any host stops the scenario unless the step says to continue; the
+//! remaining steps are skipped and the `finally` steps run all the same. A cancel stops the
+//! commands running (their remote process groups are killed) and skips what is left but the
+//! `finally` steps; a second cancel stops those too.
+
+use std::sync::{Arc, Mutex};
+
+use knit_shared::{CellStatus, RunStatus, Stream};
+use openssh::Session;
+use tokio::sync::{OnceCell, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::Journal;
+use crate::clusters::{Command, Host, Job, Plan};
+use crate::ssh::exec::{self, Exit, Output, Remote};
+use crate::ssh::{self, Identity};
+
+/// Stops a run: the first cancel stops the steps, the next (or any once the `finally` steps
+/// have begun) stops those too.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    steps: CancellationToken,
+    finally: CancellationToken,
+    in_finally: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        if self.steps.is_cancelled() || self.in_finally.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            self.finally.cancel();
+        }
+        self.steps.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.steps.is_cancelled()
+    }
+
+    fn token(&self, finally: bool) -> &CancellationToken {
+        if finally {
+            self.in_finally
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            &self.finally
+        } else {
+            &self.steps
+        }
+    }
+}
+
+/// Runs `plan` to its end and says how it ended; every event goes to `journal`.
+pub async fn execute(
+    plan: &Plan,
+    identity: &Identity,
+    journal: &Journal,
+    cancel: &Cancel,
+) -> RunStatus {
+    let hosts = Hosts::new(&plan.hosts, identity);
+    let mut failed = false;
+    let mut stopped_by: Option<String> = None;
+    for (index, step) in plan.steps.iter().enumerate() {
+        let token = cancel.token(step.finally);
+        if cancel.is_cancelled() && !step.finally && stopped_by.is_none() {
+            stopped_by = Some("the run was cancelled".to_owned());
+        }
+        let skip = match &stopped_by {
+            Some(reason) if !step.finally => Some(reason.clone()),
+            _ if token.is_cancelled() => Some("the run was cancelled".to_owned()),
+            _ => None,
+        };
+        if let Some(reason) = skip {
+            for job in &step.jobs {
+                let host = &plan.hosts[job.host].name;
+                journal.finished(index, host, CellStatus::Skipped, None, Some(reason.clone()));
+            }
+            continue;
+        }
+        let slots = Semaphore::new(plan.parallel.max(1));
+        let mut cells = Vec::with_capacity(step.jobs.len());
+        for job in &step.jobs {
+            cells.push(async {
+                let _slot = slots.acquire().await;
+                run_job(index, job, &hosts, journal, token).await
+            });
+        }
+        let cells = futures_util::future::join_all(cells).await;
+        if cells.contains(&CellStatus::Failed) {
+            failed = true;
+            if !step.continue_on_failure && stopped_by.is_none() {
+                stopped_by = Some(format!("{} failed", step.name));
+            }
+        }
+    }
+    hosts.close().await;
+    if cancel.is_cancelled() {
+        RunStatus::Cancelled
+    } else if failed {
+        RunStatus::Failed
+    } else {
+        RunStatus::Ok
+    }
+}
+
+/// The connection to each host, opened at its first step and kept for the run.
+struct Hosts<'a> {
+    hosts: &'a [Host],
+    identity: &'a Identity,
+    sessions: Vec<OnceCell<Result<Arc<Session>, String>>>,
+    /// Hosts whose connection broke mid-run, and why.
+    lost: Mutex<Vec<Option<String>>>,
+}
+
+impl<'a> Hosts<'a> {
+    fn new(hosts: &'a [Host], identity: &'a Identity) -> Self {
+        Self {
+            hosts,
+            identity,
+            sessions: hosts.iter().map(|_| OnceCell::new()).collect(),
+            lost: Mutex::new(vec![None; hosts.len()]),
+        }
+    }
+
+    /// The host's session; `Err` says why there is none, and whether it is the first time
+    /// (a failure of this step) or known from before (a skip).
+    async fn session(&self, index: usize) -> Result<Arc<Session>, (bool, String)> {
+        if let Some(reason) = self.lost_reason(index) {
+            return Err((false, reason));
+        }
+        let mut first = false;
+        let session = self.sessions[index]
+            .get_or_init(|| {
+                first = true;
+                async {
+                    ssh::connect(&self.hosts[index].target, self.identity)
+                        .await
+                        .map(Arc::new)
+                        .map_err(|error| error.to_string())
+                }
+            })
+            .await;
+        session.clone().map_err(|reason| (first, reason))
+    }
+
+    fn lost_reason(&self, index: usize) -> Option<String> {
+        self.lost.lock().map_or(None, |lost| lost[index].clone())
+    }
+
+    fn mark_lost(&self, index: usize, reason: String) {
+        if let Ok(mut lost) = self.lost.lock() {
+            lost[index] = Some(reason);
+        }
+    }
+
+    async fn close(self) {
+        for cell in self.sessions {
+            if let Some(Ok(session)) = cell.into_inner()
+                && let Ok(session) = Arc::try_unwrap(session)
+            {
+                let _ = session.close().await;
+            }
+        }
+    }
+}
+
+/// One cell: the job's commands on its host, in order, until one fails.
+async fn run_job(
+    step: usize,
+    job: &Job,
+    hosts: &Hosts<'_>,
+    journal: &Journal,
+    cancel: &CancellationToken,
+) -> CellStatus {
+    let host = &hosts.hosts[job.host].name;
+    journal.started(step, host);
+    let session = match hosts.session(job.host).await {
+        Ok(session) => session,
+        Err((first, reason)) => {
+            let (status, reason) = if first {
+                (CellStatus::Failed, reason)
+            } else {
+                (CellStatus::Skipped, format!("host unreachable: {reason}"))
+            };
+            journal.line(step, host, Stream::Knit, reason.clone());
+            journal.finished(step, host, status, None, Some(reason));
+            return status;
+        }
+    };
+    for command in &job.commands {
+        let (remote, continue_on_error) = announce(command, |text| {
+            journal.line(step, host, Stream::Knit, text);
+        });
+        let exit = exec::run(&session, remote, cancel, |output, text| {
+            let stream = match output {
+                Output::Stdout => Stream::Stdout,
+                Output::Stderr => Stream::Stderr,
+            };
+            journal.line(step, host, stream, text);
+        })
+        .await;
+        let (status, code, reason) = match exit {
+            Exit::Code(0) => continue,
+            Exit::Code(code) if continue_on_error => {
+                journal.line(
+                    step,
+                    host,
+                    Stream::Knit,
+                    format!("exit {code}, going on (continue_on_error)"),
+                );
+                continue;
+            }
+            Exit::Code(code) => (CellStatus::Failed, Some(code), format!("exit {code}")),
+            Exit::Killed => (CellStatus::Failed, None, "killed by a signal".to_owned()),
+            Exit::TimedOut(limit) => (
+                CellStatus::Failed,
+                None,
+                format!("timed out after {} s", limit.as_secs()),
+            ),
+            Exit::Cancelled => (CellStatus::Cancelled, None, "cancelled".to_owned()),
+            Exit::Lost(detail) => {
+                let reason = format!("connection lost: {detail}");
+                hosts.mark_lost(job.host, reason.clone());
+                (CellStatus::Failed, None, reason)
+            }
+        };
+        journal.line(step, host, Stream::Knit, reason.clone());
+        journal.finished(step, host, status, code, Some(reason));
+        return status;
+    }
+    journal.finished(step, host, CellStatus::Ok, None, None);
+    CellStatus::Ok
+}
+
+/// Says in the log what `command` is about to do, and returns what to run for it.
+fn announce<'c>(command: &'c Command, mut say: impl FnMut(String)) -> (Remote<'c>, bool) {
+    match command {
+        Command::Run {
+            role,
+            script,
+            continue_on_error,
+            timeout,
+        } => {
+            for (index, line) in script.lines().enumerate() {
+                let prompt = if index == 0 { "$" } else { ">" };
+                say(format!("[{role}] {prompt} {line}"));
+            }
+            let remote = Remote {
+                script,
+                stdin: None,
+                timeout: *timeout,
+            };
+            (remote, *continue_on_error)
+        }
+        Command::Upload {
+            role,
+            source,
+            content,
+            to,
+            upload_script,
+        } => {
+            say(format!(
+                "[{role}] upload {} to {to} ({} bytes)",
+                source.display(),
+                content.len()
+            ));
+            let remote = Remote {
+                script: upload_script,
+                stdin: Some(content.as_bytes()),
+                timeout: None,
+            };
+            (remote, false)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! A run's journal: numbers each event, writes it to the store as it comes (many at once when
+//! they come fast), and only then hands it to live watchers, so whatever a watcher has seen is
+//! already stored and a watcher that resumes from the store misses nothing.
+
+use knit_shared::{CellStatus, RunEvent, RunEventBody, Stream};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::store::{Store, StoreError, now_ms};
+
+/// Events a watcher may fall behind by before it has to catch up from the store.
+const LIVE_BUFFER: usize = 4096;
+/// Events written in one transaction at most.
+const BATCH: usize = 512;
+
+/// The engine's side: record what happens. Cheap to clone; the journal closes when every
+/// clone is dropped.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    sender: mpsc::UnboundedSender<(i64, RunEventBody)>,
+}
+
+impl Journal {
+    /// Starts the writer of run `run_id`'s events. `live` receives each event once stored.
+    pub fn open(
+        store: Store,
+        run_id: i64,
+    ) -> (
+        Self,
+        broadcast::Sender<RunEvent>,
+        tokio::task::JoinHandle<Result<(), StoreError>>,
+    ) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        let writer = tokio::spawn(write(store, run_id, receiver, live.clone()));
+        (Self { sender }, live, writer)
+    }
+
+    pub fn record(&self, body: RunEventBody) {
+        // Stamped now, not when written: the times say when things happened on the hosts.
+        // The writer ends only after every sender is gone, so this cannot fail.
+        let _ = self.sender.send((now_ms(), body));
+    }
+
+    pub fn started(&self, step: usize, host: &str) {
+        self.record(RunEventBody::StepStarted {
+            step,
+            host: host.to_owned(),
+        });
+    }
+
+    pub fn line(&self, step: usize, host: &str, stream: Stream, text: String) {
+        self.record(RunEventBody::Line {
+            step,
+            host: host.to_owned(),
+            stream,
+            text,
+        });
+    }
+
+    pub fn finished(
+        &self,
+        step: usize,
+        host: &str,
+        status: CellStatus,
+        exit_code: Option<i32>,
+        reason: Option<String>,
+    ) {
+        self.record(RunEventBody::StepFinished {
+            step,
+            host: host.to_owned(),
+            status,
+            exit_code,
+            reason,
+        });
+    }
+}
+
+async fn write(
+    store: Store,
+    run_id: i64,
+    mut receiver: mpsc::UnboundedReceiver<(i64, RunEventBody)>,
+    live: broadcast::Sender<RunEvent>,
+) -> Result<(), StoreError> {
+    let mut seq = 0;
+    let mut outcome = Ok(());
+    let mut bodies = Vec::with_capacity(BATCH);
+    while receiver.recv_many(&mut bodies, BATCH).await > 0 {
+        let events: Vec<RunEvent> = bodies
+            .drain(..)
+            .map(|(at_ms, body)| {
+                seq += 1;
+                RunEvent { seq, at_ms, body }
+            })
+            .collect();
+        if let Err(error) = store.append_run_events(run_id, &events).await {
+            tracing::error!(run_id, %error, "cannot store events of the run");
+            if outcome.is_ok() {
+                outcome = Err(error);
+            }
+        }
+        for event in events {
+            // No watcher is not an error.
+            let _ = live.send(event);
+        }
+    }
+    outcome
+}

@@ -1,0 +1,197 @@
+//! Runs: starting a plan under the cluster's lock, recording everything it does, letting people
+//! watch and cancel it. The web server and the CLI both run scenarios through `Runs`.
+
+mod engine;
+mod hosts;
+mod journal;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use knit_shared::{RunEvent, RunEventBody, RunStatus, RunSummary};
+use tokio::sync::broadcast;
+use tokio_util::task::TaskTracker;
+
+pub use engine::Cancel;
+pub use hosts::{HostsError, machine_hosts, needs_ec2};
+pub use journal::Journal;
+
+use crate::clusters::{Definition, Plan};
+use crate::ssh::{Identity, KnownHosts};
+use crate::store::{AuditEvent, NewRun, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "run {} by {} ({}) is in progress on {} since {}; wait for it or cancel it",
+        .0.id, .0.actor, .0.scenario, .0.cluster, .0.started_at
+    )]
+    Locked(RunSummary),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A run being carried out by this process.
+#[derive(Debug)]
+struct Active {
+    cancel: Cancel,
+    live: broadcast::Sender<RunEvent>,
+}
+
+/// The runs of this process, and the store they are recorded in.
+#[derive(Debug)]
+pub struct Runs {
+    store: Store,
+    known_hosts: KnownHosts,
+    active: Mutex<HashMap<i64, Active>>,
+    tasks: TaskTracker,
+}
+
+/// A run that has started: its number, and its end.
+#[derive(Debug)]
+pub struct Started {
+    pub id: i64,
+    pub live: broadcast::Receiver<RunEvent>,
+    pub done: tokio::task::JoinHandle<RunStatus>,
+}
+
+impl Runs {
+    /// Runs that verify host keys against `known_hosts`. Runs left `running` by a process that
+    /// has gone are marked interrupted first.
+    pub async fn open(store: Store, known_hosts: KnownHosts) -> Result<Arc<Self>, StoreError> {
+        for id in store.mark_interrupted_runs().await? {
+            tracing::warn!(run = id, "run marked interrupted: its process stopped mid-run");
+        }
+        Ok(Arc::new(Self {
+            store,
+            known_hosts,
+            active: Mutex::new(HashMap::new()),
+            tasks: TaskTracker::new(),
+        }))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Takes the cluster's lock and starts `plan` in the background.
+    pub async fn start(
+        self: &Arc<Self>,
+        definition: &Definition,
+        plan: Plan,
+        actor: &str,
+    ) -> Result<Started, RunError> {
+        let shape = plan.shape();
+        let claimed = self
+            .store
+            .start_run(&NewRun {
+                cluster: &plan.cluster,
+                scenario: &plan.scenario,
+                actor,
+                plan: &shape,
+            })
+            .await?;
+        let audit = |outcome: String| AuditEvent {
+            actor: actor.to_owned(),
+            address: None,
+            action: "run.start".to_owned(),
+            target: format!("{}/{}", plan.cluster, plan.scenario),
+            outcome,
+        };
+        let id = match claimed {
+            Ok(id) => id,
+            Err(holder) => {
+                let refused = RunError::Locked(holder);
+                self.store
+                    .record(&audit(format!("refused: {refused}")))
+                    .await?;
+                return Err(refused);
+            }
+        };
+        self.store.record(&audit(format!("run {id}"))).await?;
+
+        let identity = identity_for(definition, &self.known_hosts);
+        let (journal, live, writer) = Journal::open(self.store.clone(), id);
+        let cancel = Cancel::default();
+        let watcher = live.subscribe();
+        self.lock_active().insert(
+            id,
+            Active {
+                cancel: cancel.clone(),
+                live,
+            },
+        );
+        let runs = Arc::clone(self);
+        let done = self.tasks.spawn(async move {
+            let status = engine::execute(&plan, &identity, &journal, &cancel).await;
+            journal.record(RunEventBody::RunFinished { status });
+            drop(journal);
+            if let Ok(Err(error)) = writer.await {
+                tracing::error!(run = id, %error, "the run's log is incomplete");
+            }
+            if let Err(error) = runs.store.finish_run(id, status).await {
+                tracing::error!(run = id, %error, "cannot record the end of the run");
+            }
+            runs.lock_active().remove(&id);
+            status
+        });
+        Ok(Started {
+            id,
+            live: watcher,
+            done,
+        })
+    }
+
+    /// Cancels run `id` if this process carries it out; `false` when it does not.
+    pub async fn cancel(&self, id: i64, actor: &str) -> Result<bool, StoreError> {
+        let cancel = self.lock_active().get(&id).map(|run| run.cancel.clone());
+        let Some(cancel) = cancel else {
+            return Ok(false);
+        };
+        cancel.cancel();
+        self.store
+            .record(&AuditEvent {
+                actor: actor.to_owned(),
+                address: None,
+                action: "run.cancel".to_owned(),
+                target: format!("run {id}"),
+                outcome: "requested".to_owned(),
+            })
+            .await?;
+        Ok(true)
+    }
+
+    /// Events of run `id` from now on, while this process carries it out.
+    pub fn watch(&self, id: i64) -> Option<broadcast::Receiver<RunEvent>> {
+        self.lock_active().get(&id).map(|run| run.live.subscribe())
+    }
+
+    /// Cancels every run (steps and `finally` alike) and waits until each has recorded its end.
+    pub async fn stop_all(&self) {
+        for run in self.lock_active().values() {
+            run.cancel.cancel();
+            run.cancel.cancel();
+        }
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    fn lock_active(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Active>> {
+        // A panic while holding this map leaves it consistent: every change is one call.
+        self.active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// How a run logs in to the cluster's hosts: its key file and bastion if it names them, the
+/// user's SSH configuration otherwise, and always knit's known_hosts.
+fn identity_for(definition: &Definition, known_hosts: &KnownHosts) -> Identity {
+    let cluster = &definition.file.cluster;
+    Identity {
+        private_key: cluster.key_file.as_ref().map(Into::into),
+        known_hosts: known_hosts.clone(),
+        ssh_config: true,
+        bastion: cluster.bastion.clone(),
+    }
+}

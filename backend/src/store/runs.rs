@@ -1,0 +1,207 @@
+//! Runs and their events. The unique index on running runs is the per-cluster lock, so two
+//! processes sharing the database (the server and a CLI) cannot run the same cluster at once.
+
+use knit_shared::{RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, RunSummary};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError};
+
+/// A query of run summaries: the columns `summary` reads, then `$rest`.
+macro_rules! select_runs {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, cluster, scenario, actor, status, started_at, finished_at, plan FROM runs ",
+            $rest
+        )
+    };
+}
+
+/// A run about to start.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub cluster: &'a str,
+    pub scenario: &'a str,
+    pub actor: &'a str,
+    pub plan: &'a RunPlan,
+}
+
+impl Store {
+    /// Records a new running run and returns its id, or the run that holds the cluster.
+    pub async fn start_run(&self, run: &NewRun<'_>) -> Result<Result<i64, RunSummary>, StoreError> {
+        let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
+        // The holder may end between the refused insert and the look-up: then try once more.
+        for _ in 0..2 {
+            let inserted = sqlx::query(
+                "INSERT INTO runs (cluster, scenario, actor, plan, pid) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(run.cluster)
+            .bind(run.scenario)
+            .bind(run.actor)
+            .bind(&plan)
+            .bind(i64::from(std::process::id()))
+            .execute(&self.pool)
+            .await;
+            match inserted {
+                Ok(done) => return Ok(Ok(done.last_insert_rowid())),
+                Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    let holder = sqlx::query(select_runs!("WHERE cluster = ? AND status = 'running'"))
+                    .bind(run.cluster)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some(row) = holder {
+                        return Ok(Err(summary(&row)?));
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Contended(run.cluster.to_owned()))
+    }
+
+    /// Appends events of a run in one transaction.
+    pub async fn append_run_events(
+        &self,
+        run_id: i64,
+        events: &[RunEvent],
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        for event in events {
+            let body = serde_json::to_string(&event.body).map_err(StoreError::Encode)?;
+            sqlx::query("INSERT INTO run_events (run_id, seq, at_ms, body) VALUES (?, ?, ?, ?)")
+                .bind(run_id)
+                .bind(event.seq)
+                .bind(event.at_ms)
+                .bind(body)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Records how a run ended, which releases its cluster.
+    pub async fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE runs SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks as interrupted every running run whose process has gone (the server or CLI
+    /// stopped mid-run), ending its log with that; returns their ids.
+    pub async fn mark_interrupted_runs(&self) -> Result<Vec<i64>, StoreError> {
+        let running: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, pid FROM runs WHERE status = 'running'")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut interrupted = Vec::new();
+        for (id, pid) in running {
+            if process_alive(pid) {
+                continue;
+            }
+            let (last,): (i64,) =
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = ?")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+            let end = RunEvent {
+                seq: last + 1,
+                at_ms: now_ms(),
+                body: RunEventBody::RunFinished {
+                    status: RunStatus::Interrupted,
+                },
+            };
+            self.append_run_events(id, &[end]).await?;
+            self.finish_run(id, RunStatus::Interrupted).await?;
+            interrupted.push(id);
+        }
+        Ok(interrupted)
+    }
+
+    /// Runs matching `query`, newest first, at most `limit`.
+    pub async fn runs(&self, query: &RunQuery, limit: u32) -> Result<Vec<RunSummary>, StoreError> {
+        let rows = sqlx::query(select_runs!(
+            "WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR scenario = ?2) \
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR actor = ?4) \
+             ORDER BY id DESC LIMIT ?5"
+        ))
+        .bind(&query.cluster)
+        .bind(&query.scenario)
+        .bind(&query.status)
+        .bind(&query.actor)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// One run with its plan.
+    pub async fn run(&self, id: i64) -> Result<Option<(RunSummary, RunPlan)>, StoreError> {
+        let row = sqlx::query(select_runs!("WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let plan: String = row.try_get("plan")?;
+        let plan = serde_json::from_str(&plan).map_err(StoreError::Encode)?;
+        Ok(Some((summary(&row)?, plan)))
+    }
+
+    /// Events of run `id` after number `after`, in order, at most `limit`.
+    pub async fn run_events(
+        &self,
+        id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RunEvent>, StoreError> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT seq, at_ms, body FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, at_ms, body)| {
+                Ok(RunEvent {
+                    seq,
+                    at_ms,
+                    body: serde_json::from_str(&body).map_err(StoreError::Encode)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn summary(row: &SqliteRow) -> Result<RunSummary, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(RunSummary {
+        id: row.try_get("id")?,
+        cluster: row.try_get("cluster")?,
+        scenario: row.try_get("scenario")?,
+        actor: row.try_get("actor")?,
+        status: RunStatus::parse(&status).ok_or(StoreError::Corrupt("runs.status", status))?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+/// Whether a process with this pid runs on this machine (Linux: it has a /proc entry).
+fn process_alive(pid: i64) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+}

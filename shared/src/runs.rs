@@ -1,0 +1,414 @@
+//! Runs of a scenario: what the server records and streams, and the progress grid both sides
+//! rebuild from the same events.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/runs`: run `scenario` (or `install`) of `cluster`, optionally on fewer hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartRun {
+    /// The cluster's name.
+    pub cluster: String,
+    /// A scenario of the cluster, or `install`.
+    pub scenario: String,
+    /// Only these hosts (by name, e.g. `web-1`); all when empty.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Only the tasks of these roles; all when empty.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// How a run ended, or that it has not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going.
+    Running,
+    /// Every step succeeded on every host.
+    Ok,
+    /// At least one step failed on at least one host.
+    Failed,
+    /// Someone cancelled it.
+    Cancelled,
+    /// The process running it stopped before it ended; the log holds what happened until then.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// The word stored and shown, e.g. `ok`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// The status named `word`, if any.
+    pub fn parse(word: &str) -> Option<Self> {
+        [
+            Self::Running,
+            Self::Ok,
+            Self::Failed,
+            Self::Cancelled,
+            Self::Interrupted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == word)
+    }
+}
+
+/// One run as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run's number.
+    pub id: i64,
+    /// The cluster it ran on.
+    pub cluster: String,
+    /// The scenario it ran.
+    pub scenario: String,
+    /// Who started it.
+    pub actor: String,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// When it started, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub started_at: String,
+    /// When it ended, if it has.
+    pub finished_at: Option<String>,
+}
+
+/// `GET /api/runs`: runs, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunList {
+    /// The runs that match the query.
+    pub runs: Vec<RunSummary>,
+}
+
+/// `GET /api/runs` query: each field narrows the list when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunQuery {
+    /// Runs of this cluster.
+    pub cluster: Option<String>,
+    /// Runs of this scenario.
+    pub scenario: Option<String>,
+    /// Runs with this status (`running`, `ok`, `failed`, `cancelled`, `interrupted`).
+    pub status: Option<String>,
+    /// Runs started by this person.
+    pub actor: Option<String>,
+}
+
+/// The shape of a run, fixed when it starts: its steps in order and its hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPlan {
+    /// Steps in the order they run.
+    pub steps: Vec<PlannedStep>,
+    /// Hosts, in the order shown.
+    pub hosts: Vec<PlannedHost>,
+}
+
+/// One step of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    /// `role.task` or `ALL.task`.
+    pub name: String,
+    /// Runs at the end even after a failure.
+    pub finally: bool,
+    /// Hosts (by name) the step runs on.
+    pub hosts: Vec<String>,
+}
+
+/// One host of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedHost {
+    /// Short name, e.g. `web-1`.
+    pub name: String,
+    /// The machine of the definition it belongs to.
+    pub machine: String,
+    /// Where knit logs in, `user@host:port`.
+    pub address: String,
+}
+
+/// Where a step stands on one host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// Not started.
+    Pending,
+    /// Started, not finished.
+    Running,
+    /// Every command succeeded.
+    Ok,
+    /// A command failed, timed out, or the host could not be reached.
+    Failed,
+    /// Not run: an earlier step failed, the run was cancelled, or the host was unreachable.
+    Skipped,
+    /// Stopped by a cancel while it ran.
+    Cancelled,
+}
+
+/// Which output a log line comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    /// The command's standard output.
+    Stdout,
+    /// The command's standard error.
+    Stderr,
+    /// knit's own line: the command it runs, an upload, why it stopped.
+    Knit,
+}
+
+/// One thing that happened in a run, numbered from 1 in the order it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunEvent {
+    /// Position in the run's log; the SSE event id, to resume after.
+    pub seq: i64,
+    /// Milliseconds since the Unix epoch, on the server's clock.
+    pub at_ms: i64,
+    /// What happened.
+    #[serde(flatten)]
+    pub body: RunEventBody,
+}
+
+/// What happened: a cell started or finished, a line of output, or the run's end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RunEventBody {
+    /// Step number `step` (0-based) started on `host`.
+    StepStarted {
+        /// Index into the plan's steps.
+        step: usize,
+        /// Host name.
+        host: String,
+    },
+    /// A line of output of step `step` on `host`.
+    Line {
+        /// Index into the plan's steps.
+        step: usize,
+        /// Host name.
+        host: String,
+        /// Which output.
+        stream: Stream,
+        /// The line, without its line break.
+        text: String,
+    },
+    /// Step `step` ended on `host`.
+    StepFinished {
+        /// Index into the plan's steps.
+        step: usize,
+        /// Host name.
+        host: String,
+        /// How it ended.
+        status: CellStatus,
+        /// The failing command's exit code, when it exited.
+        exit_code: Option<i32>,
+        /// Why it failed or was skipped, for a person.
+        reason: Option<String>,
+    },
+    /// The run ended.
+    RunFinished {
+        /// How.
+        status: RunStatus,
+    },
+}
+
+/// One host × step of the progress grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Where it stands.
+    pub status: CellStatus,
+    /// When it started, ms since the epoch.
+    pub started_ms: Option<i64>,
+    /// When it ended, ms since the epoch.
+    pub finished_ms: Option<i64>,
+    /// The failing command's exit code.
+    pub exit_code: Option<i32>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// The progress grid: for each step (outer), each host of the plan (inner). A host the step
+/// does not run on has no cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grid {
+    /// `cells[step][host]`, hosts in the plan's order.
+    pub cells: Vec<Vec<Option<Cell>>>,
+}
+
+impl Grid {
+    /// Every cell pending.
+    pub fn new(plan: &RunPlan) -> Self {
+        let cells = plan
+            .steps
+            .iter()
+            .map(|step| {
+                plan.hosts
+                    .iter()
+                    .map(|host| {
+                        step.hosts.contains(&host.name).then_some(Cell {
+                            status: CellStatus::Pending,
+                            started_ms: None,
+                            finished_ms: None,
+                            exit_code: None,
+                            reason: None,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { cells }
+    }
+
+    /// Applies one event of a run of `plan`; lines and unknown cells change nothing. The end of
+    /// an interrupted run fails the cells still running and skips those still pending.
+    pub fn apply(&mut self, plan: &RunPlan, event: &RunEvent) {
+        match &event.body {
+            RunEventBody::StepStarted { step, host } => {
+                if let Some(cell) = self.cell(plan, *step, host) {
+                    cell.status = CellStatus::Running;
+                    cell.started_ms = Some(event.at_ms);
+                }
+            }
+            RunEventBody::StepFinished {
+                step,
+                host,
+                status,
+                exit_code,
+                reason,
+            } => {
+                if let Some(cell) = self.cell(plan, *step, host) {
+                    cell.status = *status;
+                    cell.finished_ms = Some(event.at_ms);
+                    cell.exit_code = *exit_code;
+                    cell.reason.clone_from(reason);
+                }
+            }
+            RunEventBody::RunFinished {
+                status: RunStatus::Interrupted,
+            } => {
+                // Nothing will end these cells any more: say so rather than leave them going.
+                for cell in self.cells.iter_mut().flatten().flatten() {
+                    match cell.status {
+                        CellStatus::Running => {
+                            cell.status = CellStatus::Failed;
+                            cell.reason = Some("interrupted: knit stopped during the run".into());
+                        }
+                        CellStatus::Pending => cell.status = CellStatus::Skipped,
+                        _ => {}
+                    }
+                }
+            }
+            RunEventBody::Line { .. } | RunEventBody::RunFinished { .. } => {}
+        }
+    }
+
+    fn cell(&mut self, plan: &RunPlan, step: usize, host: &str) -> Option<&mut Cell> {
+        let column = plan.hosts.iter().position(|h| h.name == host)?;
+        self.cells.get_mut(step)?.get_mut(column)?.as_mut()
+    }
+}
+
+/// `GET /api/runs/{id}`: a run with its plan and the grid as recorded so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDetail {
+    /// The run.
+    pub run: RunSummary,
+    /// Its steps and hosts.
+    pub plan: RunPlan,
+    /// Where each step stands on each host.
+    pub grid: Grid,
+    /// The number of the last event recorded; stream `/events` after it for what comes next.
+    pub last_seq: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> RunPlan {
+        let host = |name: &str| PlannedHost {
+            name: name.to_owned(),
+            machine: "web".to_owned(),
+            address: format!("deploy@{name}:22"),
+        };
+        RunPlan {
+            steps: vec![PlannedStep {
+                name: "app.update".to_owned(),
+                finally: false,
+                hosts: vec!["web-2".to_owned()],
+            }],
+            hosts: vec![host("web-1"), host("web-2")],
+        }
+    }
+
+    #[test]
+    fn the_grid_follows_start_and_finish_of_the_cells_a_step_has() {
+        let plan = plan();
+        let mut grid = Grid::new(&plan);
+        assert_eq!(grid.cells[0][0], None, "web-1 does not run the step");
+        let event = |seq, body| RunEvent {
+            seq,
+            at_ms: seq * 10,
+            body,
+        };
+        grid.apply(
+            &plan,
+            &event(
+                1,
+                RunEventBody::StepStarted {
+                    step: 0,
+                    host: "web-2".to_owned(),
+                },
+            ),
+        );
+        let cell = grid.cells[0][1].clone().expect("a cell");
+        assert_eq!((cell.status, cell.started_ms), (CellStatus::Running, Some(10)));
+        grid.apply(
+            &plan,
+            &event(
+                2,
+                RunEventBody::StepFinished {
+                    step: 0,
+                    host: "web-2".to_owned(),
+                    status: CellStatus::Failed,
+                    exit_code: Some(3),
+                    reason: Some("exit 3".to_owned()),
+                },
+            ),
+        );
+        let cell = grid.cells[0][1].clone().expect("a cell");
+        assert_eq!(
+            (cell.status, cell.exit_code, cell.finished_ms),
+            (CellStatus::Failed, Some(3), Some(20))
+        );
+    }
+
+    #[test]
+    fn events_travel_as_tagged_json() {
+        let event = RunEvent {
+            seq: 7,
+            at_ms: 1,
+            body: RunEventBody::Line {
+                step: 0,
+                host: "web-1".to_owned(),
+                stream: Stream::Stdout,
+                text: "hello".to_owned(),
+            },
+        };
+        let json = serde_json::to_value(&event).expect("json");
+        assert_eq!(json["type"], "line");
+        assert_eq!(json["stream"], "stdout");
+        let back: RunEvent = serde_json::from_value(json).expect("back");
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn statuses_read_back_from_their_words() {
+        for status in [RunStatus::Running, RunStatus::Ok, RunStatus::Interrupted] {
+            assert_eq!(RunStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(RunStatus::parse("done"), None);
+    }
+}
