@@ -12,7 +12,7 @@ use knit_shared::{
 };
 use reqwest::StatusCode;
 
-use crate::harness::{KnitServer, dummy_web_dir, moto_client, start_moto};
+use crate::harness::{EventReader, KnitServer, dummy_web_dir, moto_client, start_moto};
 
 /// An AMI moto ships in us-east-1.
 const AMI: &str = "ami-12c6146b";
@@ -297,14 +297,14 @@ async fn the_live_feed_sends_the_list_then_each_change() {
         "text/event-stream"
     );
     let mut events = EventReader::default();
-    let first = events.next(&mut feed).await;
+    let first: InstanceChanges = events.next(&mut feed).await.expect("a first event");
     assert_eq!(first.changed.len(), 2);
     assert!(first.removed.is_empty());
 
     let stop = post_action(&server, &action(InstanceAction::Stop, &[&launched[0]])).await;
     assert_eq!(stop.status(), StatusCode::OK);
     loop {
-        let changes = events.next(&mut feed).await;
+        let changes: InstanceChanges = events.next(&mut feed).await.expect("the feed goes on");
         if let Some(changed) = changes.changed.iter().find(|i| i.id == launched[0]) {
             assert!(matches!(
                 changed.state,
@@ -318,33 +318,6 @@ async fn the_live_feed_sends_the_list_then_each_change() {
         }
     }
     server.stop();
-}
-
-/// Reads `changes` events from a Server-Sent Events response.
-#[derive(Default)]
-struct EventReader {
-    buffer: String,
-}
-
-impl EventReader {
-    async fn next(&mut self, response: &mut reqwest::Response) -> InstanceChanges {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let event: String = self.buffer.drain(..end + 2).collect();
-                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return serde_json::from_str(data).expect("changes JSON");
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout_at(deadline, response.chunk())
-                .await
-                .expect("an event within 30 s")
-                .expect("stream")
-                .expect("stream still open");
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
 }
 
 #[tokio::test]

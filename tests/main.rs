@@ -11,5 +11,8 @@ mod ec2_faults;
 mod instances_api;
 mod instances_page;
 mod router;
+mod run_cli;
+mod run_engine;
+mod runs_api;
 mod sandbox;
 mod serve_config;

@@ -5,7 +5,6 @@ use knit_shared::Health;
 
 use crate::harness::{moto_client, start_sandbox};
 
-
 #[tokio::test]
 async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -110,7 +109,8 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     assert_eq!(*web_hosts[0].get_ref(), sandbox.hosts[0].address);
 
     // The sandbox's private key never shows in the server's log.
-    let private_key = std::fs::read_to_string(&identity.private_key).expect("key");
+    let private_key =
+        std::fs::read_to_string(identity.private_key.as_ref().expect("a key file")).expect("key");
     let secret_line = private_key.lines().nth(1).expect("key body");
     assert!(!server.log().contains(secret_line));
 

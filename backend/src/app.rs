@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::inventory::Inventory;
+use crate::runs::Runs;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -15,6 +16,7 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub inventory: Arc<Inventory>,
+    pub runs: Arc<Runs>,
     pub sandbox: Option<SandboxInfo>,
     /// Folders of cluster definition files: `--clusters`, then the sandbox's demo folder.
     pub cluster_dirs: Vec<PathBuf>,

@@ -5,12 +5,13 @@
 //! server (paths, credentials, stack) reaches the browser.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use knit_shared::{ApiErrorBody, Invalid};
 
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
+use crate::runs::{HostsError, RunError, StartError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +110,30 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<StartError> for ApiError {
+    fn from(error: StartError) -> Self {
+        let message = error.to_string();
+        match error {
+            StartError::UnknownCluster { .. } => Self::NotFound(message),
+            StartError::Plan(_) => Self::Invalid(message),
+            StartError::Scope(error) => error.into(),
+            StartError::Hosts(HostsError::Ec2 { source, .. }) => source.into(),
+            StartError::Hosts(_) => Self::Invalid(message),
+            StartError::Run(error) => error.into(),
+            StartError::Unreadable(_) => Self::Internal(anyhow::anyhow!(message)),
+        }
+    }
+}
+
+impl From<RunError> for ApiError {
+    fn from(error: RunError) -> Self {
+        match error {
+            RunError::Locked(_) => Self::Conflict(error.to_string()),
+            RunError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         Self::Invalid(format!(
@@ -122,6 +147,15 @@ impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::Invalid(format!(
             "the query string is not what this route takes: {}",
+            rejection.body_text()
+        ))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::Invalid(format!(
+            "the path is not what this route takes: {}",
             rejection.body_text()
         ))
     }

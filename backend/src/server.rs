@@ -16,7 +16,9 @@ use crate::config::Settings;
 use crate::ec2::{self, Ec2Hub, Ec2Target};
 use crate::inventory::Inventory;
 use crate::router::router;
+use crate::runs::Runs;
 use crate::sandbox::{SANDBOX_REGION, Sandbox};
+use crate::ssh::KnownHosts;
 use crate::store::{AuditEvent, Store};
 
 /// Runs the console until `shutdown` resolves, then stops the sandbox's processes, if any.
@@ -71,10 +73,12 @@ pub async fn serve(
         .cloned()
         .chain(sandbox.as_ref().map(Sandbox::clusters_dir))
         .collect();
+    let runs = Runs::open(store.clone(), KnownHosts::new(settings.known_hosts())).await?;
     let app = App {
         settings: Arc::new(settings),
         store,
         inventory,
+        runs: Arc::clone(&runs),
         sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),
         cluster_dirs,
         stopping: CancellationToken::new(),
@@ -88,6 +92,8 @@ pub async fn serve(
         })
         .await
         .context("the server stopped with an error")?;
+    // Runs still going are cancelled, finally steps included, and their ends recorded.
+    runs.stop_all().await;
     if let Some(sandbox) = sandbox {
         sandbox.stop().await;
     }

@@ -364,7 +364,10 @@ mod tests {
             ),
         );
         let cell = grid.cells[0][1].clone().expect("a cell");
-        assert_eq!((cell.status, cell.started_ms), (CellStatus::Running, Some(10)));
+        assert_eq!(
+            (cell.status, cell.started_ms),
+            (CellStatus::Running, Some(10))
+        );
         grid.apply(
             &plan,
             &event(

@@ -9,6 +9,8 @@ use knit::App;
 use knit::cli::{Cli, Command};
 use knit::ec2::{Ec2Hub, Ec2Target, connect};
 use knit::inventory::Inventory;
+use knit::runs::Runs;
+use knit::ssh::KnownHosts;
 use knit::store::Store;
 use tower::ServiceExt;
 
@@ -19,12 +21,18 @@ use super::dummy_web_dir;
 pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
     let web = dummy_web_dir(dir);
     let cli = Cli::parse_from(["knit", "serve", "--web-dir", web.to_str().expect("utf-8")]);
-    let Command::Serve(settings) = cli.command;
+    let Some(Command::Serve(settings)) = cli.command else {
+        unreachable!("parsed as serve");
+    };
     let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
         .await
         .expect("open database");
     let (ec2, region) = connect(&target).await;
+    let runs = Runs::open(store.clone(), KnownHosts::new(dir.join("known_hosts")))
+        .await
+        .expect("runs");
     knit::router(App {
+        runs,
         inventory: Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size),
         settings: std::sync::Arc::new(*settings),
         store,

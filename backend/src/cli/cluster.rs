@@ -76,8 +76,12 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{error}");
         }
         let known: Vec<&str> = loaded.definitions.iter().map(Definition::name).collect();
+        let mistakes = match loaded.errors.len() {
+            0 => String::new(),
+            count => format!(" ({count} mistakes in its files, above)"),
+        };
         bail!(
-            "no cluster {name} in {}; clusters: {}",
+            "no valid cluster {name} in {}{mistakes}; clusters: {}",
             args.clusters.display(),
             if known.is_empty() {
                 "none".to_owned()
@@ -139,9 +143,10 @@ async fn run_plan(
             args.data_dir.display()
         )
     })?;
-    let url = args.database_url.clone().unwrap_or_else(|| {
-        format!("sqlite:{}", args.data_dir.join("knit.db").display())
-    });
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite:{}", args.data_dir.join("knit.db").display()));
     let store = Store::open(&url).await?;
     let runs = Runs::open(store, KnownHosts::new(args.data_dir.join("known_hosts"))).await?;
     let shape = plan.shape();
@@ -158,7 +163,9 @@ async fn run_plan(
         let runs = std::sync::Arc::clone(&runs);
         tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)");
+                eprintln!(
+                    "knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)"
+                );
                 let _ = runs.cancel(id, &actor()).await;
             }
         })
@@ -223,7 +230,12 @@ impl Printer {
 fn print_plan(plan: &Plan) {
     for (index, step) in plan.steps.iter().enumerate() {
         let finally = if step.finally { " (finally)" } else { "" };
-        println!("== [{}/{}] {}{finally}", index + 1, plan.steps.len(), step.name);
+        println!(
+            "== [{}/{}] {}{finally}",
+            index + 1,
+            plan.steps.len(),
+            step.name
+        );
         for job in &step.jobs {
             let host = &plan.hosts[job.host];
             println!("{} ({})", host.name, host.target);
@@ -273,7 +285,12 @@ fn list_hosts(definition: &Definition, hosts: &BTreeMap<String, Vec<SshTarget>>)
             .keys()
             .map(String::as_str)
             .collect();
-        println!("{}\t{}\troles: {}", host.name, host.target, roles.join(", "));
+        println!(
+            "{}\t{}\troles: {}",
+            host.name,
+            host.target,
+            roles.join(", ")
+        );
     }
 }
 

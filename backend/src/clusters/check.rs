@@ -26,7 +26,10 @@ pub fn check(file: &File, library: &Library) -> Vec<Problem> {
     if let Some(parallel) = &file.cluster.parallel
         && *parallel.get_ref() == 0
     {
-        problems.push((parallel.span().start, "parallel must be at least 1".to_owned()));
+        problems.push((
+            parallel.span().start,
+            "parallel must be at least 1".to_owned(),
+        ));
     }
     machines(file, library, &mut problems);
     kinds(file, library, &mut problems);

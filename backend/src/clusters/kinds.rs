@@ -62,7 +62,10 @@ impl Library {
             }
             let found = local.get(name).or_else(|| self.kinds.get(name))?.get_ref();
             chain.push((name, found));
-            next = found.extends.as_ref().map(|parent| parent.get_ref().as_str());
+            next = found
+                .extends
+                .as_ref()
+                .map(|parent| parent.get_ref().as_str());
         }
         let mut resolved = ResolvedKind::default();
         for (_, kind) in chain.into_iter().rev() {

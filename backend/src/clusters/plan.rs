@@ -121,7 +121,10 @@ impl Definition {
             .iter()
             .filter_map(|(name, machine)| {
                 let hosts = machine.get_ref().hosts.as_ref()?;
-                let targets = hosts.iter().map(|h| SshTarget::parse(h.get_ref())).collect();
+                let targets = hosts
+                    .iter()
+                    .map(|h| SshTarget::parse(h.get_ref()))
+                    .collect();
                 Some((name.clone(), targets))
             })
             .collect()
@@ -170,7 +173,12 @@ impl Definition {
             scenario: scenario.to_owned(),
             hosts,
             steps: planned,
-            parallel: self.file.cluster.parallel.as_ref().map_or(20, |p| *p.get_ref()),
+            parallel: self
+                .file
+                .cluster
+                .parallel
+                .as_ref()
+                .map_or(20, |p| *p.get_ref()),
         })
     }
 
@@ -180,7 +188,10 @@ impl Definition {
             .machines
             .keys()
             .flat_map(|machine| {
-                let targets = machine_hosts.get(machine).map(Vec::as_slice).unwrap_or_default();
+                let targets = machine_hosts
+                    .get(machine)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 targets.iter().enumerate().map(move |(index, target)| Host {
                     name: format!("{machine}-{}", index + 1),
                     machine: machine.clone(),
@@ -204,7 +215,11 @@ impl Definition {
             return Err(PlanError::UnknownHost {
                 cluster: self.name().to_owned(),
                 host: unknown.clone(),
-                known: all.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", "),
+                known: all
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         Ok(all
@@ -225,7 +240,10 @@ impl Definition {
             let specs = |list: &[toml::Spanned<StepSpec>]| {
                 list.iter().map(|step| step.get_ref().clone()).collect()
             };
-            return Ok((specs(&found.get_ref().steps), specs(&found.get_ref().finally)));
+            return Ok((
+                specs(&found.get_ref().steps),
+                specs(&found.get_ref().finally),
+            ));
         }
         if scenario == INSTALL {
             return Ok((vec![StepSpec::Name(format!("ALL.{INSTALL}"))], Vec::new()));
@@ -361,13 +379,16 @@ impl Renderer<'_> {
                 context.insert(key.to_owned(), toml::Value::String(value.to_owned()));
             }
         }
-        env.render_str(template, minijinja::Value::from(minijinja::value::Serde(&context)))
-            .map_err(|error| PlanError::Render {
-                role: self.role.to_owned(),
-                task: self.task.to_owned(),
-                host: self.host.name.clone(),
-                detail: error.to_string(),
-            })
+        env.render_str(
+            template,
+            minijinja::Value::from(minijinja::value::Serde(&context)),
+        )
+        .map_err(|error| PlanError::Render {
+            role: self.role.to_owned(),
+            task: self.task.to_owned(),
+            host: self.host.name.clone(),
+            detail: error.to_string(),
+        })
     }
 }
 

@@ -42,7 +42,9 @@ impl Definition {
                 .iter()
                 .map(|(name, scenario)| {
                     let steps = |list: &[toml::Spanned<super::format::Step>]| {
-                        list.iter().map(|step| step.get_ref().name().to_owned()).collect()
+                        list.iter()
+                            .map(|step| step.get_ref().name().to_owned())
+                            .collect()
                     };
                     ScenarioSummary {
                         name: name.clone(),

@@ -19,8 +19,12 @@ pub async fn machine_instances(
     tags: &BTreeMap<String, String>,
     machine: &str,
 ) -> Result<Vec<Instance>, Ec2Error> {
-    let tag_filter =
-        |key: &str, value: &str| Filter::builder().name(format!("tag:{key}")).values(value).build();
+    let tag_filter = |key: &str, value: &str| {
+        Filter::builder()
+            .name(format!("tag:{key}"))
+            .values(value)
+            .build()
+    };
     let mut request = client
         .describe_instances()
         .filters(tag_filter(MACHINE_TAG, machine))

@@ -5,4 +5,5 @@ mod extract;
 pub mod health;
 pub mod instances;
 pub mod regions;
+pub mod runs;
 pub mod security_groups;

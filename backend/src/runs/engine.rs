@@ -29,8 +29,7 @@ pub struct Cancel {
 
 impl Cancel {
     pub fn cancel(&self) {
-        if self.steps.is_cancelled() || self.in_finally.load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if self.steps.is_cancelled() || self.in_finally.load(std::sync::atomic::Ordering::SeqCst) {
             self.finally.cancel();
         }
         self.steps.cancel();

@@ -15,7 +15,9 @@ pub enum HostsError {
     NoEc2(String),
     #[error("cannot find the instances of machine {machine}: {source}")]
     Ec2 { machine: String, source: Ec2Error },
-    #[error("instance {instance} of machine {machine} has no {connect}; set `connect` in [cluster]")]
+    #[error(
+        "instance {instance} of machine {machine} has no {connect}; set `connect` in [cluster]"
+    )]
     NoAddress {
         machine: String,
         instance: String,

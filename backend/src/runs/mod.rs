@@ -2,8 +2,10 @@
 //! watch and cancel it. The web server and the CLI both run scenarios through `Runs`.
 
 mod engine;
+mod follow;
 mod hosts;
 mod journal;
+mod start;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,7 @@ use tokio_util::task::TaskTracker;
 pub use engine::Cancel;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
+pub use start::StartError;
 
 use crate::clusters::{Definition, Plan};
 use crate::ssh::{Identity, KnownHosts};
@@ -26,7 +29,7 @@ pub enum RunError {
         "run {} by {} ({}) is in progress on {} since {}; wait for it or cancel it",
         .0.id, .0.actor, .0.scenario, .0.cluster, .0.started_at
     )]
-    Locked(RunSummary),
+    Locked(Box<RunSummary>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -60,7 +63,10 @@ impl Runs {
     /// has gone are marked interrupted first.
     pub async fn open(store: Store, known_hosts: KnownHosts) -> Result<Arc<Self>, StoreError> {
         for id in store.mark_interrupted_runs().await? {
-            tracing::warn!(run = id, "run marked interrupted: its process stopped mid-run");
+            tracing::warn!(
+                run = id,
+                "run marked interrupted: its process stopped mid-run"
+            );
         }
         Ok(Arc::new(Self {
             store,
@@ -101,7 +107,7 @@ impl Runs {
         let id = match claimed {
             Ok(id) => id,
             Err(holder) => {
-                let refused = RunError::Locked(holder);
+                let refused = RunError::Locked(Box::new(holder));
                 self.store
                     .record(&audit(format!("refused: {refused}")))
                     .await?;

@@ -132,10 +132,11 @@ async fn break_out(session: &Session, pid: tokio::sync::oneshot::Receiver<u32>) 
     let Ok(Ok(pid)) = tokio::time::timeout(KILL_GRACE, pid).await else {
         return;
     };
+    // `kill -SIG -PGID` rather than `kill -SIG -- -PGID`: dash, Debian's sh, refuses `--`.
     let script = format!(
-        "kill -TERM -- -{pid} 2>/dev/null || exit 0; \
-         for i in 1 2 3 4 5 6; do sleep 0.5; kill -0 -- -{pid} 2>/dev/null || exit 0; done; \
-         kill -KILL -- -{pid} 2>/dev/null; exit 0"
+        "kill -TERM -{pid} 2>/dev/null || exit 0; \
+         for i in 1 2 3 4 5 6; do sleep 0.5; kill -0 -{pid} 2>/dev/null || exit 0; done; \
+         kill -KILL -{pid} 2>/dev/null; exit 0"
     );
     let _ = session.raw_command(script).status().await;
 }

@@ -45,10 +45,11 @@ impl Store {
             match inserted {
                 Ok(done) => return Ok(Ok(done.last_insert_rowid())),
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                    let holder = sqlx::query(select_runs!("WHERE cluster = ? AND status = 'running'"))
-                    .bind(run.cluster)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                    let holder =
+                        sqlx::query(select_runs!("WHERE cluster = ? AND status = 'running'"))
+                            .bind(run.cluster)
+                            .fetch_optional(&self.pool)
+                            .await?;
                     if let Some(row) = holder {
                         return Ok(Err(summary(&row)?));
                     }
@@ -143,9 +144,9 @@ impl Store {
     /// One run with its plan.
     pub async fn run(&self, id: i64) -> Result<Option<(RunSummary, RunPlan)>, StoreError> {
         let row = sqlx::query(select_runs!("WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -203,5 +204,7 @@ fn process_alive(pid: i64) -> bool {
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }

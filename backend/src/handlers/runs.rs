@@ -1,0 +1,102 @@
+//! `/api/runs`: start a scenario, list runs, a run's detail, its live events, cancel.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use knit_shared::{RunDetail, RunList, RunQuery, RunSummary, StartRun};
+use serde::Deserialize;
+
+use super::extract::{Body, Params, PathParam};
+use crate::app::App;
+use crate::error::ApiError;
+
+/// Who acts, until accounts exist.
+const ACTOR: &str = "console";
+/// Runs listed at most.
+const LIST_LIMIT: u32 = 500;
+
+pub async fn start(
+    State(app): State<App>,
+    Body(request): Body<StartRun>,
+) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
+    let run = app
+        .runs
+        .start_request(&app.cluster_dirs, &app.inventory.hub, &request, ACTOR)
+        .await?;
+    Ok((StatusCode::CREATED, Json(run)))
+}
+
+pub async fn list(
+    State(app): State<App>,
+    Params(query): Params<RunQuery>,
+) -> Result<Json<RunList>, ApiError> {
+    let runs = app.runs.store().runs(&query, LIST_LIMIT).await?;
+    Ok(Json(RunList { runs }))
+}
+
+pub async fn show(
+    State(app): State<App>,
+    PathParam(id): PathParam<i64>,
+) -> Result<Json<RunDetail>, ApiError> {
+    let detail = app.runs.detail(id).await?;
+    detail.map(Json).ok_or_else(|| no_run(id))
+}
+
+pub async fn cancel(
+    State(app): State<App>,
+    PathParam(id): PathParam<i64>,
+) -> Result<StatusCode, ApiError> {
+    if app.runs.cancel(id, ACTOR).await? {
+        return Ok(StatusCode::ACCEPTED);
+    }
+    match app.runs.store().run(id).await? {
+        None => Err(no_run(id)),
+        Some((run, _)) => Err(ApiError::Conflict(format!(
+            "run {id} is {} here: only a running run started by this server can be cancelled from the console",
+            run.status.as_str()
+        ))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventsParams {
+    /// Resume after this event (the `Last-Event-ID` header wins).
+    after: Option<i64>,
+}
+
+/// Server-Sent Events of a run, each with its number as id, ending after the run's end.
+pub async fn events(
+    State(app): State<App>,
+    PathParam(id): PathParam<i64>,
+    Params(params): Params<EventsParams>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    if app.runs.store().run(id).await?.is_none() {
+        return Err(no_run(id));
+    }
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok());
+    let after = resumed.or(params.after).unwrap_or(0);
+    let events = tokio_stream::StreamExt::map_while(app.runs.follow(id, after), move |event| {
+        let event = event
+            .inspect_err(|error| tracing::error!(run = id, %error, "cannot read the run's events"))
+            .ok()?;
+        Some(Ok(Event::default()
+            .id(event.seq.to_string())
+            .event("run")
+            .json_data(&event)
+            .unwrap_or_default()))
+    });
+    let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+fn no_run(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no run {id}"))
+}

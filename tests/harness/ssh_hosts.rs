@@ -1,0 +1,136 @@
+//! Real sshd hosts on loopback for run tests, each with its own host key trusted in a
+//! known_hosts file of the test, and a world-writable work folder the remote commands write
+//! into and the test reads back.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use knit::clusters::{Definition, Library, Narrow, Plan, load_dir};
+use knit::runs::Runs;
+use knit::sandbox::{SshHost, sandbox_user};
+use knit::ssh::{self, KnownHosts};
+use knit::store::Store;
+
+pub struct TestHosts {
+    pub hosts: Vec<SshHost>,
+    pub key: PathBuf,
+    pub known_hosts: KnownHosts,
+    /// Where the remote commands may write; `{{ work }}` in a definition names it.
+    pub work: PathBuf,
+    pub clusters: PathBuf,
+}
+
+/// Starts one sshd per name in `dir`.
+pub async fn start_hosts(dir: &Path, names: &[&str]) -> TestHosts {
+    std::fs::create_dir_all(dir).expect("hosts dir");
+    let user = sandbox_user().expect("an account to log in as (the README's set-up makes it)");
+    let key = ssh::ensure_key_pair(&dir.join("client_ed25519"), "knit-test")
+        .await
+        .expect("client key");
+    let public = key.public_key().await.expect("public key");
+    let known_hosts = KnownHosts::new(dir.join("known_hosts"));
+    let mut hosts = Vec::new();
+    for name in names {
+        let host_dir = dir.join("hosts").join(name);
+        std::fs::create_dir_all(&host_dir).expect("host dir");
+        let host = SshHost::start(&host_dir, name, &user, &public)
+            .await
+            .expect("sshd starts");
+        known_hosts
+            .trust(&ssh::host_pattern("127.0.0.1", host.port), &host.public_key)
+            .await
+            .expect("trust");
+        hosts.push(host);
+    }
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).expect("work dir");
+    // The hosts log in as the sandbox account, the test may run as root: both must write here.
+    for folder in [dir, work.as_path()] {
+        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    }
+    let clusters = dir.join("clusters");
+    std::fs::create_dir_all(&clusters).expect("clusters dir");
+    TestHosts {
+        hosts,
+        key: key.private,
+        known_hosts,
+        work,
+        clusters,
+    }
+}
+
+impl TestHosts {
+    /// `user@127.0.0.1:port` of host `name`.
+    pub fn address(&self, name: &str) -> String {
+        let host = self
+            .hosts
+            .iter()
+            .find(|host| host.name == name)
+            .unwrap_or_else(|| panic!("no host {name}"));
+        host.target().to_string()
+    }
+
+    /// Writes a definition file: `[cluster]` with the test's key, then `body`, in which
+    /// `{HOST:name}` is replaced by that host's address and `{WORK}` by the work folder.
+    pub fn write_cluster(&self, name: &str, body: &str) -> PathBuf {
+        let mut text = format!(
+            "[cluster]\nname = \"{name}\"\nkey_file = \"{}\"\n\n{body}",
+            self.key.display()
+        );
+        for host in &self.hosts {
+            text = text.replace(
+                &format!("{{HOST:{}}}", host.name),
+                &self.address(&host.name),
+            );
+        }
+        text = text.replace("{WORK}", &self.work.display().to_string());
+        let path = self.clusters.join(format!("{name}.toml"));
+        std::fs::write(&path, text).expect("write definition");
+        path
+    }
+
+    /// The definition of cluster `name` from the clusters folder, which must be valid.
+    pub fn definition(&self, name: &str) -> Definition {
+        let loaded = load_dir(&self.clusters, &Library::builtin());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        loaded
+            .definitions
+            .into_iter()
+            .find(|definition| definition.name() == name)
+            .unwrap_or_else(|| panic!("no cluster {name}"))
+    }
+
+    /// Runs over a fresh database in `dir`, verifying host keys against the test's file.
+    pub async fn runs(&self, dir: &Path) -> std::sync::Arc<Runs> {
+        let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
+            .await
+            .expect("open database");
+        Runs::open(store, self.known_hosts.clone())
+            .await
+            .expect("runs")
+    }
+}
+
+/// `scenario` of `definition` on all its static hosts.
+pub fn plan(definition: &Definition, scenario: &str) -> Plan {
+    definition
+        .plan(
+            &Library::builtin(),
+            scenario,
+            &definition.static_hosts(),
+            &Narrow::default(),
+        )
+        .expect("the scenario expands")
+}
+
+/// Lines of output of each host, in the order recorded.
+pub fn lines_by_host(events: &[knit_shared::RunEvent]) -> BTreeMap<String, Vec<String>> {
+    let mut lines: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for event in events {
+        if let knit_shared::RunEventBody::Line { host, text, .. } = &event.body {
+            lines.entry(host.clone()).or_default().push(text.clone());
+        }
+    }
+    lines
+}

@@ -1,0 +1,129 @@
+//! `knit [--clusters DIR] <cluster> <scenario>`: live output per host, an exit code that says
+//! how it went, `--dry-run`, `hosts`, narrowing, and definition mistakes that stop everything.
+
+use std::path::Path;
+use std::process::Output;
+
+use knit::store::Store;
+use knit_shared::RunQuery;
+
+use crate::harness::{TestHosts, knit_command, start_hosts};
+
+const CLUSTER: &str = r#"[machines.web]
+hosts = ["{HOST:web1}", "{HOST:web2}"]
+[machines.web.roles.app]
+kind = "greeter"
+greeting = "hello"
+
+[kinds.greeter.tasks]
+greet = ["echo {{ greeting }} from {{ host }}"]
+fail = ["echo failing on {{ host }}; exit 4"]
+
+[scenarios.greet]
+steps = ["app.greet"]
+[scenarios.broken]
+steps = ["app.fail"]
+"#;
+
+fn knit(hosts: &TestHosts, data: &Path, args: &[&str]) -> Output {
+    knit_command()
+        .arg("--clusters")
+        .arg(&hosts.clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("knit runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn recorded_runs(data: &Path) -> usize {
+    let store = Store::open(&format!("sqlite:{}", data.join("knit.db").display()))
+        .await
+        .expect("open database");
+    store
+        .runs(&RunQuery::default(), 100)
+        .await
+        .expect("runs")
+        .len()
+}
+
+#[tokio::test]
+async fn the_cli_runs_scenarios_and_exits_non_zero_when_a_step_fails() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The CLI trusts the host keys in <data-dir>/known_hosts: the hosts' folder is the data dir.
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1", "web2"]).await;
+    hosts.write_cluster("cli", CLUSTER);
+
+    let greet = knit(&hosts, data, &["cli", "greet"]);
+    let stdout = text(&greet.stdout);
+    assert!(greet.status.success(), "{}{}", stdout, text(&greet.stderr));
+    assert!(stdout.contains("web-1 | hello from web-1"), "{stdout}");
+    assert!(stdout.contains("web-2 | hello from web-2"), "{stdout}");
+
+    let broken = knit(&hosts, data, &["cli", "broken"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = text(&broken.stderr);
+    assert!(stderr.contains("app.fail on web-1: FAILED"), "{stderr}");
+    assert!(stderr.contains("run 2 failed"), "{stderr}");
+
+    let narrowed = knit(&hosts, data, &["cli", "greet", "--hosts", "web-2"]);
+    assert!(narrowed.status.success());
+    let stdout = text(&narrowed.stdout);
+    assert!(
+        stdout.contains("hello from web-2") && !stdout.contains("web-1"),
+        "{stdout}"
+    );
+    assert_eq!(recorded_runs(data).await, 3);
+
+    // Looking runs nothing.
+    let dry = knit(&hosts, data, &["cli", "greet", "--dry-run"]);
+    assert!(dry.status.success());
+    assert!(text(&dry.stdout).contains("[app] $ echo hello from web-1"));
+    let listed = knit(&hosts, data, &["cli", "hosts"]);
+    let listing = text(&listed.stdout);
+    assert!(
+        listing.contains(&format!("web-2\t{}", hosts.address("web2"))),
+        "{listing}"
+    );
+    let clusters = knit(&hosts, data, &["clusters"]);
+    assert!(text(&clusters.stdout).starts_with("cli\t1 machines"));
+    let unknown = knit(&hosts, data, &["cli", "deploy"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr)
+            .contains("cluster cli has no scenario deploy; it has: broken, greet, install"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    assert_eq!(
+        recorded_runs(data).await,
+        3,
+        "nothing ran for a look or a mistake"
+    );
+}
+
+#[tokio::test]
+async fn a_definition_with_mistakes_runs_nothing_and_says_where_they_are() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "typo",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"app\"\n\n\
+         [scenarios.deploy]\nsteps = [\"app.update\", \"proxy.reload\"]\n",
+    );
+    let refused = knit(&hosts, data, &["typo", "deploy"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("typo.toml:11:24: step proxy.reload: no machine carries a role proxy"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no valid cluster typo"), "{stderr}");
+    assert!(!data.join("knit.db").exists(), "no run may be recorded");
+}

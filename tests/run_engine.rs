@@ -1,0 +1,377 @@
+//! The run engine against real sshd hosts on loopback: order, parallelism, uploads, the log,
+//! failures and `finally`, unreachable and impostor hosts, cancellation and the cluster lock.
+
+use std::time::Duration;
+
+use knit::runs::RunError;
+use knit_shared::{CellStatus, RunDetail, RunEvent, RunEventBody, RunStatus};
+
+use crate::harness::{TestHosts, lines_by_host, plan, start_hosts};
+
+/// Runs `scenario` of cluster `name` to its end: the live events and the stored detail.
+async fn run_to_end(
+    hosts: &TestHosts,
+    dir: &std::path::Path,
+    name: &str,
+    scenario: &str,
+) -> (Vec<RunEvent>, RunDetail) {
+    let definition = hosts.definition(name);
+    let runs = hosts.runs(dir).await;
+    let mut started = runs
+        .start(&definition, plan(&definition, scenario), "test")
+        .await
+        .expect("the run starts");
+    let mut live = Vec::new();
+    while let Ok(event) = started.live.recv().await {
+        live.push(event);
+    }
+    started.done.await.expect("the run ends");
+    let detail = runs
+        .detail(started.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    (live, detail)
+}
+
+fn cell(detail: &RunDetail, step: &str, host: &str) -> knit_shared::Cell {
+    let step = detail
+        .plan
+        .steps
+        .iter()
+        .position(|s| s.name == step)
+        .unwrap_or_else(|| panic!("no step {step}"));
+    let host = detail
+        .plan
+        .hosts
+        .iter()
+        .position(|h| h.name == host)
+        .unwrap_or_else(|| panic!("no host {host}"));
+    detail.grid.cells[step][host]
+        .clone()
+        .unwrap_or_else(|| panic!("no cell for step {step} on host {host}"))
+}
+
+const DEPLOY: &str = r#"domain = "shop.example"
+
+[machines.web]
+hosts = ["{HOST:web1}", "{HOST:web2}"]
+[machines.web.roles.proxy]
+kind = "test_proxy"
+site = "shop"
+[machines.web.roles.app]
+kind = "test_app"
+
+[machines.db]
+hosts = ["{HOST:db1}"]
+[machines.db.roles.cache]
+kind = "test_cache"
+
+[kinds.test_proxy.settings]
+site = "default"
+[kinds.test_proxy.tasks]
+site_down = ["echo down >> {WORK}/{{ host }}.order"]
+conf = [{ upload = "site.conf", to = "{WORK}/{{ host }}/{{ site }}.conf" }]
+site_up = ["echo up >> {WORK}/{{ host }}.order"]
+
+[kinds.test_app.tasks]
+update = ["sleep 1", "echo updated $KNIT_SANDBOX_HOST"]
+migrate = ["echo migrated from {{ host }}", "echo to stderr >&2"]
+
+[kinds.test_cache.tasks]
+update = ["sleep 1", "echo cache updated $KNIT_SANDBOX_HOST"]
+restart = ["echo restarted {{ role }} on {{ machine }}"]
+
+[scenarios.deploy]
+steps = ["proxy.site_down", "proxy.conf", "ALL.update", "app.migrate", "cache.restart"]
+finally = ["proxy.site_up"]
+"#;
+
+#[tokio::test]
+async fn deploy_keeps_step_order_runs_hosts_in_parallel_uploads_and_logs_every_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1", "web2", "db1"]).await;
+    hosts.write_cluster("shop", DEPLOY);
+    std::fs::write(
+        hosts.clusters.join("site.conf"),
+        "server_name {{ site }}.{{ domain }};\n# on {{ host }}\n",
+    )
+    .expect("template");
+
+    let (live, detail) = run_to_end(&hosts, dir.path(), "shop", "deploy").await;
+    assert_eq!(detail.run.status, RunStatus::Ok, "{detail:#?}");
+
+    // Steps in order: no step starts anywhere before the previous one ended everywhere.
+    let mut step_end = vec![0_i64; detail.plan.steps.len()];
+    for event in &live {
+        match &event.body {
+            RunEventBody::StepStarted { step, .. } if *step > 0 => {
+                assert!(
+                    event.at_ms >= step_end[step - 1],
+                    "step {step} started early"
+                );
+                assert!(step_end[*step] == 0, "step {step} started after it ended");
+            }
+            RunEventBody::StepFinished { step, .. } => {
+                step_end[*step] = step_end[*step].max(event.at_ms);
+            }
+            _ => {}
+        }
+    }
+
+    // ALL.update sleeps a second on each host: all three sleep at once.
+    let update: Vec<_> = ["web-1", "web-2", "db-1"]
+        .iter()
+        .map(|host| cell(&detail, "ALL.update", host))
+        .collect();
+    let last_start = update
+        .iter()
+        .filter_map(|c| c.started_ms)
+        .max()
+        .expect("started");
+    let first_end = update
+        .iter()
+        .filter_map(|c| c.finished_ms)
+        .min()
+        .expect("ended");
+    assert!(
+        last_start < first_end,
+        "the hosts ran one after another: {update:?}"
+    );
+
+    // The upload is rendered with the role's settings, per host.
+    for host in ["web-1", "web-2"] {
+        let uploaded = std::fs::read_to_string(hosts.work.join(host).join("shop.conf"))
+            .expect("uploaded file");
+        assert_eq!(
+            uploaded,
+            format!("server_name shop.shop.example;\n# on {host}\n")
+        );
+        let order =
+            std::fs::read_to_string(hosts.work.join(format!("{host}.order"))).expect("order file");
+        assert_eq!(order, "down\nup\n");
+    }
+
+    // Every line of every host, stdout and stderr, is in the log, and the store holds exactly
+    // what was streamed.
+    let lines = lines_by_host(&live);
+    assert!(
+        lines["web-1"].contains(&"updated web1".to_owned()),
+        "{lines:?}"
+    );
+    assert!(lines["web-2"].contains(&"migrated from web-2".to_owned()));
+    assert!(lines["web-2"].contains(&"to stderr".to_owned()));
+    assert!(lines["db-1"].contains(&"cache updated db1".to_owned()));
+    assert!(lines["db-1"].contains(&"restarted cache on db".to_owned()));
+    let stored = hosts
+        .runs(dir.path())
+        .await
+        .store()
+        .run_events(detail.run.id, 0, 100_000)
+        .await
+        .expect("stored events");
+    assert_eq!(stored, live);
+    assert_eq!(detail.last_seq, live.len() as i64);
+}
+
+const FAILING: &str = r#"[machines.web]
+hosts = ["{HOST:web1}", "{HOST:web2}"]
+[machines.web.roles.app]
+kind = "flaky"
+
+[kinds.flaky.tasks]
+prepare = ["echo prepared"]
+check = ["echo checking", "test $KNIT_SANDBOX_HOST != web2"]
+tolerant = [{ run = "exit 3", continue_on_error = true }, "echo went on"]
+after = ["echo after"]
+cleanup = ["echo cleaned up on {{ host }}"]
+
+[scenarios.strict]
+steps = ["app.prepare", "app.check", "app.after"]
+finally = ["app.cleanup"]
+
+[scenarios.lenient]
+steps = ["app.tolerant", { step = "app.check", continue_on_failure = true }, "app.after"]
+"#;
+
+#[tokio::test]
+async fn a_failing_step_stops_the_scenario_and_the_finally_steps_still_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1", "web2"]).await;
+    hosts.write_cluster("flaky", FAILING);
+
+    let (live, detail) = run_to_end(&hosts, dir.path(), "flaky", "strict").await;
+    assert_eq!(detail.run.status, RunStatus::Failed);
+    assert_eq!(cell(&detail, "app.check", "web-1").status, CellStatus::Ok);
+    let failed = cell(&detail, "app.check", "web-2");
+    assert_eq!(
+        (failed.status, failed.exit_code),
+        (CellStatus::Failed, Some(1))
+    );
+    for host in ["web-1", "web-2"] {
+        assert_eq!(cell(&detail, "app.after", host).status, CellStatus::Skipped);
+        assert_eq!(cell(&detail, "app.cleanup", host).status, CellStatus::Ok);
+    }
+    let lines = lines_by_host(&live);
+    assert!(lines["web-2"].contains(&"cleaned up on web-2".to_owned()));
+    assert!(!lines["web-1"].contains(&"after".to_owned()));
+
+    // Going on is a choice per step, and errors of a command can be tolerated.
+    let (live, detail) = run_to_end(&hosts, dir.path(), "flaky", "lenient").await;
+    assert_eq!(
+        detail.run.status,
+        RunStatus::Failed,
+        "a failed step fails the run"
+    );
+    assert_eq!(
+        cell(&detail, "app.tolerant", "web-1").status,
+        CellStatus::Ok
+    );
+    assert_eq!(
+        cell(&detail, "app.check", "web-2").status,
+        CellStatus::Failed
+    );
+    assert_eq!(cell(&detail, "app.after", "web-2").status, CellStatus::Ok);
+    assert!(lines_by_host(&live)["web-1"].contains(&"went on".to_owned()));
+}
+
+#[tokio::test]
+async fn impostor_and_unreachable_hosts_fail_alone_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1", "web2"]).await;
+    // web2 presents a key other than the one trusted for its address.
+    let stranger = knit::ssh::ensure_key_pair(&dir.path().join("stranger"), "stranger")
+        .await
+        .expect("key");
+    let web2 = &hosts.hosts[1];
+    hosts
+        .known_hosts
+        .trust(
+            &knit::ssh::host_pattern("127.0.0.1", web2.port),
+            &stranger.public_key().await.expect("key"),
+        )
+        .await
+        .expect("trust");
+    let closed = knit::sandbox::free_port().expect("a free port");
+    hosts.write_cluster(
+        "mixed",
+        &format!(
+            "[machines.web]\nhosts = [\"{{HOST:web1}}\", \"{{HOST:web2}}\", \"{}@127.0.0.1:{closed}\"]\n\
+             [machines.web.roles.app]\nkind = \"probe\"\n\n\
+             [kinds.probe.tasks]\nfirst = [\"echo hello\"]\nsecond = [\"echo again\"]\n\n\
+             [scenarios.check]\nsteps = [{{ step = \"app.first\", continue_on_failure = true }}, \"app.second\"]\n",
+            web2.user
+        ),
+    );
+    // Keep going after the first step so the second shows what happens to a lost host.
+    let (_, detail) = run_to_end(&hosts, dir.path(), "mixed", "check").await;
+    assert_eq!(detail.run.status, RunStatus::Failed);
+    assert_eq!(cell(&detail, "app.first", "web-1").status, CellStatus::Ok);
+    assert_eq!(cell(&detail, "app.second", "web-1").status, CellStatus::Ok);
+
+    let impostor = cell(&detail, "app.first", "web-2");
+    assert_eq!(impostor.status, CellStatus::Failed);
+    let reason = impostor.reason.expect("a reason");
+    assert!(reason.contains("Host key verification failed"), "{reason}");
+    let unreachable = cell(&detail, "app.first", "web-3");
+    assert_eq!(unreachable.status, CellStatus::Failed);
+    assert!(
+        unreachable
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("refused")),
+        "{unreachable:?}"
+    );
+    let later = cell(&detail, "app.second", "web-3");
+    assert_eq!(later.status, CellStatus::Skipped);
+    assert!(later.reason.is_some_and(|r| r.contains("unreachable")));
+}
+
+#[tokio::test]
+async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1", "web2"]).await;
+    hosts.write_cluster(
+        "slow",
+        "[machines.web]\nhosts = [\"{HOST:web1}\", \"{HOST:web2}\"]\n\
+         [machines.web.roles.app]\nkind = \"sleeper\"\n\n\
+         [kinds.sleeper.tasks]\n\
+         wait = [\"echo waiting; sleep 317; touch {WORK}/{{ host }}.woke\"]\n\
+         after = [\"touch {WORK}/{{ host }}.after\"]\n\
+         done = [\"echo finally ran\"]\n\n\
+         [scenarios.nap]\nsteps = [\"app.wait\", \"app.after\"]\nfinally = [\"app.done\"]\n",
+    );
+    let definition = hosts.definition("slow");
+    let runs = hosts.runs(dir.path()).await;
+    let mut started = runs
+        .start(&definition, plan(&definition, "nap"), "alice")
+        .await
+        .expect("the run starts");
+
+    // Both hosts are asleep.
+    let mut waiting = 0;
+    while waiting < 2 {
+        let event = started.live.recv().await.expect("events until the end");
+        if matches!(&event.body, RunEventBody::Line { text, .. } if text == "waiting") {
+            waiting += 1;
+        }
+    }
+    let refused = runs
+        .start(&definition, plan(&definition, "nap"), "bob")
+        .await
+        .expect_err("the cluster is locked");
+    match &refused {
+        RunError::Locked(holder) => assert_eq!(holder.actor, "alice"),
+        other => panic!("not refused for the lock: {other}"),
+    }
+    assert!(
+        refused
+            .to_string()
+            .contains(&format!("run {} by alice", started.id))
+    );
+
+    assert!(runs.cancel(started.id, "alice").await.expect("cancel"));
+    let status = started.done.await.expect("the run ends");
+    assert_eq!(status, RunStatus::Cancelled);
+    let detail = runs
+        .detail(started.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        cell(&detail, "app.wait", "web-1").status,
+        CellStatus::Cancelled
+    );
+    assert_eq!(
+        cell(&detail, "app.after", "web-1").status,
+        CellStatus::Skipped
+    );
+    assert_eq!(cell(&detail, "app.done", "web-2").status, CellStatus::Ok);
+
+    // The remote sleepers are gone, and what came after them never ran.
+    let mut gone = false;
+    for _ in 0..50 {
+        let found = std::process::Command::new("pgrep")
+            .args(["-f", "sleep 317"])
+            .output()
+            .expect("pgrep");
+        if !found.status.success() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the remote commands still run after the cancel");
+    for host in ["web-1", "web-2"] {
+        assert!(!hosts.work.join(format!("{host}.woke")).exists());
+        assert!(!hosts.work.join(format!("{host}.after")).exists());
+    }
+
+    // The lock is free again.
+    let next = runs
+        .start(&definition, plan(&definition, "nap"), "bob")
+        .await
+        .expect("the cluster is free after the run");
+    assert!(runs.cancel(next.id, "bob").await.expect("cancel"));
+    next.done.await.expect("ends");
+}

@@ -1,0 +1,244 @@
+//! `/api/runs` on a real server: start, the lock between two requests, the live stream resumed
+//! without gap or duplicate, the detail and the history, errors, and a server killed mid-run.
+
+use std::path::Path;
+
+use knit_shared::{
+    ApiErrorBody, CellStatus, RunDetail, RunEvent, RunEventBody, RunList, RunStatus, RunSummary,
+    StartRun,
+};
+
+use crate::harness::{EventReader, KnitServer, TestHosts, dummy_web_dir, start_hosts, start_moto};
+
+const CLUSTER: &str = r#"[machines.web]
+hosts = ["{HOST:web1}", "{HOST:web2}"]
+[machines.web.roles.app]
+kind = "counter"
+
+[kinds.counter.tasks]
+count = ["for i in $(seq 1 40); do echo line $i on {{ host }}; sleep 0.01; done"]
+pause = ["sleep 1"]
+nap = ["echo before the nap; sleep 60"]
+
+[scenarios.count]
+steps = ["app.count", "app.pause", "app.count"]
+[scenarios.nap]
+steps = ["app.nap"]
+"#;
+
+fn start_knit(data: &Path, hosts: &TestHosts, moto: &str) -> KnitServer {
+    let web = dummy_web_dir(data.parent().expect("a parent"));
+    KnitServer::start(
+        data,
+        &[
+            "--clusters",
+            hosts.clusters.to_str().expect("utf-8"),
+            "--ec2-endpoint",
+            moto,
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    )
+}
+
+async fn post_run(server: &KnitServer, cluster: &str, scenario: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.api("/runs"))
+        .json(&StartRun {
+            cluster: cluster.to_owned(),
+            scenario: scenario.to_owned(),
+            hosts: Vec::new(),
+            roles: Vec::new(),
+        })
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn events(server: &KnitServer, id: i64, after: Option<i64>) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(server.api(&format!("/runs/{id}/events")));
+    if let Some(after) = after {
+        request = request.header("Last-Event-ID", after.to_string());
+    }
+    request.send().await.expect("events")
+}
+
+/// Every event until the stream ends.
+async fn read_to_end(mut response: reqwest::Response) -> Vec<RunEvent> {
+    let mut reader = EventReader::default();
+    let mut all = Vec::new();
+    while let Some(event) = reader.next(&mut response).await {
+        all.push(event);
+    }
+    all
+}
+
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: ApiErrorBody = response.json().await.expect("a JSON error");
+    (status, body.error)
+}
+
+#[tokio::test]
+async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let hosts = start_hosts(&data, &["web1", "web2"]).await;
+    hosts.write_cluster("api", CLUSTER);
+    let moto = start_moto(dir.path()).await;
+    let server = start_knit(&data, &hosts, &moto.endpoint());
+
+    let (first, second) = tokio::join!(
+        post_run(&server, "api", "count"),
+        post_run(&server, "api", "count")
+    );
+    let (started, refused) = if first.status() == 201 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!(started.status(), 201);
+    let run: RunSummary = started.json().await.expect("run JSON");
+    assert_eq!(
+        (run.status, run.actor.as_str()),
+        (RunStatus::Running, "console")
+    );
+    let (status, message) = error_of(refused).await;
+    assert_eq!(status, 409);
+    assert!(
+        message.contains(&format!("run {} by console", run.id)),
+        "{message}"
+    );
+
+    // Read part of the stream, drop the connection, resume from the last id seen.
+    let mut reader = EventReader::default();
+    let mut response = events(&server, run.id, None).await;
+    let mut seen: Vec<RunEvent> = Vec::new();
+    while seen.len() < 25 {
+        seen.push(reader.next(&mut response).await.expect("more events"));
+    }
+    drop(response);
+    let resumed = read_to_end(events(&server, run.id, seen.last().map(|e| e.seq)).await).await;
+    seen.extend(resumed);
+    let numbers: Vec<i64> = seen.iter().map(|event| event.seq).collect();
+    let expected: Vec<i64> = (1..=numbers.len() as i64).collect();
+    assert_eq!(numbers, expected, "no gap, no duplicate");
+    assert!(matches!(
+        seen.last().map(|e| &e.body),
+        Some(RunEventBody::RunFinished {
+            status: RunStatus::Ok
+        })
+    ));
+    // What was streamed live is what the store replays.
+    assert_eq!(read_to_end(events(&server, run.id, None).await).await, seen);
+
+    let detail: RunDetail = reqwest::get(server.api(&format!("/runs/{}", run.id)))
+        .await
+        .expect("detail")
+        .json()
+        .await
+        .expect("detail JSON");
+    assert_eq!(detail.run.status, RunStatus::Ok);
+    assert_eq!(detail.last_seq, numbers.len() as i64);
+    let cells: Vec<_> = detail.grid.cells.iter().flatten().flatten().collect();
+    assert_eq!(cells.len(), 6);
+    assert!(cells.iter().all(|cell| cell.status == CellStatus::Ok));
+
+    let history: RunList = reqwest::get(server.api("/runs?cluster=api&status=ok"))
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    assert_eq!(history.runs.len(), 1);
+    let none: RunList = reqwest::get(server.api("/runs?status=failed"))
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    assert!(none.runs.is_empty());
+
+    // Mistakes get a JSON error a person can act on.
+    let (status, message) = error_of(post_run(&server, "nope", "count").await).await;
+    assert_eq!(status, 404, "{message}");
+    let (status, message) = error_of(post_run(&server, "api", "deploy").await).await;
+    assert_eq!(status, 400);
+    assert!(
+        message.contains("has no scenario deploy; it has: count, nap, install"),
+        "{message}"
+    );
+    let (status, _) = error_of(reqwest::get(server.api("/runs/abc")).await.expect("get")).await;
+    assert_eq!(status, 400);
+    let (status, _) = error_of(reqwest::get(server.api("/runs/999")).await.expect("get")).await;
+    assert_eq!(status, 404);
+    let cancel = reqwest::Client::new()
+        .post(server.api(&format!("/runs/{}/cancel", run.id)))
+        .send()
+        .await
+        .expect("cancel");
+    let (status, message) = error_of(cancel).await;
+    assert_eq!(status, 409);
+    assert!(message.contains("is ok"), "{message}");
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let hosts = start_hosts(&data, &["web1", "web2"]).await;
+    hosts.write_cluster("api", CLUSTER);
+    let moto = start_moto(dir.path()).await;
+    let server = start_knit(&data, &hosts, &moto.endpoint());
+
+    let run: RunSummary = post_run(&server, "api", "nap")
+        .await
+        .json()
+        .await
+        .expect("run JSON");
+    let mut reader = EventReader::default();
+    let mut response = events(&server, run.id, None).await;
+    let mut napping = 0;
+    while napping < 2 {
+        let event: RunEvent = reader.next(&mut response).await.expect("more events");
+        if matches!(&event.body, RunEventBody::Line { text, .. } if text == "before the nap") {
+            napping += 1;
+        }
+    }
+    drop(response);
+    // Dropping the guard kills the server's whole process group at once: no graceful stop.
+    drop(server);
+
+    let server = start_knit(&data, &hosts, &moto.endpoint());
+    let detail: RunDetail = reqwest::get(server.api(&format!("/runs/{}", run.id)))
+        .await
+        .expect("detail")
+        .json()
+        .await
+        .expect("detail JSON");
+    assert_eq!(detail.run.status, RunStatus::Interrupted);
+    for cell in detail.grid.cells.iter().flatten().flatten() {
+        assert_eq!(cell.status, CellStatus::Failed);
+        assert!(
+            cell.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("interrupted"))
+        );
+    }
+    let log = read_to_end(events(&server, run.id, None).await).await;
+    let naps = log
+        .iter()
+        .filter(|e| matches!(&e.body, RunEventBody::Line { text, .. } if text == "before the nap"))
+        .count();
+    assert_eq!(naps, 2, "the log up to the kill is kept");
+    assert!(matches!(
+        log.last().map(|e| &e.body),
+        Some(RunEventBody::RunFinished {
+            status: RunStatus::Interrupted
+        })
+    ));
+    // The cluster is free again.
+    assert_eq!(post_run(&server, "api", "count").await.status(), 201);
+    server.stop();
+}
