@@ -8,7 +8,8 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, InstanceChanges,
-    InstanceList, Profiles, Regions, SecurityGroupList,
+    InstanceList, Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList,
+    StartRun,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -102,6 +103,50 @@ pub fn watch_instances(
             let text = message.data().as_string().unwrap_or_default();
             if let Ok(changes) = serde_json::from_str::<InstanceChanges>(&text) {
                 on_changes(changes);
+            }
+        }
+    });
+    Ok(source)
+}
+
+pub async fn start_run(request: &StartRun) -> Result<RunSummary, ApiFailure> {
+    post("/api/runs", request).await
+}
+
+/// `query_string` is empty or `?...` in `RunQuery`'s terms.
+pub async fn runs(query_string: &str) -> Result<RunList, ApiFailure> {
+    get(&format!("/api/runs{query_string}")).await
+}
+
+pub async fn run(id: i64) -> Result<RunDetail, ApiFailure> {
+    get(&format!("/api/runs/{id}")).await
+}
+
+pub async fn cancel_run(id: i64) -> Result<(), ApiFailure> {
+    let response = Request::post(&format!("/api/runs/{id}/cancel"))
+        .send()
+        .await
+        .map_err(unreachable_server)?;
+    if response.ok() {
+        return Ok(());
+    }
+    read::<serde_json::Value>(response).await.map(|_| ())
+}
+
+/// Follows run `id` from its first event; the browser resumes after the last event id by
+/// itself when the connection drops. Dropping the returned `EventSource` stops following.
+pub fn watch_run(
+    id: i64,
+    on_event: impl Fn(RunEvent) + 'static,
+) -> Result<EventSource, ApiFailure> {
+    let mut source =
+        EventSource::new(&format!("/api/runs/{id}/events")).map_err(unreachable_server)?;
+    let mut messages = source.subscribe("run").map_err(unreachable_server)?;
+    leptos::task::spawn_local(async move {
+        while let Some(Ok((_, message))) = messages.next().await {
+            let text = message.data().as_string().unwrap_or_default();
+            if let Ok(event) = serde_json::from_str::<RunEvent>(&text) {
+                on_event(event);
             }
         }
     });

@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::api;
 use crate::components::{SandboxBanner, TopBar};
-use crate::pages::{ClustersPage, InstancesPage, LaunchPage, NotFoundPage, RunsPage};
+use crate::pages::{ClustersPage, InstancesPage, LaunchPage, NotFoundPage, RunPage, RunsPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -22,6 +22,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/launch") view=LaunchPage />
                     <Route path=path!("/clusters") view=ClustersPage />
                     <Route path=path!("/runs") view=RunsPage />
+                    <Route path=path!("/runs/:id") view=RunPage />
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,6 @@
 //! knit's browser console: mounts the app.
 
+mod ansi;
 mod api;
 mod app;
 mod components;

@@ -27,6 +27,18 @@ pub struct ClusterSummary {
     pub machines: Vec<MachineSummary>,
     /// Its scenarios, by name.
     pub scenarios: Vec<ScenarioSummary>,
+    /// The run that holds the cluster's lock, if one is going.
+    #[serde(default)]
+    pub active_run: Option<crate::RunSummary>,
+}
+
+impl ClusterSummary {
+    /// Production clusters (tag `Stage=Production`) ask for their name before a run.
+    pub fn is_production(&self) -> bool {
+        self.tags
+            .iter()
+            .any(|(key, value)| key == "Stage" && value.eq_ignore_ascii_case("production"))
+    }
 }
 
 /// A group of machines of a cluster.

@@ -53,6 +53,7 @@ impl Definition {
                     }
                 })
                 .collect(),
+            active_run: None,
         }
     }
 }

@@ -8,9 +8,10 @@ mod journal;
 mod start;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use knit_shared::{RunEvent, RunEventBody, RunStatus, RunSummary};
+use knit_shared::{ClusterList, RunEvent, RunEventBody, RunQuery, RunStatus, RunSummary};
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
@@ -19,7 +20,7 @@ pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
 pub use start::StartError;
 
-use crate::clusters::{Definition, Plan};
+use crate::clusters::{self, Definition, Plan};
 use crate::ssh::{Identity, KnownHosts};
 use crate::store::{AuditEvent, NewRun, Store, StoreError};
 
@@ -146,6 +147,27 @@ impl Runs {
             live: watcher,
             done,
         })
+    }
+
+    /// The clusters of `dirs`, each with the run that holds it, if any.
+    pub async fn catalogue(&self, dirs: &[PathBuf]) -> Result<ClusterList, StoreError> {
+        let owned = dirs.to_vec();
+        let mut list = tokio::task::spawn_blocking(move || clusters::catalogue(&owned))
+            .await
+            .unwrap_or_else(|error| ClusterList {
+                clusters: Vec::new(),
+                errors: vec![format!("reading the definitions failed: {error}")],
+            });
+        let running = RunQuery {
+            status: Some(RunStatus::Running.as_str().to_owned()),
+            ..RunQuery::default()
+        };
+        for run in self.store.runs(&running, 1000).await? {
+            if let Some(cluster) = list.clusters.iter_mut().find(|c| c.name == run.cluster) {
+                cluster.active_run = Some(run);
+            }
+        }
+        Ok(list)
     }
 
     /// Cancels run `id` if this process carries it out; `false` when it does not.

@@ -1,12 +1,18 @@
 //! Reusable pieces of the console, one per file.
 
 mod empty_state;
+mod progress_grid;
+mod run_dialog;
+mod run_log;
 mod sandbox_banner;
 mod scope_picker;
 mod state_badge;
 mod top_bar;
 
 pub use empty_state::EmptyState;
+pub use progress_grid::ProgressGrid;
+pub use run_dialog::RunDialog;
+pub use run_log::{LogLine, RunLog};
 pub use sandbox_banner::SandboxBanner;
 pub use scope_picker::ScopePicker;
 pub use state_badge::StateBadge;

@@ -1,16 +1,31 @@
 //! Clusters from the definition files: machines with their roles, and scenarios with their steps.
 
-use knit_shared::{ClusterSummary, ScenarioSummary};
+use std::time::Duration;
+
+use knit_shared::{ClusterSummary, RunSummary, ScenarioSummary};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::EmptyState;
+use crate::components::{EmptyState, RunDialog};
+
+/// How often the page looks again for runs that took or freed a cluster.
+const REFRESH: Duration = Duration::from_secs(3);
+
+/// The scenario the confirmation dialog asks about: cluster, production or not, scenario.
+type Asking = Option<(String, bool, ScenarioSummary)>;
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
     let list = LocalResource::new(api::clusters);
+    if let Ok(timer) = set_interval_with_handle(move || list.refetch(), REFRESH) {
+        on_cleanup(move || timer.clear());
+    }
+    let asking = RwSignal::new(Asking::None);
     view! {
         <h1>"Clusters"</h1>
+        {move || asking.get().map(|(cluster, production, scenario)| view! {
+            <RunDialog cluster production scenario on_close=Callback::new(move |()| asking.set(None)) />
+        })}
         {move || match list.get() {
             None => view! { <p class="loading" role="status">"Reading cluster definitions…"</p> }.into_any(),
             Some(Err(failure)) => view! {
@@ -36,7 +51,7 @@ pub fn ClustersPage() -> impl IntoView {
                         </EmptyState>
                     }.into_any()
                 } else {
-                    list.clusters.into_iter().map(|cluster| view! { <ClusterCard cluster /> }).collect_view().into_any()
+                    list.clusters.into_iter().map(|cluster| view! { <ClusterCard cluster asking /> }).collect_view().into_any()
                 }}
             }.into_any(),
         }}
@@ -44,7 +59,17 @@ pub fn ClustersPage() -> impl IntoView {
 }
 
 #[component]
-fn ClusterCard(cluster: ClusterSummary) -> impl IntoView {
+fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoView {
+    let production = cluster.is_production();
+    let active = cluster.active_run.clone();
+    let mut scenarios = cluster.scenarios.clone();
+    if !scenarios.iter().any(|scenario| scenario.name == "install") {
+        scenarios.push(ScenarioSummary {
+            name: "install".to_owned(),
+            steps: vec!["ALL.install".to_owned()],
+            finally: Vec::new(),
+        });
+    }
     let tags = cluster
         .tags
         .iter()
@@ -81,19 +106,50 @@ fn ClusterCard(cluster: ClusterSummary) -> impl IntoView {
                 </tbody>
             </table>
             <h3>"Scenarios"</h3>
+            {active.clone().map(|run| view! { <Locked run /> })}
             <ul class="scenarios">
-                {cluster.scenarios.into_iter().map(|scenario| view! { <Scenario scenario /> }).collect_view()}
+                {scenarios.into_iter().map(|scenario| {
+                    let cluster = cluster.name.clone();
+                    let locked = active.clone();
+                    view! { <Scenario scenario cluster production locked asking /> }
+                }).collect_view()}
             </ul>
         </section>
     }
 }
 
+/// Why the buttons are disabled: the run that holds the cluster.
 #[component]
-fn Scenario(scenario: ScenarioSummary) -> impl IntoView {
+fn Locked(run: RunSummary) -> impl IntoView {
+    view! {
+        <p class="notice" role="status">
+            <a href=format!("/runs/{}", run.id)>{format!("Run {}", run.id)}</a>
+            {format!(" ({}) by {} is in progress since {}; the scenarios wait for it.", run.scenario, run.actor, run.started_at)}
+        </p>
+    }
+}
+
+#[component]
+fn Scenario(
+    scenario: ScenarioSummary,
+    cluster: String,
+    production: bool,
+    locked: Option<RunSummary>,
+    asking: RwSignal<Asking>,
+) -> impl IntoView {
     let name = scenario.name.clone();
+    let reason = locked
+        .as_ref()
+        .map(|run| format!("run {} by {} holds the cluster", run.id, run.actor));
+    let ask = {
+        let scenario = scenario.clone();
+        move |_| asking.set(Some((cluster.clone(), production, scenario.clone())))
+    };
     view! {
         <li data-scenario=name>
-            <strong>{scenario.name}</strong>
+            <button class="button primary run-button" disabled=locked.is_some() title=reason on:click=ask>
+                {scenario.name.clone()}
+            </button>
             <ol class="steps-inline">
                 {scenario.steps.into_iter().map(|step| view! { <li class="chip">{step}</li> }).collect_view()}
                 {scenario.finally.into_iter().map(|step| view! {

@@ -4,10 +4,12 @@ mod clusters;
 mod instances;
 mod launch;
 mod not_found;
+mod run;
 mod runs;
 
 pub use clusters::ClustersPage;
 pub use instances::InstancesPage;
 pub use launch::LaunchPage;
 pub use not_found::NotFoundPage;
+pub use run::RunPage;
 pub use runs::RunsPage;

@@ -1,15 +1,85 @@
-//! The history of every run of a scenario.
+//! The history of every run, from the console and the CLI, filtered by cluster, scenario,
+//! status or person through the URL.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
+use crate::api;
 use crate::components::EmptyState;
+
+const FILTERS: [(&str, &str); 4] = [
+    ("cluster", "Cluster"),
+    ("scenario", "Scenario"),
+    ("status", "Status"),
+    ("actor", "Person"),
+];
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
+    let location = use_location();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let list = LocalResource::new(move || {
+        let search = location.search.get();
+        async move { api::runs(&search).await }
+    });
+    let set_filter = move |key: &'static str, value: String| {
+        let mut params: Vec<(String, String)> = FILTERS
+            .iter()
+            .filter_map(|(name, _)| query.read_untracked().get(name).map(|v| ((*name).to_owned(), v)))
+            .filter(|(name, _)| name != key)
+            .collect();
+        if !value.trim().is_empty() {
+            params.push((key.to_owned(), value.trim().to_owned()));
+        }
+        let search: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        navigate(&format!("/runs?{}", search.join("&")), Default::default());
+    };
     view! {
         <h1>"Runs"</h1>
-        <EmptyState title="No runs yet">
-            <p>"Every launch, install and scenario run, from the CLI or the console, is listed here."</p>
-        </EmptyState>
+        <form class="toolbar" on:submit=|event| event.prevent_default()>
+            {FILTERS.iter().map(|(key, label)| {
+                let set_filter = set_filter.clone();
+                let id = format!("runs-{key}");
+                view! {
+                    <label for=id.clone()>{*label}</label>
+                    <input id=id type="search"
+                        prop:value=move || query.read().get(key).unwrap_or_default()
+                        on:change=move |event| set_filter(key, event_target_value(&event)) />
+                }
+            }).collect_view()}
+        </form>
+        {move || match list.get() {
+            None => view! { <p class="loading" role="status">"Reading the runs…"</p> }.into_any(),
+            Some(Err(failure)) => view! {
+                <section class="error-state" role="alert"><p>{failure.to_string()}</p></section>
+            }.into_any(),
+            Some(Ok(list)) if list.runs.is_empty() => view! {
+                <EmptyState title="No runs">
+                    <p>"Every install and scenario run, from the CLI or the console, is listed here."</p>
+                </EmptyState>
+            }.into_any(),
+            Some(Ok(list)) => view! {
+                <table class="runs" id="runs-table">
+                    <thead><tr>
+                        <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"Status"</th>
+                        <th>"By"</th><th>"Started"</th><th>"Ended"</th>
+                    </tr></thead>
+                    <tbody>
+                        {list.runs.into_iter().map(|run| view! {
+                            <tr data-run=run.id>
+                                <td><a href=format!("/runs/{}", run.id)>{run.id}</a></td>
+                                <td>{run.cluster}</td>
+                                <td>{run.scenario}</td>
+                                <td><span class=format!("badge run-{}", run.status.as_str())>{run.status.as_str()}</span></td>
+                                <td>{run.actor}</td>
+                                <td>{run.started_at}</td>
+                                <td>{run.finished_at.unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        }}
     }
 }

@@ -1,0 +1,85 @@
+//! The progress grid of a run: hosts down, steps across, each cell's state with its time.
+
+use knit_shared::{Cell, CellStatus, Grid, RunPlan};
+use leptos::prelude::*;
+
+#[component]
+pub fn ProgressGrid(
+    plan: RunPlan,
+    grid: ReadSignal<Grid>,
+    /// Milliseconds since the epoch, ticking, for the time of running cells.
+    now: ReadSignal<f64>,
+) -> impl IntoView {
+    let steps = plan.steps.clone();
+    view! {
+        <div class="grid-scroll">
+            <table class="progress-grid" id="progress-grid">
+                <thead>
+                    <tr>
+                        <th>"Host"</th>
+                        {steps.iter().map(|step| {
+                            let class = if step.finally { "finally" } else { "" };
+                            let title = if step.finally { "runs at the end, even after a failure" } else { "" };
+                            view! { <th class=class title=title>{step.name.clone()}</th> }
+                        }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {plan.hosts.iter().enumerate().map(|(column, host)| view! {
+                        <tr>
+                            <th class="host" title=host.address.clone()>
+                                {host.name.clone()}
+                                <span class="muted">" "{host.address.clone()}</span>
+                            </th>
+                            {(0..steps.len()).map(|step| {
+                                let host = host.name.clone();
+                                move || {
+                                    let cell = grid.with(|grid| grid.cells[step][column].clone());
+                                    view! { <GridCell cell host=host.clone() step now /> }
+                                }
+                            }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn GridCell(cell: Option<Cell>, host: String, step: usize, now: ReadSignal<f64>) -> impl IntoView {
+    let Some(cell) = cell else {
+        return view! { <td class="cell none" title="nothing to do on this host"></td> }.into_any();
+    };
+    let status = word(cell.status);
+    let started = cell.started_ms;
+    let finished = cell.finished_ms;
+    let time = move || match (started, finished) {
+        (Some(start), Some(end)) => seconds((end - start) as f64),
+        (Some(start), None) => seconds(now.get() - start as f64),
+        _ => String::new(),
+    };
+    let title = cell.reason.clone().unwrap_or_else(|| status.to_owned());
+    view! {
+        <td class=format!("cell {status}") data-host=host data-step=step data-status=status title=title>
+            <span class="cell-status">{status}</span>
+            <span class="cell-time">{time}</span>
+        </td>
+    }
+    .into_any()
+}
+
+fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms.max(0.0) / 1000.0)
+}
+
+fn word(status: CellStatus) -> &'static str {
+    match status {
+        CellStatus::Pending => "pending",
+        CellStatus::Running => "running",
+        CellStatus::Ok => "ok",
+        CellStatus::Failed => "failed",
+        CellStatus::Skipped => "skipped",
+        CellStatus::Cancelled => "cancelled",
+    }
+}

@@ -1,0 +1,177 @@
+//! One run: the progress grid and the log, live until the run ends; cancel while it runs,
+//! rerun after. A reload or a dropped connection picks the stream up again with nothing lost
+//! and nothing twice: every event carries its number, and the page keeps the last it applied.
+
+use std::time::Duration;
+
+use knit_shared::{Grid, RunDetail, RunEvent, RunEventBody, RunPlan, RunStatus, StartRun};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api;
+use crate::components::{LogLine, ProgressGrid, RunLog};
+
+/// How often buffered events reach the page, and the running cells' clocks tick.
+const FRAME: Duration = Duration::from_millis(100);
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let id = params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+        match id {
+            Some(id) => view! { <RunView id /> }.into_any(),
+            None => view! { <p class="error-state">"No such run."</p> }.into_any(),
+        }
+    }
+}
+
+#[component]
+fn RunView(id: i64) -> impl IntoView {
+    let detail = LocalResource::new(move || api::run(id));
+    view! {
+        {move || match detail.get() {
+            None => view! { <p class="loading" role="status">"Reading the run…"</p> }.into_any(),
+            Some(Err(failure)) => view! {
+                <section class="error-state" role="alert">
+                    <h2>{format!("Run {id} could not be read")}</h2>
+                    <p>{failure.to_string()}</p>
+                </section>
+            }.into_any(),
+            Some(Ok(found)) => view! { <Live detail=found /> }.into_any(),
+        }}
+    }
+}
+
+/// The run as it goes: events are buffered as they arrive and applied once per frame.
+#[component]
+fn Live(detail: RunDetail) -> impl IntoView {
+    let id = detail.run.id;
+    let plan = detail.plan.clone();
+    let (summary, set_summary) = signal(detail.run.clone());
+    let (grid, set_grid) = signal(Grid::new(&plan));
+    let (lines, set_lines) = signal(Vec::<LogLine>::new());
+    let (now, set_now) = signal(js_sys::Date::now());
+    let pending = StoredValue::new(Vec::<RunEvent>::new());
+    let last_seq = StoredValue::new(0_i64);
+    let source = StoredValue::new_local(None);
+    let ended = RwSignal::new(false);
+
+    match api::watch_run(id, move |event| pending.update_value(|queue| queue.push(event))) {
+        Ok(watching) => source.set_value(Some(watching)),
+        Err(failure) => leptos::logging::warn!("cannot follow run {id}: {failure}"),
+    }
+    let frame_plan = plan.clone();
+    let tick = move || {
+        set_now.set(js_sys::Date::now());
+        let events = pending.try_update_value(std::mem::take).unwrap_or_default();
+        if events.is_empty() {
+            return;
+        }
+        let fresh: Vec<RunEvent> = events
+            .into_iter()
+            .filter(|event| {
+                let new = event.seq > last_seq.get_value();
+                if new {
+                    last_seq.set_value(event.seq);
+                }
+                new
+            })
+            .collect();
+        set_grid.update(|grid| fresh.iter().for_each(|event| grid.apply(&frame_plan, event)));
+        set_lines.update(|lines| lines.extend(fresh.iter().filter_map(|e| log_line(&frame_plan, e))));
+        if fresh.iter().any(|e| matches!(e.body, RunEventBody::RunFinished { .. })) {
+            ended.set(true);
+            // The end is recorded: stop following, read the final status and time.
+            source.set_value(None);
+            leptos::task::spawn_local(async move {
+                if let Ok(done) = api::run(id).await {
+                    set_summary.set(done.run);
+                }
+            });
+        }
+    };
+    if let Ok(timer) = set_interval_with_handle(tick, FRAME) {
+        on_cleanup(move || timer.clear());
+    }
+    on_cleanup(move || source.set_value(None));
+
+    let hosts: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
+    view! {
+        <RunHeader summary ended />
+        <ProgressGrid plan grid now />
+        <h2>"Log"</h2>
+        <RunLog lines hosts />
+    }
+}
+
+#[component]
+fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>) -> impl IntoView {
+    let failure = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let cancel = move |_| {
+        let id = summary.get_untracked().id;
+        leptos::task::spawn_local(async move {
+            if let Err(error) = api::cancel_run(id).await {
+                failure.set(Some(error.to_string()));
+            }
+        });
+    };
+    let rerun = move |_| {
+        let run = summary.get_untracked();
+        let request = StartRun {
+            cluster: run.cluster,
+            scenario: run.scenario,
+            hosts: Vec::new(),
+            roles: Vec::new(),
+        };
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::start_run(&request).await {
+                Ok(run) => navigate(&format!("/runs/{}", run.id), Default::default()),
+                Err(error) => failure.set(Some(error.to_string())),
+            }
+        });
+    };
+    let running = move || summary.with(|run| run.status == RunStatus::Running) && !ended.get();
+    view! {
+        <header class="run-header">
+            <h1>{move || summary.with(|run| format!("Run {}: {} on {}", run.id, run.scenario, run.cluster))}</h1>
+            <span class=move || format!("badge run-{}", summary.with(|run| run.status.as_str()))
+                id="run-status">
+                {move || summary.with(|run| run.status.as_str())}
+            </span>
+            <p class="muted">
+                {move || summary.with(|run| {
+                    let ended = run.finished_at.as_deref().map(|at| format!(", ended {at}")).unwrap_or_default();
+                    format!("started by {} at {}{ended}", run.actor, run.started_at)
+                })}
+            </p>
+            <div class="run-actions">
+                <button class="button danger" id="run-cancel" hidden=move || !running() on:click=cancel>"Cancel"</button>
+                <button class="button" id="run-again" hidden=running on:click=rerun>"Run again"</button>
+                <a class="button" href="/runs">"All runs"</a>
+            </div>
+            {move || failure.get().map(|message| view! { <p class="notice failed" role="alert">{message}</p> })}
+        </header>
+    }
+}
+
+/// What an event adds to the log: a header when a step starts on a host, or a line.
+fn log_line(plan: &RunPlan, event: &RunEvent) -> Option<LogLine> {
+    match &event.body {
+        RunEventBody::StepStarted { step, host } => Some(LogLine {
+            host: host.clone(),
+            stream: None,
+            text: format!("── {} ──", plan.steps.get(*step).map_or("?", |s| s.name.as_str())),
+        }),
+        RunEventBody::Line {
+            host, stream, text, ..
+        } => Some(LogLine {
+            host: host.clone(),
+            stream: Some(*stream),
+            text: text.clone(),
+        }),
+        RunEventBody::StepFinished { .. } | RunEventBody::RunFinished { .. } => None,
+    }
+}
