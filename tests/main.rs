@@ -14,5 +14,6 @@ mod router;
 mod run_cli;
 mod run_engine;
 mod runs_api;
+mod runs_page;
 mod sandbox;
 mod serve_config;

@@ -119,6 +119,9 @@ mod tests {
     fn other_escapes_vanish_and_plain_lines_stay_whole() {
         assert_eq!(pieces("a\u{1b}[2Kb"), [piece("", "ab")]);
         assert_eq!(pieces("plain"), [piece("", "plain")]);
-        assert_eq!(pieces("\u{1b}[91mred"), [piece("ansi-red ansi-bright", "red")]);
+        assert_eq!(
+            pieces("\u{1b}[91mred"),
+            [piece("ansi-red ansi-bright", "red")]
+        );
     }
 }

@@ -17,7 +17,8 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// Pixels per line; the stylesheet's `.log-line` has the same height.
+/// Pixels per line; the stylesheet's `.log-line` has the same height. Positions are set through
+/// `style:` properties (CSSOM), which the Content-Security-Policy allows, not `style` attributes.
 const LINE_HEIGHT: f64 = 18.0;
 /// Lines drawn beyond the visible ones, above and below.
 const MARGIN: usize = 10;
@@ -41,15 +42,24 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
     let height = RwSignal::new(420.0);
     let follow = RwSignal::new(true);
 
+    // Where knit last scrolled to: a scroll above it is the reader's, who wants to stay there.
+    let followed_to = StoredValue::new(0.0_f64);
+    let to_bottom = move || {
+        // After the page has grown by the new lines, not before.
+        request_animation_frame(move || {
+            if let Some(element) = viewport.get_untracked() {
+                element.set_scroll_top(element.scroll_height());
+                let top = f64::from(element.scroll_top());
+                followed_to.set_value(top);
+                scroll_top.set(top);
+            }
+        });
+    };
     // New lines scroll the view down, unless the reader has scrolled up.
     Effect::new(move |_| {
-        let count = shown.with(Vec::len);
-        if let Some(element) = viewport.get()
-            && follow.get_untracked()
-        {
-            let bottom = count as f64 * LINE_HEIGHT;
-            element.set_scroll_top(bottom as i32);
-            scroll_top.set(f64::from(element.scroll_top()));
+        shown.track();
+        if follow.get_untracked() {
+            to_bottom();
         }
     });
     let on_scroll = move |_| {
@@ -58,7 +68,11 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
             let client = f64::from(element.client_height());
             scroll_top.set(top);
             height.set(client);
-            follow.set(top + client >= f64::from(element.scroll_height()) - LINE_HEIGHT * 2.0);
+            if top + client >= f64::from(element.scroll_height()) - LINE_HEIGHT * 2.0 {
+                follow.set(true);
+            } else if top + 1.0 < followed_to.get_value() {
+                follow.set(false);
+            }
         }
     };
     let visible = move || {
@@ -92,17 +106,15 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
             <button class="button small" hidden=move || follow.get()
                 on:click=move |_| {
                     follow.set(true);
-                    if let Some(element) = viewport.get() {
-                        element.set_scroll_top(element.scroll_height());
-                    }
+                    to_bottom();
                 }>
                 "Follow"
             </button>
         </div>
         <div class="log" id="run-log" node_ref=viewport on:scroll=on_scroll>
-            <div class="log-space" style=move || format!("height: {}px", shown.with(Vec::len) as f64 * LINE_HEIGHT)>
+            <div class="log-space" style:height=move || format!("{}px", shown.with(Vec::len) as f64 * LINE_HEIGHT)>
                 {move || visible().into_iter().map(|(row, line)| {
-                    let top = format!("top: {}px", row as f64 * LINE_HEIGHT);
+                    let top = format!("{}px", row as f64 * LINE_HEIGHT);
                     let class = match line.stream {
                         None => "log-line header",
                         Some(Stream::Stderr) => "log-line stderr",
@@ -110,7 +122,7 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
                         Some(Stream::Stdout) => "log-line",
                     };
                     view! {
-                        <div class=class style=top data-host=line.host.clone()>
+                        <div class=class style:top=top data-host=line.host.clone()>
                             {all_hosts().then(|| view! { <span class="log-host">{line.host.clone()}</span> })}
                             {ansi::pieces(&line.text).into_iter().map(|piece| view! {
                                 <span class=piece.classes>{piece.text}</span>

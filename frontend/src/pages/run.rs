@@ -18,7 +18,10 @@ const FRAME: Duration = Duration::from_millis(100);
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     move || {
-        let id = params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+        let id = params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok());
         match id {
             Some(id) => view! { <RunView id /> }.into_any(),
             None => view! { <p class="error-state">"No such run."</p> }.into_any(),
@@ -57,7 +60,9 @@ fn Live(detail: RunDetail) -> impl IntoView {
     let source = StoredValue::new_local(None);
     let ended = RwSignal::new(false);
 
-    match api::watch_run(id, move |event| pending.update_value(|queue| queue.push(event))) {
+    match api::watch_run(id, move |event| {
+        pending.update_value(|queue| queue.push(event))
+    }) {
         Ok(watching) => source.set_value(Some(watching)),
         Err(failure) => leptos::logging::warn!("cannot follow run {id}: {failure}"),
     }
@@ -78,9 +83,17 @@ fn Live(detail: RunDetail) -> impl IntoView {
                 new
             })
             .collect();
-        set_grid.update(|grid| fresh.iter().for_each(|event| grid.apply(&frame_plan, event)));
-        set_lines.update(|lines| lines.extend(fresh.iter().filter_map(|e| log_line(&frame_plan, e))));
-        if fresh.iter().any(|e| matches!(e.body, RunEventBody::RunFinished { .. })) {
+        set_grid.update(|grid| {
+            fresh
+                .iter()
+                .for_each(|event| grid.apply(&frame_plan, event))
+        });
+        set_lines
+            .update(|lines| lines.extend(fresh.iter().filter_map(|e| log_line(&frame_plan, e))));
+        if fresh
+            .iter()
+            .any(|e| matches!(e.body, RunEventBody::RunFinished { .. }))
+        {
             ended.set(true);
             // The end is recorded: stop following, read the final status and time.
             source.set_value(None);
@@ -163,7 +176,10 @@ fn log_line(plan: &RunPlan, event: &RunEvent) -> Option<LogLine> {
         RunEventBody::StepStarted { step, host } => Some(LogLine {
             host: host.clone(),
             stream: None,
-            text: format!("── {} ──", plan.steps.get(*step).map_or("?", |s| s.name.as_str())),
+            text: format!(
+                "── {} ──",
+                plan.steps.get(*step).map_or("?", |s| s.name.as_str())
+            ),
         }),
         RunEventBody::Line {
             host, stream, text, ..

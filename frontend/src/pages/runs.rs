@@ -26,7 +26,12 @@ pub fn RunsPage() -> impl IntoView {
     let set_filter = move |key: &'static str, value: String| {
         let mut params: Vec<(String, String)> = FILTERS
             .iter()
-            .filter_map(|(name, _)| query.read_untracked().get(name).map(|v| ((*name).to_owned(), v)))
+            .filter_map(|(name, _)| {
+                query
+                    .read_untracked()
+                    .get(name)
+                    .map(|v| ((*name).to_owned(), v))
+            })
             .filter(|(name, _)| name != key)
             .collect();
         if !value.trim().is_empty() {

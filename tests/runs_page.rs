@@ -1,0 +1,356 @@
+//! Runs in the browser: a scenario button, its confirmation, the live progress grid and log, a
+//! failing run with its `finally` steps, a reload mid-run, and two people pressing at once.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use knit_shared::{RunEvent, RunEventBody};
+
+use crate::harness::{
+    Browser, EventReader, KnitServer, TestHosts, built_console, start_hosts, start_moto,
+    start_sandbox,
+};
+
+/// Waits up to `seconds` until `css` has `text`.
+async fn wait_for(browser: &Browser, css: &str, text: &str, seconds: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    let mut seen = String::new();
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(element) = browser.client.find(Locator::Css(css)).await {
+            seen = element.text().await.unwrap_or_default();
+            if seen == text {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css:?} shows {seen:?}, not {text:?} after {seconds} s");
+}
+
+/// The `data-status` of every cell of the grid, as `(step, host, status)`.
+async fn cells(browser: &Browser) -> Vec<(String, String, String)> {
+    let mut cells = Vec::new();
+    for cell in browser
+        .client
+        .find_all(Locator::Css("#progress-grid td[data-status]"))
+        .await
+        .expect("grid cells")
+    {
+        let attribute = |name: &'static str| {
+            let cell = cell.clone();
+            async move { cell.attr(name).await.ok().flatten().unwrap_or_default() }
+        };
+        cells.push((
+            attribute("data-step").await,
+            attribute("data-host").await,
+            attribute("data-status").await,
+        ));
+    }
+    cells
+}
+
+async fn show_host(browser: &Browser, host: &str) {
+    browser
+        .client
+        .find(Locator::Css("#log-host"))
+        .await
+        .expect("host filter")
+        .select_by_value(host)
+        .await
+        .expect("select host");
+}
+
+/// Opens the clusters page and asks to run `scenario` of `cluster`.
+async fn press(browser: &Browser, url: &str, cluster: &str, scenario: &str) {
+    browser.open(&format!("{url}/clusters")).await;
+    let button = format!("[data-cluster=\"{cluster}\"] [data-scenario=\"{scenario}\"] button");
+    browser.text_of(&button).await;
+    browser.click(&button).await;
+    browser.text_of("#run-dialog").await;
+}
+
+#[tokio::test]
+async fn deploying_the_sandbox_demo_from_the_console_fills_the_grid_and_the_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_moto, server) = start_sandbox(dir.path()).await;
+    let browser = Browser::start().await;
+    press(&browser, &server.url, "sandbox.demo", "deploy").await;
+    browser.click("#run-go").await;
+    wait_for(&browser, "#run-status", "ok", 60).await;
+    assert!(browser.path().await.starts_with("/runs/"));
+
+    let cells = cells(&browser).await;
+    assert_eq!(cells.len(), 12, "{cells:?}");
+    assert!(
+        cells.iter().all(|(_, _, status)| status == "ok"),
+        "{cells:?}"
+    );
+    for (host, line) in [
+        ("web-1", "site up on web1"),
+        ("web-2", "site up on web2"),
+        ("db-1", "restarted cache on db1"),
+    ] {
+        show_host(&browser, host).await;
+        let log = browser.text_of("#run-log").await;
+        assert!(log.contains(line), "{host}'s log lacks {line:?}:\n{log}");
+    }
+    browser.close().await;
+    server.stop();
+}
+
+const CLUSTER: &str = r#"[cluster.tags]
+Stage = "Production"
+
+[machines.web]
+hosts = ["{HOST:web1}", "{HOST:web2}"]
+[machines.web.roles.app]
+kind = "shop"
+
+[kinds.shop.tasks]
+prepare = ["echo prepared {{ host }}"]
+check = ["test $KNIT_SANDBOX_HOST != web2"]
+after = ["echo after"]
+cleanup = ["echo \"\u001b[32mcleaned up\u001b[0m on {{ host }}\""]
+chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; done"]
+
+[scenarios.strict]
+steps = ["app.prepare", "app.check", "app.after"]
+finally = ["app.cleanup"]
+[scenarios.chatty]
+steps = ["app.chatty"]
+"#;
+
+async fn start_shop(dir: &std::path::Path) -> (TestHosts, knit::sandbox::Moto, KnitServer) {
+    let data = dir.join("data");
+    let hosts = start_hosts(&data, &["web1", "web2"]).await;
+    hosts.write_cluster("shop", CLUSTER);
+    let moto = start_moto(dir).await;
+    let web = built_console();
+    let server = KnitServer::start(
+        &data,
+        &[
+            "--clusters",
+            hosts.clusters.to_str().expect("utf-8"),
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+    (hosts, moto, server)
+}
+
+#[tokio::test]
+async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_the_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let browser = Browser::start().await;
+    press(&browser, &server.url, "shop", "strict").await;
+
+    // A production cluster: nothing runs until its name is typed.
+    let go = browser
+        .client
+        .find(Locator::Css("#run-go"))
+        .await
+        .expect("button");
+    assert!(!go.is_enabled().await.expect("enabled?"));
+    browser
+        .client
+        .find(Locator::Css("#run-confirm"))
+        .await
+        .expect("name field")
+        .send_keys("shop")
+        .await
+        .expect("type");
+    assert!(go.is_enabled().await.expect("enabled?"));
+    go.click().await.expect("click");
+
+    wait_for(&browser, "#run-status", "failed", 60).await;
+    let cells = cells(&browser).await;
+    let status = |step: &str, host: &str| {
+        cells
+            .iter()
+            .find(|(s, h, _)| s == step && h == host)
+            .map(|(_, _, status)| status.clone())
+            .unwrap_or_else(|| panic!("no cell {step}/{host}: {cells:?}"))
+    };
+    assert_eq!(status("1", "web-2"), "failed");
+    assert_eq!(status("1", "web-1"), "ok");
+    assert_eq!(status("2", "web-1"), "skipped");
+    assert_eq!(status("3", "web-1"), "ok", "the finally step ran");
+    assert_eq!(status("3", "web-2"), "ok", "the finally step ran");
+    // After the end: no cancel, but a way to run it again.
+    let displayed = |css: &'static str| {
+        let browser = &browser;
+        async move {
+            let element = browser
+                .client
+                .find(Locator::Css(css))
+                .await
+                .expect("button");
+            element.is_displayed().await.expect("displayed?")
+        }
+    };
+    assert!(!displayed("#run-cancel").await);
+    assert!(displayed("#run-again").await);
+    // Colours of the output are rendered, not shown as escape codes.
+    show_host(&browser, "web-2").await;
+    let coloured = browser.text_of("#run-log .ansi-green").await;
+    assert_eq!(coloured, "cleaned up");
+    browser.close().await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let browser = Browser::start().await;
+    press(&browser, &server.url, "shop", "chatty").await;
+    browser
+        .client
+        .find(Locator::Css("#run-confirm"))
+        .await
+        .expect("name field")
+        .send_keys("shop")
+        .await
+        .expect("type");
+    browser.click("#run-go").await;
+    browser.text_of("#log-count").await;
+    let run_path = browser.path().await;
+
+    // Reload once some lines are in, while the run goes on.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let count = log_count(&browser).await;
+        if count > 20 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no lines came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(browser.text_of("#run-status").await, "running");
+    browser.client.refresh().await.expect("reload");
+    wait_for(&browser, "#run-status", "ok", 60).await;
+    assert_eq!(browser.path().await, run_path);
+
+    // The page holds exactly the stored log: one header per step and host, and every line.
+    let id = run_path.trim_start_matches("/runs/");
+    let mut response = reqwest::get(server.api(&format!("/runs/{id}/events")))
+        .await
+        .expect("events");
+    let mut reader = EventReader::default();
+    let mut stored = 0;
+    let mut last_line = String::new();
+    while let Some(event) = reader.next::<RunEvent>(&mut response).await {
+        match event.body {
+            RunEventBody::StepStarted { .. } => stored += 1,
+            RunEventBody::Line { text, .. } => {
+                stored += 1;
+                last_line = text;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(log_count(&browser).await, stored);
+    // Following the log, the page shows its last line.
+    let log = browser.text_of("#run-log").await;
+    assert!(
+        log.contains(&last_line),
+        "{last_line:?} not in view:\n{log}"
+    );
+    browser.close().await;
+    server.stop();
+}
+
+async fn log_count(browser: &Browser) -> usize {
+    browser
+        .client
+        .find(Locator::Css("#log-count"))
+        .await
+        .expect("log count")
+        .attr("data-count")
+        .await
+        .expect("attribute")
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who_holds_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let (alice, bob) = tokio::join!(Browser::start(), Browser::start());
+    for browser in [&alice, &bob] {
+        press(browser, &server.url, "shop", "chatty").await;
+        browser
+            .client
+            .find(Locator::Css("#run-confirm"))
+            .await
+            .expect("name field")
+            .send_keys("shop")
+            .await
+            .expect("type");
+    }
+    tokio::join!(alice.click("#run-go"), bob.click("#run-go"));
+
+    let mut started = Vec::new();
+    let mut refused = Vec::new();
+    for browser in [&alice, &bob] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if browser.path().await.starts_with("/runs/") {
+                started.push(browser.path().await);
+                break;
+            }
+            if let Ok(notice) = browser.client.find(Locator::Css("#run-refused")).await {
+                refused.push(notice.text().await.expect("text"));
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "neither started nor refused"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(started.len(), 1, "{started:?} {refused:?}");
+    let id = started[0].trim_start_matches("/runs/");
+    assert!(
+        refused[0].contains(&format!("run {id} by console")),
+        "{refused:?}"
+    );
+
+    // The clusters page says why its buttons wait.
+    bob.open(&format!("{}/clusters", server.url)).await;
+    let button = bob
+        .client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(
+            "[data-cluster=\"shop\"] [data-scenario=\"chatty\"] button",
+        ))
+        .await
+        .expect("button");
+    assert!(!button.is_enabled().await.expect("enabled?"));
+    let reason = button
+        .attr("title")
+        .await
+        .expect("title")
+        .unwrap_or_default();
+    assert!(reason.contains(&format!("run {id} by console")), "{reason}");
+
+    // The one who started it cancels it.
+    let runner = if alice.path().await.starts_with("/runs/") {
+        &alice
+    } else {
+        &bob
+    };
+    runner.open(&format!("{}{}", server.url, started[0])).await;
+    runner.text_of("#run-cancel").await;
+    runner.click("#run-cancel").await;
+    wait_for(runner, "#run-status", "cancelled", 30).await;
+    alice.close().await;
+    bob.close().await;
+    server.stop();
+}
