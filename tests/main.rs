@@ -10,6 +10,7 @@ mod console;
 mod ec2_faults;
 mod instances_api;
 mod instances_page;
+mod launch;
 mod router;
 mod run_cli;
 mod run_engine;

@@ -120,6 +120,7 @@ impl From<StartError> for ApiError {
             StartError::Hosts(HostsError::Ec2 { source, .. }) => source.into(),
             StartError::Hosts(_) => Self::Invalid(message),
             StartError::Run(error) => error.into(),
+            StartError::Ec2(error) => error.into(),
             StartError::Unreadable(_) => Self::Internal(anyhow::anyhow!(message)),
         }
     }

@@ -11,6 +11,7 @@ pub mod ec2;
 pub mod error;
 pub mod handlers;
 pub mod inventory;
+pub mod launch;
 pub mod report;
 pub mod router;
 pub mod runs;

@@ -20,6 +20,7 @@ pub fn router(app: App) -> Router {
     let api = Router::new()
         .route("/health", get(health::show))
         .route("/clusters", get(clusters::list))
+        .route("/clusters/{name}/plan", get(clusters::plan))
         .route("/regions", get(regions::list))
         .route("/zones", get(regions::zones))
         .route("/profiles", get(regions::profiles))

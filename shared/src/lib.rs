@@ -8,6 +8,7 @@ pub mod actions;
 pub mod api;
 pub mod clusters;
 pub mod instances;
+pub mod launch;
 pub mod runs;
 pub mod security_groups;
 pub mod validate;
@@ -21,6 +22,7 @@ pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,
 };
+pub use launch::{Change, LaunchPlan};
 pub use runs::{
     Cell, CellStatus, Grid, PlannedHost, PlannedStep, RunDetail, RunEvent, RunEventBody, RunList,
     RunPlan, RunQuery, RunStatus, RunSummary, StartRun, Stream,

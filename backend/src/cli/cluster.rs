@@ -4,15 +4,18 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use aws_sdk_ec2::Client;
 use clap::Args;
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
 use crate::clusters::{self, Command, Definition, Library, Narrow, Plan};
 use crate::ec2::{self, Ec2Target};
-use crate::runs::{self, Runs};
+use crate::launch;
+use crate::runs::{self, Runs, Started};
 use crate::ssh::{KnownHosts, SshTarget};
 use crate::store::Store;
 
@@ -22,7 +25,9 @@ pub struct ClusterArgs {
     /// `clusters` to list the clusters, or the name of one, e.g. production.mysite.
     pub cluster: Option<String>,
 
-    /// A scenario of the cluster, `install`, or `hosts` to list its hosts.
+    /// A scenario of the cluster; `install` (every role's install task); `plan` (what `launch`
+    /// would change in EC2); `launch` (create the firewall groups and start the machines);
+    /// `hosts` (list the hosts).
     pub action: Option<String>,
 
     /// Folder of cluster definition files (*.toml).
@@ -71,11 +76,12 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(exit_code(loaded.errors.is_empty()));
     }
-    let Some(definition) = loaded.definitions.iter().find(|d| d.name() == name) else {
+    let mut definitions = loaded.definitions;
+    let Some(index) = definitions.iter().position(|d| d.name() == name) else {
         for error in &loaded.errors {
             eprintln!("{error}");
         }
-        let known: Vec<&str> = loaded.definitions.iter().map(Definition::name).collect();
+        let known: Vec<&str> = definitions.iter().map(Definition::name).collect();
         let mistakes = match loaded.errors.len() {
             0 => String::new(),
             count => format!(" ({count} mistakes in its files, above)"),
@@ -90,12 +96,34 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
             }
         );
     };
-    let hosts = find_hosts(definition, &args).await?;
+    let definition = definitions.swap_remove(index);
     let Some(action) = args.action.as_deref() else {
-        bail!("name a scenario of {name}, `install` or `hosts`");
+        bail!("name a scenario of {name}, `install`, `launch`, `plan` or `hosts`");
     };
+    if action == "plan" {
+        let (client, target) = cluster_ec2(&definition, &args).await;
+        let plan = launch::plan(&definition, &client, &target).await?;
+        if plan.changes.is_empty() {
+            println!("EC2 matches {name}: launch would change nothing");
+        }
+        for change in &plan.changes {
+            println!("{}", change.describe());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if action == runs::LAUNCH {
+        let (client, target) = cluster_ec2(&definition, &args).await;
+        let runs = open_runs(&args).await?;
+        let cluster = definition.name().to_owned();
+        let started = runs
+            .start_launch(definition, client, target, &actor())
+            .await?;
+        let status = follow(&runs, started, &cluster, action).await?;
+        return Ok(exit_code(status == RunStatus::Ok));
+    }
+    let hosts = find_hosts(&definition, &args).await?;
     if action == "hosts" {
-        list_hosts(definition, &hosts);
+        list_hosts(&definition, &hosts);
         return Ok(ExitCode::SUCCESS);
     }
     let narrow = Narrow {
@@ -110,7 +138,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         print_plan(&plan);
         return Ok(ExitCode::SUCCESS);
     }
-    let status = run_plan(definition, plan, &args).await?;
+    let status = run_plan(&definition, plan, &args).await?;
     Ok(exit_code(status == RunStatus::Ok))
 }
 
@@ -121,6 +149,12 @@ async fn find_hosts(
     if !runs::needs_ec2(definition) {
         return Ok(definition.static_hosts());
     }
+    let (client, target) = cluster_ec2(definition, args).await;
+    Ok(runs::machine_hosts(definition, Some((&client, &target))).await?)
+}
+
+/// An EC2 client for the cluster's profile and region.
+async fn cluster_ec2(definition: &Definition, args: &ClusterArgs) -> (Client, Ec2Target) {
     let cluster = &definition.file.cluster;
     let target = Ec2Target {
         profile: cluster.profile.clone(),
@@ -129,14 +163,10 @@ async fn find_hosts(
         ..Ec2Target::default()
     };
     let (client, _) = ec2::connect(&target).await;
-    Ok(runs::machine_hosts(definition, Some((&client, &target))).await?)
+    (client, target)
 }
 
-async fn run_plan(
-    definition: &Definition,
-    plan: Plan,
-    args: &ClusterArgs,
-) -> anyhow::Result<RunStatus> {
+async fn open_runs(args: &ClusterArgs) -> anyhow::Result<Arc<Runs>> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}; choose another with --data-dir",
@@ -148,19 +178,40 @@ async fn run_plan(
         .clone()
         .unwrap_or_else(|| format!("sqlite:{}", args.data_dir.join("knit.db").display()));
     let store = Store::open(&url).await?;
-    let runs = Runs::open(store, KnownHosts::new(args.data_dir.join("known_hosts"))).await?;
-    let shape = plan.shape();
+    Ok(Runs::open(store, KnownHosts::new(args.data_dir.join("known_hosts"))).await?)
+}
+
+async fn run_plan(
+    definition: &Definition,
+    plan: Plan,
+    args: &ClusterArgs,
+) -> anyhow::Result<RunStatus> {
+    let runs = open_runs(args).await?;
     let scenario = plan.scenario.clone();
     let started = runs.start(definition, plan, &actor()).await?;
+    follow(&runs, started, definition.name(), &scenario).await
+}
+
+/// Prints a run's output until it ends, cancelling it on Ctrl-C; says how it ended.
+async fn follow(
+    runs: &Arc<Runs>,
+    started: Started,
+    cluster: &str,
+    scenario: &str,
+) -> anyhow::Result<RunStatus> {
     let id = started.id;
+    let shape = runs.store().run(id).await?.map(|(_, plan)| plan);
+    let steps: Vec<String> = shape
+        .iter()
+        .flat_map(|plan| plan.steps.iter().map(|step| step.name.clone()))
+        .collect();
+    let hosts = shape.map_or(0, |plan| plan.hosts.len());
     eprintln!(
-        "knit: run {id}: {scenario} on {}, {} steps on {} hosts",
-        definition.name(),
-        shape.steps.len(),
-        shape.hosts.len()
+        "knit: run {id}: {scenario} on {cluster}, {} steps on {hosts} hosts",
+        steps.len()
     );
     let interrupt = {
-        let runs = std::sync::Arc::clone(&runs);
+        let runs = Arc::clone(runs);
         tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!(
@@ -171,9 +222,7 @@ async fn run_plan(
         })
     };
     let began = Instant::now();
-    let mut printer = Printer {
-        steps: shape.steps.iter().map(|s| s.name.clone()).collect(),
-    };
+    let mut printer = Printer { steps };
     let mut live = started.live;
     loop {
         match live.recv().await {

@@ -12,12 +12,14 @@ use super::{Ec2Error, Ec2Target, convert};
 /// The tag that names a machine of a cluster definition on its instances.
 pub const MACHINE_TAG: &str = "knit:machine";
 
-/// Running instances of `machine` in the cluster tagged `tags`, oldest first.
+/// Instances of `machine` in the cluster tagged `tags` in one of `states` (e.g. `running`),
+/// oldest first.
 pub async fn machine_instances(
     client: &Client,
     target: &Ec2Target,
     tags: &BTreeMap<String, String>,
     machine: &str,
+    states: &[&str],
 ) -> Result<Vec<Instance>, Ec2Error> {
     let tag_filter = |key: &str, value: &str| {
         Filter::builder()
@@ -31,7 +33,7 @@ pub async fn machine_instances(
         .filters(
             Filter::builder()
                 .name("instance-state-name")
-                .values("running")
+                .set_values(Some(states.iter().map(|s| (*s).to_owned()).collect()))
                 .build(),
         );
     for (key, value) in tags {

@@ -4,12 +4,14 @@
 mod actions;
 mod client;
 mod cluster_hosts;
+pub mod cluster_state;
 mod convert;
 mod error;
 mod hub;
 mod instances;
 mod profiles;
 mod regions;
+pub mod rules;
 mod security_groups;
 
 pub use actions::act;

@@ -1,12 +1,27 @@
-//! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them.
+//! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them;
+//! `GET /api/clusters/{name}/plan`: what `launch` would change.
 
 use axum::Json;
 use axum::extract::State;
-use knit_shared::ClusterList;
+use knit_shared::{ClusterList, LaunchPlan};
+
+use super::extract::PathParam;
 
 use crate::app::App;
 use crate::error::ApiError;
 
 pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError> {
     Ok(Json(app.runs.catalogue(&app.cluster_dirs).await?))
+}
+
+/// What `launch` would change in EC2 for the cluster.
+pub async fn plan(
+    State(app): State<App>,
+    PathParam(name): PathParam<String>,
+) -> Result<Json<LaunchPlan>, ApiError> {
+    let plan = app
+        .runs
+        .launch_plan(&app.cluster_dirs, &app.inventory.hub, &name)
+        .await?;
+    Ok(Json(plan))
 }

@@ -42,12 +42,13 @@ pub async fn machine_hosts(
             continue;
         }
         let (client, target) = ec2.ok_or_else(|| HostsError::NoEc2(machine.clone()))?;
-        let instances = ec2::machine_instances(client, target, &cluster.tags, machine)
-            .await
-            .map_err(|source| HostsError::Ec2 {
-                machine: machine.clone(),
-                source,
-            })?;
+        let instances =
+            ec2::machine_instances(client, target, &cluster.tags, machine, &["running"])
+                .await
+                .map_err(|source| HostsError::Ec2 {
+                    machine: machine.clone(),
+                    source,
+                })?;
         let mut targets = Vec::new();
         for instance in instances {
             let address = match connect {

@@ -5,19 +5,21 @@ mod engine;
 mod follow;
 mod hosts;
 mod journal;
+mod launch;
 mod start;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use knit_shared::{ClusterList, RunEvent, RunEventBody, RunQuery, RunStatus, RunSummary};
+use knit_shared::{ClusterList, RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, RunSummary};
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
 pub use engine::Cancel;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
+pub use launch::LAUNCH;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Plan};
@@ -88,21 +90,50 @@ impl Runs {
         plan: Plan,
         actor: &str,
     ) -> Result<Started, RunError> {
-        let shape = plan.shape();
+        let identity = identity_for(definition, &self.known_hosts);
+        let (cluster, scenario, shape) =
+            (plan.cluster.clone(), plan.scenario.clone(), plan.shape());
+        self.begin(
+            &cluster,
+            &scenario,
+            &shape,
+            actor,
+            move |journal, cancel| async move {
+                engine::execute(&plan, &identity, &journal, &cancel).await
+            },
+        )
+        .await
+    }
+
+    /// Records a run of `scenario` on `cluster` with the steps and hosts of `shape` under the
+    /// cluster's lock, and carries out `work` in the background; `work` records its events in
+    /// the journal and says how the run ended.
+    pub async fn begin<W, F>(
+        self: &Arc<Self>,
+        cluster: &str,
+        scenario: &str,
+        shape: &RunPlan,
+        actor: &str,
+        work: W,
+    ) -> Result<Started, RunError>
+    where
+        W: FnOnce(Journal, Cancel) -> F + Send + 'static,
+        F: Future<Output = RunStatus> + Send + 'static,
+    {
         let claimed = self
             .store
             .start_run(&NewRun {
-                cluster: &plan.cluster,
-                scenario: &plan.scenario,
+                cluster,
+                scenario,
                 actor,
-                plan: &shape,
+                plan: shape,
             })
             .await?;
         let audit = |outcome: String| AuditEvent {
             actor: actor.to_owned(),
             address: None,
             action: "run.start".to_owned(),
-            target: format!("{}/{}", plan.cluster, plan.scenario),
+            target: format!("{cluster}/{scenario}"),
             outcome,
         };
         let id = match claimed {
@@ -117,7 +148,6 @@ impl Runs {
         };
         self.store.record(&audit(format!("run {id}"))).await?;
 
-        let identity = identity_for(definition, &self.known_hosts);
         let (journal, live, writer) = Journal::open(self.store.clone(), id);
         let cancel = Cancel::default();
         let watcher = live.subscribe();
@@ -130,7 +160,7 @@ impl Runs {
         );
         let runs = Arc::clone(self);
         let done = self.tasks.spawn(async move {
-            let status = engine::execute(&plan, &identity, &journal, &cancel).await;
+            let status = work(journal.clone(), cancel).await;
             journal.record(RunEventBody::RunFinished { status });
             drop(journal);
             if let Ok(Err(error)) = writer.await {

@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use knit_shared::{RunSummary, StartRun};
+use aws_sdk_ec2::Client;
+use knit_shared::{LaunchPlan, RunSummary, StartRun};
 
-use super::{HostsError, RunError, Runs, machine_hosts, needs_ec2};
+use super::{HostsError, LAUNCH, RunError, Runs, machine_hosts, needs_ec2};
 use crate::clusters::{self, Definition, Library, Narrow, PlanError};
-use crate::ec2::{Ec2Hub, ScopeError};
+use crate::ec2::{Ec2Error, Ec2Hub, Ec2Target, ScopeError};
+use crate::launch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -25,6 +27,8 @@ pub enum StartError {
     Hosts(#[from] HostsError),
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error(transparent)]
+    Ec2(#[from] Ec2Error),
 }
 
 impl Runs {
@@ -37,22 +41,13 @@ impl Runs {
         actor: &str,
     ) -> Result<RunSummary, StartError> {
         let definition = find(dirs, &request.cluster).await?;
-        let hosts = if needs_ec2(&definition) {
-            let cluster = &definition.file.cluster;
-            let scope = hub
-                .resolve(cluster.profile.as_deref(), cluster.region.as_deref())
-                .await?;
-            let client = hub.client(&scope).await;
-            machine_hosts(&definition, Some((&client, &hub.target(&scope)))).await?
+        let started = if request.scenario == LAUNCH {
+            let (client, target) = cluster_ec2(&definition, hub).await?;
+            self.start_launch(definition, client, target, actor).await?
         } else {
-            definition.static_hosts()
+            self.start_scenario(&definition, hub, request, actor)
+                .await?
         };
-        let narrow = Narrow {
-            hosts: request.hosts.clone(),
-            roles: request.roles.clone(),
-        };
-        let plan = definition.plan(&Library::builtin(), &request.scenario, &hosts, &narrow)?;
-        let started = self.start(&definition, plan, actor).await?;
         let (summary, _) = self
             .store()
             .run(started.id)
@@ -66,6 +61,51 @@ impl Runs {
             })?;
         Ok(summary)
     }
+
+    /// What `launch` would change for cluster `name`.
+    pub async fn launch_plan(
+        &self,
+        dirs: &[PathBuf],
+        hub: &Ec2Hub,
+        name: &str,
+    ) -> Result<LaunchPlan, StartError> {
+        let definition = find(dirs, name).await?;
+        let (client, target) = cluster_ec2(&definition, hub).await?;
+        Ok(launch::plan(&definition, &client, &target).await?)
+    }
+
+    async fn start_scenario(
+        self: &Arc<Self>,
+        definition: &Definition,
+        hub: &Ec2Hub,
+        request: &StartRun,
+        actor: &str,
+    ) -> Result<super::Started, StartError> {
+        let hosts = if needs_ec2(definition) {
+            let (client, target) = cluster_ec2(definition, hub).await?;
+            machine_hosts(definition, Some((&client, &target))).await?
+        } else {
+            definition.static_hosts()
+        };
+        let narrow = Narrow {
+            hosts: request.hosts.clone(),
+            roles: request.roles.clone(),
+        };
+        let plan = definition.plan(&Library::builtin(), &request.scenario, &hosts, &narrow)?;
+        Ok(self.start(definition, plan, actor).await?)
+    }
+}
+
+/// The EC2 client of the cluster's profile and region.
+async fn cluster_ec2(
+    definition: &Definition,
+    hub: &Ec2Hub,
+) -> Result<(Client, Ec2Target), StartError> {
+    let cluster = &definition.file.cluster;
+    let scope = hub
+        .resolve(cluster.profile.as_deref(), cluster.region.as_deref())
+        .await?;
+    Ok((hub.client(&scope).await, hub.target(&scope)))
 }
 
 /// The definition of cluster `name` among the files of `dirs`.

@@ -1,0 +1,65 @@
+//! `launch` as a run: one step, on EC2 itself, whose log says what was created; recorded,
+//! locked and watched like any scenario.
+
+use std::sync::Arc;
+
+use aws_sdk_ec2::Client;
+use knit_shared::{CellStatus, PlannedHost, PlannedStep, RunPlan, RunStatus, Stream};
+
+use super::{RunError, Runs, Started};
+use crate::clusters::Definition;
+use crate::ec2::Ec2Target;
+use crate::launch;
+
+/// The scenario name of a launch.
+pub const LAUNCH: &str = "launch";
+/// The one "host" a launch runs on.
+const EC2: &str = "ec2";
+
+impl Runs {
+    /// Starts making EC2 match `definition` (see `launch::apply`).
+    pub async fn start_launch(
+        self: &Arc<Self>,
+        definition: Definition,
+        client: Client,
+        target: Ec2Target,
+        actor: &str,
+    ) -> Result<Started, RunError> {
+        let shape = RunPlan {
+            steps: vec![PlannedStep {
+                name: LAUNCH.to_owned(),
+                finally: false,
+                hosts: vec![EC2.to_owned()],
+            }],
+            hosts: vec![PlannedHost {
+                name: EC2.to_owned(),
+                machine: String::new(),
+                address: target.region.clone().unwrap_or_default(),
+            }],
+        };
+        let cluster = definition.name().to_owned();
+        self.begin(
+            &cluster,
+            LAUNCH,
+            &shape,
+            actor,
+            move |journal, _cancel| async move {
+                journal.started(0, EC2);
+                let say = |line| journal.line(0, EC2, Stream::Knit, line);
+                match launch::apply(&definition, &client, &target, say).await {
+                    Ok(_) => {
+                        journal.finished(0, EC2, CellStatus::Ok, None, None);
+                        RunStatus::Ok
+                    }
+                    Err(error) => {
+                        let reason = error.to_string();
+                        journal.line(0, EC2, Stream::Knit, reason.clone());
+                        journal.finished(0, EC2, CellStatus::Failed, None, Some(reason));
+                        RunStatus::Failed
+                    }
+                }
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,274 @@
+//! `plan` and `launch` against moto: the first plan lists everything, launch creates it
+//! (groups with exactly their rules, instances with the cluster's tags), the second plan is
+//! empty and a second launch creates nothing.
+
+use std::path::Path;
+use std::process::Output;
+
+use aws_sdk_ec2::types::Filter;
+use knit_shared::{LaunchPlan, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
+
+use crate::harness::{
+    EventReader, KnitServer, dummy_web_dir, knit_command, moto_client, start_moto,
+};
+
+const CLUSTER: &str = r#"[cluster]
+name = "prod.shop"
+region = "us-east-1"
+key_name = "knit-test"
+[cluster.tags]
+Stage = "Production"
+Product = "Shop"
+
+[machines.frontend]
+ami = "ami-12c6146b"
+instance_type = "t3.micro"
+security_groups = ["shop-web"]
+count = 2
+[machines.frontend.roles.app]
+kind = "app"
+
+[machines.db]
+ami = "ami-12c6146b"
+instance_type = "t3.small"
+security_groups = ["shop-db"]
+[machines.db.roles.cache]
+kind = "memcache"
+
+[firewall.shop-web]
+rules = [
+  { proto = "tcp", ports = "80", from = "0.0.0.0/0" },
+  { proto = "tcp", ports = "22", from = "198.51.100.0/24" },
+]
+[firewall.shop-db]
+rules = [{ proto = "tcp", ports = "5432", from = "shop-web" }]
+"#;
+
+fn knit(clusters: &Path, data: &Path, moto: &str, action: &str) -> Output {
+    knit_command()
+        .arg("--clusters")
+        .arg(clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--ec2-endpoint", moto, "prod.shop", action])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", data.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("knit runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clusters = dir.path().join("clusters");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&clusters).expect("clusters dir");
+    std::fs::write(clusters.join("prod.toml"), CLUSTER).expect("definition");
+    let moto = start_moto(dir.path()).await;
+    let endpoint = moto.endpoint();
+
+    let first = knit(&clusters, &data, &endpoint, "plan");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        stdout(&first).lines().collect::<Vec<_>>(),
+        [
+            "create security group shop-db",
+            "create security group shop-web",
+            "add rule tcp 5432 from shop-web to shop-db",
+            "add rule tcp 22 from 198.51.100.0/24 to shop-web",
+            "add rule tcp 80 from 0.0.0.0/0 to shop-web",
+            "launch 1 × t3.small (ami-12c6146b) for db",
+            "launch 2 × t3.micro (ami-12c6146b) for frontend",
+        ]
+    );
+
+    let launched = knit(&clusters, &data, &endpoint, "launch");
+    assert!(
+        launched.status.success(),
+        "{}{}",
+        stdout(&launched),
+        String::from_utf8_lossy(&launched.stderr)
+    );
+    assert!(stdout(&launched).contains("ec2 | waiting for 3 instances to run"));
+
+    // In EC2: the groups with exactly their rules, the instances with their tags and groups.
+    let ec2 = moto_client(&moto, "us-east-1").await;
+    let groups = ec2
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("shop-web")
+                .values("shop-db")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("groups");
+    let groups = groups.security_groups();
+    assert_eq!(groups.len(), 2);
+    let web = groups
+        .iter()
+        .find(|g| g.group_name() == Some("shop-web"))
+        .expect("web");
+    let db = groups
+        .iter()
+        .find(|g| g.group_name() == Some("shop-db"))
+        .expect("db");
+    let mut web_rules: Vec<(i32, String)> = web
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            p.ip_ranges().iter().map(|r| {
+                (
+                    p.from_port().unwrap_or(0),
+                    r.cidr_ip().unwrap_or("").to_owned(),
+                )
+            })
+        })
+        .collect();
+    web_rules.sort();
+    assert_eq!(
+        web_rules,
+        [
+            (22, "198.51.100.0/24".to_owned()),
+            (80, "0.0.0.0/0".to_owned())
+        ]
+    );
+    let db_sources: Vec<&str> = db
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            p.user_id_group_pairs()
+                .iter()
+                .filter_map(|pair| pair.group_id())
+        })
+        .collect();
+    assert_eq!(db_sources, [web.group_id().expect("id")]);
+
+    let found = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:Stage")
+                .values("Production")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("instances");
+    let instances: Vec<_> = found
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(instances.len(), 3);
+    for instance in &instances {
+        let tag = |key: &str| {
+            instance
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+                .map(str::to_owned)
+        };
+        let machine = tag("knit:machine").expect("machine tag");
+        assert_eq!(tag("Product").as_deref(), Some("Shop"));
+        assert_eq!(tag("knit:cluster").as_deref(), Some("prod.shop"));
+        assert_eq!(tag("Name"), Some(format!("prod.shop-{machine}")));
+        assert_eq!(instance.key_name(), Some("knit-test"));
+        let group = if machine == "db" { db } else { web };
+        assert_eq!(
+            instance.security_groups()[0].group_id(),
+            group.group_id(),
+            "{machine}"
+        );
+    }
+
+    // Twice is once: nothing left to do, nothing created again.
+    let second = knit(&clusters, &data, &endpoint, "plan");
+    assert_eq!(
+        stdout(&second).trim(),
+        "EC2 matches prod.shop: launch would change nothing"
+    );
+    let web_dir = dummy_web_dir(dir.path());
+    let server = KnitServer::start(
+        &data,
+        &[
+            "--clusters",
+            clusters.to_str().expect("utf-8"),
+            "--ec2-endpoint",
+            &endpoint,
+            "--web-dir",
+            web_dir.to_str().expect("utf-8"),
+        ],
+    );
+    let plan: LaunchPlan = reqwest::get(server.api("/clusters/prod.shop/plan"))
+        .await
+        .expect("plan")
+        .json()
+        .await
+        .expect("plan JSON");
+    assert!(plan.changes.is_empty(), "{plan:?}");
+    let run: RunSummary = reqwest::Client::new()
+        .post(server.api("/runs"))
+        .json(&StartRun {
+            cluster: "prod.shop".to_owned(),
+            scenario: "launch".to_owned(),
+            hosts: Vec::new(),
+            roles: Vec::new(),
+        })
+        .send()
+        .await
+        .expect("launch")
+        .json()
+        .await
+        .expect("run JSON");
+    let mut events = reqwest::get(server.api(&format!("/runs/{}/events", run.id)))
+        .await
+        .expect("events");
+    let mut reader = EventReader::default();
+    let mut lines = Vec::new();
+    let mut status = None;
+    while let Some(event) = reader.next::<RunEvent>(&mut events).await {
+        match event.body {
+            RunEventBody::Line { text, .. } => lines.push(text),
+            RunEventBody::RunFinished { status: end } => status = Some(end),
+            _ => {}
+        }
+    }
+    assert_eq!(status, Some(RunStatus::Ok));
+    assert_eq!(
+        lines,
+        ["EC2 already matches the definition: nothing to create"]
+    );
+    let after = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:Stage")
+                .values("Production")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("instances");
+    let count: usize = after
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum();
+    assert_eq!(count, 3, "a second launch started nothing");
+    server.stop();
+}
