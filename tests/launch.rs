@@ -6,10 +6,12 @@ use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_ec2::types::Filter;
+use fantoccini::Locator;
 use knit_shared::{LaunchPlan, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
 
 use crate::harness::{
-    EventReader, KnitServer, dummy_web_dir, knit_command, moto_client, start_moto,
+    Browser, EventReader, KnitServer, built_console, dummy_web_dir, knit_command, moto_client,
+    start_moto,
 };
 
 const CLUSTER: &str = r#"[cluster]
@@ -270,5 +272,94 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .map(|r| r.instances().len())
         .sum();
     assert_eq!(count, 3, "a second launch started nothing");
+    server.stop();
+}
+
+#[tokio::test]
+async fn the_clusters_page_draws_the_topology_and_launches_from_a_button() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clusters = dir.path().join("clusters");
+    std::fs::create_dir_all(&clusters).expect("clusters dir");
+    std::fs::write(clusters.join("prod.toml"), CLUSTER).expect("definition");
+    let moto = start_moto(dir.path()).await;
+    let web = built_console();
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &[
+            "--clusters",
+            clusters.to_str().expect("utf-8"),
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+    let browser = Browser::start().await;
+    browser.open(&format!("{}/clusters", server.url)).await;
+
+    // The picture: the internet may reach the frontend on 80, the frontend the db on 5432.
+    let edge = |from: &str, to: &str| {
+        format!(".topology .edge[data-from=\"{from}\"][data-to=\"{to}\"] text")
+    };
+    assert_eq!(
+        browser.text_of(&edge("0.0.0.0/0", "frontend")).await,
+        "tcp 80"
+    );
+    assert_eq!(
+        browser.text_of(&edge("198.51.100.0/24", "frontend")).await,
+        "tcp 22"
+    );
+    assert_eq!(browser.text_of(&edge("frontend", "db")).await, "tcp 5432");
+    let frontend = ".topology [data-machine=\"frontend\"]";
+    assert!(browser.text_of(frontend).await.contains("not launched"));
+
+    // Launch shows what it will do, asks for the production cluster's name, and does it.
+    let button = "[data-cluster=\"prod.shop\"] [data-scenario=\"launch\"] button";
+    browser.click(button).await;
+    let changes = browser.text_of("#launch-changes").await;
+    assert!(
+        changes.contains("launch 2 × t3.micro (ami-12c6146b) for frontend"),
+        "{changes}"
+    );
+    browser
+        .client
+        .find(Locator::Css("#run-confirm"))
+        .await
+        .expect("name field")
+        .send_keys("prod.shop")
+        .await
+        .expect("type");
+    browser.click("#run-go").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(status) = browser.client.find(Locator::Css("#run-status")).await
+            && status.text().await.unwrap_or_default() == "ok"
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the launch did not end ok"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // Back on the picture, the machines have their running instances.
+    browser
+        .open(&format!("{}/clusters?refresh", server.url))
+        .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = browser.text_of(frontend).await;
+        if text.matches("running").count() == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no running instances drawn: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    browser.close().await;
     server.stop();
 }

@@ -8,8 +8,8 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, InstanceChanges,
-    InstanceList, Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList,
-    StartRun,
+    InstanceList, LaunchPlan, Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary,
+    SecurityGroupList, StartRun,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,6 +107,10 @@ pub fn watch_instances(
         }
     });
     Ok(source)
+}
+
+pub async fn launch_plan(cluster: String) -> Result<LaunchPlan, ApiFailure> {
+    get(&format!("/api/clusters/{cluster}/plan")).await
 }
 
 pub async fn start_run(request: &StartRun) -> Result<RunSummary, ApiFailure> {

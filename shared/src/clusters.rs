@@ -27,6 +27,9 @@ pub struct ClusterSummary {
     pub machines: Vec<MachineSummary>,
     /// Its scenarios, by name.
     pub scenarios: Vec<ScenarioSummary>,
+    /// Its firewall groups.
+    #[serde(default)]
+    pub firewall: Vec<FirewallSummary>,
     /// The run that holds the cluster's lock, if one is going.
     #[serde(default)]
     pub active_run: Option<crate::RunSummary>,
@@ -54,6 +57,43 @@ pub struct MachineSummary {
     pub instance_type: Option<String>,
     /// `(role, kind)` pairs, e.g. `("proxy", "nginx_proxy")`.
     pub roles: Vec<(String, String)>,
+    /// Firewall groups (by name) its instances are in.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    /// Instances knit found for a launched machine, with their state and address.
+    #[serde(default)]
+    pub instances: Vec<MachineInstance>,
+}
+
+/// An instance of a launched machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineInstance {
+    /// Instance id.
+    pub id: String,
+    /// Its state, e.g. `running`.
+    pub state: String,
+    /// Its public address, else its private one.
+    pub address: Option<String>,
+}
+
+/// A firewall group of a definition and its inbound rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallSummary {
+    /// The group's name.
+    pub name: String,
+    /// Its inbound rules.
+    pub rules: Vec<RuleSummary>,
+}
+
+/// One inbound rule as written: `tcp`, `80`, `0.0.0.0/0` or a group's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    /// `tcp`, `udp`, `icmp` or `all`.
+    pub proto: String,
+    /// `22` or `8000-8080`.
+    pub ports: String,
+    /// A CIDR block or the name of a firewall group.
+    pub from: String,
 }
 
 /// A named, ordered list of steps.

@@ -17,7 +17,10 @@ pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
 pub use api::{
     ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,
 };
-pub use clusters::{ClusterList, ClusterSummary, MachineSummary, ScenarioSummary};
+pub use clusters::{
+    ClusterList, ClusterSummary, FirewallSummary, MachineInstance, MachineSummary, RuleSummary,
+    ScenarioSummary,
+};
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,

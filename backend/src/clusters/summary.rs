@@ -1,6 +1,6 @@
 //! A definition as the console lists it.
 
-use knit_shared::{ClusterSummary, MachineSummary, ScenarioSummary};
+use knit_shared::{ClusterSummary, FirewallSummary, MachineSummary, RuleSummary, ScenarioSummary};
 
 use super::Definition;
 
@@ -34,7 +34,33 @@ impl Definition {
                                 (role.clone(), spec.get_ref().kind.get_ref().clone())
                             })
                             .collect(),
+                        security_groups: machine
+                            .security_groups
+                            .iter()
+                            .map(|group| group.get_ref().clone())
+                            .collect(),
+                        instances: Vec::new(),
                     }
+                })
+                .collect(),
+            firewall: file
+                .firewall
+                .iter()
+                .map(|(name, group)| FirewallSummary {
+                    name: name.clone(),
+                    rules: group
+                        .get_ref()
+                        .rules
+                        .iter()
+                        .map(|rule| {
+                            let rule = rule.get_ref();
+                            RuleSummary {
+                                proto: rule.proto.clone(),
+                                ports: rule.ports.clone(),
+                                from: rule.from.clone(),
+                            }
+                        })
+                        .collect(),
                 })
                 .collect(),
             scenarios: file

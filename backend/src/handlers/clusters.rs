@@ -11,7 +11,9 @@ use crate::app::App;
 use crate::error::ApiError;
 
 pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError> {
-    Ok(Json(app.runs.catalogue(&app.cluster_dirs).await?))
+    let mut list = app.runs.catalogue(&app.cluster_dirs).await?;
+    app.inventory.attach_instances(&mut list).await;
+    Ok(Json(list))
 }
 
 /// What `launch` would change in EC2 for the cluster.

@@ -3,6 +3,7 @@
 //! changes shared by every open console.
 
 mod cache;
+mod clusters;
 mod feed;
 
 use std::sync::Arc;

@@ -8,6 +8,7 @@ mod sandbox_banner;
 mod scope_picker;
 mod state_badge;
 mod top_bar;
+mod topology;
 
 pub use empty_state::EmptyState;
 pub use progress_grid::ProgressGrid;
@@ -17,3 +18,4 @@ pub use sandbox_banner::SandboxBanner;
 pub use scope_picker::ScopePicker;
 pub use state_badge::StateBadge;
 pub use top_bar::TopBar;
+pub use topology::Topology;

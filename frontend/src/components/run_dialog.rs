@@ -53,13 +53,19 @@ pub fn RunDialog(
         <div class="modal-backdrop">
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="run-title" id="run-dialog">
                 <h2 id="run-title">{title}</h2>
-                <p>"These steps run in order, each on every host of its role:"</p>
-                <ol class="steps-inline">
-                    {scenario.steps.iter().map(|step| view! { <li class="chip">{step.clone()}</li> }).collect_view()}
-                    {scenario.finally.iter().map(|step| view! {
-                        <li class="chip finally" title="runs at the end, even after a failure">{step.clone()}</li>
-                    }).collect_view()}
-                </ol>
+                {if scenario.name == "launch" {
+                    view! { <LaunchChanges cluster=cluster.clone() /> }.into_any()
+                } else {
+                    view! {
+                        <p>"These steps run in order, each on every host of its role:"</p>
+                        <ol class="steps-inline">
+                            {scenario.steps.iter().map(|step| view! { <li class="chip">{step.clone()}</li> }).collect_view()}
+                            {scenario.finally.iter().map(|step| view! {
+                                <li class="chip finally" title="runs at the end, even after a failure">{step.clone()}</li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }}
                 {production.then(|| view! {
                     <label for="run-confirm">
                         {format!("{cluster} is a production cluster. Type its name to confirm.")}
@@ -79,5 +85,26 @@ pub fn RunDialog(
                 </div>
             </div>
         </div>
+    }
+}
+
+/// What a launch would change, read from EC2 when the dialog opens.
+#[component]
+fn LaunchChanges(cluster: String) -> impl IntoView {
+    let plan = LocalResource::new(move || api::launch_plan(cluster.clone()));
+    move || {
+        match plan.get() {
+        None => view! { <p class="loading" role="status">"Comparing with EC2…"</p> }.into_any(),
+        Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
+        Some(Ok(plan)) if plan.changes.is_empty() => {
+            view! { <p id="launch-changes">"EC2 already matches the definition: nothing to create."</p> }.into_any()
+        }
+        Some(Ok(plan)) => view! {
+            <p>"Launch will:"</p>
+            <ul class="plan-changes" id="launch-changes">
+                {plan.changes.iter().map(|change| view! { <li>{change.describe()}</li> }).collect_view()}
+            </ul>
+        }.into_any(),
+    }
     }
 }

@@ -6,7 +6,7 @@ use knit_shared::{ClusterSummary, RunSummary, ScenarioSummary};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{EmptyState, RunDialog};
+use crate::components::{EmptyState, RunDialog, Topology};
 
 /// How often the page looks again for runs that took or freed a cluster.
 const REFRESH: Duration = Duration::from_secs(3);
@@ -63,6 +63,20 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
     let production = cluster.is_production();
     let active = cluster.active_run.clone();
     let mut scenarios = cluster.scenarios.clone();
+    if cluster
+        .machines
+        .iter()
+        .any(|machine| machine.hosts.is_empty())
+    {
+        scenarios.insert(
+            0,
+            ScenarioSummary {
+                name: "launch".to_owned(),
+                steps: vec!["create firewall groups and machines".to_owned()],
+                finally: Vec::new(),
+            },
+        );
+    }
     if !scenarios.iter().any(|scenario| scenario.name == "install") {
         scenarios.push(ScenarioSummary {
             name: "install".to_owned(),
@@ -81,9 +95,10 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
         <section class="cluster" data-cluster=name>
             <header>
                 <h2>{cluster.name.clone()}</h2>
-                <span class="muted">{cluster.region.unwrap_or_default()} " " {tags}</span>
+                <span class="muted">{cluster.region.clone().unwrap_or_default()} " " {tags}</span>
             </header>
-            <p class="muted file">{cluster.file}</p>
+            <p class="muted file">{cluster.file.clone()}</p>
+            <Topology cluster=cluster.clone() />
             <table class="machines">
                 <thead><tr><th>"Machine"</th><th>"Where"</th><th>"Roles"</th></tr></thead>
                 <tbody>

@@ -1,0 +1,51 @@
+//! The instances of clusters' launched machines, from the cached list of their region.
+
+use knit_shared::{ClusterList, MachineInstance};
+
+use super::Inventory;
+use crate::ec2::MACHINE_TAG;
+
+impl Inventory {
+    /// Fills in the instances of every launched machine of `list`: those of the cluster's
+    /// region carrying its tags and the machine's name. A region that cannot be read leaves
+    /// its machines without instances (the instance list shows why).
+    pub async fn attach_instances(&self, list: &mut ClusterList) {
+        for cluster in &mut list.clusters {
+            if cluster
+                .machines
+                .iter()
+                .all(|machine| !machine.hosts.is_empty())
+            {
+                continue;
+            }
+            let Ok(scope) = self.hub.resolve(None, cluster.region.as_deref()).await else {
+                continue;
+            };
+            let Ok(snapshot) = self.snapshot(&scope, false).await else {
+                continue;
+            };
+            for machine in cluster.machines.iter_mut().filter(|m| m.hosts.is_empty()) {
+                machine.instances = snapshot
+                    .instances
+                    .iter()
+                    .filter(|instance| {
+                        let has = |key: &str, value: &str| {
+                            instance.tags.get(key).is_some_and(|v| v == value)
+                        };
+                        has(MACHINE_TAG, &machine.name)
+                            && cluster.tags.iter().all(|(key, value)| has(key, value))
+                            && instance.state.as_str() != "terminated"
+                    })
+                    .map(|instance| MachineInstance {
+                        id: instance.id.clone(),
+                        state: instance.state.as_str().to_owned(),
+                        address: instance
+                            .public_ip
+                            .clone()
+                            .or_else(|| instance.private_ip.clone()),
+                    })
+                    .collect();
+            }
+        }
+    }
+}
