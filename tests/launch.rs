@@ -18,6 +18,8 @@ const CLUSTER: &str = r#"[cluster]
 name = "prod.shop"
 region = "us-east-1"
 key_name = "knit-test"
+# moto's instances are not machines: nothing would answer on their SSH port.
+wait_for_ssh = false
 [cluster.tags]
 Stage = "Production"
 Product = "Shop"

@@ -40,6 +40,9 @@ pub struct Cluster {
     pub bastion: Option<String>,
     /// Login user on launched machines [default: the SSH client's, from ~/.ssh/config].
     pub user: Option<String>,
+    /// After `launch`, wait until new machines answer over SSH and record their host keys
+    /// [default: true].
+    pub wait_for_ssh: Option<bool>,
     /// Hosts a step runs on at the same time [default: 20].
     pub parallel: Option<Spanned<usize>>,
     #[serde(default)]

@@ -8,10 +8,13 @@ use std::time::Duration;
 use aws_sdk_ec2::Client;
 use knit_shared::{Change, LaunchPlan};
 
+mod host_keys;
+
 use crate::clusters::Definition;
 use crate::ec2::cluster_state::{self, GroupState, Launch};
 use crate::ec2::rules::Rule;
 use crate::ec2::{self, Ec2Error, Ec2Target, MACHINE_TAG};
+use crate::ssh::KnownHosts;
 
 /// The tag that names the cluster on what knit creates.
 pub const CLUSTER_TAG: &str = "knit:cluster";
@@ -51,6 +54,14 @@ pub enum LaunchError {
     Ec2(#[from] Ec2Error),
     #[error("instances {ids} did not reach running within {} s", RUNNING_LIMIT.as_secs())]
     NotRunning { ids: String },
+    #[error("instance {id} has no {connect} to connect to; set `connect` in [cluster]")]
+    NoAddress { id: String, connect: String },
+    #[error(
+        "instance {id} runs, but nothing answers on {address}:22: check its security groups allow SSH from knit"
+    )]
+    NoSsh { id: String, address: String },
+    #[error(transparent)]
+    Ssh(#[from] crate::ssh::SshError),
 }
 
 fn desired(definition: &Definition) -> Desired {
@@ -180,11 +191,13 @@ pub async fn plan(
 }
 
 /// Makes EC2 match the definition, saying each step through `say`; returns the instances
-/// started, once they run.
+/// started, once they run and (unless `wait_for_ssh = false`) answer over SSH with their host
+/// key recorded in `known_hosts`.
 pub async fn apply(
     definition: &Definition,
     client: &Client,
     target: &Ec2Target,
+    known_hosts: &KnownHosts,
     say: impl Fn(String),
 ) -> Result<Vec<knit_shared::Instance>, LaunchError> {
     let desired = desired(definition);
@@ -278,16 +291,24 @@ pub async fn apply(
             ids: waiting.join(", "),
         });
     }
+    let connect = cluster
+        .connect
+        .as_ref()
+        .map_or("public_ip", |connect| connect.get_ref().as_str());
     for instance in &instances {
+        let address = host_keys::address(instance, connect);
         say(format!(
-            "{} runs at {}",
+            "{} runs, {connect} {}",
             instance.id,
-            instance
-                .public_ip
-                .as_deref()
-                .or(instance.private_ip.as_deref())
-                .unwrap_or("no address")
+            address.as_deref().unwrap_or("none")
         ));
+    }
+    if cluster.wait_for_ssh == Some(false) {
+        say("not waiting for SSH (wait_for_ssh = false): host keys are not recorded".to_owned());
+    } else if cluster.bastion.is_some() {
+        say("behind a bastion: SSH and host keys are checked at the first run".to_owned());
+    } else {
+        host_keys::record(&instances, connect, client, target, known_hosts, &say).await?;
     }
     Ok(instances)
 }

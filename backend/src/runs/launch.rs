@@ -38,6 +38,7 @@ impl Runs {
             }],
         };
         let cluster = definition.name().to_owned();
+        let known_hosts = self.known_hosts.clone();
         self.begin(
             &cluster,
             LAUNCH,
@@ -46,7 +47,7 @@ impl Runs {
             move |journal, _cancel| async move {
                 journal.started(0, EC2);
                 let say = |line| journal.line(0, EC2, Stream::Knit, line);
-                match launch::apply(&definition, &client, &target, say).await {
+                match launch::apply(&definition, &client, &target, &known_hosts, say).await {
                     Ok(_) => {
                         journal.finished(0, EC2, CellStatus::Ok, None, None);
                         RunStatus::Ok

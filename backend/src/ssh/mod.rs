@@ -5,10 +5,12 @@
 
 pub mod exec;
 mod keys;
+mod keyscan;
 mod known_hosts;
 mod session;
 
 pub use keys::{KeyPair, ensure_key_pair, fingerprint};
+pub use keyscan::keyscan;
 pub use known_hosts::{KnownHosts, host_pattern};
 pub use session::{Identity, SshTarget, connect};
 

@@ -1,0 +1,146 @@
+//! After a launch: wait until each new instance answers on its SSH port, and record its host
+//! key in knit's known_hosts. The key comes from the console output, where cloud-init prints
+//! the keys it generated (EC2's own channel, so it cannot be an impostor's); only when there is
+//! none is the key taken from the first connection, and the log says so.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::Client;
+use knit_shared::Instance;
+use tokio::net::TcpStream;
+
+use super::LaunchError;
+use crate::ec2::{self, Ec2Target};
+use crate::ssh::{self, KnownHosts};
+
+/// How long an instance's SSH port may take to answer.
+const PORT_LIMIT: Duration = Duration::from_secs(300);
+/// How long to wait for cloud-init's keys in the console output.
+const CONSOLE_LIMIT: Duration = Duration::from_secs(120);
+const RETRY: Duration = Duration::from_secs(5);
+
+const BEGIN: &str = "-----BEGIN SSH HOST KEY KEYS-----";
+const END: &str = "-----END SSH HOST KEY KEYS-----";
+
+/// The public keys (`type base64`) cloud-init printed in `console`, ed25519 first.
+pub fn host_keys_in(console: &str) -> Vec<String> {
+    let Some(block) = console
+        .split(BEGIN)
+        .nth(1)
+        .and_then(|rest| rest.split(END).next())
+    else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = block
+        .lines()
+        .filter_map(|line| {
+            // Console lines may carry a prefix (a timestamp, "ci-info:"): find the key type.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let at = words
+                .iter()
+                .position(|word| word.starts_with("ssh-") || word.starts_with("ecdsa-"))?;
+            Some(format!("{} {}", words[at], words.get(at + 1)?))
+        })
+        .collect();
+    keys.sort_by_key(|key| !key.starts_with("ssh-ed25519"));
+    keys
+}
+
+/// Where knit connects to `instance`, as the cluster's `connect` says.
+pub fn address(instance: &Instance, connect: &str) -> Option<String> {
+    match connect {
+        "private_ip" => instance.private_ip.clone(),
+        "public_dns" => instance.public_dns.clone().filter(|dns| !dns.is_empty()),
+        _ => instance.public_ip.clone(),
+    }
+}
+
+/// Waits for each instance's SSH port and trusts its host key, saying how it was obtained.
+pub async fn record(
+    instances: &[Instance],
+    connect: &str,
+    client: &Client,
+    target: &Ec2Target,
+    known_hosts: &KnownHosts,
+    say: &impl Fn(String),
+) -> Result<(), LaunchError> {
+    for instance in instances {
+        let Some(host) = address(instance, connect) else {
+            return Err(LaunchError::NoAddress {
+                id: instance.id.clone(),
+                connect: connect.to_owned(),
+            });
+        };
+        if !port_answers(&host, PORT_LIMIT).await {
+            return Err(LaunchError::NoSsh {
+                id: instance.id.clone(),
+                address: host,
+            });
+        }
+        say(format!("{} answers on {host}:22", instance.id));
+        let pattern = ssh::host_pattern(&host, 22);
+        let deadline = tokio::time::Instant::now() + CONSOLE_LIMIT;
+        let key = loop {
+            let console = ec2::console_output(client, target, &instance.id).await?;
+            if let Some(key) = console
+                .as_deref()
+                .map(host_keys_in)
+                .and_then(|k| k.into_iter().next())
+            {
+                say(format!(
+                    "{}: host key {key} from the console output",
+                    instance.id
+                ));
+                break key;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let key = ssh::keyscan(&host, 22).await?;
+                say(format!(
+                    "{}: the console output holds no host keys; trusted {key} as first seen on {host} (not verified)",
+                    instance.id
+                ));
+                break key;
+            }
+            tokio::time::sleep(RETRY).await;
+        };
+        known_hosts.trust(&pattern, &key).await?;
+    }
+    Ok(())
+}
+
+async fn port_answers(host: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let attempt = tokio::time::timeout(RETRY, TcpStream::connect((host, 22))).await;
+        if matches!(attempt, Ok(Ok(_))) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_keys_in;
+
+    #[test]
+    fn the_keys_cloud_init_printed_are_found_ed25519_first() {
+        let console = "[   12.3] cloud-init[812]: Generating keys\n\
+            ec2: -----BEGIN SSH HOST KEY KEYS-----\n\
+            ec2: ecdsa-sha2-nistp256 AAAAE2VjZHNh root@ip-10-0-0-5\n\
+            ec2: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 root@ip-10-0-0-5\n\
+            ec2: -----END SSH HOST KEY KEYS-----\n\
+            login:";
+        assert_eq!(
+            host_keys_in(console),
+            [
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5",
+                "ecdsa-sha2-nistp256 AAAAE2VjZHNh"
+            ]
+        );
+        assert!(host_keys_in("no keys here").is_empty());
+    }
+}
