@@ -60,9 +60,9 @@ async fn show_host(browser: &Browser, host: &str) {
         .expect("select host");
 }
 
-/// Opens the clusters page and asks to run `scenario` of `cluster`.
+/// Opens the cluster's page and asks to run `scenario` of `cluster`.
 async fn press(browser: &Browser, url: &str, cluster: &str, scenario: &str) {
-    browser.open(&format!("{url}/clusters")).await;
+    browser.open(&format!("{url}/clusters/{cluster}")).await;
     let button = format!("[data-cluster=\"{cluster}\"] [data-scenario=\"{scenario}\"] button");
     browser.text_of(&button).await;
     browser.click(&button).await;

@@ -6,7 +6,9 @@ use leptos_router::path;
 
 use crate::api;
 use crate::components::{SandboxBanner, TopBar};
-use crate::pages::{ClustersPage, InstancesPage, LaunchPage, NotFoundPage, RunPage, RunsPage};
+use crate::pages::{
+    ClusterPage, ClustersPage, InstancesPage, LaunchPage, NotFoundPage, RunPage, RunsPage,
+};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -21,6 +23,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/instances") view=InstancesPage />
                     <Route path=path!("/launch") view=LaunchPage />
                     <Route path=path!("/clusters") view=ClustersPage />
+                    <Route path=path!("/clusters/:name") view=ClusterPage />
                     <Route path=path!("/runs") view=RunsPage />
                     <Route path=path!("/runs/:id") view=RunPage />
                 </Routes>

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use knit_shared::{ClusterSummary, RunSummary, ScenarioSummary};
+use knit_shared::{ClusterList, ClusterSummary, RunSummary, ScenarioSummary};
 use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::components::{EmptyState, RunDialog, Topology};
@@ -14,15 +15,36 @@ const REFRESH: Duration = Duration::from_secs(3);
 /// The scenario the confirmation dialog asks about: cluster, production or not, scenario.
 type Asking = Option<(String, bool, ScenarioSummary)>;
 
+/// Every cluster.
 #[component]
 pub fn ClustersPage() -> impl IntoView {
+    view! { <Clusters only=None /> }
+}
+
+/// One cluster, at `/clusters/<name>`.
+#[component]
+pub fn ClusterPage() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let name = params.read().get("name");
+        view! { <Clusters only=name /> }
+    }
+}
+
+#[component]
+fn Clusters(only: Option<String>) -> impl IntoView {
     let list = LocalResource::new(api::clusters);
     if let Ok(timer) = set_interval_with_handle(move || list.refetch(), REFRESH) {
         on_cleanup(move || timer.clear());
     }
     let asking = RwSignal::new(Asking::None);
+    let title = if only.is_some() {
+        "Cluster"
+    } else {
+        "Clusters"
+    };
     view! {
-        <h1>"Clusters"</h1>
+        <h1>{title}</h1>
         {move || asking.get().map(|(cluster, production, scenario)| view! {
             <RunDialog cluster production scenario on_close=Callback::new(move |()| asking.set(None)) />
         })}
@@ -34,14 +56,22 @@ pub fn ClustersPage() -> impl IntoView {
                     <p>{failure.to_string()}</p>
                 </section>
             }.into_any(),
-            Some(Ok(list)) => view! {
+            Some(Ok(list)) => {
+                let list = narrowed(list, only.as_deref());
+                view! {
                 {(!list.errors.is_empty()).then(|| view! {
                     <section class="error-state" role="alert" id="definition-errors">
                         <h2>"Some definition files have mistakes"</h2>
                         <ul>{list.errors.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view()}</ul>
                     </section>
                 })}
-                {if list.clusters.is_empty() {
+                {if list.clusters.is_empty() && only.is_some() {
+                    view! {
+                        <EmptyState title="No such cluster">
+                            <p><a href="/clusters">"All clusters"</a></p>
+                        </EmptyState>
+                    }.into_any()
+                } else if list.clusters.is_empty() {
                     view! {
                         <EmptyState title="No cluster definitions found">
                             <p>
@@ -53,9 +83,20 @@ pub fn ClustersPage() -> impl IntoView {
                 } else {
                     list.clusters.into_iter().map(|cluster| view! { <ClusterCard cluster asking /> }).collect_view().into_any()
                 }}
-            }.into_any(),
+                }.into_any()
+            }
         }}
     }
+}
+
+/// `list` with only cluster `only`, when one is named; the mistakes of other files are for
+/// the list of all clusters.
+fn narrowed(mut list: ClusterList, only: Option<&str>) -> ClusterList {
+    if let Some(name) = only {
+        list.clusters.retain(|cluster| cluster.name == name);
+        list.errors.clear();
+    }
+    list
 }
 
 #[component]
@@ -94,7 +135,7 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
     view! {
         <section class="cluster" data-cluster=name>
             <header>
-                <h2>{cluster.name.clone()}</h2>
+                <h2><a href=format!("/clusters/{}", cluster.name)>{cluster.name.clone()}</a></h2>
                 <span class="muted">{cluster.region.clone().unwrap_or_default()} " " {tags}</span>
             </header>
             <p class="muted file">{cluster.file.clone()}</p>

@@ -7,7 +7,7 @@ mod not_found;
 mod run;
 mod runs;
 
-pub use clusters::ClustersPage;
+pub use clusters::{ClusterPage, ClustersPage};
 pub use instances::InstancesPage;
 pub use launch::LaunchPage;
 pub use not_found::NotFoundPage;
