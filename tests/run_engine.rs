@@ -185,6 +185,7 @@ check = ["echo checking", "test $KNIT_SANDBOX_HOST != web2"]
 tolerant = [{ run = "exit 3", continue_on_error = true }, "echo went on"]
 after = ["echo after"]
 cleanup = ["echo cleaned up on {{ host }}"]
+slow = [{ run = "echo slow start; sleep 30", timeout = "1s" }]
 
 [scenarios.strict]
 steps = ["app.prepare", "app.check", "app.after"]
@@ -192,6 +193,9 @@ finally = ["app.cleanup"]
 
 [scenarios.lenient]
 steps = ["app.tolerant", { step = "app.check", continue_on_failure = true }, "app.after"]
+
+[scenarios.limited]
+steps = ["app.slow"]
 "#;
 
 #[tokio::test]
@@ -233,6 +237,13 @@ async fn a_failing_step_stops_the_scenario_and_the_finally_steps_still_run() {
     );
     assert_eq!(cell(&detail, "app.after", "web-2").status, CellStatus::Ok);
     assert!(lines_by_host(&live)["web-1"].contains(&"went on".to_owned()));
+
+    // A command past its timeout is stopped and fails its host's step.
+    let (_, detail) = run_to_end(&hosts, dir.path(), "flaky", "limited").await;
+    assert_eq!(detail.run.status, RunStatus::Failed);
+    let slow = cell(&detail, "app.slow", "web-1");
+    assert_eq!(slow.status, CellStatus::Failed);
+    assert_eq!(slow.reason.as_deref(), Some("timed out after 1 s"));
 }
 
 #[tokio::test]
