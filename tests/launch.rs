@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_ec2::types::Filter;
-use fantoccini::Locator;
 use knit_shared::{LaunchPlan, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
 
 use crate::harness::{
@@ -62,6 +61,26 @@ fn knit(clusters: &Path, data: &Path, moto: &str, action: &str) -> Output {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("knit runs")
+}
+
+/// Every instance tagged Stage=Production, as moto has them.
+async fn production_instances(ec2: &aws_sdk_ec2::Client) -> Vec<aws_sdk_ec2::types::Instance> {
+    let found = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:Stage")
+                .values("Production")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("instances");
+    found
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances().iter().cloned())
+        .collect()
 }
 
 fn stdout(output: &Output) -> String {
@@ -161,22 +180,7 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .collect();
     assert_eq!(db_sources, [web.group_id().expect("id")]);
 
-    let found = ec2
-        .describe_instances()
-        .filters(
-            Filter::builder()
-                .name("tag:Stage")
-                .values("Production")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("instances");
-    let instances: Vec<_> = found
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .collect();
+    let instances = production_instances(&ec2).await;
     assert_eq!(instances.len(), 3);
     for instance in &instances {
         let tag = |key: &str| {
@@ -257,22 +261,7 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         lines,
         ["EC2 already matches the definition: nothing to create"]
     );
-    let after = ec2
-        .describe_instances()
-        .filters(
-            Filter::builder()
-                .name("tag:Stage")
-                .values("Production")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("instances");
-    let count: usize = after
-        .reservations()
-        .iter()
-        .map(|r| r.instances().len())
-        .sum();
+    let count = production_instances(&ec2).await.len();
     assert_eq!(count, 3, "a second launch started nothing");
     server.stop();
 }
@@ -323,28 +312,9 @@ async fn the_clusters_page_draws_the_topology_and_launches_from_a_button() {
         changes.contains("launch 2 × t3.micro (ami-12c6146b) for frontend"),
         "{changes}"
     );
-    browser
-        .client
-        .find(Locator::Css("#run-confirm"))
-        .await
-        .expect("name field")
-        .send_keys("prod.shop")
-        .await
-        .expect("type");
+    browser.type_into("#run-confirm", "prod.shop").await;
     browser.click("#run-go").await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if let Ok(status) = browser.client.find(Locator::Css("#run-status")).await
-            && status.text().await.unwrap_or_default() == "ok"
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the launch did not end ok"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
 
     // Back on the picture, the machines have their running instances.
     browser

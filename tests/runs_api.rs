@@ -8,7 +8,7 @@ use knit_shared::{
     StartRun,
 };
 
-use crate::harness::{EventReader, KnitServer, TestHosts, dummy_web_dir, start_hosts, start_moto};
+use crate::harness::{EventReader, KnitServer, TestHosts, dummy_web_dir, serve_cluster};
 
 const CLUSTER: &str = r#"[machines.web]
 hosts = ["{HOST:web1}", "{HOST:web2}"]
@@ -26,19 +26,9 @@ steps = ["app.count", "app.pause", "app.count"]
 steps = ["app.nap"]
 "#;
 
-fn start_knit(data: &Path, hosts: &TestHosts, moto: &str) -> KnitServer {
-    let web = dummy_web_dir(data.parent().expect("a parent"));
-    KnitServer::start(
-        data,
-        &[
-            "--clusters",
-            hosts.clusters.to_str().expect("utf-8"),
-            "--ec2-endpoint",
-            moto,
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    )
+/// The two hosts, moto and the server, with the cluster `api`.
+async fn start_api(dir: &Path) -> (TestHosts, knit::sandbox::Moto, KnitServer) {
+    serve_cluster(dir, "api", CLUSTER, &dummy_web_dir(dir)).await
 }
 
 async fn post_run(server: &KnitServer, cluster: &str, scenario: &str) -> reqwest::Response {
@@ -73,6 +63,15 @@ async fn read_to_end(mut response: reqwest::Response) -> Vec<RunEvent> {
     all
 }
 
+async fn detail(server: &KnitServer, id: i64) -> RunDetail {
+    reqwest::get(server.api(&format!("/runs/{id}")))
+        .await
+        .expect("detail")
+        .json()
+        .await
+        .expect("detail JSON")
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: ApiErrorBody = response.json().await.expect("a JSON error");
@@ -82,11 +81,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 #[tokio::test]
 async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    let hosts = start_hosts(&data, &["web1", "web2"]).await;
-    hosts.write_cluster("api", CLUSTER);
-    let moto = start_moto(dir.path()).await;
-    let server = start_knit(&data, &hosts, &moto.endpoint());
+    let (_hosts, _moto, server) = start_api(dir.path()).await;
 
     let (first, second) = tokio::join!(
         post_run(&server, "api", "count"),
@@ -132,12 +127,7 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
     // What was streamed live is what the store replays.
     assert_eq!(read_to_end(events(&server, run.id, None).await).await, seen);
 
-    let detail: RunDetail = reqwest::get(server.api(&format!("/runs/{}", run.id)))
-        .await
-        .expect("detail")
-        .json()
-        .await
-        .expect("detail JSON");
+    let detail = detail(&server, run.id).await;
     assert_eq!(detail.run.status, RunStatus::Ok);
     assert_eq!(detail.last_seq, numbers.len() as i64);
     let cells: Vec<_> = detail.grid.cells.iter().flatten().flatten().collect();
@@ -186,11 +176,7 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
 #[tokio::test]
 async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    let hosts = start_hosts(&data, &["web1", "web2"]).await;
-    hosts.write_cluster("api", CLUSTER);
-    let moto = start_moto(dir.path()).await;
-    let server = start_knit(&data, &hosts, &moto.endpoint());
+    let (hosts, moto, server) = start_api(dir.path()).await;
 
     let run: RunSummary = post_run(&server, "api", "nap")
         .await
@@ -210,13 +196,8 @@ async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() 
     // Dropping the guard kills the server's whole process group at once: no graceful stop.
     drop(server);
 
-    let server = start_knit(&data, &hosts, &moto.endpoint());
-    let detail: RunDetail = reqwest::get(server.api(&format!("/runs/{}", run.id)))
-        .await
-        .expect("detail")
-        .json()
-        .await
-        .expect("detail JSON");
+    let server = hosts.serve(&dir.path().join("data"), &moto, &dummy_web_dir(dir.path()));
+    let detail = detail(&server, run.id).await;
     assert_eq!(detail.run.status, RunStatus::Interrupted);
     for cell in detail.grid.cells.iter().flatten().flatten() {
         assert_eq!(cell.status, CellStatus::Failed);

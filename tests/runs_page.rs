@@ -7,25 +7,8 @@ use fantoccini::Locator;
 use knit_shared::{RunEvent, RunEventBody};
 
 use crate::harness::{
-    Browser, EventReader, KnitServer, TestHosts, built_console, start_hosts, start_moto,
-    start_sandbox,
+    Browser, EventReader, KnitServer, TestHosts, built_console, serve_cluster, start_sandbox,
 };
-
-/// Waits up to `seconds` until `css` has `text`.
-async fn wait_for(browser: &Browser, css: &str, text: &str, seconds: u64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    let mut seen = String::new();
-    while tokio::time::Instant::now() < deadline {
-        if let Ok(element) = browser.client.find(Locator::Css(css)).await {
-            seen = element.text().await.unwrap_or_default();
-            if seen == text {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{css:?} shows {seen:?}, not {text:?} after {seconds} s");
-}
 
 /// The `data-status` of every cell of the grid, as `(step, host, status)`.
 async fn cells(browser: &Browser) -> Vec<(String, String, String)> {
@@ -76,7 +59,7 @@ async fn deploying_the_sandbox_demo_from_the_console_fills_the_grid_and_the_log(
     let browser = Browser::start().await;
     press(&browser, &server.url, "sandbox.demo", "deploy").await;
     browser.click("#run-go").await;
-    wait_for(&browser, "#run-status", "ok", 60).await;
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
     assert!(browser.path().await.starts_with("/runs/"));
 
     let cells = cells(&browser).await;
@@ -121,23 +104,7 @@ steps = ["app.chatty"]
 "#;
 
 async fn start_shop(dir: &std::path::Path) -> (TestHosts, knit::sandbox::Moto, KnitServer) {
-    let data = dir.join("data");
-    let hosts = start_hosts(&data, &["web1", "web2"]).await;
-    hosts.write_cluster("shop", CLUSTER);
-    let moto = start_moto(dir).await;
-    let web = built_console();
-    let server = KnitServer::start(
-        &data,
-        &[
-            "--clusters",
-            hosts.clusters.to_str().expect("utf-8"),
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    );
-    (hosts, moto, server)
+    serve_cluster(dir, "shop", CLUSTER, &built_console()).await
 }
 
 #[tokio::test]
@@ -154,18 +121,13 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
         .await
         .expect("button");
     assert!(!go.is_enabled().await.expect("enabled?"));
-    browser
-        .client
-        .find(Locator::Css("#run-confirm"))
-        .await
-        .expect("name field")
-        .send_keys("shop")
-        .await
-        .expect("type");
+    browser.type_into("#run-confirm", "shop").await;
     assert!(go.is_enabled().await.expect("enabled?"));
     go.click().await.expect("click");
 
-    wait_for(&browser, "#run-status", "failed", 60).await;
+    browser
+        .wait_for_text_within("#run-status", "failed", 60)
+        .await;
     let cells = cells(&browser).await;
     let status = |step: &str, host: &str| {
         cells
@@ -207,14 +169,7 @@ async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() 
     let (_hosts, _moto, server) = start_shop(dir.path()).await;
     let browser = Browser::start().await;
     press(&browser, &server.url, "shop", "chatty").await;
-    browser
-        .client
-        .find(Locator::Css("#run-confirm"))
-        .await
-        .expect("name field")
-        .send_keys("shop")
-        .await
-        .expect("type");
+    browser.type_into("#run-confirm", "shop").await;
     browser.click("#run-go").await;
     browser.text_of("#log-count").await;
     let run_path = browser.path().await;
@@ -231,7 +186,7 @@ async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() 
     }
     assert_eq!(browser.text_of("#run-status").await, "running");
     browser.client.refresh().await.expect("reload");
-    wait_for(&browser, "#run-status", "ok", 60).await;
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
     assert_eq!(browser.path().await, run_path);
 
     // The page holds exactly the stored log: one header per step and host, and every line.
@@ -283,14 +238,7 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     let (alice, bob) = tokio::join!(Browser::start(), Browser::start());
     for browser in [&alice, &bob] {
         press(browser, &server.url, "shop", "chatty").await;
-        browser
-            .client
-            .find(Locator::Css("#run-confirm"))
-            .await
-            .expect("name field")
-            .send_keys("shop")
-            .await
-            .expect("type");
+        browser.type_into("#run-confirm", "shop").await;
     }
     tokio::join!(alice.click("#run-go"), bob.click("#run-go"));
 
@@ -349,7 +297,9 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     runner.open(&format!("{}{}", server.url, started[0])).await;
     runner.text_of("#run-cancel").await;
     runner.click("#run-cancel").await;
-    wait_for(runner, "#run-status", "cancelled", 30).await;
+    runner
+        .wait_for_text_within("#run-status", "cancelled", 30)
+        .await;
     alice.close().await;
     bob.close().await;
     server.stop();

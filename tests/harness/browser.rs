@@ -78,7 +78,12 @@ impl Browser {
 
     /// Waits up to 15 s until the first element matching `css` has exactly `text`.
     pub async fn wait_for_text(&self, css: &str, text: &str) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        self.wait_for_text_within(css, text, 15).await;
+    }
+
+    /// Waits up to `seconds` until the first element matching `css` has exactly `text`.
+    pub async fn wait_for_text_within(&self, css: &str, text: &str, seconds: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
         let mut seen = String::new();
         while tokio::time::Instant::now() < deadline {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
@@ -89,7 +94,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{css:?} shows {seen:?}, not {text:?}");
+        panic!("{css:?} shows {seen:?}, not {text:?} after {seconds} s");
     }
 
     /// Navigates to `url` and waits for the page to load.
@@ -109,6 +114,17 @@ impl Browser {
             .click()
             .await
             .unwrap_or_else(|error| panic!("cannot click {css:?}: {error}"));
+    }
+
+    /// Types `text` into the first element matching `css`, which must be there.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css:?} to type into: {error}"))
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|error| panic!("cannot type into {css:?}: {error}"));
     }
 
     pub async fn path(&self) -> String {

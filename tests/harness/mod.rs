@@ -16,7 +16,7 @@ pub use faults::Throttle;
 pub use moto::{moto_client, moto_target, start_moto};
 pub use server::{KnitServer, dummy_web_dir, knit_command};
 pub use sse::EventReader;
-pub use ssh_hosts::{TestHosts, lines_by_host, plan, start_hosts};
+pub use ssh_hosts::{TestHosts, lines_by_host, plan, serve_cluster, start_hosts};
 
 /// The folder of the console built by Trunk, which the test command builds before the tests.
 pub fn built_console() -> std::path::PathBuf {

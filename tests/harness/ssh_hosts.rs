@@ -101,6 +101,22 @@ impl TestHosts {
             .unwrap_or_else(|| panic!("no cluster {name}"))
     }
 
+    /// `knit serve` with data folder `data` (where these hosts live, so it trusts their keys),
+    /// their clusters folder, EC2 at `moto` and the console in `web`.
+    pub fn serve(&self, data: &Path, moto: &knit::sandbox::Moto, web: &Path) -> super::KnitServer {
+        super::KnitServer::start(
+            data,
+            &[
+                "--clusters",
+                self.clusters.to_str().expect("utf-8"),
+                "--ec2-endpoint",
+                &moto.endpoint(),
+                "--web-dir",
+                web.to_str().expect("utf-8"),
+            ],
+        )
+    }
+
     /// Runs over a fresh database in `dir`, verifying host keys against the test's file.
     pub async fn runs(&self, dir: &Path) -> std::sync::Arc<Runs> {
         let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
@@ -110,6 +126,22 @@ impl TestHosts {
             .await
             .expect("runs")
     }
+}
+
+/// Two sshd hosts (`web1`, `web2`) in `<dir>/data`, the definition `body` of cluster `name`
+/// written there, moto, and `knit serve` over both with the console in `web`.
+pub async fn serve_cluster(
+    dir: &Path,
+    name: &str,
+    body: &str,
+    web: &Path,
+) -> (TestHosts, knit::sandbox::Moto, super::KnitServer) {
+    let data = dir.join("data");
+    let hosts = start_hosts(&data, &["web1", "web2"]).await;
+    hosts.write_cluster(name, body);
+    let moto = super::start_moto(dir).await;
+    let server = hosts.serve(&data, &moto, web);
+    (hosts, moto, server)
 }
 
 /// `scenario` of `definition` on all its static hosts.
