@@ -19,11 +19,14 @@ kind = "counter"
 count = ["for i in $(seq 1 40); do echo line $i on {{ host }}; sleep 0.01; done"]
 pause = ["sleep 1"]
 nap = ["echo before the nap; sleep 60"]
+doze = ["echo before the doze; sleep 59"]
 
 [scenarios.count]
 steps = ["app.count", "app.pause", "app.count"]
 [scenarios.nap]
 steps = ["app.nap"]
+[scenarios.doze]
+steps = ["app.doze"]
 "#;
 
 /// The two hosts, moto and the server, with the cluster `api`.
@@ -155,7 +158,7 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
     let (status, message) = error_of(post_run(&server, "api", "deploy").await).await;
     assert_eq!(status, 400);
     assert!(
-        message.contains("has no scenario deploy; it has: count, nap, install"),
+        message.contains("has no scenario deploy; it has: count, doze, nap, install"),
         "{message}"
     );
     let (status, _) = error_of(reqwest::get(server.api("/runs/abc")).await.expect("get")).await;
@@ -221,5 +224,43 @@ async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() 
     ));
     // The cluster is free again.
     assert_eq!(post_run(&server, "api", "count").await.status(), 201);
+    server.stop();
+}
+
+#[tokio::test]
+async fn stopping_the_server_cancels_its_runs_and_stops_their_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (hosts, moto, server) = start_api(dir.path()).await;
+    let run: RunSummary = post_run(&server, "api", "doze")
+        .await
+        .json()
+        .await
+        .expect("run JSON");
+    let mut reader = EventReader::default();
+    let mut response = events(&server, run.id, None).await;
+    let mut napping = 0;
+    while napping < 2 {
+        let event: RunEvent = reader.next(&mut response).await.expect("more events");
+        if matches!(&event.body, RunEventBody::Line { text, .. } if text == "before the doze") {
+            napping += 1;
+        }
+    }
+    drop(response);
+    assert!(server.stop().success(), "knit stops cleanly on SIGTERM");
+
+    let server = hosts.serve(&dir.path().join("data"), &moto, &dummy_web_dir(dir.path()));
+    let detail = detail(&server, run.id).await;
+    assert_eq!(detail.run.status, RunStatus::Cancelled);
+    for cell in detail.grid.cells.iter().flatten().flatten() {
+        assert_eq!(cell.status, CellStatus::Cancelled);
+    }
+    let sleeping = std::process::Command::new("pgrep")
+        .args(["-f", "echo before the doze; sleep 59"])
+        .output()
+        .expect("pgrep");
+    assert!(
+        !sleeping.status.success(),
+        "the remote commands were stopped"
+    );
     server.stop();
 }
