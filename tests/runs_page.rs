@@ -96,11 +96,15 @@ after = ["echo after"]
 cleanup = ["echo \"\u001b[32mcleaned up\u001b[0m on {{ host }}\""]
 chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; done"]
 
+flood = ["if [ $KNIT_SANDBOX_HOST = web1 ]; then seq 1 100000; else echo quiet; fi"]
+
 [scenarios.strict]
 steps = ["app.prepare", "app.check", "app.after"]
 finally = ["app.cleanup"]
 [scenarios.chatty]
 steps = ["app.chatty"]
+[scenarios.flood]
+steps = ["app.flood"]
 "#;
 
 async fn start_shop(dir: &std::path::Path) -> (TestHosts, knit::sandbox::Moto, KnitServer) {
@@ -300,7 +304,69 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     runner
         .wait_for_text_within("#run-status", "cancelled", 30)
         .await;
+    assert!(runner.text_of(".run-header").await.contains("(took "));
+
+    // The history finds it by status.
+    runner
+        .open(&format!("{}/runs?status=cancelled", server.url))
+        .await;
+    let row = format!("#runs-table tr[data-run=\"{id}\"]");
+    let listed = runner.text_of(&row).await;
+    assert!(
+        listed.contains("chatty") && listed.contains("console"),
+        "{listed}"
+    );
+    runner.open(&format!("{}/runs?status=ok", server.url)).await;
+    runner.text_of("main h1").await;
+    assert!(
+        runner
+            .client
+            .find(fantoccini::Locator::Css(&row))
+            .await
+            .is_err()
+    );
     alice.close().await;
     bob.close().await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_log_of_100000_lines_is_all_there_and_the_page_stays_usable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let browser = Browser::start().await;
+    press(&browser, &server.url, "shop", "flood").await;
+    browser.type_into("#run-confirm", "shop").await;
+    browser.click("#run-go").await;
+    browser.wait_for_text_within("#run-status", "ok", 120).await;
+
+    // Every line: 100,000 numbers, each host's header and command, and web-2's one line.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while log_count(&browser).await < 100_005 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} lines",
+            log_count(&browser).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(log_count(&browser).await, 100_005);
+    let log = browser.text_of("#run-log").await;
+    assert!(
+        log.lines().any(|line| line.ends_with("100000")),
+        "the last line is in view"
+    );
+    // Only the lines in view are in the page.
+    let drawn = browser
+        .client
+        .find_all(Locator::Css("#run-log .log-line"))
+        .await
+        .expect("lines");
+    assert!(drawn.len() < 100, "{} lines drawn", drawn.len());
+    // The page still answers: one host's log at once.
+    show_host(&browser, "web-2").await;
+    browser.wait_for_text("#log-count", "3 lines").await;
+    assert!(browser.text_of("#run-log").await.contains("quiet"));
+    browser.close().await;
     server.stop();
 }

@@ -156,7 +156,9 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
             </span>
             <p class="muted">
                 {move || summary.with(|run| {
-                    let ended = run.finished_at.as_deref().map(|at| format!(", ended {at}")).unwrap_or_default();
+                    let ended = run.finished_at.as_deref().map(|at| {
+                        format!(", ended {at}{}", took(&run.started_at, at))
+                    }).unwrap_or_default();
                     format!("started by {} at {}{ended}", run.actor, run.started_at)
                 })}
             </p>
@@ -167,6 +169,16 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
             </div>
             {move || failure.get().map(|message| view! { <p class="notice failed" role="alert">{message}</p> })}
         </header>
+    }
+}
+
+/// ` (took 3.2 s)` between two of the server's timestamps; empty if either does not parse.
+fn took(started: &str, ended: &str) -> String {
+    let elapsed = js_sys::Date::parse(ended) - js_sys::Date::parse(started);
+    if elapsed.is_finite() {
+        format!(" (took {:.1} s)", elapsed / 1000.0)
+    } else {
+        String::new()
     }
 }
 

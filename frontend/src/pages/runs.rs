@@ -2,7 +2,7 @@
 //! status or person through the URL.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::components::EmptyState;
@@ -16,11 +16,10 @@ const FILTERS: [(&str, &str); 4] = [
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
-    let location = use_location();
     let query = use_query_map();
     let navigate = use_navigate();
     let list = LocalResource::new(move || {
-        let search = location.search.get();
+        let search = query.get().to_query_string();
         async move { api::runs(&search).await }
     });
     let set_filter = move |key: &'static str, value: String| {
