@@ -12,6 +12,7 @@ pub mod launch;
 pub mod runs;
 pub mod security_groups;
 pub mod validate;
+pub mod wizard;
 
 pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
 pub use api::{
@@ -32,3 +33,4 @@ pub use runs::{
 };
 pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
 pub use validate::Invalid;
+pub use wizard::{LaunchRequest, NewGroup, NewRule};

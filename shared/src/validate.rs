@@ -114,6 +114,132 @@ pub fn port_range(ports: &str) -> Result<(u16, u16), Invalid> {
     Ok((from, to))
 }
 
+/// An AMI id: `ami-` and 8 or 17 lowercase hexadecimal digits.
+pub fn image_id(id: &str) -> Result<(), Invalid> {
+    let digits = id.strip_prefix("ami-").unwrap_or("");
+    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "image_id",
+            format!("{id:?} is not an AMI id (ami- and 8 or 17 hexadecimal digits)"),
+        ))
+    }
+}
+
+/// An instance type: family, a dot, size, e.g. `t3.micro`.
+pub fn instance_type(name: &str) -> Result<(), Invalid> {
+    let well_formed = name.split_once('.').is_some_and(|(family, size)| {
+        !family.is_empty()
+            && !size.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(invalid(
+            "instance_type",
+            format!("{name:?} is not an instance type (like t3.micro)"),
+        ))
+    }
+}
+
+/// How many instances: 1 to `max`.
+pub fn instance_count(count: u32, max: u32) -> Result<(), Invalid> {
+    if (1..=max).contains(&count) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "count",
+            format!("launch 1 to {max} instances, not {count}"),
+        ))
+    }
+}
+
+/// Tags as AWS takes them: at most `max`, keys of 1–128 characters not starting with `aws:`,
+/// values of at most 256 characters, no key twice.
+pub fn tags(tags: &[(String, String)], max: usize) -> Result<(), Invalid> {
+    let bad = |message: String| Err(invalid("tags", message));
+    if tags.len() > max {
+        return bad(format!("at most {max} tags, not {}", tags.len()));
+    }
+    for (index, (key, value)) in tags.iter().enumerate() {
+        let length = key.chars().count();
+        if !(1..=128).contains(&length) {
+            return bad(format!(
+                "tag key {key:?} must have 1 to 128 characters, not {length}"
+            ));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return bad(format!(
+                "tag key {key:?}: the aws: prefix is reserved for AWS"
+            ));
+        }
+        if value.chars().count() > 256 {
+            return bad(format!(
+                "the value of tag {key:?} is longer than 256 characters"
+            ));
+        }
+        if tags[..index].iter().any(|(earlier, _)| earlier == key) {
+            return bad(format!("tag key {key:?} appears twice"));
+        }
+    }
+    Ok(())
+}
+
+/// User data of at most `max` bytes.
+pub fn user_data(text: &str, max: usize) -> Result<(), Invalid> {
+    if text.len() <= max {
+        Ok(())
+    } else {
+        Err(invalid(
+            "user_data",
+            format!("{} bytes, more than the {max} EC2 accepts", text.len()),
+        ))
+    }
+}
+
+/// A security group name: 1–255 characters, not starting with `sg-`.
+pub fn group_name(name: &str) -> Result<(), Invalid> {
+    if name.is_empty() || name.len() > 255 || name.starts_with("sg-") {
+        Err(invalid(
+            "group_name",
+            format!("{name:?} must have 1 to 255 characters and not start with sg-"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A rule's protocol: `tcp`, `udp`, `icmp` or `all`.
+pub fn rule_protocol(protocol: &str) -> Result<(), Invalid> {
+    if ["tcp", "udp", "icmp", "all"].contains(&protocol) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "protocol",
+            format!("{protocol:?} is not tcp, udp, icmp or all"),
+        ))
+    }
+}
+
+/// A key pair name: 1–255 printable ASCII characters.
+pub fn key_pair_name(name: &str) -> Result<(), Invalid> {
+    if !name.is_empty()
+        && name.len() <= 255
+        && name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            "key_name",
+            format!("{name:?} must have 1 to 255 printable ASCII characters"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,269 @@
+//! The launch wizard's request, and the checks it must pass in the browser as the person types
+//! and again on the server, which never trusts the browser.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::{self, Invalid};
+
+/// At most this many tags on a resource (an AWS limit).
+pub const MAX_TAGS: usize = 50;
+/// User data may be at most this many bytes before base64 (an AWS limit).
+pub const MAX_USER_DATA: usize = 16 * 1024;
+/// Instances one launch may start.
+pub const MAX_COUNT: u32 = 100;
+
+/// `POST /api/launch`: everything the seven steps chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchRequest {
+    /// AWS profile; the server's when absent.
+    pub profile: Option<String>,
+    /// Region; the server's when absent.
+    pub region: Option<String>,
+    /// Step 1: the AMI.
+    pub image_id: String,
+    /// Step 2: the instance type, e.g. `t3.micro`.
+    pub instance_type: String,
+    /// Step 3: how many instances.
+    pub count: u32,
+    /// Step 3: 1-minute CloudWatch metrics (billed) instead of 5-minute ones.
+    pub detailed_monitoring: bool,
+    /// Step 4: tags, the `Name` tag first; also put on the volumes.
+    pub tags: Vec<(String, String)>,
+    /// Step 3: user data, as text.
+    #[serde(default)]
+    pub user_data: String,
+    /// Step 6: security groups: existing ones and the rules of a new one.
+    pub security_groups: Vec<String>,
+    /// Step 6: a new group to create with these rules, when launching.
+    pub new_group: Option<NewGroup>,
+    /// Step 5: the key pair's name, or none (only with `no_key_acknowledged`).
+    pub key_name: Option<String>,
+    /// Step 5: the person agreed to launch without a key (no SSH access).
+    #[serde(default)]
+    pub no_key_acknowledged: bool,
+    /// The same token twice launches once: a double click or a retried request cannot.
+    pub client_token: String,
+}
+
+/// A security group the launch creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewGroup {
+    /// Its name.
+    pub name: String,
+    /// Its inbound rules.
+    pub rules: Vec<NewRule>,
+}
+
+/// An inbound rule as the rules editor has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRule {
+    /// `tcp`, `udp`, `icmp` or `all`.
+    pub protocol: String,
+    /// `22` or `8000-8080`.
+    pub ports: String,
+    /// A CIDR block (IPv4 or IPv6).
+    pub source: String,
+}
+
+/// Ports that should not be open to the whole internet.
+const SENSITIVE: [(u16, &str); 6] = [
+    (22, "SSH"),
+    (3389, "RDP"),
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (6379, "Redis"),
+    (27017, "MongoDB"),
+];
+
+impl NewRule {
+    /// Why this rule is risky, if it is: a sensitive port open to everyone.
+    pub fn warning(&self) -> Option<String> {
+        if self.source != "0.0.0.0/0" && self.source != "::/0" {
+            return None;
+        }
+        let (from, to) = validate::port_range(&self.ports).ok()?;
+        SENSITIVE
+            .iter()
+            .find(|(port, _)| self.protocol == "all" || (from..=to).contains(port))
+            .map(|(port, name)| {
+                format!(
+                    "{name} (port {port}) is open to the whole internet ({})",
+                    self.source
+                )
+            })
+    }
+}
+
+impl LaunchRequest {
+    /// Every mistake of the request, each naming its field.
+    pub fn problems(&self) -> Vec<Invalid> {
+        let mut problems = Vec::new();
+        let mut check = |result: Result<(), Invalid>| {
+            if let Err(invalid) = result {
+                problems.push(invalid);
+            }
+        };
+        check(validate::image_id(&self.image_id));
+        check(validate::instance_type(&self.instance_type));
+        check(validate::instance_count(self.count, MAX_COUNT));
+        check(validate::tags(&self.tags, MAX_TAGS));
+        check(validate::user_data(&self.user_data, MAX_USER_DATA));
+        for id in &self.security_groups {
+            check(validate::security_group_id(id));
+        }
+        if let Some(group) = &self.new_group {
+            check(validate::group_name(&group.name));
+            for rule in &group.rules {
+                check(validate::rule_protocol(&rule.protocol));
+                check(validate::port_range(&rule.ports).map(|_| ()));
+                check(validate::cidr(&rule.source));
+            }
+        }
+        if self.security_groups.is_empty() && self.new_group.is_none() {
+            check(Err(Invalid {
+                field: "security_groups",
+                message: "choose a security group or create one".to_owned(),
+            }));
+        }
+        match &self.key_name {
+            Some(name) => check(validate::key_pair_name(name)),
+            None if !self.no_key_acknowledged => check(Err(Invalid {
+                field: "key_name",
+                message: "choose a key pair, or acknowledge launching without one (no SSH access)"
+                    .to_owned(),
+            })),
+            None => {}
+        }
+        if self.client_token.is_empty() || self.client_token.len() > 64 {
+            check(Err(Invalid {
+                field: "client_token",
+                message: "must be 1 to 64 characters".to_owned(),
+            }));
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> LaunchRequest {
+        LaunchRequest {
+            profile: None,
+            region: None,
+            image_id: "ami-12c6146b".to_owned(),
+            instance_type: "t3.micro".to_owned(),
+            count: 2,
+            detailed_monitoring: true,
+            tags: vec![("Name".to_owned(), "web".to_owned())],
+            user_data: String::new(),
+            security_groups: Vec::new(),
+            new_group: Some(NewGroup {
+                name: "web".to_owned(),
+                rules: vec![NewRule {
+                    protocol: "tcp".to_owned(),
+                    ports: "80".to_owned(),
+                    source: "0.0.0.0/0".to_owned(),
+                }],
+            }),
+            key_name: Some("deploy".to_owned()),
+            no_key_acknowledged: false,
+            client_token: "token-1".to_owned(),
+        }
+    }
+
+    /// Spoils one thing of a good request.
+    type Breaker = Box<dyn Fn(&mut LaunchRequest)>;
+
+    fn fields(request: &LaunchRequest) -> Vec<&'static str> {
+        request.problems().iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn a_complete_request_passes() {
+        assert_eq!(request().problems(), []);
+    }
+
+    #[test]
+    fn each_bad_input_is_named() {
+        let cases: Vec<(&str, Breaker)> = vec![
+            (
+                "tags",
+                Box::new(|r| r.tags = (0..51).map(|n| (format!("k{n}"), String::new())).collect()),
+            ),
+            (
+                "tags",
+                Box::new(|r| r.tags.push(("aws:owner".to_owned(), "x".to_owned()))),
+            ),
+            (
+                "tags",
+                Box::new(|r| r.tags.push(("k".repeat(129), "x".to_owned()))),
+            ),
+            (
+                "tags",
+                Box::new(|r| r.tags.push(("Name".to_owned(), "again".to_owned()))),
+            ),
+            (
+                "tags",
+                Box::new(|r| r.tags.push(("Team".to_owned(), "v".repeat(257)))),
+            ),
+            (
+                "cidr",
+                Box::new(|r| {
+                    r.new_group.as_mut().expect("group").rules[0].source = "10.0.0.0/33".to_owned()
+                }),
+            ),
+            (
+                "ports",
+                Box::new(|r| {
+                    r.new_group.as_mut().expect("group").rules[0].ports = "70000".to_owned()
+                }),
+            ),
+            (
+                "ports",
+                Box::new(|r| {
+                    r.new_group.as_mut().expect("group").rules[0].ports = "90-80".to_owned()
+                }),
+            ),
+            ("count", Box::new(|r| r.count = 0)),
+            ("image_id", Box::new(|r| r.image_id = "ubuntu".to_owned())),
+            (
+                "user_data",
+                Box::new(|r| r.user_data = "x".repeat(MAX_USER_DATA + 1)),
+            ),
+            ("key_name", Box::new(|r| r.key_name = None)),
+            ("security_groups", Box::new(|r| r.new_group = None)),
+        ];
+        for (field, break_it) in cases {
+            let mut bad = request();
+            break_it(&mut bad);
+            assert_eq!(fields(&bad), [field], "{:?}", bad.problems());
+        }
+        let mut keyless = request();
+        keyless.key_name = None;
+        keyless.no_key_acknowledged = true;
+        assert_eq!(keyless.problems(), []);
+    }
+
+    #[test]
+    fn sensitive_ports_open_to_everyone_are_warned_about() {
+        let rule = |ports: &str, source: &str| NewRule {
+            protocol: "tcp".to_owned(),
+            ports: ports.to_owned(),
+            source: source.to_owned(),
+        };
+        assert!(
+            rule("22", "0.0.0.0/0")
+                .warning()
+                .is_some_and(|w| w.contains("SSH"))
+        );
+        assert!(
+            rule("5000-6000", "::/0")
+                .warning()
+                .is_some_and(|w| w.contains("PostgreSQL"))
+        );
+        assert_eq!(rule("22", "198.51.100.0/24").warning(), None);
+        assert_eq!(rule("443", "0.0.0.0/0").warning(), None);
+    }
+}
