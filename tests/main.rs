@@ -11,6 +11,7 @@ mod ec2_faults;
 mod instances_api;
 mod instances_page;
 mod launch;
+mod launch_wizard;
 mod router;
 mod run_cli;
 mod run_engine;

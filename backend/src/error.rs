@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use knit_shared::{ApiErrorBody, Invalid};
 
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
+use crate::inventory::LaunchError;
 use crate::runs::{HostsError, RunError, StartError};
 use crate::store::StoreError;
 
@@ -38,6 +39,21 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The same kind of error, saying `message` instead.
+    fn with_message(self, message: String) -> Self {
+        match self {
+            Self::Invalid(_) => Self::Invalid(message),
+            Self::NotFound(_) => Self::NotFound(message),
+            Self::MethodNotAllowed(_) => Self::MethodNotAllowed(message),
+            Self::Conflict(_) => Self::Conflict(message),
+            Self::Forbidden(_) => Self::Forbidden(message),
+            Self::Throttled(_) => Self::Throttled(message),
+            Self::Upstream(_) => Self::Upstream(message),
+            Self::Unavailable(_) => Self::Unavailable(message),
+            Self::Internal(source) => Self::Internal(source),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
@@ -122,6 +138,28 @@ impl From<StartError> for ApiError {
             StartError::Run(error) => error.into(),
             StartError::Ec2(error) => error.into(),
             StartError::Unreadable(_) => Self::Internal(anyhow::anyhow!(message)),
+        }
+    }
+}
+
+impl From<LaunchError> for ApiError {
+    fn from(error: LaunchError) -> Self {
+        let message = error.to_string();
+        match error {
+            LaunchError::Invalid(_)
+            | LaunchError::UnknownImage(..)
+            | LaunchError::UnknownType(..)
+            | LaunchError::Mismatch { .. } => Self::Invalid(message),
+            LaunchError::InFlight => Self::Conflict(message),
+            LaunchError::DryRun(source) | LaunchError::Failed { source, .. } => {
+                match Self::from(source) {
+                    Self::Internal(inner) => Self::Internal(inner),
+                    same_kind => same_kind.with_message(message),
+                }
+            }
+            LaunchError::Scope(error) => error.into(),
+            LaunchError::Ec2(error) => error.into(),
+            LaunchError::Store(error) => error.into(),
         }
     }
 }

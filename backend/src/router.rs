@@ -11,7 +11,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::{clusters, health, instances, regions, runs, security_groups};
+use crate::handlers::{clusters, health, instances, launch, regions, runs, security_groups};
 use crate::security_headers;
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
@@ -27,6 +27,7 @@ pub fn router(app: App) -> Router {
         .route("/instances", get(instances::list))
         .route("/instances/actions", post(instances::act))
         .route("/instances/events", get(instances::events))
+        .route("/launch", post(launch::launch))
         .route("/security-groups", get(security_groups::list))
         .route("/runs", get(runs::list).post(runs::start))
         .route("/runs/{id}", get(runs::show))

@@ -33,4 +33,4 @@ pub use runs::{
 };
 pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
 pub use validate::Invalid;
-pub use wizard::{LaunchRequest, NewGroup, NewRule};
+pub use wizard::{LaunchRequest, LaunchResponse, NewGroup, NewRule};

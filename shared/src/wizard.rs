@@ -45,6 +45,17 @@ pub struct LaunchRequest {
     pub client_token: String,
 }
 
+/// What a launch did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchResponse {
+    /// The instances started (by the first request with this client token).
+    pub instance_ids: Vec<String>,
+    /// What was created besides them, e.g. `security group web (sg-…)`.
+    pub created: Vec<String>,
+    /// True when the client token had launched already: nothing new was started.
+    pub repeated: bool,
+}
+
 /// A security group the launch creates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewGroup {

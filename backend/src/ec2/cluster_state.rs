@@ -105,11 +105,15 @@ pub async fn create_group(
     description: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<String, Ec2Error> {
-    let created = client
+    let mut request = client
         .create_security_group()
         .group_name(name)
-        .description(description)
-        .tag_specifications(tagged(ResourceType::SecurityGroup, tags))
+        .description(description);
+    // EC2 refuses a tag specification without tags.
+    if !tags.is_empty() {
+        request = request.tag_specifications(tagged(ResourceType::SecurityGroup, tags));
+    }
+    let created = request
         .send()
         .await
         .map_err(|error| Ec2Error::from_sdk(error, target))?;

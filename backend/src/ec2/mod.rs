@@ -10,6 +10,7 @@ mod convert;
 mod error;
 mod hub;
 mod instances;
+pub mod launch_instances;
 mod profiles;
 mod regions;
 pub mod rules;

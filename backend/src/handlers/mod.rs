@@ -4,6 +4,7 @@ pub mod clusters;
 mod extract;
 pub mod health;
 pub mod instances;
+pub mod launch;
 pub mod regions;
 pub mod runs;
 pub mod security_groups;

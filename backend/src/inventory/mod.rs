@@ -5,6 +5,7 @@
 mod cache;
 mod clusters;
 mod feed;
+mod launch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::ec2::{self, Ec2Hub, Scope, ScopeError};
 
 pub use cache::Snapshot;
 pub use feed::Feed;
+pub use launch::LaunchError;
 
 /// How long a list read from EC2 is served to other requests before EC2 is read again.
 const CACHE_TTL: Duration = Duration::from_secs(10);

@@ -1,6 +1,7 @@
 //! The database: connection, migrations, and one file of queries per table.
 
 mod audit;
+mod launches;
 mod runs;
 
 use std::str::FromStr;
@@ -8,6 +9,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use audit::AuditEvent;
+pub use launches::LaunchClaim;
 pub use runs::{NewRun, now_ms};
 
 #[derive(Debug, thiserror::Error)]

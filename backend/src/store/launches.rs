@@ -1,0 +1,75 @@
+//! Launches by client token, so a double click or a retried request launches once.
+
+use knit_shared::LaunchResponse;
+
+use super::{Store, StoreError};
+
+/// Where a client token stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaunchClaim {
+    /// First time: this request launches.
+    New,
+    /// Launched already, with this outcome.
+    Done(LaunchResponse),
+    /// Another request with the same token is launching right now.
+    InFlight,
+}
+
+impl Store {
+    /// Claims `token` for a launch in `region` by `actor`.
+    pub async fn claim_launch(
+        &self,
+        token: &str,
+        actor: &str,
+        region: &str,
+    ) -> Result<LaunchClaim, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO launches (client_token, actor, region) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(token)
+        .bind(actor)
+        .bind(region)
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(LaunchClaim::New);
+        }
+        let (response,): (Option<String>,) =
+            sqlx::query_as("SELECT response FROM launches WHERE client_token = ?")
+                .bind(token)
+                .fetch_one(&self.pool)
+                .await?;
+        match response {
+            Some(json) => Ok(LaunchClaim::Done(
+                serde_json::from_str(&json).map_err(StoreError::Encode)?,
+            )),
+            None => Ok(LaunchClaim::InFlight),
+        }
+    }
+
+    /// Records how the launch of `token` ended; `None` forgets the token (nothing was
+    /// launched, so trying again must be possible).
+    pub async fn finish_launch(
+        &self,
+        token: &str,
+        response: Option<&LaunchResponse>,
+    ) -> Result<(), StoreError> {
+        match response {
+            Some(response) => {
+                let json = serde_json::to_string(response).map_err(StoreError::Encode)?;
+                sqlx::query("UPDATE launches SET response = ? WHERE client_token = ?")
+                    .bind(json)
+                    .bind(token)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM launches WHERE client_token = ?")
+                    .bind(token)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,207 @@
+//! `POST /api/launch`, the wizard's last step, against moto: what it launches, once per client
+//! token, and every kind of bad input refused by the server even when the browser is bypassed.
+
+use aws_sdk_ec2::types::Filter;
+use knit_shared::{ApiErrorBody, LaunchRequest, LaunchResponse, NewGroup, NewRule};
+
+use crate::harness::{KnitServer, dummy_web_dir, moto_client, start_moto};
+
+fn request(token: &str) -> LaunchRequest {
+    let rule = |ports: &str, source: &str| NewRule {
+        protocol: "tcp".to_owned(),
+        ports: ports.to_owned(),
+        source: source.to_owned(),
+    };
+    LaunchRequest {
+        profile: None,
+        region: Some("us-east-1".to_owned()),
+        image_id: "ami-12c6146b".to_owned(),
+        instance_type: "t3.micro".to_owned(),
+        count: 2,
+        detailed_monitoring: true,
+        tags: vec![
+            ("Name".to_owned(), "wizard-web".to_owned()),
+            ("Team".to_owned(), "shop".to_owned()),
+        ],
+        user_data: "#!/bin/sh\necho hello\n".to_owned(),
+        security_groups: Vec::new(),
+        new_group: Some(NewGroup {
+            name: format!("wizard-{token}"),
+            rules: vec![rule("443", "0.0.0.0/0"), rule("22", "198.51.100.0/24")],
+        }),
+        key_name: Some("knit-test".to_owned()),
+        no_key_acknowledged: false,
+        client_token: token.to_owned(),
+    }
+}
+
+async fn launch(server: &KnitServer, request: &LaunchRequest) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.api("/launch"))
+        .json(request)
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let web = dummy_web_dir(dir.path());
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &[
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+
+    let good = request("first");
+    let answer = launch(&server, &good).await;
+    let status = answer.status();
+    let body = answer.text().await.expect("body");
+    assert_eq!(status, 201, "{body}");
+    let answer: LaunchResponse = serde_json::from_str(&body).expect("response JSON");
+    let launched = answer;
+    assert_eq!(launched.instance_ids.len(), 2);
+    assert!(!launched.repeated);
+    assert!(launched.created[0].starts_with("security group wizard-first (sg-"));
+
+    // In EC2: the AMI, type, tags, key, the new group with exactly its two rules.
+    let ec2 = moto_client(&moto, "us-east-1").await;
+    let found = ec2
+        .describe_instances()
+        .set_instance_ids(Some(launched.instance_ids.clone()))
+        .send()
+        .await
+        .expect("instances");
+    let instances: Vec<_> = found
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(instances.len(), 2);
+    let group = ec2
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("wizard-first")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("group");
+    let group = &group.security_groups()[0];
+    for instance in &instances {
+        assert_eq!(instance.image_id(), Some("ami-12c6146b"));
+        assert_eq!(
+            instance.instance_type().map(|t| t.as_str()),
+            Some("t3.micro")
+        );
+        assert_eq!(instance.key_name(), Some("knit-test"));
+        assert_eq!(instance.security_groups()[0].group_id(), group.group_id());
+        let tags: Vec<(&str, &str)> = instance
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value()?)))
+            .collect();
+        assert!(tags.contains(&("Name", "wizard-web")) && tags.contains(&("Team", "shop")));
+        let monitoring = instance
+            .monitoring()
+            .and_then(|m| m.state())
+            .map(|s| s.as_str());
+        assert_eq!(monitoring, Some("enabled"));
+    }
+    let mut rules: Vec<(i32, String)> = group
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            p.ip_ranges().iter().map(|r| {
+                (
+                    p.from_port().unwrap_or(0),
+                    r.cidr_ip().unwrap_or("").to_owned(),
+                )
+            })
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            (22, "198.51.100.0/24".to_owned()),
+            (443, "0.0.0.0/0".to_owned())
+        ]
+    );
+
+    // The same token again: the same instances, nothing new.
+    let again = launch(&server, &good).await;
+    assert_eq!(again.status(), 200);
+    let again: LaunchResponse = again.json().await.expect("response JSON");
+    assert!(again.repeated);
+    assert_eq!(again.instance_ids, launched.instance_ids);
+    let all = ec2.describe_instances().send().await.expect("instances");
+    let count: usize = all.reservations().iter().map(|r| r.instances().len()).sum();
+    assert_eq!(count, 2, "a repeated token launches nothing");
+
+    // Each mistake is refused by the server, with what is wrong.
+    type Spoil = fn(&mut LaunchRequest);
+    let cases: [(Spoil, &str); 10] = [
+        (
+            |r| r.tags = (0..51).map(|n| (format!("k{n}"), String::new())).collect(),
+            "at most 50 tags",
+        ),
+        (
+            |r| r.tags.push(("aws:owner".to_owned(), "me".to_owned())),
+            "aws: prefix is reserved",
+        ),
+        (
+            |r| r.tags.push(("k".repeat(129), "v".to_owned())),
+            "1 to 128 characters",
+        ),
+        (
+            |r| r.new_group.as_mut().expect("group").rules[0].source = "10.0.0.0/33".to_owned(),
+            "is not a CIDR block",
+        ),
+        (
+            |r| r.new_group.as_mut().expect("group").rules[0].ports = "70000".to_owned(),
+            "within 0-65535",
+        ),
+        (
+            |r| r.new_group.as_mut().expect("group").rules[0].ports = "90-80".to_owned(),
+            "starts after it ends",
+        ),
+        (|r| r.count = 0, "launch 1 to 100 instances, not 0"),
+        (
+            |r| r.image_id = "ami-0123456789abcdef0".to_owned(),
+            "no AMI ami-0123456789abcdef0 in us-east-1",
+        ),
+        (
+            |r| r.instance_type = "t4g.micro".to_owned(),
+            "t4g.micro runs arm64",
+        ),
+        (
+            |r| r.user_data = "x".repeat(16 * 1024 + 1),
+            "more than the 16384 EC2 accepts",
+        ),
+    ];
+    for (index, (spoil, expected)) in cases.into_iter().enumerate() {
+        let mut bad = request(&format!("bad-{index}"));
+        spoil(&mut bad);
+        let answer = launch(&server, &bad).await;
+        assert_eq!(answer.status(), 400, "{expected}");
+        let body: ApiErrorBody = answer.json().await.expect("a JSON error");
+        assert!(
+            body.error.contains(expected),
+            "{expected:?} not in {:?}",
+            body.error
+        );
+    }
+    let all = ec2.describe_instances().send().await.expect("instances");
+    let count: usize = all.reservations().iter().map(|r| r.instances().len()).sum();
+    assert_eq!(count, 2, "nothing was launched for a bad request");
+    server.stop();
+}
