@@ -4,7 +4,9 @@
 use aws_sdk_ec2::types::Filter;
 use knit_shared::{ApiErrorBody, LaunchRequest, LaunchResponse, NewGroup, NewRule};
 
-use crate::harness::{KnitServer, dummy_web_dir, moto_client, start_moto};
+use fantoccini::Locator;
+
+use crate::harness::{Browser, KnitServer, built_console, dummy_web_dir, moto_client, start_moto};
 
 fn request(token: &str) -> LaunchRequest {
     let rule = |ports: &str, source: &str| NewRule {
@@ -203,5 +205,212 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     let all = ec2.describe_instances().send().await.expect("instances");
     let count: usize = all.reservations().iter().map(|r| r.instances().len()).sum();
     assert_eq!(count, 2, "nothing was launched for a bad request");
+    server.stop();
+}
+
+/// Replaces the text of the `index`-th element matching `css` with `text`, then leaves it (so
+/// its change event fires).
+async fn fill(browser: &Browser, css: &str, index: usize, text: &str) {
+    let fields = browser
+        .client
+        .find_all(Locator::Css(css))
+        .await
+        .expect("fields");
+    let field = fields
+        .get(index)
+        .unwrap_or_else(|| panic!("no {css} #{index}"));
+    field.clear().await.expect("clear");
+    field
+        .send_keys(&format!("{text}\u{E004}"))
+        .await
+        .expect("type");
+}
+
+async fn next(browser: &Browser, step: &str) {
+    browser.click("#wizard-next").await;
+    browser.text_of(&format!("#step-{step} h2")).await;
+}
+
+#[tokio::test]
+async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let ec2 = moto_client(&moto, "us-east-1").await;
+    ec2.create_key_pair()
+        .key_name("knit-test")
+        .send()
+        .await
+        .expect("key pair");
+    let web = built_console();
+    let server = KnitServer::start(
+        &dir.path().join("data"),
+        &[
+            "--ec2-endpoint",
+            &moto.endpoint(),
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
+    );
+    let browser = Browser::start().await;
+    browser.open(&format!("{}/launch", server.url)).await;
+
+    // 1. AMI: search, pick.
+    browser.text_of("#step-ami h2").await;
+    browser.type_into("#ami-search", "xenial\u{E007}").await;
+    let image = "#ami-table tr[data-image=\"ami-785db401\"] input";
+    browser
+        .text_of("#ami-table tr[data-image=\"ami-785db401\"]")
+        .await;
+    browser.click(image).await;
+    // 2. Hardware: an arm64 type cannot run this x86_64 AMI.
+    next(&browser, "hardware").await;
+    browser.type_into("#type-family", "micro").await;
+    let arm = browser
+        .client
+        .wait()
+        .at_most(std::time::Duration::from_secs(15))
+        .for_element(Locator::Css(
+            "#type-table tr[data-type=\"t4g.micro\"] input",
+        ))
+        .await
+        .expect("t4g.micro listed");
+    assert!(
+        !arm.is_enabled().await.expect("enabled?"),
+        "an arm64 type is offered"
+    );
+    browser
+        .click("#type-table tr[data-type=\"t3.micro\"] input")
+        .await;
+    // 3. Configure: two instances, detailed monitoring.
+    next(&browser, "configure").await;
+    fill(&browser, "#count", 0, "2").await;
+    browser.click("#monitoring").await;
+    // 4. Tags: Name, and one more; a reload keeps the draft.
+    next(&browser, "tags").await;
+    fill(&browser, ".tag-value", 0, "wizard-web").await;
+    browser.click("#tag-add").await;
+    fill(&browser, ".tag-key", 1, "aws:owner").await;
+    assert!(
+        browser
+            .text_of(".field-error")
+            .await
+            .contains("aws: prefix is reserved")
+    );
+    fill(&browser, ".tag-key", 1, "Team").await;
+    fill(&browser, ".tag-value", 1, "shop").await;
+    browser.client.refresh().await.expect("reload");
+    browser.text_of("#step-tags h2").await;
+    let kept = browser
+        .client
+        .find_all(Locator::Css(".tag-value"))
+        .await
+        .expect("values");
+    assert_eq!(
+        kept[1].prop("value").await.expect("value").as_deref(),
+        Some("shop")
+    );
+    // 5. Key pair.
+    next(&browser, "keys").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#key-pair"))
+        .await
+        .expect("key list")
+        .select_by_value("knit-test")
+        .await
+        .expect("select");
+    // 6. A new group with two rules; SSH from everywhere is warned about.
+    next(&browser, "network").await;
+    fill(&browser, "#group-name", 0, "wizard-ui").await;
+    browser.click("#rule-add").await;
+    browser.click("#rule-add").await;
+    fill(&browser, ".rule-ports", 0, "443").await;
+    fill(&browser, ".rule-source", 0, "0.0.0.0/0").await;
+    fill(&browser, ".rule-source", 1, "0.0.0.0/0").await;
+    assert!(browser.text_of(".notice.warning").await.contains("SSH"));
+    fill(&browser, ".rule-source", 1, "198.51.100.0/24").await;
+    // 7. Review and launch.
+    next(&browser, "review").await;
+    let review = browser.text_of("#review").await;
+    assert!(
+        review.contains("ami-785db401") && review.contains("t3.micro"),
+        "{review}"
+    );
+    browser.click("#launch-go").await;
+    let result = browser.text_of("#launch-result").await;
+    assert!(result.contains("Started i-"), "{result}");
+
+    // In EC2, what was chosen.
+    let found = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:Name")
+                .values("wizard-web")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("instances");
+    let instances: Vec<_> = found
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(instances.len(), 2);
+    let group = ec2
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("wizard-ui")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("group");
+    let group = &group.security_groups()[0];
+    for instance in &instances {
+        assert_eq!(instance.image_id(), Some("ami-785db401"));
+        assert_eq!(
+            instance.instance_type().map(|t| t.as_str()),
+            Some("t3.micro")
+        );
+        assert_eq!(instance.key_name(), Some("knit-test"));
+        assert_eq!(instance.security_groups()[0].group_id(), group.group_id());
+        assert!(
+            instance
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("Team") && t.value() == Some("shop"))
+        );
+        let monitoring = instance
+            .monitoring()
+            .and_then(|m| m.state())
+            .map(|s| s.as_str());
+        assert_eq!(monitoring, Some("enabled"));
+    }
+    let mut rules: Vec<(i32, String)> = group
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            p.ip_ranges().iter().map(|r| {
+                (
+                    p.from_port().unwrap_or(0),
+                    r.cidr_ip().unwrap_or("").to_owned(),
+                )
+            })
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            (22, "198.51.100.0/24".to_owned()),
+            (443, "0.0.0.0/0".to_owned())
+        ]
+    );
+    browser.close().await;
     server.stop();
 }

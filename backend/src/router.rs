@@ -11,7 +11,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::handlers::{clusters, health, instances, launch, regions, runs, security_groups};
+use crate::handlers::{
+    catalog, clusters, health, instances, launch, regions, runs, security_groups,
+};
 use crate::security_headers;
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
@@ -28,6 +30,9 @@ pub fn router(app: App) -> Router {
         .route("/instances/actions", post(instances::act))
         .route("/instances/events", get(instances::events))
         .route("/launch", post(launch::launch))
+        .route("/images", get(catalog::images))
+        .route("/instance-types", get(catalog::instance_types))
+        .route("/key-pairs", get(catalog::key_pairs))
         .route("/security-groups", get(security_groups::list))
         .route("/runs", get(runs::list).post(runs::start))
         .route("/runs/{id}", get(runs::show))

@@ -7,9 +7,9 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, InstanceChanges,
-    InstanceList, LaunchPlan, Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary,
-    SecurityGroupList, StartRun,
+    ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, ImageList, InstanceChanges,
+    InstanceList, InstanceTypeList, KeyPairList, LaunchPlan, LaunchRequest, LaunchResponse,
+    Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,6 +107,26 @@ pub fn watch_instances(
         }
     });
     Ok(source)
+}
+
+pub async fn images(query_string: String) -> Result<ImageList, ApiFailure> {
+    get(&format!("/api/images{query_string}")).await
+}
+
+pub async fn instance_types() -> Result<InstanceTypeList, ApiFailure> {
+    get("/api/instance-types").await
+}
+
+pub async fn key_pairs() -> Result<KeyPairList, ApiFailure> {
+    get("/api/key-pairs").await
+}
+
+pub async fn all_security_groups() -> Result<SecurityGroupList, ApiFailure> {
+    get("/api/security-groups").await
+}
+
+pub async fn launch(request: &LaunchRequest) -> Result<LaunchResponse, ApiFailure> {
+    post("/api/launch", request).await
 }
 
 pub async fn launch_plan(cluster: String) -> Result<LaunchPlan, ApiFailure> {

@@ -21,7 +21,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=|| view! { <Redirect path="/instances" /> } />
                     <Route path=path!("/instances") view=InstancesPage />
-                    <Route path=path!("/launch") view=LaunchPage />
+                    <Route path=path!("/launch") view=|| view! { <Redirect path="/launch/ami" /> } />
+                    <Route path=path!("/launch/:step") view=LaunchPage />
                     <Route path=path!("/clusters") view=ClustersPage />
                     <Route path=path!("/clusters/:name") view=ClusterPage />
                     <Route path=path!("/runs") view=RunsPage />

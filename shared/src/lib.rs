@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod catalog;
 pub mod clusters;
 pub mod instances;
 pub mod launch;
@@ -17,6 +18,9 @@ pub mod wizard;
 pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
 pub use api::{
     ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,
+};
+pub use catalog::{
+    ImageList, ImageQuery, ImageSummary, InstanceTypeList, InstanceTypeSummary, KeyPairList,
 };
 pub use clusters::{
     ClusterList, ClusterSummary, FirewallSummary, MachineInstance, MachineSummary, RuleSummary,

@@ -2,6 +2,7 @@
 //! Plain functions over an SDK client; no HTTP, no caching (see `inventory` for that).
 
 mod actions;
+pub mod catalog;
 mod client;
 mod cluster_hosts;
 pub mod cluster_state;

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per resource. Each extracts, calls one domain function, maps the result.
 
+pub mod catalog;
 pub mod clusters;
 mod extract;
 pub mod health;

@@ -3,6 +3,7 @@
 //! changes shared by every open console.
 
 mod cache;
+mod catalog;
 mod clusters;
 mod feed;
 mod launch;

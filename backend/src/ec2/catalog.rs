@@ -1,0 +1,110 @@
+//! What the launch wizard offers: images by owner, the region's instance types, key pairs.
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::Filter;
+use knit_shared::{ImageSummary, InstanceTypeSummary};
+
+use super::{Ec2Error, Ec2Target};
+
+/// Available images owned by `owner` (`amazon`, `self`; `all` adds public and community ones).
+pub async fn describe_images(
+    client: &Client,
+    target: &Ec2Target,
+    owner: &str,
+) -> Result<Vec<ImageSummary>, Ec2Error> {
+    let mut request = client
+        .describe_images()
+        .filters(Filter::builder().name("state").values("available").build());
+    if owner != "all" {
+        request = request.owners(owner);
+    }
+    let found = request
+        .send()
+        .await
+        .map_err(|error| Ec2Error::from_sdk(error, target))?;
+    Ok(found
+        .images()
+        .iter()
+        .map(|image| ImageSummary {
+            id: image.image_id().unwrap_or_default().to_owned(),
+            name: image.name().unwrap_or_default().to_owned(),
+            description: image.description().unwrap_or_default().to_owned(),
+            owner: image
+                .image_owner_alias()
+                .or(image.owner_id())
+                .unwrap_or_default()
+                .to_owned(),
+            architecture: image.architecture().map_or("", |a| a.as_str()).to_owned(),
+            platform: image.platform_details().unwrap_or("Linux/UNIX").to_owned(),
+            root_device_type: image
+                .root_device_type()
+                .map_or("", |r| r.as_str())
+                .to_owned(),
+            virtualization: image
+                .virtualization_type()
+                .map_or("", |v| v.as_str())
+                .to_owned(),
+            creation_date: image.creation_date().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
+
+/// Every instance type of the region, by name.
+pub async fn describe_instance_types(
+    client: &Client,
+    target: &Ec2Target,
+) -> Result<Vec<InstanceTypeSummary>, Ec2Error> {
+    let mut pages = client.describe_instance_types().into_paginator().send();
+    let mut types = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| Ec2Error::from_sdk(error, target))?;
+        types.extend(page.instance_types().iter().map(|info| {
+            InstanceTypeSummary {
+                name: info.instance_type().map_or("", |t| t.as_str()).to_owned(),
+                vcpus: info
+                    .v_cpu_info()
+                    .and_then(|v| v.default_v_cpus())
+                    .unwrap_or(0),
+                memory_mib: info
+                    .memory_info()
+                    .and_then(|m| m.size_in_mib())
+                    .unwrap_or(0),
+                network: info
+                    .network_info()
+                    .and_then(|n| n.network_performance())
+                    .unwrap_or_default()
+                    .to_owned(),
+                architectures: info
+                    .processor_info()
+                    .map(|p| {
+                        p.supported_architectures()
+                            .iter()
+                            .map(|a| a.as_str().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        }));
+    }
+    types.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(types)
+}
+
+/// Names of the region's key pairs.
+pub async fn describe_key_pairs(
+    client: &Client,
+    target: &Ec2Target,
+) -> Result<Vec<String>, Ec2Error> {
+    let found = client
+        .describe_key_pairs()
+        .send()
+        .await
+        .map_err(|error| Ec2Error::from_sdk(error, target))?;
+    let mut names: Vec<String> = found
+        .key_pairs()
+        .iter()
+        .filter_map(|key| key.key_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}

@@ -1,0 +1,30 @@
+//! `/api/images`, `/api/instance-types`, `/api/key-pairs`: what the launch wizard offers.
+
+use axum::Json;
+use axum::extract::State;
+use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery};
+
+use super::extract::Params;
+use crate::app::App;
+use crate::error::ApiError;
+
+pub async fn images(
+    State(app): State<App>,
+    Params(query): Params<ImageQuery>,
+) -> Result<Json<ImageList>, ApiError> {
+    Ok(Json(app.inventory.images(&query).await?))
+}
+
+pub async fn instance_types(
+    State(app): State<App>,
+    Params(query): Params<ScopeQuery>,
+) -> Result<Json<InstanceTypeList>, ApiError> {
+    Ok(Json(app.inventory.instance_types(&query).await?))
+}
+
+pub async fn key_pairs(
+    State(app): State<App>,
+    Params(query): Params<ScopeQuery>,
+) -> Result<Json<KeyPairList>, ApiError> {
+    Ok(Json(app.inventory.key_pairs(&query).await?))
+}

@@ -1,0 +1,50 @@
+//! Step 3: how many, CloudWatch monitoring, user data.
+
+use knit_shared::validate;
+use knit_shared::wizard::{MAX_COUNT, MAX_USER_DATA};
+use leptos::prelude::*;
+
+use super::{Draft, FieldError};
+
+#[component]
+pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
+    let count_error = Signal::derive(move || {
+        draft.with(|d| {
+            validate::instance_count(d.request.count, MAX_COUNT)
+                .err()
+                .map(|e| e.message)
+        })
+    });
+    let data_error = Signal::derive(move || {
+        draft.with(|d| {
+            validate::user_data(&d.request.user_data, MAX_USER_DATA)
+                .err()
+                .map(|e| e.message)
+        })
+    });
+    view! {
+        <h2>"Configure and monitoring"</h2>
+        <label for="count">"Number of instances"</label>
+        <input id="count" type="number" min="1" max=MAX_COUNT
+            prop:value=move || draft.with(|d| d.request.count.to_string())
+            on:input=move |e| draft.update(|d| d.request.count = event_target_value(&e).parse().unwrap_or(0)) />
+        <FieldError message=count_error />
+        <label class="check">
+            <input id="monitoring" type="checkbox"
+                prop:checked=move || draft.with(|d| d.request.detailed_monitoring)
+                on:change=move |e| draft.update(|d| d.request.detailed_monitoring = event_target_checked(&e)) />
+            " Detailed CloudWatch monitoring"
+        </label>
+        <p class="muted">
+            "Basic monitoring (free) sends metrics every 5 minutes; detailed monitoring sends them "
+            "every minute and is billed per metric (about $2.10 per instance per month for the 7 "
+            "default EC2 metrics, by AWS's public price list)."
+        </p>
+        <label for="user-data">"User data (a script cloud-init runs at first boot)"</label>
+        <textarea id="user-data" rows="6"
+            prop:value=move || draft.with(|d| d.request.user_data.clone())
+            on:input=move |e| draft.update(|d| d.request.user_data = event_target_value(&e))></textarea>
+        <p class="muted">{move || format!("{} of {MAX_USER_DATA} bytes", draft.with(|d| d.request.user_data.len()))}</p>
+        <FieldError message=data_error />
+    }
+}

@@ -1,0 +1,65 @@
+//! Step 2: the instance type; types that cannot run the chosen AMI are shown disabled.
+
+use leptos::prelude::*;
+
+use super::Draft;
+use crate::api;
+
+#[component]
+pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
+    let types = LocalResource::new(api::instance_types);
+    let family = RwSignal::new(String::new());
+    let chosen = move || draft.with(|d| d.request.instance_type.clone());
+    let image_arch = move || draft.with(|d| d.image_architecture.clone());
+    view! {
+        <h2>"Choose the hardware (instance type)"</h2>
+        <div class="toolbar">
+            <label for="type-family">"Family or size"</label>
+            <input id="type-family" type="search" placeholder="t3, micro, m7g…"
+                on:input=move |e| family.set(event_target_value(&e)) />
+        </div>
+        <p class="muted">"Prices are not shown yet: see the limits in the README."</p>
+        {move || match types.get() {
+            None => view! { <p class="loading">"Reading instance types…"</p> }.into_any(),
+            Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
+            Some(Ok(list)) => {
+                let filter = family.get();
+                view! {
+                    <table class="choices" id="type-table">
+                        <thead><tr><th></th><th>"Type"</th><th>"vCPUs"</th><th>"Memory"</th><th>"Network"</th><th>"Architectures"</th></tr></thead>
+                        <tbody>
+                            {list.instance_types.into_iter().filter(|t| t.name.contains(filter.trim())).map(|kind| {
+                                let arch = image_arch();
+                                let incompatible = (!arch.is_empty() && !kind.architectures.contains(&arch))
+                                    .then(|| format!("cannot run the {arch} AMI"));
+                                let name = kind.name.clone();
+                                let selected = {
+                                    let name = name.clone();
+                                    move || chosen() == name
+                                };
+                                let pick = {
+                                    let name = name.clone();
+                                    move |_| draft.update(|d| d.request.instance_type = name.clone())
+                                };
+                                let disabled = incompatible.is_some();
+                                let reason = incompatible.clone().map(|why| format!(" — {why}"));
+                                view! {
+                                    <tr data-type=name.clone() class:disabled=disabled title=incompatible>
+                                        <td><input type="radio" name="type" prop:checked=selected
+                                            disabled=disabled on:change=pick
+                                            aria-label=format!("choose {name}") /></td>
+                                        <td>{name.clone()}</td>
+                                        <td>{kind.vcpus}</td>
+                                        <td>{format!("{:.1} GiB", kind.memory_mib as f64 / 1024.0)}</td>
+                                        <td>{kind.network}</td>
+                                        <td>{kind.architectures.join(", ")}{reason}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }
+        }}
+    }
+}

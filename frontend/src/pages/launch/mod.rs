@@ -1,0 +1,163 @@
+//! The launch wizard: seven steps, each a route (`/launch/<step>`), over one draft kept in the
+//! browser's local storage, so back, forward and reload keep what was chosen.
+
+mod ami;
+mod configure;
+mod hardware;
+mod keys;
+mod network;
+mod review;
+mod tags;
+
+use knit_shared::{LaunchRequest, NewGroup};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+/// The steps: route segment and title.
+pub const STEPS: [(&str, &str); 7] = [
+    ("ami", "AMI"),
+    ("hardware", "Hardware"),
+    ("configure", "Configure & monitoring"),
+    ("tags", "Tags"),
+    ("keys", "SSH keys"),
+    ("network", "Security group"),
+    ("review", "Review & launch"),
+];
+
+const STORAGE_KEY: &str = "knit.launch.draft";
+
+/// What the wizard has chosen so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub request: LaunchRequest,
+    /// The chosen AMI's architecture, to tell which instance types can run it.
+    pub image_architecture: String,
+}
+
+impl Draft {
+    fn new() -> Self {
+        Self {
+            request: LaunchRequest {
+                profile: None,
+                region: None,
+                image_id: String::new(),
+                instance_type: String::new(),
+                count: 1,
+                detailed_monitoring: false,
+                tags: vec![("Name".to_owned(), String::new())],
+                user_data: String::new(),
+                security_groups: Vec::new(),
+                new_group: None,
+                key_name: None,
+                no_key_acknowledged: false,
+                client_token: client_token(),
+            },
+            image_architecture: String::new(),
+        }
+    }
+
+    fn load() -> Self {
+        storage()
+            .and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten())
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_else(Self::new)
+    }
+
+    fn save(&self) {
+        if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(self)) {
+            let _ = storage.set_item(STORAGE_KEY, &json);
+        }
+    }
+
+    /// The new group of the draft, made if there is none.
+    pub fn new_group(&mut self) -> &mut NewGroup {
+        self.request.new_group.get_or_insert_with(|| NewGroup {
+            name: String::new(),
+            rules: Vec::new(),
+        })
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// A token unique to this draft: the server launches once per token.
+fn client_token() -> String {
+    let random = || (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    format!("knit-{:08x}{:08x}{:08x}", random(), random(), random())
+}
+
+#[component]
+pub fn LaunchPage() -> impl IntoView {
+    let params = use_params_map();
+    let draft = RwSignal::new(Draft::load());
+    Effect::new(move |_| draft.with(Draft::save));
+    let step = move || {
+        params
+            .read()
+            .get("step")
+            .unwrap_or_else(|| "ami".to_owned())
+    };
+    view! {
+        <h1>"Launch instances"</h1>
+        <nav class="wizard-steps" aria-label="Launch steps">
+            <ol>
+                {STEPS.iter().enumerate().map(|(index, (slug, title))| {
+                    let current = move || (step() == *slug).then_some("step");
+                    view! {
+                        <li>
+                            <a href=format!("/launch/{slug}") aria-current=current>
+                                {format!("{}. {title}", index + 1)}
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </nav>
+        <section class="wizard-step" id=move || format!("step-{}", step())>
+            {move || match step().as_str() {
+                "hardware" => view! { <hardware::Hardware draft /> }.into_any(),
+                "configure" => view! { <configure::Configure draft /> }.into_any(),
+                "tags" => view! { <tags::Tags draft /> }.into_any(),
+                "keys" => view! { <keys::Keys draft /> }.into_any(),
+                "network" => view! { <network::Network draft /> }.into_any(),
+                "review" => view! { <review::Review draft on_launched=Callback::new(move |()| draft.set(Draft::new())) /> }.into_any(),
+                _ => view! { <ami::Ami draft /> }.into_any(),
+            }}
+        </section>
+        <WizardNav step=Signal::derive(step) />
+    }
+}
+
+/// Back and next, as links, so the browser's history follows the steps.
+#[component]
+fn WizardNav(step: Signal<String>) -> impl IntoView {
+    let index = move || {
+        STEPS
+            .iter()
+            .position(|(slug, _)| *slug == step.get())
+            .unwrap_or(0)
+    };
+    view! {
+        <div class="wizard-nav">
+            {move || (index() > 0).then(|| view! {
+                <a class="button" id="wizard-back" href=format!("/launch/{}", STEPS[index() - 1].0)>"Back"</a>
+            })}
+            {move || (index() + 1 < STEPS.len()).then(|| view! {
+                <a class="button primary" id="wizard-next" href=format!("/launch/{}", STEPS[index() + 1].0)>"Next"</a>
+            })}
+        </div>
+    }
+}
+
+/// A field's mistake, shown next to it as the person types.
+#[component]
+pub fn FieldError(message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|text| view! { <p class="field-error" role="alert">{text}</p> })
+    }
+}

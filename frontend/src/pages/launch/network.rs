@@ -1,0 +1,131 @@
+//! Step 6: existing security groups, or a new one with its rules (created only at launch).
+
+use knit_shared::{NewRule, validate};
+use leptos::prelude::*;
+
+use super::{Draft, FieldError};
+use crate::api;
+
+#[component]
+pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
+    let groups = LocalResource::new(api::all_security_groups);
+    let rule_count =
+        move || draft.with(|d| d.request.new_group.as_ref().map_or(0, |g| g.rules.len()));
+    let problems = Signal::derive(move || {
+        draft.with(|d| {
+            let group = d.request.new_group.as_ref()?;
+            let mut found = Vec::new();
+            if let Err(e) = validate::group_name(&group.name) {
+                found.push(e.message);
+            }
+            for rule in &group.rules {
+                if let Err(e) = validate::port_range(&rule.ports) {
+                    found.push(e.message);
+                }
+                if let Err(e) = validate::cidr(&rule.source) {
+                    found.push(e.message);
+                }
+            }
+            (!found.is_empty()).then(|| found.join("; "))
+        })
+    });
+    let warnings = move || {
+        draft.with(|d| {
+            d.request
+                .new_group
+                .iter()
+                .flat_map(|g| g.rules.iter().filter_map(NewRule::warning))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <h2>"Security group"</h2>
+        <h3>"Existing groups"</h3>
+        {move || match groups.get() {
+            None => view! { <p class="loading">"Reading security groups…"</p> }.into_any(),
+            Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
+            Some(Ok(list)) => view! {
+                <ul class="group-choices" id="group-choices">
+                    {list.groups.into_iter().map(|group| {
+                        let id = group.id.clone();
+                        let checked = {
+                            let id = id.clone();
+                            move || draft.with(|d| d.request.security_groups.contains(&id))
+                        };
+                        let toggle = move |e| {
+                            let on = event_target_checked(&e);
+                            let id = id.clone();
+                            draft.update(|d| {
+                                d.request.security_groups.retain(|g| *g != id);
+                                if on {
+                                    d.request.security_groups.push(id);
+                                }
+                            });
+                        };
+                        let rules: Vec<String> = group.inbound.iter().map(|rule| {
+                            format!("{} {}–{} from {}", rule.protocol,
+                                rule.from_port.unwrap_or(0), rule.to_port.unwrap_or(0), rule.sources.join(", "))
+                        }).collect();
+                        view! {
+                            <li>
+                                <label class="check">
+                                    <input type="checkbox" data-group=group.name.clone() prop:checked=checked on:change=toggle />
+                                    {format!(" {} ({})", group.name, group.id)}
+                                </label>
+                                <span class="muted">{rules.join(" · ")}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+        }}
+        <h3>"Or create a new group"</h3>
+        <label for="group-name">"Name"</label>
+        <input id="group-name" type="text"
+            prop:value=move || draft.with(|d| d.request.new_group.as_ref().map(|g| g.name.clone()).unwrap_or_default())
+            on:change=move |e| {
+                let name = event_target_value(&e);
+                draft.update(|d| {
+                    if name.is_empty() && d.request.new_group.as_ref().is_none_or(|g| g.rules.is_empty()) {
+                        d.request.new_group = None;
+                    } else {
+                        d.new_group().name = name;
+                    }
+                });
+            } />
+        <table class="rules-editor" id="rules-editor">
+            <thead><tr><th>"Protocol"</th><th>"Ports"</th><th>"Source (CIDR)"</th><th></th></tr></thead>
+            <tbody>
+                {move || (0..rule_count()).map(|index| {
+                    let field = move |pick: fn(&NewRule) -> String| {
+                        move || draft.with(|d| d.request.new_group.as_ref().and_then(|g| g.rules.get(index)).map(pick).unwrap_or_default())
+                    };
+                    let set = move |apply: fn(&mut NewRule, String)| {
+                        move |e: leptos::ev::Event| {
+                            let value = event_target_value(&e);
+                            draft.update(|d| if let Some(rule) = d.new_group().rules.get_mut(index) { apply(rule, value) });
+                        }
+                    };
+                    view! {
+                        <tr>
+                            <td><select class="rule-protocol" prop:value=field(|r| r.protocol.clone()) on:change=set(|r, v| r.protocol = v)>
+                                <option value="tcp">"tcp"</option><option value="udp">"udp"</option>
+                                <option value="icmp">"icmp"</option><option value="all">"all"</option>
+                            </select></td>
+                            <td><input class="rule-ports" type="text" prop:value=field(|r| r.ports.clone()) on:change=set(|r, v| r.ports = v) /></td>
+                            <td><input class="rule-source" type="text" prop:value=field(|r| r.source.clone()) on:change=set(|r, v| r.source = v) /></td>
+                            <td><button class="button small" on:click=move |_| draft.update(|d| { d.new_group().rules.remove(index); })>"Remove"</button></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        <button class="button" id="rule-add" on:click=move |_| draft.update(|d| d.new_group().rules.push(NewRule {
+            protocol: "tcp".to_owned(),
+            ports: "22".to_owned(),
+            source: String::new(),
+        }))>"Add a rule"</button>
+        <FieldError message=problems />
+        {move || warnings().into_iter().map(|w| view! { <p class="notice warning">{w}</p> }).collect_view()}
+    }
+}

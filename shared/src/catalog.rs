@@ -1,0 +1,80 @@
+//! What the launch wizard chooses from: images, instance types, key pairs.
+
+use serde::{Deserialize, Serialize};
+
+/// An AMI as the wizard lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// `ami-…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// The owning account, or its alias (`amazon`).
+    pub owner: String,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// `Linux/UNIX` or `Windows`.
+    pub platform: String,
+    /// `ebs` (can be stopped and started, the disk stays) or `instance-store` (cannot be
+    /// stopped; the disk is gone when it ends).
+    pub root_device_type: String,
+    /// `hvm` or `paravirtual`.
+    pub virtualization: String,
+    /// When it was made.
+    pub creation_date: String,
+}
+
+/// `GET /api/images`: images matching the query, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageList {
+    /// The images.
+    pub images: Vec<ImageSummary>,
+    /// How many matched before the limit.
+    pub total: usize,
+}
+
+/// An instance type as the wizard lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceTypeSummary {
+    /// e.g. `t3.micro`.
+    pub name: String,
+    /// Virtual CPUs.
+    pub vcpus: i32,
+    /// Memory in MiB.
+    pub memory_mib: i64,
+    /// e.g. `Up to 5 Gigabit`.
+    pub network: String,
+    /// Architectures it runs (`x86_64`, `arm64`).
+    pub architectures: Vec<String>,
+}
+
+/// `GET /api/instance-types`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceTypeList {
+    /// Every type of the region, by name.
+    pub instance_types: Vec<InstanceTypeSummary>,
+}
+
+/// `GET /api/key-pairs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPairList {
+    /// Names of the region's key pairs.
+    pub key_pairs: Vec<String>,
+}
+
+/// `GET /api/images` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageQuery {
+    /// AWS profile.
+    pub profile: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// `amazon`, `self` or `all` (public and community too) [default: amazon].
+    pub owner: Option<String>,
+    /// Words the name, description or id must contain.
+    pub q: Option<String>,
+    /// `x86_64` or `arm64`.
+    pub arch: Option<String>,
+}
