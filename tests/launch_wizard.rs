@@ -21,6 +21,9 @@ fn request(token: &str) -> LaunchRequest {
         instance_type: "t3.micro".to_owned(),
         count: 2,
         detailed_monitoring: true,
+        zone: Some("us-east-1b".to_owned()),
+        terminate_on_shutdown: true,
+        termination_protection: true,
         tags: vec![
             ("Name".to_owned(), "wizard-web".to_owned()),
             ("Team".to_owned(), "shop".to_owned()),
@@ -285,6 +288,20 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     next(&browser, "configure").await;
     fill(&browser, "#count", 0, "2").await;
     browser.click("#monitoring").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#zone option[value=\"us-east-1c\"]"))
+        .await
+        .expect("zones listed");
+    browser
+        .client
+        .find(Locator::Css("#zone"))
+        .await
+        .expect("zone")
+        .select_by_value("us-east-1c")
+        .await
+        .expect("select zone");
     // 4. Tags: Name, and one more; a reload keeps the draft.
     next(&browser, "tags").await;
     fill(&browser, ".tag-value", 0, "wizard-web").await;

@@ -10,6 +10,7 @@ use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, ImageList, InstanceChanges,
     InstanceList, InstanceTypeList, KeyPairList, LaunchPlan, LaunchRequest, LaunchResponse,
     Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun,
+    Zones,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -115,6 +116,10 @@ pub async fn images(query_string: String) -> Result<ImageList, ApiFailure> {
 
 pub async fn instance_types() -> Result<InstanceTypeList, ApiFailure> {
     get("/api/instance-types").await
+}
+
+pub async fn zones() -> Result<Zones, ApiFailure> {
+    get("/api/zones").await
 }
 
 pub async fn key_pairs() -> Result<KeyPairList, ApiFailure> {

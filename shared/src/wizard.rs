@@ -27,6 +27,15 @@ pub struct LaunchRequest {
     pub count: u32,
     /// Step 3: 1-minute CloudWatch metrics (billed) instead of 5-minute ones.
     pub detailed_monitoring: bool,
+    /// Step 3: the availability zone; EC2 chooses when absent.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// Step 3: what a shutdown from inside the instance does: stop it (default) or terminate it.
+    #[serde(default)]
+    pub terminate_on_shutdown: bool,
+    /// Step 3: refuse termination until protection is removed.
+    #[serde(default)]
+    pub termination_protection: bool,
     /// Step 4: tags, the `Name` tag first; also put on the volumes.
     pub tags: Vec<(String, String)>,
     /// Step 3: user data, as text.
@@ -167,6 +176,9 @@ mod tests {
             instance_type: "t3.micro".to_owned(),
             count: 2,
             detailed_monitoring: true,
+            zone: None,
+            terminate_on_shutdown: false,
+            termination_protection: false,
             tags: vec![("Name".to_owned(), "web".to_owned())],
             user_data: String::new(),
             security_groups: Vec::new(),

@@ -2,7 +2,8 @@
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    InstanceType, ResourceType, RunInstancesMonitoringEnabled, Tag, TagSpecification,
+    InstanceType, Placement, ResourceType, RunInstancesMonitoringEnabled, ShutdownBehavior, Tag,
+    TagSpecification,
 };
 use base64::Engine;
 use knit_shared::LaunchRequest;
@@ -93,8 +94,17 @@ pub async fn run(
                 .build(),
         )
         .set_user_data(user_data)
+        .disable_api_termination(request.termination_protection)
+        .instance_initiated_shutdown_behavior(if request.terminate_on_shutdown {
+            ShutdownBehavior::Terminate
+        } else {
+            ShutdownBehavior::Stop
+        })
         .client_token(&request.client_token)
         .dry_run(dry_run);
+    if let Some(zone) = &request.zone {
+        call = call.placement(Placement::builder().availability_zone(zone).build());
+    }
     if !request.tags.is_empty() {
         call = call
             .tag_specifications(tags(ResourceType::Instance))

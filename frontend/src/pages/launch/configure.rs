@@ -5,6 +5,7 @@ use knit_shared::wizard::{MAX_COUNT, MAX_USER_DATA};
 use leptos::prelude::*;
 
 use super::{Draft, FieldError};
+use crate::api;
 
 #[component]
 pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
@@ -22,6 +23,7 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
                 .map(|e| e.message)
         })
     });
+    let zones = LocalResource::new(api::zones);
     view! {
         <h2>"Configure and monitoring"</h2>
         <label for="count">"Number of instances"</label>
@@ -29,6 +31,32 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
             prop:value=move || draft.with(|d| d.request.count.to_string())
             on:input=move |e| draft.update(|d| d.request.count = event_target_value(&e).parse().unwrap_or(0)) />
         <FieldError message=count_error />
+        <label for="zone">"Availability zone"</label>
+        <select id="zone" on:change=move |e| {
+            let zone = event_target_value(&e);
+            draft.update(|d| d.request.zone = (!zone.is_empty()).then_some(zone));
+        }>
+            <option value="">"Any (EC2 chooses)"</option>
+            {move || zones.get().and_then(Result::ok).map(|list| list.zones.into_iter().map(|zone| {
+                let selected = {
+                    let zone = zone.clone();
+                    move || draft.with(|d| d.request.zone.as_deref() == Some(zone.as_str()))
+                };
+                view! { <option value=zone.clone() selected=selected>{zone.clone()}</option> }
+            }).collect_view())}
+        </select>
+        <label class="check">
+            <input id="terminate-on-shutdown" type="checkbox"
+                prop:checked=move || draft.with(|d| d.request.terminate_on_shutdown)
+                on:change=move |e| draft.update(|d| d.request.terminate_on_shutdown = event_target_checked(&e)) />
+            " Terminate (instead of stop) when shut down from inside the instance"
+        </label>
+        <label class="check">
+            <input id="termination-protection" type="checkbox"
+                prop:checked=move || draft.with(|d| d.request.termination_protection)
+                on:change=move |e| draft.update(|d| d.request.termination_protection = event_target_checked(&e)) />
+            " Termination protection: refuse to terminate until it is removed"
+        </label>
         <label class="check">
             <input id="monitoring" type="checkbox"
                 prop:checked=move || draft.with(|d| d.request.detailed_monitoring)

@@ -45,6 +45,9 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
                     {row(1, "Instance type", r.instance_type.clone())}
                     {row(2, "Count", r.count.to_string())}
                     {row(2, "Monitoring", if r.detailed_monitoring { "detailed (1 minute)" } else { "basic (5 minutes)" }.to_owned())}
+                    {row(2, "Zone", r.zone.clone().unwrap_or_else(|| "any".to_owned()))}
+                    {row(2, "On shutdown", if r.terminate_on_shutdown { "terminate" } else { "stop" }.to_owned())}
+                    {row(2, "Termination protection", if r.termination_protection { "on" } else { "off" }.to_owned())}
                     {row(3, "Tags", tags.join(", "))}
                     {row(4, "Key pair", r.key_name.clone().unwrap_or_else(|| "none".to_owned()))}
                     {row(5, "Security groups", groups.join("; "))}
