@@ -9,8 +9,8 @@ use aws_sdk_ec2::types::Filter;
 use knit_shared::{LaunchPlan, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
 
 use crate::harness::{
-    Browser, EventReader, KnitServer, built_console, dummy_web_dir, knit_command, moto_client,
-    start_moto,
+    Browser, EventReader, KnitServer, built_console, dummy_web_dir, inbound_cidrs, knit_command,
+    moto_client, start_moto,
 };
 
 const CLUSTER: &str = r#"[cluster]
@@ -149,21 +149,8 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .iter()
         .find(|g| g.group_name() == Some("shop-db"))
         .expect("db");
-    let mut web_rules: Vec<(i32, String)> = web
-        .ip_permissions()
-        .iter()
-        .flat_map(|p| {
-            p.ip_ranges().iter().map(|r| {
-                (
-                    p.from_port().unwrap_or(0),
-                    r.cidr_ip().unwrap_or("").to_owned(),
-                )
-            })
-        })
-        .collect();
-    web_rules.sort();
     assert_eq!(
-        web_rules,
+        inbound_cidrs(web),
         [
             (22, "198.51.100.0/24".to_owned()),
             (80, "0.0.0.0/0".to_owned())

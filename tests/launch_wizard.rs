@@ -6,7 +6,11 @@ use knit_shared::{ApiErrorBody, LaunchRequest, LaunchResponse, NewGroup, NewRule
 
 use fantoccini::Locator;
 
-use crate::harness::{Browser, KnitServer, built_console, dummy_web_dir, moto_client, start_moto};
+use aws_sdk_ec2::types::InstanceAttributeName;
+
+use crate::harness::{
+    Browser, KnitServer, built_console, dummy_web_dir, inbound_cidrs, moto_client, start_moto,
+};
 
 fn request(token: &str) -> LaunchRequest {
     let rule = |ports: &str, source: &str| NewRule {
@@ -38,6 +42,82 @@ fn request(token: &str) -> LaunchRequest {
         no_key_acknowledged: false,
         client_token: token.to_owned(),
     }
+}
+
+/// What a launch of two t3.micro with key knit-test, tags Name and Team=shop, detailed
+/// monitoring and a new group (port `open` from anywhere, 22 from 198.51.100.0/24) made.
+struct Launched<'a> {
+    name: &'a str,
+    image: &'a str,
+    group: &'a str,
+    zone: &'a str,
+    open: i32,
+}
+
+/// Checks in EC2 that the instances named `expected.name` are what was asked; returns them.
+async fn assert_launched(
+    ec2: &aws_sdk_ec2::Client,
+    expected: &Launched<'_>,
+) -> Vec<aws_sdk_ec2::types::Instance> {
+    let found = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("tag:Name")
+                .values(expected.name)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("instances");
+    let instances: Vec<_> = found
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances().iter().cloned())
+        .collect();
+    assert_eq!(instances.len(), 2);
+    let group = ec2
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values(expected.group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("group");
+    let group = &group.security_groups()[0];
+    for instance in &instances {
+        assert_eq!(instance.image_id(), Some(expected.image));
+        assert_eq!(
+            instance.instance_type().map(|t| t.as_str()),
+            Some("t3.micro")
+        );
+        assert_eq!(instance.key_name(), Some("knit-test"));
+        assert_eq!(instance.security_groups()[0].group_id(), group.group_id());
+        assert!(
+            instance
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("Team") && t.value() == Some("shop"))
+        );
+        let monitoring = instance
+            .monitoring()
+            .and_then(|m| m.state())
+            .map(|s| s.as_str());
+        assert_eq!(monitoring, Some("enabled"));
+        let zone = instance.placement().and_then(|p| p.availability_zone());
+        assert_eq!(zone, Some(expected.zone));
+    }
+    assert_eq!(
+        inbound_cidrs(group),
+        [
+            (22, "198.51.100.0/24".to_owned()),
+            (expected.open, "0.0.0.0/0".to_owned())
+        ]
+    );
+    instances
 }
 
 async fn launch(server: &KnitServer, request: &LaunchRequest) -> reqwest::Response {
@@ -75,72 +155,45 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     assert!(!launched.repeated);
     assert!(launched.created[0].starts_with("security group wizard-first (sg-"));
 
-    // In EC2: the AMI, type, tags, key, the new group with exactly its two rules.
+    // In EC2: the AMI, type, tags, key, zone, the new group with exactly its two rules.
     let ec2 = moto_client(&moto, "us-east-1").await;
-    let found = ec2
-        .describe_instances()
-        .set_instance_ids(Some(launched.instance_ids.clone()))
-        .send()
-        .await
-        .expect("instances");
-    let instances: Vec<_> = found
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .collect();
-    assert_eq!(instances.len(), 2);
-    let group = ec2
-        .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("group-name")
-                .values("wizard-first")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("group");
-    let group = &group.security_groups()[0];
+    let instances = assert_launched(
+        &ec2,
+        &Launched {
+            name: "wizard-web",
+            image: "ami-12c6146b",
+            group: "wizard-first",
+            zone: "us-east-1b",
+            open: 443,
+        },
+    )
+    .await;
+    // Termination protection and the shutdown behaviour, as asked.
     for instance in &instances {
-        assert_eq!(instance.image_id(), Some("ami-12c6146b"));
+        let id = instance.instance_id().expect("id");
+        let attribute = |name| {
+            ec2.describe_instance_attribute()
+                .instance_id(id)
+                .attribute(name)
+                .send()
+        };
+        let protection = attribute(InstanceAttributeName::DisableApiTermination)
+            .await
+            .expect("attribute");
         assert_eq!(
-            instance.instance_type().map(|t| t.as_str()),
-            Some("t3.micro")
+            protection.disable_api_termination().and_then(|v| v.value()),
+            Some(true)
         );
-        assert_eq!(instance.key_name(), Some("knit-test"));
-        assert_eq!(instance.security_groups()[0].group_id(), group.group_id());
-        let tags: Vec<(&str, &str)> = instance
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?, t.value()?)))
-            .collect();
-        assert!(tags.contains(&("Name", "wizard-web")) && tags.contains(&("Team", "shop")));
-        let monitoring = instance
-            .monitoring()
-            .and_then(|m| m.state())
-            .map(|s| s.as_str());
-        assert_eq!(monitoring, Some("enabled"));
+        let shutdown = attribute(InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+            .await
+            .expect("attribute");
+        assert_eq!(
+            shutdown
+                .instance_initiated_shutdown_behavior()
+                .and_then(|v| v.value()),
+            Some("terminate")
+        );
     }
-    let mut rules: Vec<(i32, String)> = group
-        .ip_permissions()
-        .iter()
-        .flat_map(|p| {
-            p.ip_ranges().iter().map(|r| {
-                (
-                    p.from_port().unwrap_or(0),
-                    r.cidr_ip().unwrap_or("").to_owned(),
-                )
-            })
-        })
-        .collect();
-    rules.sort();
-    assert_eq!(
-        rules,
-        [
-            (22, "198.51.100.0/24".to_owned()),
-            (443, "0.0.0.0/0".to_owned())
-        ]
-    );
 
     // The same token again: the same instances, nothing new.
     let again = launch(&server, &good).await;
@@ -359,75 +412,17 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     assert!(result.contains("Started i-"), "{result}");
 
     // In EC2, what was chosen.
-    let found = ec2
-        .describe_instances()
-        .filters(
-            Filter::builder()
-                .name("tag:Name")
-                .values("wizard-web")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("instances");
-    let instances: Vec<_> = found
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .collect();
-    assert_eq!(instances.len(), 2);
-    let group = ec2
-        .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("group-name")
-                .values("wizard-ui")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("group");
-    let group = &group.security_groups()[0];
-    for instance in &instances {
-        assert_eq!(instance.image_id(), Some("ami-785db401"));
-        assert_eq!(
-            instance.instance_type().map(|t| t.as_str()),
-            Some("t3.micro")
-        );
-        assert_eq!(instance.key_name(), Some("knit-test"));
-        assert_eq!(instance.security_groups()[0].group_id(), group.group_id());
-        assert!(
-            instance
-                .tags()
-                .iter()
-                .any(|t| t.key() == Some("Team") && t.value() == Some("shop"))
-        );
-        let monitoring = instance
-            .monitoring()
-            .and_then(|m| m.state())
-            .map(|s| s.as_str());
-        assert_eq!(monitoring, Some("enabled"));
-    }
-    let mut rules: Vec<(i32, String)> = group
-        .ip_permissions()
-        .iter()
-        .flat_map(|p| {
-            p.ip_ranges().iter().map(|r| {
-                (
-                    p.from_port().unwrap_or(0),
-                    r.cidr_ip().unwrap_or("").to_owned(),
-                )
-            })
-        })
-        .collect();
-    rules.sort();
-    assert_eq!(
-        rules,
-        [
-            (22, "198.51.100.0/24".to_owned()),
-            (443, "0.0.0.0/0".to_owned())
-        ]
-    );
+    assert_launched(
+        &ec2,
+        &Launched {
+            name: "wizard-web",
+            image: "ami-785db401",
+            group: "wizard-ui",
+            zone: "us-east-1c",
+            open: 443,
+        },
+    )
+    .await;
     browser.close().await;
     server.stop();
 }

@@ -151,6 +151,7 @@ impl From<LaunchError> for ApiError {
             | LaunchError::UnknownType(..)
             | LaunchError::Mismatch { .. } => Self::Invalid(message),
             LaunchError::InFlight => Self::Conflict(message),
+            LaunchError::Unprotected { .. } => Self::Upstream(message),
             LaunchError::DryRun(source) | LaunchError::Failed { source, .. } => {
                 match Self::from(source) {
                     Self::Internal(inner) => Self::Internal(inner),

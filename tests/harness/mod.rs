@@ -13,7 +13,7 @@ mod ssh_hosts;
 pub use app::{app_with, send};
 pub use browser::Browser;
 pub use faults::Throttle;
-pub use moto::{moto_client, moto_target, start_moto};
+pub use moto::{inbound_cidrs, moto_client, moto_target, start_moto};
 pub use server::{KnitServer, dummy_web_dir, knit_command};
 pub use sse::EventReader;
 pub use ssh_hosts::{TestHosts, lines_by_host, plan, serve_cluster, start_hosts};

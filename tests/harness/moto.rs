@@ -26,3 +26,21 @@ pub fn moto_target(moto: &Moto, region: &str) -> Ec2Target {
 pub async fn moto_client(moto: &Moto, region: &str) -> Client {
     connect(&moto_target(moto, region)).await.0
 }
+
+/// A group's inbound `(from port, CIDR)` pairs, sorted.
+pub fn inbound_cidrs(group: &aws_sdk_ec2::types::SecurityGroup) -> Vec<(i32, String)> {
+    let mut rules: Vec<(i32, String)> = group
+        .ip_permissions()
+        .iter()
+        .flat_map(|permission| {
+            permission.ip_ranges().iter().map(|range| {
+                (
+                    permission.from_port().unwrap_or(0),
+                    range.cidr_ip().unwrap_or_default().to_owned(),
+                )
+            })
+        })
+        .collect();
+    rules.sort();
+    rules
+}

@@ -1,7 +1,7 @@
 //! The wizard's launch: checked again on the server, the AMI and the type compared, a dry run,
 //! the new security group created only now, then the instances, once per client token.
 
-use knit_shared::{Invalid, LaunchRequest, LaunchResponse};
+use knit_shared::{InstanceAction, Invalid, LaunchRequest, LaunchResponse};
 
 use super::Inventory;
 use crate::ec2::cluster_state;
@@ -34,6 +34,11 @@ pub enum LaunchError {
     Failed {
         source: Ec2Error,
         created: Vec<String>,
+    },
+    #[error("started {}, but termination protection could not be set: {}", .started.join(", "), .failures.join("; "))]
+    Unprotected {
+        started: Vec<String>,
+        failures: Vec<String>,
     },
     #[error(transparent)]
     Scope(#[from] ScopeError),
@@ -160,6 +165,22 @@ impl Inventory {
                 source,
                 created: created.clone(),
             })?;
+        if request.termination_protection {
+            // Asked of RunInstances too; set again for endpoints that ignore it there (moto).
+            let outcomes =
+                crate::ec2::act(&client, &target, InstanceAction::Protect, &instance_ids).await;
+            let unprotected: Vec<String> = outcomes
+                .into_iter()
+                .filter(|outcome| !outcome.ok)
+                .map(|outcome| format!("{}: {}", outcome.instance_id, outcome.message))
+                .collect();
+            if !unprotected.is_empty() {
+                return Err(LaunchError::Unprotected {
+                    started: instance_ids,
+                    failures: unprotected,
+                });
+            }
+        }
         Ok(LaunchResponse {
             instance_ids,
             created,
