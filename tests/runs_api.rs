@@ -66,6 +66,19 @@ async fn read_to_end(mut response: reqwest::Response) -> Vec<RunEvent> {
     all
 }
 
+/// Follows run `id` until `times` lines `text` were logged.
+async fn wait_until_said(server: &KnitServer, id: i64, text: &str, times: usize) {
+    let mut reader = EventReader::default();
+    let mut response = events(server, id, None).await;
+    let mut seen = 0;
+    while seen < times {
+        let event: RunEvent = reader.next(&mut response).await.expect("more events");
+        if matches!(&event.body, RunEventBody::Line { text: line, .. } if line == text) {
+            seen += 1;
+        }
+    }
+}
+
 async fn detail(server: &KnitServer, id: i64) -> RunDetail {
     reqwest::get(server.api(&format!("/runs/{id}")))
         .await
@@ -186,16 +199,7 @@ async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() 
         .json()
         .await
         .expect("run JSON");
-    let mut reader = EventReader::default();
-    let mut response = events(&server, run.id, None).await;
-    let mut napping = 0;
-    while napping < 2 {
-        let event: RunEvent = reader.next(&mut response).await.expect("more events");
-        if matches!(&event.body, RunEventBody::Line { text, .. } if text == "before the nap") {
-            napping += 1;
-        }
-    }
-    drop(response);
+    wait_until_said(&server, run.id, "before the nap", 2).await;
     // Dropping the guard kills the server's whole process group at once: no graceful stop.
     drop(server);
 
@@ -236,16 +240,7 @@ async fn stopping_the_server_cancels_its_runs_and_stops_their_commands() {
         .json()
         .await
         .expect("run JSON");
-    let mut reader = EventReader::default();
-    let mut response = events(&server, run.id, None).await;
-    let mut napping = 0;
-    while napping < 2 {
-        let event: RunEvent = reader.next(&mut response).await.expect("more events");
-        if matches!(&event.body, RunEventBody::Line { text, .. } if text == "before the doze") {
-            napping += 1;
-        }
-    }
-    drop(response);
+    wait_until_said(&server, run.id, "before the doze", 2).await;
     assert!(server.stop().success(), "knit stops cleanly on SIGTERM");
 
     let server = hosts.serve(&dir.path().join("data"), &moto, &dummy_web_dir(dir.path()));

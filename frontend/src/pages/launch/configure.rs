@@ -4,7 +4,7 @@ use knit_shared::validate;
 use knit_shared::wizard::{MAX_COUNT, MAX_USER_DATA};
 use leptos::prelude::*;
 
-use super::{Draft, FieldError};
+use super::{Draft, DraftCheck, FieldError};
 use crate::api;
 
 #[component]
@@ -45,24 +45,12 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
                 view! { <option value=zone.clone() selected=selected>{zone.clone()}</option> }
             }).collect_view())}
         </select>
-        <label class="check">
-            <input id="terminate-on-shutdown" type="checkbox"
-                prop:checked=move || draft.with(|d| d.request.terminate_on_shutdown)
-                on:change=move |e| draft.update(|d| d.request.terminate_on_shutdown = event_target_checked(&e)) />
-            " Terminate (instead of stop) when shut down from inside the instance"
-        </label>
-        <label class="check">
-            <input id="termination-protection" type="checkbox"
-                prop:checked=move || draft.with(|d| d.request.termination_protection)
-                on:change=move |e| draft.update(|d| d.request.termination_protection = event_target_checked(&e)) />
-            " Termination protection: refuse to terminate until it is removed"
-        </label>
-        <label class="check">
-            <input id="monitoring" type="checkbox"
-                prop:checked=move || draft.with(|d| d.request.detailed_monitoring)
-                on:change=move |e| draft.update(|d| d.request.detailed_monitoring = event_target_checked(&e)) />
-            " Detailed CloudWatch monitoring"
-        </label>
+        <DraftCheck draft id="terminate-on-shutdown" get={|r| r.terminate_on_shutdown} set={|r, on| r.terminate_on_shutdown = on}
+            label="Terminate (instead of stop) when shut down from inside the instance" />
+        <DraftCheck draft id="termination-protection" get={|r| r.termination_protection} set={|r, on| r.termination_protection = on}
+            label="Termination protection: refuse to terminate until it is removed" />
+        <DraftCheck draft id="monitoring" get={|r| r.detailed_monitoring} set={|r, on| r.detailed_monitoring = on}
+            label="Detailed CloudWatch monitoring" />
         <p class="muted">
             "Basic monitoring (free) sends metrics every 5 minutes; detailed monitoring sends them "
             "every minute and is billed per metric (about $2.10 per instance per month for the 7 "

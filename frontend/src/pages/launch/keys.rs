@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{Draft, FieldError};
+use super::{Draft, DraftCheck, FieldError};
 use crate::api;
 
 #[component]
@@ -36,12 +36,8 @@ pub fn Keys(draft: RwSignal<Draft>) -> impl IntoView {
                 </select>
             }.into_any(),
         }}
-        <label class="check">
-            <input id="no-key-ack" type="checkbox"
-                prop:checked=move || draft.with(|d| d.request.no_key_acknowledged)
-                on:change=move |e| draft.update(|d| d.request.no_key_acknowledged = event_target_checked(&e)) />
-            " I understand that without a key pair nobody can log in to these instances over SSH."
-        </label>
+        <DraftCheck draft id="no-key-ack" get={|r| r.no_key_acknowledged} set={|r, on| r.no_key_acknowledged = on}
+            label="I understand that without a key pair nobody can log in to these instances over SSH." />
         <FieldError message=error />
     }
 }

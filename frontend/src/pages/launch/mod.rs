@@ -164,3 +164,22 @@ pub fn FieldError(message: Signal<Option<String>>) -> impl IntoView {
             .map(|text| view! { <p class="field-error" role="alert">{text}</p> })
     }
 }
+
+/// A labelled checkbox over one flag of the draft's request.
+#[component]
+pub fn DraftCheck(
+    draft: RwSignal<Draft>,
+    id: &'static str,
+    label: &'static str,
+    get: fn(&LaunchRequest) -> bool,
+    set: fn(&mut LaunchRequest, bool),
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input id=id type="checkbox"
+                prop:checked=move || draft.with(|d| get(&d.request))
+                on:change=move |e| draft.update(|d| set(&mut d.request, event_target_checked(&e))) />
+            {format!(" {label}")}
+        </label>
+    }
+}
