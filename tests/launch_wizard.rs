@@ -412,7 +412,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     assert!(result.contains("Started i-"), "{result}");
 
     // In EC2, what was chosen.
-    assert_launched(
+    let launched = assert_launched(
         &ec2,
         &Launched {
             name: "wizard-web",
@@ -423,6 +423,25 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         },
     )
     .await;
+
+    // "Launch a similar instance" starts a draft from one of them.
+    let id = launched[0].instance_id().expect("id");
+    browser
+        .open(&format!("{}/launch/ami?like={id}", server.url))
+        .await;
+    assert!(browser.text_of("#launch-like").await.contains(id));
+    browser.click(".wizard-steps a[href=\"/launch/review\"]").await;
+    let review = browser.text_of("#review").await;
+    for chosen in [
+        "ami-785db401",
+        "t3.micro",
+        "us-east-1c",
+        "Team=shop",
+        "knit-test",
+        "detailed",
+    ] {
+        assert!(review.contains(chosen), "{chosen} not in {review}");
+    }
     browser.close().await;
     server.stop();
 }

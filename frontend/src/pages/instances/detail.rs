@@ -74,7 +74,7 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
             <div class="detail-actions">
                 <button class="button" on:click=protect(true)>"Protect from termination"</button>
                 <button class="button" on:click=protect(false)>"Remove protection"</button>
-                <a class="button" href=format!("/launch?like={id}")>"Launch a similar instance"</a>
+                <a class="button" href=format!("/launch/ami?like={id}")>"Launch a similar instance"</a>
             </div>
         </aside>
     }

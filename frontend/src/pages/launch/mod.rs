@@ -11,7 +11,7 @@ mod tags;
 
 use knit_shared::{LaunchRequest, NewGroup};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 /// The steps: route segment and title.
@@ -60,6 +60,32 @@ impl Draft {
         }
     }
 
+    /// A new draft like `instance`: its AMI, type, zone, monitoring, key, groups and tags
+    /// (not AWS's own), one instance.
+    fn like(instance: &knit_shared::Instance) -> Self {
+        let mut draft = Self::new();
+        let request = &mut draft.request;
+        request.image_id = instance.image_id.clone().unwrap_or_default();
+        request.instance_type = instance.instance_type.clone();
+        request.zone = instance.availability_zone.clone();
+        request.detailed_monitoring = instance.monitoring == "enabled";
+        request.key_name = instance.key_name.clone();
+        request.security_groups = instance
+            .security_groups
+            .iter()
+            .map(|g| g.id.clone())
+            .collect();
+        let mut tags: Vec<(String, String)> = instance
+            .tags
+            .iter()
+            .filter(|(key, _)| !key.to_ascii_lowercase().starts_with("aws:"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        tags.sort_by_key(|(key, _)| key != "Name");
+        request.tags = tags;
+        draft
+    }
+
     fn load() -> Self {
         storage()
             .and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten())
@@ -95,8 +121,31 @@ fn client_token() -> String {
 #[component]
 pub fn LaunchPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let draft = RwSignal::new(Draft::load());
     Effect::new(move |_| draft.with(Draft::save));
+    // `?like=i-…` (the instance panel's "launch a similar instance") starts a draft from it.
+    let like = query.read_untracked().get("like");
+    let liked = RwSignal::new(None::<String>);
+    if let Some(id) = like {
+        leptos::task::spawn_local(async move {
+            let found = crate::api::instances(&format!("?q={id}")).await;
+            let instance = found
+                .ok()
+                .and_then(|list| list.instances.into_iter().find(|i| i.id == id));
+            match instance {
+                Some(instance) => {
+                    draft.set(Draft::like(&instance));
+                    liked.set(Some(format!(
+                        "Prefilled from {id}: check each step, then launch."
+                    )));
+                }
+                None => liked.set(Some(format!(
+                    "No instance {id} in this region to start from."
+                ))),
+            }
+        });
+    }
     let step = move || {
         params
             .read()
@@ -119,6 +168,7 @@ pub fn LaunchPage() -> impl IntoView {
                 }).collect_view()}
             </ol>
         </nav>
+        {move || liked.get().map(|text| view! { <p class="notice" id="launch-like">{text}</p> })}
         <section class="wizard-step" id=move || format!("step-{}", step())>
             {move || match step().as_str() {
                 "hardware" => view! { <hardware::Hardware draft /> }.into_any(),
