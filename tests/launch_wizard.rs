@@ -430,7 +430,9 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .open(&format!("{}/launch/ami?like={id}", server.url))
         .await;
     assert!(browser.text_of("#launch-like").await.contains(id));
-    browser.click(".wizard-steps a[href=\"/launch/review\"]").await;
+    browser
+        .click(".wizard-steps a[href=\"/launch/review\"]")
+        .await;
     let review = browser.text_of("#review").await;
     for chosen in [
         "ami-785db401",
