@@ -11,7 +11,7 @@ use crate::harness::{KnitServer, dummy_web_dir, start_moto};
 fn errors_of(text: &str) -> Vec<DefinitionError> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("bad.toml"), text).expect("write");
-    let loaded = load_dir(dir.path(), &Library::builtin());
+    let loaded = load_dir(dir.path(), Library::builtin());
     assert!(
         loaded.definitions.is_empty(),
         "the definition must be refused"
@@ -24,7 +24,7 @@ const HEAD: &str = "[cluster]\nname = \"c\"\n\n[machines.web]\nhosts = [\"deploy
 #[test]
 fn the_example_cluster_loads() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters");
-    let loaded = load_dir(&dir, &Library::builtin());
+    let loaded = load_dir(&dir, Library::builtin());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let definitions = loaded.definitions;
     assert_eq!(definitions.len(), 1);
@@ -89,7 +89,7 @@ fn two_files_may_not_define_the_same_cluster() {
     let text = format!("{HEAD}[scenarios.hotfix]\nsteps = [\"proxy.reload\"]\n");
     std::fs::write(dir.path().join("a.toml"), &text).expect("write");
     std::fs::write(dir.path().join("b.toml"), &text).expect("write");
-    let loaded = load_dir(dir.path(), &Library::builtin());
+    let loaded = load_dir(dir.path(), Library::builtin());
     assert_eq!(loaded.definitions.len(), 1, "the first definition stands");
     let errors = loaded.errors;
     assert_eq!(errors.len(), 1);

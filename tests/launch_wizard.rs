@@ -341,20 +341,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     next(&browser, "configure").await;
     fill(&browser, "#count", 0, "2").await;
     browser.click("#monitoring").await;
-    browser
-        .client
-        .wait()
-        .for_element(Locator::Css("#zone option[value=\"us-east-1c\"]"))
-        .await
-        .expect("zones listed");
-    browser
-        .client
-        .find(Locator::Css("#zone"))
-        .await
-        .expect("zone")
-        .select_by_value("us-east-1c")
-        .await
-        .expect("select zone");
+    browser.select("#zone", "us-east-1c").await;
     // 4. Tags: Name, and one more; a reload keeps the draft.
     next(&browser, "tags").await;
     fill(&browser, ".tag-value", 0, "wizard-web").await;
@@ -381,15 +368,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     );
     // 5. Key pair.
     next(&browser, "keys").await;
-    browser
-        .client
-        .wait()
-        .for_element(Locator::Css("#key-pair"))
-        .await
-        .expect("key list")
-        .select_by_value("knit-test")
-        .await
-        .expect("select");
+    browser.select("#key-pair", "knit-test").await;
     // 6. A new group with two rules; SSH from everywhere is warned about.
     next(&browser, "network").await;
     fill(&browser, "#group-name", 0, "wizard-ui").await;

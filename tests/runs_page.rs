@@ -32,17 +32,6 @@ async fn cells(browser: &Browser) -> Vec<(String, String, String)> {
     cells
 }
 
-async fn show_host(browser: &Browser, host: &str) {
-    browser
-        .client
-        .find(Locator::Css("#log-host"))
-        .await
-        .expect("host filter")
-        .select_by_value(host)
-        .await
-        .expect("select host");
-}
-
 /// Opens the cluster's page and asks to run `scenario` of `cluster`.
 async fn press(browser: &Browser, url: &str, cluster: &str, scenario: &str) {
     browser.open(&format!("{url}/clusters/{cluster}")).await;
@@ -73,7 +62,7 @@ async fn deploying_the_sandbox_demo_from_the_console_fills_the_grid_and_the_log(
         ("web-2", "site up on web2"),
         ("db-1", "restarted cache on db1"),
     ] {
-        show_host(&browser, host).await;
+        browser.select("#log-host", host).await;
         let log = browser.text_of("#run-log").await;
         assert!(log.contains(line), "{host}'s log lacks {line:?}:\n{log}");
     }
@@ -160,7 +149,7 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
     assert!(!displayed("#run-cancel").await);
     assert!(displayed("#run-again").await);
     // Colours of the output are rendered, not shown as escape codes.
-    show_host(&browser, "web-2").await;
+    browser.select("#log-host", "web-2").await;
     let coloured = browser.text_of("#run-log .ansi-green").await;
     assert_eq!(coloured, "cleaned up");
     browser.close().await;
@@ -364,7 +353,7 @@ async fn a_log_of_100000_lines_is_all_there_and_the_page_stays_usable() {
         .expect("lines");
     assert!(drawn.len() < 100, "{} lines drawn", drawn.len());
     // The page still answers: one host's log at once.
-    show_host(&browser, "web-2").await;
+    browser.select("#log-host", "web-2").await;
     browser.wait_for_text("#log-count", "3 lines").await;
     assert!(browser.text_of("#run-log").await.contains("quiet"));
     browser.close().await;

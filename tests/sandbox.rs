@@ -96,7 +96,7 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
 
     // The demo cluster written for these hosts is a valid definition that names them.
     let clusters = server.data_dir.join("sandbox/clusters");
-    let loaded = knit::clusters::load_dir(&clusters, &knit::clusters::Library::builtin());
+    let loaded = knit::clusters::load_dir(&clusters, knit::clusters::Library::builtin());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let demo = loaded.definitions;
     assert_eq!(demo[0].name(), "sandbox.demo");

@@ -1,7 +1,7 @@
 //! Settings of `knit serve`, read once at start-up: defaults < environment (`KNIT_*`) < flags.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -62,14 +62,24 @@ pub struct Settings {
 impl Settings {
     /// The database URL, defaulting to a SQLite file in the data dir.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!("sqlite:{}", self.data_dir.join("knit.db").display()),
-        }
+        database_url(&self.data_dir, self.database_url.as_deref())
     }
 
     /// Where knit records the SSH host keys it trusts.
     pub fn known_hosts(&self) -> PathBuf {
-        self.data_dir.join("known_hosts")
+        known_hosts(&self.data_dir)
     }
+}
+
+/// `url`, or the SQLite file of data folder `data_dir`: the server and the CLI share it.
+pub fn database_url(data_dir: &Path, url: Option<&str>) -> String {
+    match url {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite:{}", data_dir.join("knit.db").display()),
+    }
+}
+
+/// The known_hosts file of data folder `data_dir`.
+pub fn known_hosts(data_dir: &Path) -> PathBuf {
+    data_dir.join("known_hosts")
 }

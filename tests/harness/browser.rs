@@ -116,6 +116,24 @@ impl Browser {
             .unwrap_or_else(|error| panic!("cannot click {css:?}: {error}"));
     }
 
+    /// Chooses `value` in the `<select>` matching `css`, waiting up to 15 s for that option.
+    pub async fn select(&self, css: &str, value: &str) {
+        let option = format!("{css} option[value=\"{value}\"]");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(&option))
+            .await
+            .unwrap_or_else(|error| panic!("no option {option:?} appeared: {error}"));
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css:?}: {error}"))
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|error| panic!("cannot choose {value} in {css:?}: {error}"));
+    }
+
     /// Types `text` into the first element matching `css`, which must be there.
     pub async fn type_into(&self, css: &str, text: &str) {
         self.client

@@ -92,7 +92,7 @@ impl TestHosts {
 
     /// The definition of cluster `name` from the clusters folder, which must be valid.
     pub fn definition(&self, name: &str) -> Definition {
-        let loaded = load_dir(&self.clusters, &Library::builtin());
+        let loaded = load_dir(&self.clusters, Library::builtin());
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         loaded
             .definitions
@@ -148,7 +148,7 @@ pub async fn serve_cluster(
 pub fn plan(definition: &Definition, scenario: &str) -> Plan {
     definition
         .plan(
-            &Library::builtin(),
+            Library::builtin(),
             scenario,
             &definition.static_hosts(),
             &Narrow::default(),

@@ -13,6 +13,7 @@ use clap::Args;
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
 use crate::clusters::{self, Command, Definition, Library, Narrow, Plan};
+use crate::config;
 use crate::ec2::{self, Ec2Target};
 use crate::launch;
 use crate::runs::{self, Runs, Started};
@@ -65,7 +66,7 @@ pub struct ClusterArgs {
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     let library = Library::builtin();
-    let loaded = clusters::load_dir(&args.clusters, &library);
+    let loaded = clusters::load_dir(&args.clusters, library);
     let Some(name) = args.cluster.as_deref() else {
         bail!("name a cluster, or `clusters` to list them (see knit --help)");
     };
@@ -130,7 +131,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         hosts: args.hosts.clone(),
         roles: args.roles.clone(),
     };
-    let mut plan = definition.plan(&library, action, &hosts, &narrow)?;
+    let mut plan = definition.plan(library, action, &hosts, &narrow)?;
     if let Some(parallel) = args.parallel {
         plan.parallel = usize::from(parallel);
     }
@@ -173,12 +174,10 @@ async fn open_runs(args: &ClusterArgs) -> anyhow::Result<Arc<Runs>> {
             args.data_dir.display()
         )
     })?;
-    let url = args
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite:{}", args.data_dir.join("knit.db").display()));
+    let url = config::database_url(&args.data_dir, args.database_url.as_deref());
     let store = Store::open(&url).await?;
-    Ok(Runs::open(store, KnownHosts::new(args.data_dir.join("known_hosts"))).await?)
+    let known_hosts = KnownHosts::new(config::known_hosts(&args.data_dir));
+    Ok(Runs::open(store, known_hosts).await?)
 }
 
 async fn run_plan(

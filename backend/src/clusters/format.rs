@@ -49,6 +49,16 @@ pub struct Cluster {
     pub tags: BTreeMap<String, String>,
 }
 
+impl Cluster {
+    /// Which address of a launched machine knit connects to: `public_ip` unless `connect`
+    /// says otherwise.
+    pub fn connect_by(&self) -> &str {
+        self.connect
+            .as_ref()
+            .map_or("public_ip", |connect| connect.get_ref().as_str())
+    }
+}
+
 /// A group of identical machines: launched from an AMI, or existing hosts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

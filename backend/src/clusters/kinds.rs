@@ -1,6 +1,7 @@
 //! Kinds of roles: the built-in library and those a file defines, with `extends` resolved.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -21,12 +22,17 @@ struct Builtin {
 }
 
 impl Library {
-    /// The kinds knit ships (nginx_proxy, app, django, memcache, redis, bounced_postgres).
-    pub fn builtin() -> Self {
-        let builtin: Builtin = toml::from_str(BUILTIN).expect("the built-in kinds are valid TOML");
-        Self {
-            kinds: builtin.kinds,
-        }
+    /// The kinds knit ships (nginx_proxy, app, django, memcache, redis, bounced_postgres),
+    /// parsed once: every request that reads definitions uses them.
+    pub fn builtin() -> &'static Self {
+        static BUILTIN_LIBRARY: LazyLock<Library> = LazyLock::new(|| {
+            let builtin: Builtin =
+                toml::from_str(BUILTIN).expect("the built-in kinds are valid TOML");
+            Library {
+                kinds: builtin.kinds,
+            }
+        });
+        &BUILTIN_LIBRARY
     }
 
     pub fn contains(&self, name: &str) -> bool {

@@ -60,7 +60,7 @@ pub fn catalogue(dirs: &[PathBuf]) -> knit_shared::ClusterList {
     let mut clusters = Vec::new();
     let mut errors = Vec::new();
     for dir in dirs.iter().filter(|dir| dir.exists()) {
-        let loaded = load_dir(dir, &library);
+        let loaded = load_dir(dir, library);
         clusters.extend(loaded.definitions.iter().map(Definition::summary));
         errors.extend(loaded.errors.iter().map(ToString::to_string));
     }

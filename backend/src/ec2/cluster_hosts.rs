@@ -12,6 +12,15 @@ use super::{Ec2Error, Ec2Target, convert};
 /// The tag that names a machine of a cluster definition on its instances.
 pub const MACHINE_TAG: &str = "knit:machine";
 
+/// The address of `instance` that `connect` names (`public_ip`, `private_ip`, `public_dns`).
+pub fn connect_address(instance: &Instance, connect: &str) -> Option<String> {
+    match connect {
+        "private_ip" => instance.private_ip.clone(),
+        "public_dns" => instance.public_dns.clone().filter(|dns| !dns.is_empty()),
+        _ => instance.public_ip.clone(),
+    }
+}
+
 /// Instances of `machine` in the cluster tagged `tags` in one of `states` (e.g. `running`),
 /// oldest first.
 pub async fn machine_instances(

@@ -19,7 +19,7 @@ mod security_groups;
 
 pub use actions::act;
 pub use client::{Ec2Target, connect, probe};
-pub use cluster_hosts::{MACHINE_TAG, machine_instances};
+pub use cluster_hosts::{MACHINE_TAG, connect_address, machine_instances};
 pub use console::console_output;
 pub use convert::timestamp;
 pub use error::{Ec2Error, Refusal};

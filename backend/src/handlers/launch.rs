@@ -5,12 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use knit_shared::{LaunchRequest, LaunchResponse};
 
+use super::ACTOR;
 use super::extract::Body;
 use crate::app::App;
 use crate::error::ApiError;
-
-/// Who acts, until accounts exist.
-const ACTOR: &str = "console";
 
 pub async fn launch(
     State(app): State<App>,

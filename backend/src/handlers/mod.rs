@@ -9,3 +9,6 @@ pub mod launch;
 pub mod regions;
 pub mod runs;
 pub mod security_groups;
+
+/// Who acts through the console, until accounts exist.
+pub const ACTOR: &str = crate::store::CONSOLE_ACTOR;

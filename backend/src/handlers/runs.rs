@@ -10,12 +10,11 @@ use futures_util::Stream;
 use knit_shared::{RunDetail, RunList, RunQuery, RunSummary, StartRun};
 use serde::Deserialize;
 
+use super::ACTOR;
 use super::extract::{Body, Params, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
 
-/// Who acts, until accounts exist.
-const ACTOR: &str = "console";
 /// Runs listed at most.
 const LIST_LIMIT: u32 = 500;
 

@@ -46,15 +46,6 @@ pub fn host_keys_in(console: &str) -> Vec<String> {
     keys
 }
 
-/// Where knit connects to `instance`, as the cluster's `connect` says.
-pub fn address(instance: &Instance, connect: &str) -> Option<String> {
-    match connect {
-        "private_ip" => instance.private_ip.clone(),
-        "public_dns" => instance.public_dns.clone().filter(|dns| !dns.is_empty()),
-        _ => instance.public_ip.clone(),
-    }
-}
-
 /// Waits for each instance's SSH port and trusts its host key, saying how it was obtained.
 pub async fn record(
     instances: &[Instance],
@@ -65,7 +56,7 @@ pub async fn record(
     say: &impl Fn(String),
 ) -> Result<(), LaunchError> {
     for instance in instances {
-        let Some(host) = address(instance, connect) else {
+        let Some(host) = ec2::connect_address(instance, connect) else {
             return Err(LaunchError::NoAddress {
                 id: instance.id.clone(),
                 connect: connect.to_owned(),

@@ -291,12 +291,9 @@ pub async fn apply(
             ids: waiting.join(", "),
         });
     }
-    let connect = cluster
-        .connect
-        .as_ref()
-        .map_or("public_ip", |connect| connect.get_ref().as_str());
+    let connect = cluster.connect_by();
     for instance in &instances {
-        let address = host_keys::address(instance, connect);
+        let address = ec2::connect_address(instance, connect);
         say(format!(
             "{} runs, {connect} {}",
             instance.id,

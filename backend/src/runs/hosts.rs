@@ -33,10 +33,7 @@ pub async fn machine_hosts(
 ) -> Result<BTreeMap<String, Vec<SshTarget>>, HostsError> {
     let mut hosts = definition.static_hosts();
     let cluster = &definition.file.cluster;
-    let connect = cluster
-        .connect
-        .as_ref()
-        .map_or("public_ip", |connect| connect.get_ref().as_str());
+    let connect = cluster.connect_by();
     for (machine, spec) in &definition.file.machines {
         if spec.get_ref().hosts.is_some() {
             continue;
@@ -51,12 +48,7 @@ pub async fn machine_hosts(
                 })?;
         let mut targets = Vec::new();
         for instance in instances {
-            let address = match connect {
-                "private_ip" => instance.private_ip,
-                "public_dns" => instance.public_dns.filter(|dns| !dns.is_empty()),
-                _ => instance.public_ip,
-            };
-            let Some(host) = address else {
+            let Some(host) = ec2::connect_address(&instance, connect) else {
                 return Err(HostsError::NoAddress {
                     machine: machine.clone(),
                     instance: instance.id,

@@ -91,7 +91,7 @@ impl Runs {
             hosts: request.hosts.clone(),
             roles: request.roles.clone(),
         };
-        let plan = definition.plan(&Library::builtin(), &request.scenario, &hosts, &narrow)?;
+        let plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &narrow)?;
         Ok(self.start(definition, plan, actor).await?)
     }
 }
@@ -116,7 +116,7 @@ async fn find(dirs: &[PathBuf], name: &str) -> Result<Definition, StartError> {
         let library = Library::builtin();
         let mut broken = 0;
         for dir in dirs.iter().filter(|dir| dir.exists()) {
-            let loaded = clusters::load_dir(dir, &library);
+            let loaded = clusters::load_dir(dir, library);
             if let Some(found) = loaded.definitions.into_iter().find(|d| d.name() == name) {
                 return Ok(found);
             }

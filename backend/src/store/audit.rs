@@ -2,6 +2,9 @@
 
 use super::{Store, StoreError};
 
+/// Who acts through the console, until accounts exist.
+pub const CONSOLE_ACTOR: &str = "console";
+
 /// One audited action, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -57,7 +60,7 @@ impl AuditEvent {
         let failed = response.outcomes.iter().filter(|o| !o.ok).count();
         Self {
             // Accounts arrive later; until then every change is the console's.
-            actor: "console".to_owned(),
+            actor: CONSOLE_ACTOR.to_owned(),
             address: None,
             action: format!("instances.{}", request.action.verb()),
             target: request.instance_ids.join(","),

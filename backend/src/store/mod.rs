@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, CONSOLE_ACTOR};
 pub use launches::LaunchClaim;
 pub use runs::{NewRun, now_ms};
 
