@@ -84,7 +84,11 @@ async fn poll(
             .iter()
             .map(|instance| (instance.id.clone(), instance.clone()))
             .collect(),
-        Err(_) => HashMap::new(),
+        Err(error) => {
+            // Then the first good poll sends the whole list again, which is still correct.
+            tracing::warn!(%scope, %error, "live feed could not read EC2");
+            HashMap::new()
+        }
     };
     loop {
         if inventory.feeds.retire_if_unwatched(&scope, &sender) {
