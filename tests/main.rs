@@ -19,3 +19,4 @@ mod runs_api;
 mod runs_page;
 mod sandbox;
 mod serve_config;
+mod store;

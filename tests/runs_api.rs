@@ -8,7 +8,10 @@ use knit_shared::{
     StartRun,
 };
 
-use crate::harness::{EventReader, KnitServer, TestHosts, dummy_web_dir, serve_cluster};
+use crate::harness::{
+    EventReader, KnitServer, TestHosts, dummy_web_dir, knit_command, serve_cluster, start_hosts,
+    start_moto, start_postgres,
+};
 
 const CLUSTER: &str = r#"[machines.web]
 hosts = ["{HOST:web1}", "{HOST:web2}"]
@@ -257,5 +260,85 @@ async fn stopping_the_server_cancels_its_runs_and_stops_their_commands() {
         !sleeping.status.success(),
         "the remote commands were stopped"
     );
+    server.stop();
+}
+
+#[tokio::test]
+async fn with_a_postgres_url_the_server_and_the_cli_share_the_history_and_the_lock() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let postgres = start_postgres();
+    let data = dir.path().join("data");
+    let hosts = start_hosts(&data, &["web1", "web2"]).await;
+    hosts.write_cluster("api", CLUSTER);
+    let moto = start_moto(dir.path()).await;
+    let web = dummy_web_dir(dir.path());
+    let server = hosts.serve_with(&data, &moto, &web, &["--database-url", &postgres.url]);
+    let cli = |scenario: &str| {
+        knit_command()
+            .arg("--clusters")
+            .arg(&hosts.clusters)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--database-url", &postgres.url, "api", scenario])
+            .output()
+            .expect("knit runs")
+    };
+
+    let nap: RunSummary = post_run(&server, "api", "nap")
+        .await
+        .json()
+        .await
+        .expect("run JSON");
+    wait_until_said(&server, nap.id, "before the nap", 2).await;
+    let refused = cli("count");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains(&format!("run {} by console (nap) is in progress", nap.id)),
+        "{stderr}"
+    );
+
+    let cancel = reqwest::Client::new()
+        .post(server.api(&format!("/runs/{}/cancel", nap.id)))
+        .send()
+        .await
+        .expect("cancel");
+    assert!(cancel.status().is_success());
+    read_to_end(events(&server, nap.id, None).await).await;
+    let counted = cli("count");
+    assert!(
+        counted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&counted.stderr)
+    );
+
+    // The server lists the CLI's run, read back from PostgreSQL with its whole log.
+    let history: RunList = reqwest::get(server.api("/runs?cluster=api"))
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    let statuses: Vec<(&str, RunStatus)> = history
+        .runs
+        .iter()
+        .map(|run| (run.scenario.as_str(), run.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [("count", RunStatus::Ok), ("nap", RunStatus::Cancelled)]
+    );
+    let log = read_to_end(events(&server, history.runs[0].id, None).await).await;
+    let lines = crate::harness::lines_by_host(&log);
+    let numbered: Vec<&String> = lines["web-1"]
+        .iter()
+        .filter(|line| line.starts_with("line "))
+        .collect();
+    assert_eq!(numbered.len(), 80, "{lines:?}");
+    assert_eq!(
+        numbered.last().map(|l| l.as_str()),
+        Some("line 40 on web-1")
+    );
+    assert!(!data.join("knit.db").exists(), "nothing went to SQLite");
     server.stop();
 }

@@ -13,7 +13,8 @@ pub struct Settings {
     #[arg(long, env = "KNIT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Folder for knit's state: the SQLite database, known_hosts, and the sandbox's keys.
+    /// Folder for knit's state: the SQLite database (unless --database-url), known_hosts, and
+    /// the sandbox's keys.
     #[arg(long, env = "KNIT_DATA_DIR", default_value = "knit-data")]
     pub data_dir: PathBuf,
 
@@ -29,7 +30,8 @@ pub struct Settings {
     #[arg(long, env = "KNIT_EC2_ENDPOINT")]
     pub ec2_endpoint: Option<String>,
 
-    /// Database URL [default: sqlite:<data-dir>/knit.db]. Only SQLite is supported for now.
+    /// Database URL [default: sqlite:<data-dir>/knit.db], or PostgreSQL:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (add ?sslmode=require for TLS).
     #[arg(long, env = "KNIT_DATABASE_URL")]
     pub database_url: Option<String>,
 

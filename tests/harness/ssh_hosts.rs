@@ -104,17 +104,28 @@ impl TestHosts {
     /// `knit serve` with data folder `data` (where these hosts live, so it trusts their keys),
     /// their clusters folder, EC2 at `moto` and the console in `web`.
     pub fn serve(&self, data: &Path, moto: &knit::sandbox::Moto, web: &Path) -> super::KnitServer {
-        super::KnitServer::start(
-            data,
-            &[
-                "--clusters",
-                self.clusters.to_str().expect("utf-8"),
-                "--ec2-endpoint",
-                &moto.endpoint(),
-                "--web-dir",
-                web.to_str().expect("utf-8"),
-            ],
-        )
+        self.serve_with(data, moto, web, &[])
+    }
+
+    /// [`Self::serve`] with more options.
+    pub fn serve_with(
+        &self,
+        data: &Path,
+        moto: &knit::sandbox::Moto,
+        web: &Path,
+        options: &[&str],
+    ) -> super::KnitServer {
+        let endpoint = moto.endpoint();
+        let mut args = vec![
+            "--clusters",
+            self.clusters.to_str().expect("utf-8"),
+            "--ec2-endpoint",
+            &endpoint,
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(options);
+        super::KnitServer::start(data, &args)
     }
 
     /// Runs over a fresh database in `dir`, verifying host keys against the test's file.

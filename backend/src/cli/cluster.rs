@@ -39,7 +39,7 @@ pub struct ClusterArgs {
     #[arg(long, env = "KNIT_DATA_DIR", default_value = "knit-data")]
     pub data_dir: PathBuf,
 
-    /// Database URL [default: sqlite:<data-dir>/knit.db].
+    /// Database URL [default: sqlite:<data-dir>/knit.db], or postgres://USER:PASSWORD@HOST/DATABASE.
     #[arg(long, env = "KNIT_DATABASE_URL")]
     pub database_url: Option<String>,
 

@@ -5,7 +5,7 @@
 use knit_shared::{CellStatus, RunEvent, RunEventBody, Stream};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::store::{Store, StoreError, now_ms};
+use crate::store::{HEARTBEAT, Store, StoreError, now_ms};
 
 /// Events a watcher may fall behind by before it has to catch up from the store.
 const LIVE_BUFFER: usize = 4096;
@@ -84,7 +84,20 @@ async fn write(
     let mut seq = 0;
     let mut outcome = Ok(());
     let mut bodies = Vec::with_capacity(BATCH);
-    while receiver.recv_many(&mut bodies, BATCH).await > 0 {
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    loop {
+        tokio::select! {
+            received = receiver.recv_many(&mut bodies, BATCH) => if received == 0 {
+                break;
+            },
+            _ = heartbeat.tick() => {
+                // Other machines sharing the database take a silent run for an interrupted one.
+                if let Err(error) = store.heartbeat(run_id).await {
+                    tracing::warn!(run_id, %error, "cannot record that the run is alive");
+                }
+                continue;
+            }
+        }
         let events: Vec<RunEvent> = bodies
             .drain(..)
             .map(|(at_ms, body)| {

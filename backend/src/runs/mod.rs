@@ -65,12 +65,7 @@ impl Runs {
     /// Runs that verify host keys against `known_hosts`. Runs left `running` by a process that
     /// has gone are marked interrupted first.
     pub async fn open(store: Store, known_hosts: KnownHosts) -> Result<Arc<Self>, StoreError> {
-        for id in store.mark_interrupted_runs().await? {
-            tracing::warn!(
-                run = id,
-                "run marked interrupted: its process stopped mid-run"
-            );
-        }
+        store.mark_interrupted_runs().await?;
         Ok(Arc::new(Self {
             store,
             known_hosts,

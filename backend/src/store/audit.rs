@@ -1,6 +1,6 @@
 //! The audit log: an append-only record of state changes.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, now_text};
 
 /// Who acts through the console, until accounts exist.
 pub const CONSOLE_ACTOR: &str = "console";
@@ -18,8 +18,10 @@ pub struct AuditEvent {
 impl Store {
     pub async fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO audit_events (actor, address, action, target, outcome) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO audit_events (at, actor, address, action, target, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(now_text())
         .bind(&event.actor)
         .bind(&event.address)
         .bind(&event.action)
@@ -33,9 +35,9 @@ impl Store {
     /// The newest `limit` events, newest first.
     pub async fn recent_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
         let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(
-            "SELECT actor, address, action, target, outcome FROM audit_events ORDER BY id DESC LIMIT ?",
+            "SELECT actor, address, action, target, outcome FROM audit_events ORDER BY id DESC LIMIT $1",
         )
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

@@ -2,7 +2,7 @@
 
 use knit_shared::LaunchResponse;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, now_text};
 
 /// Where a client token stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,18 +24,20 @@ impl Store {
         region: &str,
     ) -> Result<LaunchClaim, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO launches (client_token, actor, region) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO launches (client_token, actor, region, started_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(token)
         .bind(actor)
         .bind(region)
+        .bind(now_text())
         .execute(&self.pool)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(LaunchClaim::New);
         }
         let (response,): (Option<String>,) =
-            sqlx::query_as("SELECT response FROM launches WHERE client_token = ?")
+            sqlx::query_as("SELECT response FROM launches WHERE client_token = $1")
                 .bind(token)
                 .fetch_one(&self.pool)
                 .await?;
@@ -57,14 +59,14 @@ impl Store {
         match response {
             Some(response) => {
                 let json = serde_json::to_string(response).map_err(StoreError::Encode)?;
-                sqlx::query("UPDATE launches SET response = ? WHERE client_token = ?")
+                sqlx::query("UPDATE launches SET response = $1 WHERE client_token = $2")
                     .bind(json)
                     .bind(token)
                     .execute(&self.pool)
                     .await?;
             }
             None => {
-                sqlx::query("DELETE FROM launches WHERE client_token = ?")
+                sqlx::query("DELETE FROM launches WHERE client_token = $1")
                     .bind(token)
                     .execute(&self.pool)
                     .await?;

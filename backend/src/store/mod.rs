@@ -4,18 +4,20 @@ mod audit;
 mod launches;
 mod runs;
 
-use std::str::FromStr;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
 
 pub use audit::{AuditEvent, CONSOLE_ACTOR};
 pub use launches::LaunchClaim;
-pub use runs::{NewRun, now_ms};
+pub use runs::{HEARTBEAT, NewRun};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the database URL {0:?} is not supported: knit stores its data in SQLite for now (sqlite:PATH)"
+        "the database URL {0:?} is not supported: knit stores its data in SQLite (sqlite:PATH) or \
+         PostgreSQL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
     )]
     Unsupported(String),
     #[error("cannot open the database {url}: {source}")]
@@ -35,34 +37,51 @@ pub enum StoreError {
     Contended(String),
 }
 
+/// The same queries run on either database: `$1`-style parameters, `RETURNING`, and times
+/// written by knit rather than by the database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
+static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+
 impl Store {
-    /// Opens (creating if missing) the database at `url` and applies pending migrations.
+    /// Opens the database at `url` (an SQLite file is created when missing) and applies
+    /// pending migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::Unsupported(url.to_owned()));
-        }
-        let open_error = |source| StoreError::Open {
-            url: url.to_owned(),
-            source,
+        let (url, migrator) = if url.starts_with("sqlite:") {
+            (create_if_missing(url), &SQLITE)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (url.to_owned(), &POSTGRES)
+        } else {
+            return Err(StoreError::Unsupported(redacted(url)));
         };
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_error)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal);
-        let pool = SqlitePoolOptions::new()
-            .connect_with(options)
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    // Readers never wait for the writer; a database's mode outlives connections.
+                    if connection.backend_name() == "SQLite" {
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(connection)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await
-            .map_err(open_error)?;
-        sqlx::migrate!("./migrations/sqlite")
+            .map_err(|source| StoreError::Open {
+                url: redacted(&url),
+                source,
+            })?;
+        migrator
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate {
-                url: url.to_owned(),
+                url: redacted(&url),
                 source,
             })?;
         Ok(Self { pool })
@@ -72,5 +91,93 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// SQLite's `mode=rwc` unless the URL chose a mode.
+fn create_if_missing(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// `url` without its password, for messages and logs.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+/// Now as RFC 3339 UTC with milliseconds, as every stored time is written.
+fn now_text() -> String {
+    let millis = now_ms();
+    let whole_seconds = DateTime::from_secs(millis.div_euclid(1000))
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_default();
+    format!(
+        "{}.{:03}Z",
+        whole_seconds.trim_end_matches('Z'),
+        millis.rem_euclid(1000)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(
+            redacted("postgres://knit:s3cret@db.example:5432/knit"),
+            "postgres://knit:***@db.example:5432/knit"
+        );
+        assert_eq!(
+            redacted("postgres://knit@db/knit"),
+            "postgres://knit@db/knit"
+        );
+        assert_eq!(
+            redacted("sqlite:/var/lib/knit.db"),
+            "sqlite:/var/lib/knit.db"
+        );
+    }
+
+    #[test]
+    fn sqlite_files_are_created_unless_the_url_says_otherwise() {
+        assert_eq!(create_if_missing("sqlite:/a.db"), "sqlite:/a.db?mode=rwc");
+        assert_eq!(
+            create_if_missing("sqlite:/a.db?cache=shared"),
+            "sqlite:/a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            create_if_missing("sqlite:/a.db?mode=ro"),
+            "sqlite:/a.db?mode=ro"
+        );
+    }
+
+    #[test]
+    fn stored_times_have_milliseconds() {
+        let now = now_text();
+        assert_eq!(now.len(), "2026-11-23T10:00:00.000Z".len(), "{now}");
+        assert!(now.ends_with('Z') && now.as_bytes()[19] == b'.', "{now}");
     }
 }

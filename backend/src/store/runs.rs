@@ -1,11 +1,12 @@
 //! Runs and their events. The unique index on running runs is the per-cluster lock, so two
-//! processes sharing the database (the server and a CLI) cannot run the same cluster at once.
+//! processes sharing the database (the server and a CLI, maybe on other machines) cannot run
+//! the same cluster at once.
 
 use knit_shared::{RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, RunSummary};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, now_ms, now_text};
 
 /// A query of run summaries: the columns `summary` reads, then `$rest`.
 macro_rules! select_runs {
@@ -16,6 +17,12 @@ macro_rules! select_runs {
         )
     };
 }
+
+/// How often a running run's process says it is alive.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(15);
+/// A run of another machine that has not said it was alive for eight heartbeats was
+/// interrupted. Generous, so clocks a little apart and a slow database never end a live run.
+const SILENT_FOR_MS: i64 = 8 * HEARTBEAT.as_millis() as i64;
 
 /// A run about to start.
 #[derive(Debug, Clone)]
@@ -30,23 +37,31 @@ impl Store {
     /// Records a new running run and returns its id, or the run that holds the cluster.
     pub async fn start_run(&self, run: &NewRun<'_>) -> Result<Result<i64, RunSummary>, StoreError> {
         let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
-        // The holder may end between the refused insert and the look-up: then try once more.
-        for _ in 0..2 {
-            let inserted = sqlx::query(
-                "INSERT INTO runs (cluster, scenario, actor, plan, pid) VALUES (?, ?, ?, ?, ?)",
+        // The holder may end, or turn out to be interrupted, between the refused insert and
+        // the look-up: then try again.
+        for _ in 0..3 {
+            let inserted: Result<(i64,), _> = sqlx::query_as(
+                "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
+                 started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(run.cluster)
             .bind(run.scenario)
             .bind(run.actor)
             .bind(&plan)
             .bind(i64::from(std::process::id()))
-            .execute(&self.pool)
+            .bind(hostname())
+            .bind(now_ms())
+            .bind(now_text())
+            .fetch_one(&self.pool)
             .await;
             match inserted {
-                Ok(done) => return Ok(Ok(done.last_insert_rowid())),
+                Ok((id,)) => return Ok(Ok(id)),
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                    if !self.mark_interrupted_runs().await?.is_empty() {
+                        continue;
+                    }
                     let holder =
-                        sqlx::query(select_runs!("WHERE cluster = ? AND status = 'running'"))
+                        sqlx::query(select_runs!("WHERE cluster = $1 AND status = 'running'"))
                             .bind(run.cluster)
                             .fetch_optional(&self.pool)
                             .await?;
@@ -69,24 +84,38 @@ impl Store {
         let mut transaction = self.pool.begin().await?;
         for event in events {
             let body = serde_json::to_string(&event.body).map_err(StoreError::Encode)?;
-            sqlx::query("INSERT INTO run_events (run_id, seq, at_ms, body) VALUES (?, ?, ?, ?)")
-                .bind(run_id)
-                .bind(event.seq)
-                .bind(event.at_ms)
-                .bind(body)
-                .execute(&mut *transaction)
-                .await?;
+            sqlx::query(
+                "INSERT INTO run_events (run_id, seq, at_ms, body) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(run_id)
+            .bind(event.seq)
+            .bind(event.at_ms)
+            .bind(body)
+            .execute(&mut *transaction)
+            .await?;
         }
         transaction.commit().await?;
         Ok(())
     }
 
-    /// Records how a run ended, which releases its cluster.
+    /// Says that run `run_id`'s process is alive.
+    pub async fn heartbeat(&self, run_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET alive_at_ms = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records how a run ended, which releases its cluster; a run already ended (taken for
+    /// interrupted by another process) keeps that end.
     pub async fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE runs SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            "UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
         )
         .bind(status.as_str())
+        .bind(now_text())
         .bind(run_id)
         .execute(&self.pool)
         .await?;
@@ -96,17 +125,30 @@ impl Store {
     /// Marks as interrupted every running run whose process has gone (the server or CLI
     /// stopped mid-run), ending its log with that; returns their ids.
     pub async fn mark_interrupted_runs(&self) -> Result<Vec<i64>, StoreError> {
-        let running: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, pid FROM runs WHERE status = 'running'")
-                .fetch_all(&self.pool)
-                .await?;
+        let running: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, pid, hostname, alive_at_ms FROM runs WHERE status = 'running'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let here = hostname();
         let mut interrupted = Vec::new();
-        for (id, pid) in running {
-            if process_alive(pid) {
+        for (id, pid, machine, alive_at_ms) in running {
+            let gone = if machine.is_empty() || machine == here {
+                !process_alive(pid)
+            } else {
+                now_ms() - alive_at_ms > SILENT_FOR_MS
+            };
+            if !gone {
                 continue;
             }
+            tracing::warn!(
+                run = id,
+                host = machine,
+                pid,
+                "run marked interrupted: its process stopped mid-run"
+            );
             let (last,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = ?")
+                sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = $1")
                     .bind(id)
                     .fetch_one(&self.pool)
                     .await?;
@@ -127,15 +169,15 @@ impl Store {
     /// Runs matching `query`, newest first, at most `limit`.
     pub async fn runs(&self, query: &RunQuery, limit: u32) -> Result<Vec<RunSummary>, StoreError> {
         let rows = sqlx::query(select_runs!(
-            "WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR scenario = ?2) \
-             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR actor = ?4) \
-             ORDER BY id DESC LIMIT ?5"
+            "WHERE ($1 IS NULL OR cluster = $1) AND ($2 IS NULL OR scenario = $2) \
+             AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR actor = $4) \
+             ORDER BY id DESC LIMIT $5"
         ))
         .bind(&query.cluster)
         .bind(&query.scenario)
         .bind(&query.status)
         .bind(&query.actor)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary).collect()
@@ -143,7 +185,7 @@ impl Store {
 
     /// One run with its plan.
     pub async fn run(&self, id: i64) -> Result<Option<(RunSummary, RunPlan)>, StoreError> {
-        let row = sqlx::query(select_runs!("WHERE id = ?"))
+        let row = sqlx::query(select_runs!("WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -163,11 +205,11 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<RunEvent>, StoreError> {
         let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT seq, at_ms, body FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, at_ms, body FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(id)
         .bind(after)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -182,7 +224,7 @@ impl Store {
     }
 }
 
-fn summary(row: &SqliteRow) -> Result<RunSummary, StoreError> {
+fn summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(RunSummary {
         id: row.try_get("id")?,
@@ -195,16 +237,14 @@ fn summary(row: &SqliteRow) -> Result<RunSummary, StoreError> {
     })
 }
 
+/// This machine's name, which tells its runs from other machines' in a shared database.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// Whether a process with this pid runs on this machine (Linux: it has a /proc entry).
 fn process_alive(pid: i64) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
