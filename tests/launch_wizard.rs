@@ -2,7 +2,7 @@
 //! token, and every kind of bad input refused by the server even when the browser is bypassed.
 
 use aws_sdk_ec2::types::Filter;
-use knit_shared::{ApiErrorBody, LaunchRequest, LaunchResponse, NewGroup, NewRule};
+use knit_shared::{ApiErrorBody, LaunchRequest, LaunchResponse, NewGroup, NewKey, NewRule};
 
 use fantoccini::Locator;
 
@@ -26,6 +26,9 @@ fn request(token: &str) -> LaunchRequest {
         count: 2,
         detailed_monitoring: true,
         zone: Some("us-east-1b".to_owned()),
+        subnet_id: None,
+        spot: false,
+        spot_max_price: String::new(),
         terminate_on_shutdown: true,
         termination_protection: true,
         tags: vec![
@@ -39,18 +42,21 @@ fn request(token: &str) -> LaunchRequest {
             rules: vec![rule("443", "0.0.0.0/0"), rule("22", "198.51.100.0/24")],
         }),
         key_name: Some("knit-test".to_owned()),
+        new_key: None,
         no_key_acknowledged: false,
         client_token: token.to_owned(),
     }
 }
 
-/// What a launch of two t3.micro with key knit-test, tags Name and Team=shop, detailed
-/// monitoring and a new group (port `open` from anywhere, 22 from 198.51.100.0/24) made.
+/// What a launch of two t3.micro with key `key`, tags Name and Team=shop (on instances and
+/// volumes), detailed monitoring and a new group (port `open` from anywhere, 22 from
+/// 198.51.100.0/24) made.
 struct Launched<'a> {
     name: &'a str,
     image: &'a str,
     group: &'a str,
     zone: &'a str,
+    key: &'a str,
     open: i32,
 }
 
@@ -94,7 +100,7 @@ async fn assert_launched(
             instance.instance_type().map(|t| t.as_str()),
             Some("t3.micro")
         );
-        assert_eq!(instance.key_name(), Some("knit-test"));
+        assert_eq!(instance.key_name(), Some(expected.key));
         assert_eq!(instance.security_groups()[0].group_id(), group.group_id());
         assert!(
             instance
@@ -109,6 +115,27 @@ async fn assert_launched(
         assert_eq!(monitoring, Some("enabled"));
         let zone = instance.placement().and_then(|p| p.availability_zone());
         assert_eq!(zone, Some(expected.zone));
+        let volumes = ec2
+            .describe_volumes()
+            .filters(
+                Filter::builder()
+                    .name("attachment.instance-id")
+                    .values(instance.instance_id().expect("id"))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("volumes");
+        assert!(!volumes.volumes().is_empty());
+        for volume in volumes.volumes() {
+            assert!(
+                volume
+                    .tags()
+                    .iter()
+                    .any(|t| t.key() == Some("Team") && t.value() == Some("shop")),
+                "the volume is tagged too: {volume:?}"
+            );
+        }
     }
     assert_eq!(
         inbound_cidrs(group),
@@ -118,6 +145,18 @@ async fn assert_launched(
         ]
     );
     instances
+}
+
+/// A new ed25519 public key, made by ssh-keygen in `dir`.
+fn public_key(dir: &std::path::Path) -> String {
+    let path = dir.join("imported");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "ada@laptop", "-f"])
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(made.success());
+    std::fs::read_to_string(path.with_extension("pub")).expect("public key")
 }
 
 async fn launch(server: &KnitServer, request: &LaunchRequest) -> reqwest::Response {
@@ -164,6 +203,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
             image: "ami-12c6146b",
             group: "wizard-first",
             zone: "us-east-1b",
+            key: "knit-test",
             open: 443,
         },
     )
@@ -204,6 +244,82 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     let all = ec2.describe_instances().send().await.expect("instances");
     let count: usize = all.reservations().iter().map(|r| r.instances().len()).sum();
     assert_eq!(count, 2, "a repeated token launches nothing");
+
+    // An imported public key, a chosen subnet, spot, and the group made by the first launch.
+    let subnets = ec2.describe_subnets().send().await.expect("subnets");
+    let subnet = subnets
+        .subnets()
+        .iter()
+        .find(|s| s.availability_zone() == Some("us-east-1d"))
+        .expect("a subnet in us-east-1d");
+    let group_id = instances[0].security_groups()[0]
+        .group_id()
+        .expect("group id")
+        .to_owned();
+    let mut imported = request("imported");
+    imported.tags[0].1 = "wizard-spot".to_owned();
+    imported.key_name = None;
+    imported.new_key = Some(NewKey {
+        name: "imported-key".to_owned(),
+        public_key: Some(public_key(dir.path())),
+    });
+    imported.subnet_id = subnet.subnet_id().map(str::to_owned);
+    imported.spot = true;
+    imported.spot_max_price = "0.05".to_owned();
+    imported.new_group = None;
+    imported.security_groups = vec![group_id.clone()];
+    imported.termination_protection = false;
+    let answer = launch(&server, &imported).await;
+    assert_eq!(answer.status(), 201);
+    let answer: LaunchResponse = answer.json().await.expect("response JSON");
+    assert_eq!(answer.created, ["key pair imported-key (imported)"]);
+    assert_eq!(
+        answer.private_key, None,
+        "an imported key has no private half here"
+    );
+    let found = ec2
+        .describe_instances()
+        .set_instance_ids(Some(answer.instance_ids.clone()))
+        .send()
+        .await
+        .expect("instances");
+    for instance in found.reservations().iter().flat_map(|r| r.instances()) {
+        assert_eq!(instance.key_name(), Some("imported-key"));
+        assert_eq!(instance.subnet_id(), subnet.subnet_id());
+        let zone = instance.placement().and_then(|p| p.availability_zone());
+        assert_eq!(zone, Some("us-east-1d"), "the subnet's zone wins");
+        assert_eq!(
+            instance.instance_lifecycle().map(|l| l.as_str()),
+            Some("spot")
+        );
+    }
+
+    // A launch EC2 refuses after the key pair was made: the key, whose private half nobody
+    // will ever hold, is deleted again, and the answer says so.
+    let mut refused = request("refused");
+    refused.key_name = None;
+    refused.new_key = Some(NewKey {
+        name: "doomed-key".to_owned(),
+        public_key: None,
+    });
+    refused.new_group = None;
+    refused.security_groups = vec!["sg-0123456789abcdef0".to_owned()];
+    let answer = launch(&server, &refused).await;
+    let status = answer.status();
+    let body: ApiErrorBody = answer.json().await.expect("a JSON error");
+    assert!(status.is_client_error() || status.is_server_error());
+    assert!(
+        body.error
+            .contains("key pair doomed-key (created, then deleted again)"),
+        "{}",
+        body.error
+    );
+    let keys = ec2.describe_key_pairs().send().await.expect("key pairs");
+    assert!(
+        keys.key_pairs()
+            .iter()
+            .all(|k| k.key_name() != Some("doomed-key"))
+    );
 
     // Each mistake is refused by the server, with what is wrong.
     type Spoil = fn(&mut LaunchRequest);
@@ -260,7 +376,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     }
     let all = ec2.describe_instances().send().await.expect("instances");
     let count: usize = all.reservations().iter().map(|r| r.instances().len()).sum();
-    assert_eq!(count, 2, "nothing was launched for a bad request");
+    assert_eq!(count, 4, "nothing was launched for a bad request");
     server.stop();
 }
 
@@ -366,11 +482,20 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         kept[1].prop("value").await.expect("value").as_deref(),
         Some("shop")
     );
-    // 5. Key pair.
+    // 5. A new key pair, made by EC2 at launch; the step is left with the keyboard.
     next(&browser, "keys").await;
-    browser.select("#key-pair", "knit-test").await;
-    // 6. A new group with two rules; SSH from everywhere is warned about.
-    next(&browser, "network").await;
+    browser.click("#key-create").await;
+    browser.type_into("#new-key-name", "wizard key!").await;
+    browser.type_into("#new-key-name", "\u{E003}").await;
+    let next_link = browser
+        .client
+        .find(Locator::Css("#wizard-next"))
+        .await
+        .expect("next");
+    next_link.send_keys("\u{E007}").await.expect("enter");
+    browser.text_of("#step-network h2").await;
+    // 6. A new group with two rules; SSH from everywhere is warned about, and so is the
+    // loopback address "My IP" gives a browser on knit's own machine.
     fill(&browser, "#group-name", 0, "wizard-ui").await;
     browser.click("#rule-add").await;
     browser.click("#rule-add").await;
@@ -378,17 +503,92 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     fill(&browser, ".rule-source", 0, "0.0.0.0/0").await;
     fill(&browser, ".rule-source", 1, "0.0.0.0/0").await;
     assert!(browser.text_of(".notice.warning").await.contains("SSH"));
+    let my_ip = browser
+        .client
+        .find_all(Locator::Css(".rule-my-ip"))
+        .await
+        .expect("buttons");
+    my_ip[1].click().await.expect("My IP");
+    browser
+        .wait_for_text_containing(".notice.warning", "127.0.0.1/32 is a loopback address")
+        .await;
     fill(&browser, ".rule-source", 1, "198.51.100.0/24").await;
-    // 7. Review and launch.
+    // 7. Review: EC2's dry run first, then the launch.
     next(&browser, "review").await;
     let review = browser.text_of("#review").await;
-    assert!(
-        review.contains("ami-785db401") && review.contains("t3.micro"),
-        "{review}"
-    );
+    for chosen in [
+        "ami-785db401",
+        "t3.micro",
+        "wizard key (created at launch)",
+        "new group wizard-ui",
+    ] {
+        assert!(review.contains(chosen), "{chosen} not in {review}");
+    }
+    browser
+        .wait_for_text_containing("#dry-run", "EC2's dry run accepts 2 × t3.micro")
+        .await;
     browser.click("#launch-go").await;
     let result = browser.text_of("#launch-result").await;
     assert!(result.contains("Started i-"), "{result}");
+    assert!(result.contains("key pair wizard key (created)"), "{result}");
+    // The private key, offered this once: nowhere in the browser's storage, nor in knit's.
+    let offered = browser
+        .client
+        .find(Locator::Css("#private-key"))
+        .await
+        .expect("private key")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(offered.contains("PRIVATE KEY"), "{offered}");
+    let download = browser
+        .client
+        .find(Locator::Css("#private-key-download"))
+        .await
+        .expect("download link");
+    assert_eq!(
+        download.attr("download").await.expect("attr").as_deref(),
+        Some("wizard key.pem")
+    );
+    let stored = browser
+        .client
+        .execute("return JSON.stringify(window.localStorage)", Vec::new())
+        .await
+        .expect("local storage");
+    assert!(!stored.to_string().contains("PRIVATE KEY"));
+    let secret_line = offered.lines().nth(1).expect("a key body");
+    for file in ["data/knit.db", "data.log"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret_line),
+            "the private key is in {file}"
+        );
+    }
+
+    // The progress view: each instance running with its checks passed; port 22 of moto's
+    // made-up addresses never answers.
+    browser.click("#launch-follow").await;
+    let ids: Vec<String> = result
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|word| word.starts_with("i-"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids.len(), 2, "{result}");
+    for id in &ids {
+        let row = format!("#launch-progress tr[data-instance=\"{id}\"]");
+        browser
+            .wait_for_text(&format!("{row} .stage-checks"), "ok")
+            .await;
+        assert_eq!(
+            browser.text_of(&format!("{row} .stage-state")).await,
+            "running"
+        );
+        assert_eq!(
+            browser.text_of(&format!("{row} .stage-ssh")).await,
+            "not yet"
+        );
+    }
 
     // In EC2, what was chosen.
     let launched = assert_launched(
@@ -398,6 +598,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
             image: "ami-785db401",
             group: "wizard-ui",
             zone: "us-east-1c",
+            key: "wizard key",
             open: 443,
         },
     )
@@ -418,11 +619,34 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         "t3.micro",
         "us-east-1c",
         "Team=shop",
-        "knit-test",
+        "wizard key",
         "detailed",
     ] {
         assert!(review.contains(chosen), "{chosen} not in {review}");
     }
+
+    // An AMI gone since it was picked: the review shows the dry run's refusal, and Launch
+    // stays disabled.
+    browser
+        .client
+        .execute(
+            "const draft = JSON.parse(localStorage.getItem('knit.launch.draft'));
+             draft.request.image_id = 'ami-0123456789abcdef0';
+             localStorage.setItem('knit.launch.draft', JSON.stringify(draft));",
+            Vec::new(),
+        )
+        .await
+        .expect("edit the draft");
+    browser.client.refresh().await.expect("reload");
+    browser
+        .wait_for_text_containing("#dry-run", "no AMI ami-0123456789abcdef0 in us-east-1")
+        .await;
+    let go = browser
+        .client
+        .find(Locator::Css("#launch-go"))
+        .await
+        .expect("launch button");
+    assert!(!go.is_enabled().await.expect("enabled?"));
     browser.close().await;
     server.stop();
 }

@@ -153,6 +153,7 @@ async fn keeps_its_promises(url: &str) {
         instance_ids: vec!["i-1".to_owned(), "i-2".to_owned()],
         created: vec!["security group web (sg-1)".to_owned()],
         repeated: false,
+        private_key: None,
     };
     store
         .finish_launch("token-1", Some(&launched))

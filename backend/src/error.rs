@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use knit_shared::{ApiErrorBody, Invalid};
 
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
-use crate::inventory::LaunchError;
+use crate::inventory::{LaunchError, ProgressError};
 use crate::runs::{HostsError, RunError, StartError};
 use crate::store::StoreError;
 
@@ -161,6 +161,15 @@ impl From<LaunchError> for ApiError {
             LaunchError::Scope(error) => error.into(),
             LaunchError::Ec2(error) => error.into(),
             LaunchError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<ProgressError> for ApiError {
+    fn from(error: ProgressError) -> Self {
+        match error {
+            ProgressError::Invalid(invalid) => invalid.into(),
+            ProgressError::Scope(error) => error.into(),
         }
     }
 }

@@ -85,13 +85,16 @@ pub async fn serve(
     };
     let stopping = app.stopping.clone();
     println!("knit: console at http://{address}/");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.cancel();
-        })
-        .await
-        .context("the server stopped with an error")?;
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stopping.cancel();
+    })
+    .await
+    .context("the server stopped with an error")?;
     // Runs still going are cancelled, finally steps included, and their ends recorded.
     runs.stop_all().await;
     if let Some(sandbox) = sandbox {

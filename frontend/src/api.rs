@@ -7,10 +7,10 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, ClusterList, Health, ImageList, InstanceChanges,
-    InstanceList, InstanceTypeList, KeyPairList, LaunchPlan, LaunchRequest, LaunchResponse,
-    Profiles, Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun,
-    Zones,
+    ActionRequest, ActionResponse, ApiErrorBody, ClientAddress, ClusterList, Health, ImageList,
+    InstanceChanges, InstanceList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan,
+    LaunchProgress, LaunchRequest, LaunchResponse, Profiles, Regions, RunDetail, RunEvent, RunList,
+    RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -122,6 +122,18 @@ pub async fn zones() -> Result<Zones, ApiFailure> {
     get("/api/zones").await
 }
 
+pub async fn subnets() -> Result<SubnetList, ApiFailure> {
+    get("/api/subnets").await
+}
+
+pub async fn client_address() -> Result<ClientAddress, ApiFailure> {
+    get("/api/client-address").await
+}
+
+pub async fn check_launch(request: &LaunchRequest) -> Result<LaunchCheck, ApiFailure> {
+    post("/api/launch/check", request).await
+}
+
 pub async fn key_pairs() -> Result<KeyPairList, ApiFailure> {
     get("/api/key-pairs").await
 }
@@ -176,6 +188,28 @@ pub fn watch_run(
             let text = message.data().as_string().unwrap_or_default();
             if let Ok(event) = serde_json::from_str::<RunEvent>(&text) {
                 on_event(event);
+            }
+        }
+    });
+    Ok(source)
+}
+
+/// Follows the instances `ids` after a launch; `on_progress` runs for every change.
+pub fn watch_launch(
+    ids: &str,
+    on_progress: impl Fn(LaunchProgress) + 'static,
+) -> Result<EventSource, ApiFailure> {
+    let url = format!(
+        "/api/launch/progress?ids={}",
+        js_sys::encode_uri_component(ids)
+    );
+    let mut source = EventSource::new(&url).map_err(unreachable_server)?;
+    let mut messages = source.subscribe("progress").map_err(unreachable_server)?;
+    leptos::task::spawn_local(async move {
+        while let Some(Ok((_, message))) = messages.next().await {
+            let text = message.data().as_string().unwrap_or_default();
+            if let Ok(progress) = serde_json::from_str::<LaunchProgress>(&text) {
+                on_progress(progress);
             }
         }
     });

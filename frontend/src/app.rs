@@ -7,7 +7,8 @@ use leptos_router::path;
 use crate::api;
 use crate::components::{SandboxBanner, TopBar};
 use crate::pages::{
-    ClusterPage, ClustersPage, InstancesPage, LaunchPage, NotFoundPage, RunPage, RunsPage,
+    ClusterPage, ClustersPage, InstancesPage, LaunchPage, LaunchedPage, NotFoundPage, RunPage,
+    RunsPage,
 };
 
 #[component]
@@ -23,6 +24,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/instances") view=InstancesPage />
                     <Route path=path!("/launch") view=|| view! { <Redirect path="/launch/ami" /> } />
                     <Route path=path!("/launch/:step") view=LaunchPage />
+                    <Route path=path!("/launched") view=LaunchedPage />
                     <Route path=path!("/clusters") view=ClustersPage />
                     <Route path=path!("/clusters/:name") view=ClusterPage />
                     <Route path=path!("/runs") view=RunsPage />

@@ -57,6 +57,32 @@ pub struct InstanceTypeList {
     pub instance_types: Vec<InstanceTypeSummary>,
 }
 
+/// A subnet the instances may go in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetSummary {
+    /// `subnet-…`.
+    pub id: String,
+    /// Its `Name` tag, if any.
+    pub name: Option<String>,
+    /// Its availability zone.
+    pub zone: String,
+    /// Its address block.
+    pub cidr: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// The default VPC's subnet of its zone (EC2's choice when none is given).
+    pub default_for_zone: bool,
+    /// Addresses still free.
+    pub available_addresses: i32,
+}
+
+/// `GET /api/subnets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetList {
+    /// The region's subnets, by zone.
+    pub subnets: Vec<SubnetSummary>,
+}
+
 /// `GET /api/key-pairs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPairList {

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clusters;
 pub mod instances;
 pub mod launch;
+pub mod progress;
 pub mod runs;
 pub mod security_groups;
 pub mod validate;
@@ -21,6 +22,7 @@ pub use api::{
 };
 pub use catalog::{
     ImageList, ImageQuery, ImageSummary, InstanceTypeList, InstanceTypeSummary, KeyPairList,
+    SubnetList, SubnetSummary,
 };
 pub use clusters::{
     ClusterList, ClusterSummary, FirewallSummary, MachineInstance, MachineSummary, RuleSummary,
@@ -31,10 +33,13 @@ pub use instances::{
     SortOrder,
 };
 pub use launch::{Change, LaunchPlan};
+pub use progress::{InstanceProgress, LaunchProgress, ProgressQuery};
 pub use runs::{
     Cell, CellStatus, Grid, PlannedHost, PlannedStep, RunDetail, RunEvent, RunEventBody, RunList,
     RunPlan, RunQuery, RunStatus, RunSummary, StartRun, Stream,
 };
 pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
 pub use validate::Invalid;
-pub use wizard::{LaunchRequest, LaunchResponse, NewGroup, NewRule};
+pub use wizard::{
+    ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, NewGroup, NewKey, NewRule,
+};

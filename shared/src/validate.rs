@@ -240,9 +240,115 @@ pub fn key_pair_name(name: &str) -> Result<(), Invalid> {
     }
 }
 
+/// Where a rule lets traffic in from: a CIDR block or another security group (`sg-…`).
+pub fn rule_source(source: &str) -> Result<(), Invalid> {
+    if source.starts_with("sg-") {
+        security_group_id(source).map_err(|e| invalid("source", e.message))
+    } else {
+        cidr(source)
+    }
+}
+
+/// A public key to import: OpenSSH's one-line form, `<type> <base64> [comment]`, of a type
+/// EC2 imports (RSA, ED25519, ECDSA).
+pub fn public_key(text: &str) -> Result<(), Invalid> {
+    const TYPES: [&str; 4] = [
+        "ssh-rsa",
+        "ssh-ed25519",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+    ];
+    let mut parts = text.split_whitespace();
+    let kind = parts.next().unwrap_or("");
+    let body = parts.next().unwrap_or("");
+    let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    if !TYPES.contains(&kind) {
+        Err(invalid(
+            "public_key",
+            format!(
+                "must start with one of {} (the contents of a .pub file)",
+                TYPES.join(", ")
+            ),
+        ))
+    } else if body.len() < 32 || !body.chars().all(base64) || text.lines().count() > 1 {
+        Err(invalid(
+            "public_key",
+            "must be one line: the key type, its base64 body, and a comment if any",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A spot maximum price in US dollars per hour: empty (up to the on-demand price) or a
+/// positive decimal.
+pub fn spot_max_price(price: &str) -> Result<(), Invalid> {
+    let number = price.parse::<f64>();
+    if price.is_empty()
+        || (number.is_ok_and(|n| n > 0.0 && n < 1000.0)
+            && price.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            "spot_max_price",
+            format!("{price:?} is not a price in dollars per hour, e.g. 0.0125"),
+        ))
+    }
+}
+
+/// A subnet id: `subnet-` and 8 or 17 lowercase hexadecimal digits.
+pub fn subnet_id(id: &str) -> Result<(), Invalid> {
+    let digits = id.strip_prefix("subnet-").unwrap_or("");
+    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "subnet_id",
+            format!("{id:?} is not a subnet id (subnet- and 8 or 17 hex digits)"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_sources_are_blocks_or_groups() {
+        assert!(rule_source("203.0.113.7/32").is_ok());
+        assert!(rule_source("2001:db8::/64").is_ok());
+        assert!(rule_source("sg-0123456789abcdef0").is_ok());
+        for bad in ["sg-xyz", "10.0.0.0/33", "web", ""] {
+            assert!(rule_source(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn public_keys_are_openssh_one_liners() {
+        let body = "AAAAC3NzaC1lZDI1NTE5AAAAIHd1aW1pbGx5b3VrZWVwdGhpc2tleXNhZmU";
+        assert!(public_key(&format!("ssh-ed25519 {body} ada@laptop")).is_ok());
+        assert!(public_key(&format!("ssh-rsa {body}")).is_ok());
+        for bad in [
+            String::new(),
+            format!("ssh-dss {body}"),
+            "ssh-ed25519 short".to_owned(),
+            format!("ssh-ed25519 {body}\nssh-ed25519 {body}"),
+            "-----BEGIN OPENSSH PRIVATE KEY-----".to_owned(),
+        ] {
+            assert!(public_key(&bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn spot_prices_are_positive_dollars() {
+        for good in ["", "0.0125", "2"] {
+            assert!(spot_max_price(good).is_ok(), "{good:?} refused");
+        }
+        for bad in ["0", "-1", "abc", "1e3", "0.01 USD"] {
+            assert!(spot_max_price(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn instance_ids_have_8_or_17_hex_digits() {

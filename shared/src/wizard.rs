@@ -30,6 +30,15 @@ pub struct LaunchRequest {
     /// Step 3: the availability zone; EC2 chooses when absent.
     #[serde(default)]
     pub zone: Option<String>,
+    /// Step 3: the subnet (its zone wins); the default VPC's subnet of the zone when absent.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+    /// Step 3: spot instead of on-demand: cheaper, but AWS may take the instance back.
+    #[serde(default)]
+    pub spot: bool,
+    /// Step 3: the most a spot instance may cost, dollars per hour; empty: the on-demand price.
+    #[serde(default)]
+    pub spot_max_price: String,
     /// Step 3: what a shutdown from inside the instance does: stop it (default) or terminate it.
     #[serde(default)]
     pub terminate_on_shutdown: bool,
@@ -45,8 +54,11 @@ pub struct LaunchRequest {
     pub security_groups: Vec<String>,
     /// Step 6: a new group to create with these rules, when launching.
     pub new_group: Option<NewGroup>,
-    /// Step 5: the key pair's name, or none (only with `no_key_acknowledged`).
+    /// Step 5: an existing key pair's name, or none (only with `no_key_acknowledged`).
     pub key_name: Option<String>,
+    /// Step 5: a key pair to create or import, when launching.
+    #[serde(default)]
+    pub new_key: Option<NewKey>,
     /// Step 5: the person agreed to launch without a key (no SSH access).
     #[serde(default)]
     pub no_key_acknowledged: bool,
@@ -63,6 +75,53 @@ pub struct LaunchResponse {
     pub created: Vec<String>,
     /// True when the client token had launched already: nothing new was started.
     pub repeated: bool,
+    /// The private key of a key pair created by this launch (PEM), in the first answer only:
+    /// knit keeps no copy, so it can never be shown again.
+    #[serde(default)]
+    pub private_key: Option<String>,
+}
+
+/// `POST /api/launch/check`: EC2's dry run accepted the launch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchCheck {
+    /// What was checked, in words.
+    pub message: String,
+}
+
+/// `GET /api/client-address`: the browser's address as knit's server sees it, for "My IP".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAddress {
+    /// e.g. `203.0.113.7`.
+    pub address: String,
+    /// The block of that one address: `/32` (IPv4) or `/128` (IPv6).
+    pub cidr: String,
+}
+
+impl ClientAddress {
+    /// `address` as a rule source; an IPv4 address mapped into IPv6 is given as IPv4.
+    pub fn of(address: std::net::IpAddr) -> Self {
+        // An IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d.
+        let address = match address {
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        Self {
+            address: address.to_string(),
+            cidr: format!("{address}/{bits}"),
+        }
+    }
+}
+
+/// A key pair the launch creates (EC2 makes the key) or imports (from a public key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewKey {
+    /// Its name in EC2.
+    pub name: String,
+    /// OpenSSH public key to import; EC2 creates a new key when absent.
+    pub public_key: Option<String>,
 }
 
 /// A security group the launch creates.
@@ -81,7 +140,7 @@ pub struct NewRule {
     pub protocol: String,
     /// `22` or `8000-8080`.
     pub ports: String,
-    /// A CIDR block (IPv4 or IPv6).
+    /// A CIDR block (IPv4 or IPv6) or another security group (`sg-…`).
     pub source: String,
 }
 
@@ -96,8 +155,16 @@ const SENSITIVE: [(u16, &str); 6] = [
 ];
 
 impl NewRule {
-    /// Why this rule is risky, if it is: a sensitive port open to everyone.
+    /// Why this rule is risky or useless, if it is: a sensitive port open to everyone, or a
+    /// loopback source ("My IP" of a knit running on the same machine as the browser).
     pub fn warning(&self) -> Option<String> {
+        if self.source.starts_with("127.") || self.source == "::1/128" {
+            return Some(format!(
+                "{} is a loopback address: no traffic from it ever reaches an instance; \
+                 enter your public address instead",
+                self.source
+            ));
+        }
         if self.source != "0.0.0.0/0" && self.source != "::/0" {
             return None;
         }
@@ -115,6 +182,31 @@ impl NewRule {
 }
 
 impl LaunchRequest {
+    /// What the person should know before launching, collected from every step.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings: Vec<String> = self
+            .new_group
+            .iter()
+            .flat_map(|group| group.rules.iter().filter_map(NewRule::warning))
+            .collect();
+        if self.key_name.is_none() && self.new_key.is_none() {
+            warnings.push("no key pair: nobody can log in over SSH".to_owned());
+        }
+        if self.spot {
+            warnings.push(
+                "spot instances may be stopped by AWS at two minutes' notice when it needs them back"
+                    .to_owned(),
+            );
+        }
+        if self.detailed_monitoring {
+            warnings.push(
+                "detailed monitoring is billed per metric (about $2.10 a month per instance)"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+
     /// Every mistake of the request, each naming its field.
     pub fn problems(&self) -> Vec<Invalid> {
         let mut problems = Vec::new();
@@ -136,7 +228,7 @@ impl LaunchRequest {
             for rule in &group.rules {
                 check(validate::rule_protocol(&rule.protocol));
                 check(validate::port_range(&rule.ports).map(|_| ()));
-                check(validate::cidr(&rule.source));
+                check(validate::rule_source(&rule.source));
             }
         }
         if self.security_groups.is_empty() && self.new_group.is_none() {
@@ -145,14 +237,30 @@ impl LaunchRequest {
                 message: "choose a security group or create one".to_owned(),
             }));
         }
-        match &self.key_name {
-            Some(name) => check(validate::key_pair_name(name)),
-            None if !self.no_key_acknowledged => check(Err(Invalid {
+        if let Some(subnet) = &self.subnet_id {
+            check(validate::subnet_id(subnet));
+        }
+        if self.spot {
+            check(validate::spot_max_price(&self.spot_max_price));
+        }
+        match (&self.key_name, &self.new_key) {
+            (Some(_), Some(_)) => check(Err(Invalid {
+                field: "key_name",
+                message: "choose an existing key pair or a new one, not both".to_owned(),
+            })),
+            (Some(name), None) => check(validate::key_pair_name(name)),
+            (None, Some(key)) => {
+                check(validate::key_pair_name(&key.name));
+                if let Some(public_key) = &key.public_key {
+                    check(validate::public_key(public_key));
+                }
+            }
+            (None, None) if !self.no_key_acknowledged => check(Err(Invalid {
                 field: "key_name",
                 message: "choose a key pair, or acknowledge launching without one (no SSH access)"
                     .to_owned(),
             })),
-            None => {}
+            (None, None) => {}
         }
         if self.client_token.is_empty() || self.client_token.len() > 64 {
             check(Err(Invalid {
@@ -177,6 +285,9 @@ mod tests {
             count: 2,
             detailed_monitoring: true,
             zone: None,
+            subnet_id: None,
+            spot: false,
+            spot_max_price: String::new(),
             terminate_on_shutdown: false,
             termination_protection: false,
             tags: vec![("Name".to_owned(), "web".to_owned())],
@@ -191,6 +302,7 @@ mod tests {
                 }],
             }),
             key_name: Some("deploy".to_owned()),
+            new_key: None,
             no_key_acknowledged: false,
             client_token: "token-1".to_owned(),
         }
@@ -256,6 +368,42 @@ mod tests {
                 Box::new(|r| r.user_data = "x".repeat(MAX_USER_DATA + 1)),
             ),
             ("key_name", Box::new(|r| r.key_name = None)),
+            (
+                "key_name",
+                Box::new(|r| {
+                    r.new_key = Some(NewKey {
+                        name: "second".to_owned(),
+                        public_key: None,
+                    })
+                }),
+            ),
+            (
+                "public_key",
+                Box::new(|r| {
+                    r.key_name = None;
+                    r.new_key = Some(NewKey {
+                        name: "imported".to_owned(),
+                        public_key: Some("ssh-dss AAAA".to_owned()),
+                    });
+                }),
+            ),
+            (
+                "source",
+                Box::new(|r| {
+                    r.new_group.as_mut().expect("group").rules[0].source = "sg-web".to_owned()
+                }),
+            ),
+            (
+                "spot_max_price",
+                Box::new(|r| {
+                    r.spot = true;
+                    r.spot_max_price = "cheap".to_owned();
+                }),
+            ),
+            (
+                "subnet_id",
+                Box::new(|r| r.subnet_id = Some("subnet-12".to_owned())),
+            ),
             ("security_groups", Box::new(|r| r.new_group = None)),
         ];
         for (field, break_it) in cases {
@@ -288,5 +436,10 @@ mod tests {
         );
         assert_eq!(rule("22", "198.51.100.0/24").warning(), None);
         assert_eq!(rule("443", "0.0.0.0/0").warning(), None);
+        assert!(
+            rule("443", "127.0.0.1/32")
+                .warning()
+                .is_some_and(|w| w.contains("loopback"))
+        );
     }
 }

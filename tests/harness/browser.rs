@@ -83,18 +83,42 @@ impl Browser {
 
     /// Waits up to `seconds` until the first element matching `css` has exactly `text`.
     pub async fn wait_for_text_within(&self, css: &str, text: &str, seconds: u64) {
+        self.wait_until_shown(css, seconds, |seen| seen == text)
+            .await
+            .unwrap_or_else(|seen| {
+                panic!("{css:?} shows {seen:?}, not {text:?} after {seconds} s")
+            });
+    }
+
+    /// Waits up to 15 s until the first element matching `css` has `part` in its text;
+    /// returns the text.
+    pub async fn wait_for_text_containing(&self, css: &str, part: &str) -> String {
+        self.wait_until_shown(css, 15, |seen| seen.contains(part))
+            .await
+            .map_err(|seen| panic!("{css:?} shows {seen:?}, without {part:?} after 15 s"))
+            .unwrap_or_default()
+    }
+
+    /// The text of the first element matching `css` once `good` holds for it, or the last
+    /// text seen when `seconds` passed.
+    async fn wait_until_shown(
+        &self,
+        css: &str,
+        seconds: u64,
+        good: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
         let mut seen = String::new();
         while tokio::time::Instant::now() < deadline {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
                 seen = element.text().await.unwrap_or_default();
-                if seen == text {
-                    return;
+                if good(&seen) {
+                    return Ok(seen);
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{css:?} shows {seen:?}, not {text:?} after {seconds} s");
+        Err(seen)
     }
 
     /// Navigates to `url` and waits for the page to load.

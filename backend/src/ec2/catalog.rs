@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::Filter;
-use knit_shared::{ImageSummary, InstanceTypeSummary};
+use knit_shared::{ImageSummary, InstanceTypeSummary, SubnetSummary};
 
 use super::{Ec2Error, Ec2Target};
 
@@ -88,6 +88,35 @@ pub async fn describe_instance_types(
     }
     types.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(types)
+}
+
+/// The region's available subnets, by zone then address block.
+pub async fn describe_subnets(
+    client: &Client,
+    target: &Ec2Target,
+) -> Result<Vec<SubnetSummary>, Ec2Error> {
+    let mut pages = client.describe_subnets().into_paginator().send();
+    let mut subnets = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| Ec2Error::from_sdk(error, target))?;
+        subnets.extend(page.subnets().iter().map(|subnet| {
+            SubnetSummary {
+                id: subnet.subnet_id().unwrap_or_default().to_owned(),
+                name: subnet
+                    .tags()
+                    .iter()
+                    .find(|tag| tag.key() == Some("Name"))
+                    .and_then(|tag| tag.value().map(str::to_owned)),
+                zone: subnet.availability_zone().unwrap_or_default().to_owned(),
+                cidr: subnet.cidr_block().unwrap_or_default().to_owned(),
+                vpc_id: subnet.vpc_id().unwrap_or_default().to_owned(),
+                default_for_zone: subnet.default_for_az().unwrap_or(false),
+                available_addresses: subnet.available_ip_address_count().unwrap_or(0),
+            }
+        }));
+    }
+    subnets.sort_by(|a, b| (&a.zone, &a.cidr).cmp(&(&b.zone, &b.cidr)));
+    Ok(subnets)
 }
 
 /// Names of the region's key pairs.

@@ -1,12 +1,14 @@
-//! The wizard's launch in EC2: what the AMI and the instance type are, a dry run, the launch.
+//! The wizard's launch in EC2: what the AMI and the instance type are, a new key pair, a dry
+//! run, the launch.
 
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
-    InstanceType, Placement, ResourceType, RunInstancesMonitoringEnabled, ShutdownBehavior, Tag,
-    TagSpecification,
+    InstanceMarketOptionsRequest, InstanceType, MarketType, Placement, ResourceType,
+    RunInstancesMonitoringEnabled, ShutdownBehavior, SpotMarketOptions, Tag, TagSpecification,
 };
 use base64::Engine;
-use knit_shared::LaunchRequest;
+use knit_shared::{LaunchRequest, NewKey};
 
 use super::{Ec2Error, Ec2Target};
 
@@ -56,13 +58,55 @@ pub async fn type_architectures(
     }
 }
 
-/// Starts the instances of `request` in groups `group_ids`; with `dry_run`, only asks EC2
-/// whether it would (`Ok(empty)` when it would).
+/// Creates key pair `key` (returning its private key, which EC2 never gives again) or imports
+/// its public key (returning `None`).
+pub async fn add_key_pair(
+    client: &Client,
+    target: &Ec2Target,
+    key: &NewKey,
+) -> Result<Option<String>, Ec2Error> {
+    match &key.public_key {
+        Some(public_key) => client
+            .import_key_pair()
+            .key_name(&key.name)
+            .public_key_material(Blob::new(public_key.trim().as_bytes()))
+            .send()
+            .await
+            .map(|_| None)
+            .map_err(|error| Ec2Error::from_sdk(error, target)),
+        None => client
+            .create_key_pair()
+            .key_name(&key.name)
+            .send()
+            .await
+            .map(|created| created.key_material().map(str::to_owned))
+            .map_err(|error| Ec2Error::from_sdk(error, target)),
+    }
+}
+
+/// Deletes key pair `name`.
+pub async fn delete_key_pair(
+    client: &Client,
+    target: &Ec2Target,
+    name: &str,
+) -> Result<(), Ec2Error> {
+    client
+        .delete_key_pair()
+        .key_name(name)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|error| Ec2Error::from_sdk(error, target))
+}
+
+/// Starts the instances of `request` in groups `group_ids` with key pair `key_name`; with
+/// `dry_run`, only asks EC2 whether it would (`Ok(empty)` when it would).
 pub async fn run(
     client: &Client,
     target: &Ec2Target,
     request: &LaunchRequest,
     group_ids: &[String],
+    key_name: Option<&str>,
     dry_run: bool,
 ) -> Result<Vec<String>, Ec2Error> {
     let count = i32::try_from(request.count).unwrap_or(i32::MAX);
@@ -86,8 +130,9 @@ pub async fn run(
         .instance_type(InstanceType::from(request.instance_type.as_str()))
         .min_count(count)
         .max_count(count)
-        .set_key_name(request.key_name.clone())
+        .set_key_name(key_name.map(str::to_owned))
         .set_security_group_ids(Some(group_ids.to_vec()))
+        .set_subnet_id(request.subnet_id.clone())
         .monitoring(
             RunInstancesMonitoringEnabled::builder()
                 .enabled(request.detailed_monitoring)
@@ -102,8 +147,22 @@ pub async fn run(
         })
         .client_token(&request.client_token)
         .dry_run(dry_run);
-    if let Some(zone) = &request.zone {
+    // A subnet lies in one zone, which then wins.
+    if let (Some(zone), None) = (&request.zone, &request.subnet_id) {
         call = call.placement(Placement::builder().availability_zone(zone).build());
+    }
+    if request.spot {
+        let max_price = Some(request.spot_max_price.clone()).filter(|price| !price.is_empty());
+        call = call.instance_market_options(
+            InstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::Spot)
+                .spot_options(
+                    SpotMarketOptions::builder()
+                        .set_max_price(max_price)
+                        .build(),
+                )
+                .build(),
+        );
     }
     if !request.tags.is_empty() {
         call = call

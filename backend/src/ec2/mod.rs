@@ -13,6 +13,7 @@ mod hub;
 mod instances;
 pub mod launch_instances;
 mod profiles;
+pub mod progress;
 mod regions;
 pub mod rules;
 mod security_groups;

@@ -1,8 +1,9 @@
-//! `/api/images`, `/api/instance-types`, `/api/key-pairs`: what the launch wizard offers.
+//! `/api/images`, `/api/instance-types`, `/api/subnets`, `/api/key-pairs`: what the launch
+//! wizard offers.
 
 use axum::Json;
 use axum::extract::State;
-use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery};
+use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery, SubnetList};
 
 use super::extract::Params;
 use crate::app::App;
@@ -20,6 +21,13 @@ pub async fn instance_types(
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<InstanceTypeList>, ApiError> {
     Ok(Json(app.inventory.instance_types(&query).await?))
+}
+
+pub async fn subnets(
+    State(app): State<App>,
+    Params(query): Params<ScopeQuery>,
+) -> Result<Json<SubnetList>, ApiError> {
+    Ok(Json(app.inventory.subnets(&query).await?))
 }
 
 pub async fn key_pairs(

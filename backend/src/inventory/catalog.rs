@@ -1,6 +1,6 @@
 //! What the launch wizard chooses from, per profile and region.
 
-use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery};
+use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery, SubnetList};
 
 use super::Inventory;
 use crate::ec2::{ScopeError, catalog};
@@ -48,6 +48,16 @@ impl Inventory {
         let instance_types =
             catalog::describe_instance_types(&client, &self.hub.target(&scope)).await?;
         Ok(InstanceTypeList { instance_types })
+    }
+
+    pub async fn subnets(&self, query: &ScopeQuery) -> Result<SubnetList, ScopeError> {
+        let scope = self
+            .hub
+            .resolve(query.profile.as_deref(), query.region.as_deref())
+            .await?;
+        let client = self.hub.client(&scope).await;
+        let subnets = catalog::describe_subnets(&client, &self.hub.target(&scope)).await?;
+        Ok(SubnetList { subnets })
     }
 
     pub async fn key_pairs(&self, query: &ScopeQuery) -> Result<KeyPairList, ScopeError> {

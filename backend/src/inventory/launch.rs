@@ -1,13 +1,15 @@
 //! The wizard's launch: checked again on the server, the AMI and the type compared, a dry run,
-//! the new security group created only now, then the instances, once per client token.
+//! the new security group and key pair created only now, then the instances, once per client
+//! token.
 
-use knit_shared::{InstanceAction, Invalid, LaunchRequest, LaunchResponse};
+use aws_sdk_ec2::Client;
+use knit_shared::{InstanceAction, Invalid, LaunchCheck, LaunchRequest, LaunchResponse};
 
 use super::Inventory;
 use crate::ec2::cluster_state;
 use crate::ec2::launch_instances as ec2;
 use crate::ec2::rules::Rule;
-use crate::ec2::{Ec2Error, ScopeError};
+use crate::ec2::{Ec2Error, Ec2Target, Scope, ScopeError};
 use crate::store::{AuditEvent, LaunchClaim, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -78,8 +80,13 @@ impl Inventory {
             LaunchClaim::New => {}
         }
         let launched = self.launch_once(request, &scope).await;
+        // The private key is handed over once, in this answer, and never stored.
+        let kept = launched.as_ref().ok().map(|response| LaunchResponse {
+            private_key: None,
+            ..response.clone()
+        });
         store
-            .finish_launch(&request.client_token, launched.as_ref().ok())
+            .finish_launch(&request.client_token, kept.as_ref())
             .await?;
         let outcome = match &launched {
             Ok(response) => format!("{} started", response.instance_ids.len()),
@@ -104,34 +111,34 @@ impl Inventory {
         launched
     }
 
+    /// What the launch would do, checked by EC2's dry run; nothing is created.
+    pub async fn check_launch(&self, request: &LaunchRequest) -> Result<LaunchCheck, LaunchError> {
+        let problems = request.problems();
+        if !problems.is_empty() {
+            return Err(LaunchError::Invalid(problems));
+        }
+        let scope = self
+            .hub
+            .resolve(request.profile.as_deref(), request.region.as_deref())
+            .await?;
+        let client = self.hub.client(&scope).await;
+        preflight(&client, &self.hub.target(&scope), request, &scope).await?;
+        Ok(LaunchCheck {
+            message: format!(
+                "EC2's dry run accepts {} × {} from {} in {}",
+                request.count, request.instance_type, request.image_id, scope.region
+            ),
+        })
+    }
+
     async fn launch_once(
         &self,
         request: &LaunchRequest,
-        scope: &crate::ec2::Scope,
+        scope: &Scope,
     ) -> Result<LaunchResponse, LaunchError> {
         let client = self.hub.client(scope).await;
         let target = self.hub.target(scope);
-        let image = ec2::image_architecture(&client, &target, &request.image_id)
-            .await?
-            .ok_or_else(|| {
-                LaunchError::UnknownImage(request.image_id.clone(), scope.region.clone())
-            })?;
-        let supported = ec2::type_architectures(&client, &target, &request.instance_type)
-            .await?
-            .ok_or_else(|| {
-                LaunchError::UnknownType(request.instance_type.clone(), scope.region.clone())
-            })?;
-        if !image.is_empty() && !supported.is_empty() && !supported.contains(&image) {
-            return Err(LaunchError::Mismatch {
-                kind: request.instance_type.clone(),
-                supported: supported.join(", "),
-                image,
-            });
-        }
-        // Before anything is created: would EC2 accept it? A new group cannot be named yet.
-        ec2::run(&client, &target, request, &request.security_groups, true)
-            .await
-            .map_err(LaunchError::DryRun)?;
+        preflight(&client, &target, request, scope).await?;
 
         let mut created = Vec::new();
         let mut group_ids = request.security_groups.clone();
@@ -152,19 +159,62 @@ impl Inventory {
             .map_err(|e| failed(e, &created))?;
             created.push(format!("security group {} ({id})", group.name));
             for rule in &group.rules {
-                let rule = Rule::from_definition(&rule.protocol, &rule.ports, &rule.source, &[]);
+                // A source `sg-…` is another group, by id.
+                let groups = [rule.source.as_str()];
+                let by_id = if rule.source.starts_with("sg-") {
+                    &groups[..]
+                } else {
+                    &[]
+                };
+                let rule = Rule::from_definition(&rule.protocol, &rule.ports, &rule.source, by_id);
                 cluster_state::change_rule(&client, &target, &id, &rule, &Default::default(), true)
                     .await
                     .map_err(|e| failed(e, &created))?;
             }
             group_ids.push(id);
         }
-        let instance_ids = ec2::run(&client, &target, request, &group_ids, false)
-            .await
-            .map_err(|source| LaunchError::Failed {
-                source,
-                created: created.clone(),
-            })?;
+        let mut private_key = None;
+        if let Some(key) = &request.new_key {
+            private_key = ec2::add_key_pair(&client, &target, key)
+                .await
+                .map_err(|source| LaunchError::Failed {
+                    source,
+                    created: created.clone(),
+                })?;
+            let how = if private_key.is_some() {
+                "created"
+            } else {
+                "imported"
+            };
+            created.push(format!("key pair {} ({how})", key.name));
+        }
+        let key_name = request
+            .new_key
+            .as_ref()
+            .map(|key| key.name.as_str())
+            .or(request.key_name.as_deref());
+        let started = ec2::run(&client, &target, request, &group_ids, key_name, false).await;
+        let instance_ids = match started {
+            Ok(ids) => ids,
+            Err(source) => {
+                if let (Some(key), Some(_)) = (&request.new_key, &private_key) {
+                    // Nobody will ever hold its private key: a useless key pair is removed.
+                    let removed = ec2::delete_key_pair(&client, &target, &key.name).await;
+                    if let Some(last) = created.last_mut() {
+                        *last = match removed {
+                            Ok(()) => {
+                                format!("key pair {} (created, then deleted again)", key.name)
+                            }
+                            Err(_) => format!(
+                                "key pair {} (created; its private key is lost: delete it)",
+                                key.name
+                            ),
+                        };
+                    }
+                }
+                return Err(LaunchError::Failed { source, created });
+            }
+        };
         if request.termination_protection {
             // Asked of RunInstances too; set again for endpoints that ignore it there (moto).
             let outcomes =
@@ -185,6 +235,44 @@ impl Inventory {
             instance_ids,
             created,
             repeated: false,
+            private_key,
         })
     }
+}
+
+/// The checks before anything is created: the AMI and the type exist and suit each other, and
+/// EC2's dry run accepts the launch (without the group and key pair that do not exist yet).
+async fn preflight(
+    client: &Client,
+    target: &Ec2Target,
+    request: &LaunchRequest,
+    scope: &Scope,
+) -> Result<(), LaunchError> {
+    let image = ec2::image_architecture(client, target, &request.image_id)
+        .await?
+        .ok_or_else(|| LaunchError::UnknownImage(request.image_id.clone(), scope.region.clone()))?;
+    let supported = ec2::type_architectures(client, target, &request.instance_type)
+        .await?
+        .ok_or_else(|| {
+            LaunchError::UnknownType(request.instance_type.clone(), scope.region.clone())
+        })?;
+    if !image.is_empty() && !supported.is_empty() && !supported.contains(&image) {
+        return Err(LaunchError::Mismatch {
+            kind: request.instance_type.clone(),
+            supported: supported.join(", "),
+            image,
+        });
+    }
+    let existing_key = request.key_name.as_deref();
+    ec2::run(
+        client,
+        target,
+        request,
+        &request.security_groups,
+        existing_key,
+        true,
+    )
+    .await
+    .map_err(LaunchError::DryRun)?;
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod catalog;
 mod clusters;
 mod feed;
 mod launch;
+mod progress;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::ec2::{self, Ec2Hub, Scope, ScopeError};
 pub use cache::Snapshot;
 pub use feed::Feed;
 pub use launch::LaunchError;
+pub use progress::ProgressError;
 
 /// How long a list read from EC2 is served to other requests before EC2 is read again.
 const CACHE_TTL: Duration = Duration::from_secs(10);

@@ -3,6 +3,7 @@
 mod clusters;
 mod instances;
 mod launch;
+mod launched;
 mod not_found;
 mod run;
 mod runs;
@@ -10,6 +11,7 @@ mod runs;
 pub use clusters::{ClusterPage, ClustersPage};
 pub use instances::InstancesPage;
 pub use launch::LaunchPage;
+pub use launched::LaunchedPage;
 pub use not_found::NotFoundPage;
 pub use run::RunPage;
 pub use runs::RunsPage;

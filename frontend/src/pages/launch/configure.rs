@@ -1,4 +1,5 @@
-//! Step 3: how many, CloudWatch monitoring, user data.
+//! Step 3: how many, where (zone, subnet), on-demand or spot, CloudWatch monitoring, shutdown
+//! behaviour, protection, user data.
 
 use knit_shared::validate;
 use knit_shared::wizard::{MAX_COUNT, MAX_USER_DATA};
@@ -24,6 +25,16 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
         })
     });
     let zones = LocalResource::new(api::zones);
+    let subnets = LocalResource::new(api::subnets);
+    let price_error = Signal::derive(move || {
+        draft.with(|d| {
+            d.request
+                .spot
+                .then(|| validate::spot_max_price(&d.request.spot_max_price).err())
+                .flatten()
+                .map(|e| e.message)
+        })
+    });
     view! {
         <h2>"Configure and monitoring"</h2>
         <label for="count">"Number of instances"</label>
@@ -45,6 +56,39 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
                 view! { <option value=zone.clone() selected=selected>{zone.clone()}</option> }
             }).collect_view())}
         </select>
+        <label for="subnet">"Subnet"</label>
+        <select id="subnet" on:change=move |e| {
+            let subnet = event_target_value(&e);
+            draft.update(|d| d.request.subnet_id = (!subnet.is_empty()).then_some(subnet));
+        }>
+            <option value="">"Default (the default VPC's subnet of the zone)"</option>
+            {move || subnets.get().and_then(Result::ok).map(|list| list.subnets.into_iter().map(|subnet| {
+                let selected = {
+                    let id = subnet.id.clone();
+                    move || draft.with(|d| d.request.subnet_id.as_deref() == Some(id.as_str()))
+                };
+                let label = format!(
+                    "{} · {} · {} · {} free{}{}",
+                    subnet.id, subnet.zone, subnet.cidr, subnet.available_addresses,
+                    subnet.name.map(|n| format!(" · {n}")).unwrap_or_default(),
+                    if subnet.default_for_zone { " · default" } else { "" },
+                );
+                view! { <option value=subnet.id.clone() selected=selected>{label}</option> }
+            }).collect_view())}
+        </select>
+        <p class="muted">"A subnet lies in one zone; when you choose one, its zone is used."</p>
+        <fieldset class="choices">
+            <legend>"Purchase option"</legend>
+            <DraftCheck draft id="spot" get={|r| r.spot} set={|r, on| r.spot = on}
+                label="Spot: up to 90% cheaper, but AWS may take the instance back at two minutes' notice" />
+            <div hidden=move || draft.with(|d| !d.request.spot)>
+                <label for="spot-max-price">"Maximum price, dollars per hour (empty: up to the on-demand price)"</label>
+                <input id="spot-max-price" type="text" inputmode="decimal"
+                    prop:value=move || draft.with(|d| d.request.spot_max_price.clone())
+                    on:input=move |e| draft.update(|d| d.request.spot_max_price = event_target_value(&e)) />
+                <FieldError message=price_error />
+            </div>
+        </fieldset>
         <DraftCheck draft id="terminate-on-shutdown" get={|r| r.terminate_on_shutdown} set={|r, on| r.terminate_on_shutdown = on}
             label="Terminate (instead of stop) when shut down from inside the instance" />
         <DraftCheck draft id="termination-protection" get={|r| r.termination_protection} set={|r, on| r.termination_protection = on}

@@ -9,6 +9,7 @@ use crate::api;
 #[component]
 pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
     let groups = LocalResource::new(api::all_security_groups);
+    let my_address = LocalResource::new(api::client_address);
     let rule_count =
         move || draft.with(|d| d.request.new_group.as_ref().map_or(0, |g| g.rules.len()));
     let problems = Signal::derive(move || {
@@ -22,7 +23,7 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
                 if let Err(e) = validate::port_range(&rule.ports) {
                     found.push(e.message);
                 }
-                if let Err(e) = validate::cidr(&rule.source) {
+                if let Err(e) = validate::rule_source(&rule.source) {
                     found.push(e.message);
                 }
             }
@@ -94,7 +95,7 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
                 });
             } />
         <table class="rules-editor" id="rules-editor">
-            <thead><tr><th>"Protocol"</th><th>"Ports"</th><th>"Source (CIDR)"</th><th></th></tr></thead>
+            <thead><tr><th>"Protocol"</th><th>"Ports"</th><th>"Source: CIDR block or sg-… group"</th><th></th></tr></thead>
             <tbody>
                 {move || (0..rule_count()).map(|index| {
                     let field = move |pick: fn(&NewRule) -> String| {
@@ -113,7 +114,16 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
                                 <option value="icmp">"icmp"</option><option value="all">"all"</option>
                             </select></td>
                             <td><input class="rule-ports" type="text" prop:value=field(|r| r.ports.clone()) on:change=set(|r, v| r.ports = v) /></td>
-                            <td><input class="rule-source" type="text" prop:value=field(|r| r.source.clone()) on:change=set(|r, v| r.source = v) /></td>
+                            <td>
+                                <input class="rule-source" type="text" prop:value=field(|r| r.source.clone()) on:change=set(|r, v| r.source = v) />
+                                <button class="button small rule-my-ip" title="The address this browser reaches knit from"
+                                    disabled=move || !matches!(my_address.get(), Some(Ok(_)))
+                                    on:click=move |_| {
+                                        if let Some(Ok(mine)) = my_address.get_untracked() {
+                                            draft.update(|d| if let Some(rule) = d.new_group().rules.get_mut(index) { rule.source = mine.cidr });
+                                        }
+                                    }>"My IP"</button>
+                            </td>
                             <td><button class="button small" on:click=move |_| draft.update(|d| { d.new_group().rules.remove(index); })>"Remove"</button></td>
                         </tr>
                     }

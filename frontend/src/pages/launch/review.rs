@@ -1,6 +1,7 @@
-//! Step 7: everything chosen, with what is still wrong, then the launch.
+//! Step 7: everything chosen, what is still wrong, what to know, EC2's dry run, then the
+//! launch, and the private key of a new key pair offered once.
 
-use knit_shared::LaunchResponse;
+use knit_shared::{LaunchRequest, LaunchResponse};
 use leptos::prelude::*;
 
 use super::{Draft, STEPS};
@@ -9,13 +10,32 @@ use crate::api;
 #[component]
 pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoView {
     let launching = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<LaunchResponse, String>>);
+    // What the launch did, with the file name for a new key pair's private key.
+    let outcome = RwSignal::new(None::<Result<(LaunchResponse, String), String>>);
     let problems = move || draft.with(|d| d.request.problems());
+    // EC2's dry run of the draft as it stands; nothing is created.
+    let dry_run = LocalResource::new(move || {
+        let request = draft.with(|d| d.request.clone());
+        async move {
+            if !request.problems().is_empty() {
+                return None;
+            }
+            Some(api::check_launch(&request).await.map_err(|e| e.to_string()))
+        }
+    });
+    let accepted = move || matches!(dry_run.get(), Some(Some(Ok(_))));
     let launch = move |_| {
         let request = draft.get_untracked().request;
+        let key_file = request
+            .new_key
+            .as_ref()
+            .map_or_else(String::new, |key| format!("{}.pem", key.name));
         launching.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::launch(&request).await.map_err(|e| e.to_string());
+            let result = api::launch(&request)
+                .await
+                .map(|done| (done, key_file))
+                .map_err(|e| e.to_string());
             if result.is_ok() {
                 on_launched.run(());
             }
@@ -23,37 +43,9 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
             launching.set(false);
         });
     };
-    let row = |step: usize, label: &'static str, value: String| {
-        view! {
-            <tr><th>{label}</th><td>{value}</td><td><a href=format!("/launch/{}", STEPS[step].0)>"Edit"</a></td></tr>
-        }
-    };
     view! {
         <h2>"Review and launch"</h2>
-        {move || {
-            let d = draft.get();
-            let r = &d.request;
-            let group = r.new_group.as_ref().map(|g| {
-                let rules: Vec<String> = g.rules.iter().map(|x| format!("{} {} from {}", x.protocol, x.ports, x.source)).collect();
-                format!("new group {} ({})", g.name, rules.join(", "))
-            });
-            let groups: Vec<String> = r.security_groups.iter().cloned().chain(group).collect();
-            let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            view! {
-                <table class="review" id="review">
-                    {row(0, "AMI", r.image_id.clone())}
-                    {row(1, "Instance type", r.instance_type.clone())}
-                    {row(2, "Count", r.count.to_string())}
-                    {row(2, "Monitoring", if r.detailed_monitoring { "detailed (1 minute)" } else { "basic (5 minutes)" }.to_owned())}
-                    {row(2, "Zone", r.zone.clone().unwrap_or_else(|| "any".to_owned()))}
-                    {row(2, "On shutdown", if r.terminate_on_shutdown { "terminate" } else { "stop" }.to_owned())}
-                    {row(2, "Termination protection", if r.termination_protection { "on" } else { "off" }.to_owned())}
-                    {row(3, "Tags", tags.join(", "))}
-                    {row(4, "Key pair", r.key_name.clone().unwrap_or_else(|| "none".to_owned()))}
-                    {row(5, "Security groups", groups.join("; "))}
-                </table>
-            }
-        }}
+        {move || draft.with(|d| summary(&d.request))}
         {move || {
             let found = problems();
             (!found.is_empty()).then(|| view! {
@@ -63,19 +55,103 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
                 </section>
             })
         }}
+        {move || {
+            let warnings = draft.with(|d| d.request.warnings());
+            (!warnings.is_empty()).then(|| view! {
+                <section class="notice warning" id="review-warnings">
+                    <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                </section>
+            })
+        }}
+        {move || match dry_run.get() {
+            Some(Some(Ok(check))) => view! { <p class="notice ok" id="dry-run">{check.message}</p> }.into_any(),
+            Some(Some(Err(message))) => view! {
+                <p class="notice failed" id="dry-run" role="alert">{message}</p>
+            }.into_any(),
+            Some(None) => ().into_any(),
+            None => view! { <p class="loading" id="dry-run">"Asking EC2 for a dry run…"</p> }.into_any(),
+        }}
         <button class="button primary" id="launch-go"
-            disabled=move || launching.get() || !problems().is_empty() on:click=launch>
+            disabled=move || launching.get() || !problems().is_empty() || !accepted() on:click=launch>
             "Launch"
         </button>
         {move || outcome.get().map(|result| match result {
-            Ok(done) => view! {
-                <section class="notice ok" id="launch-result">
-                    <p>{format!("Started {}", done.instance_ids.join(", "))}</p>
-                    {(!done.created.is_empty()).then(|| view! { <p>{format!("Created {}", done.created.join(", "))}</p> })}
-                    <p><a href="/instances">"See them in the instance list"</a></p>
-                </section>
-            }.into_any(),
+            Ok((done, key_file)) => launched(done, key_file).into_any(),
             Err(message) => view! { <p class="notice failed" id="launch-failed" role="alert">{message}</p> }.into_any(),
         })}
+    }
+}
+
+/// The table of choices, each with a link back to its step.
+fn summary(r: &LaunchRequest) -> impl IntoView + use<> {
+    let row = |step: usize, label: &'static str, value: String| {
+        view! {
+            <tr><th>{label}</th><td>{value}</td><td><a href=format!("/launch/{}", STEPS[step].0)>"Edit"</a></td></tr>
+        }
+    };
+    let group = r.new_group.as_ref().map(|g| {
+        let rules: Vec<String> = g
+            .rules
+            .iter()
+            .map(|x| format!("{} {} from {}", x.protocol, x.ports, x.source))
+            .collect();
+        format!("new group {} ({})", g.name, rules.join(", "))
+    });
+    let groups: Vec<String> = r.security_groups.iter().cloned().chain(group).collect();
+    let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let key = match (&r.key_name, &r.new_key) {
+        (Some(name), _) => name.clone(),
+        (None, Some(key)) if key.public_key.is_some() => {
+            format!("{} (imported at launch)", key.name)
+        }
+        (None, Some(key)) => format!("{} (created at launch)", key.name),
+        (None, None) => "none".to_owned(),
+    };
+    let purchase = match (r.spot, r.spot_max_price.as_str()) {
+        (false, _) => "on-demand".to_owned(),
+        (true, "") => "spot, up to the on-demand price".to_owned(),
+        (true, max) => format!("spot, at most ${max} per hour"),
+    };
+    view! {
+        <table class="review" id="review">
+            {row(0, "AMI", r.image_id.clone())}
+            {row(1, "Instance type", r.instance_type.clone())}
+            {row(2, "Count", r.count.to_string())}
+            {row(2, "Purchase", purchase)}
+            {row(2, "Monitoring", if r.detailed_monitoring { "detailed (1 minute)" } else { "basic (5 minutes)" }.to_owned())}
+            {row(2, "Zone", r.zone.clone().unwrap_or_else(|| "any".to_owned()))}
+            {row(2, "Subnet", r.subnet_id.clone().unwrap_or_else(|| "default".to_owned()))}
+            {row(2, "On shutdown", if r.terminate_on_shutdown { "terminate" } else { "stop" }.to_owned())}
+            {row(2, "Termination protection", if r.termination_protection { "on" } else { "off" }.to_owned())}
+            {row(3, "Tags", tags.join(", "))}
+            {row(4, "Key pair", key)}
+            {row(5, "Security groups", groups.join("; "))}
+        </table>
+    }
+}
+
+/// What the launch did, with the new key pair's private key offered this once.
+fn launched(done: LaunchResponse, key_file: String) -> impl IntoView {
+    let key = done.private_key.map(|pem| {
+        let href = format!(
+            "data:application/x-pem-file;charset=utf-8,{}",
+            String::from(js_sys::encode_uri_component(&pem))
+        );
+        view! {
+            <section class="notice warning" id="private-key-offer">
+                <p>"The private key of the new key pair. Download it now: it is shown only this once, and neither knit nor AWS keeps a copy."</p>
+                <a class="button primary" id="private-key-download" href=href download=key_file>"Download the private key"</a>
+                <textarea id="private-key" readonly rows="4">{pem}</textarea>
+            </section>
+        }
+    });
+    view! {
+        <section class="notice ok" id="launch-result">
+            <p>{format!("Started {}", done.instance_ids.join(", "))}</p>
+            {(!done.created.is_empty()).then(|| view! { <p>{format!("Created {}", done.created.join(", "))}</p> })}
+            {done.repeated.then(|| view! { <p>"This launch had been made already; nothing new was started."</p> })}
+            <p><a href=format!("/launched?ids={}", done.instance_ids.join(",")) id="launch-follow">"Follow them until SSH answers"</a></p>
+        </section>
+        {key}
     }
 }

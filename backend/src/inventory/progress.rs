@@ -1,0 +1,113 @@
+//! Following new instances after a launch: EC2 read every few seconds, port 22 tried once an
+//! instance runs, a new event whenever something moved, until all are ready or gave up.
+
+use std::time::Duration;
+
+use futures_util::Stream;
+use knit_shared::{
+    InstanceProgress, InstanceState, Invalid, LaunchProgress, ProgressQuery, validate,
+};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use super::Inventory;
+use crate::ec2::{self, ScopeError};
+
+const EVERY: Duration = Duration::from_secs(2);
+/// Long enough for a slow Windows boot; then the person looks in the instance list.
+const AT_MOST: Duration = Duration::from_secs(15 * 60);
+const SSH_PROBE: Duration = Duration::from_secs(2);
+/// Instances one progress view follows at most (a launch starts at most this many).
+const MAX_IDS: usize = knit_shared::wizard::MAX_COUNT as usize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProgressError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+}
+
+impl Inventory {
+    /// The progress of the instances of `query`, as a stream of changes; a failed read of EC2
+    /// is retried, not reported.
+    pub async fn launch_progress(
+        &self,
+        query: &ProgressQuery,
+    ) -> Result<impl Stream<Item = LaunchProgress> + use<>, ProgressError> {
+        let ids: Vec<String> = query.ids.split(',').map(str::to_owned).collect();
+        if ids.len() > MAX_IDS {
+            return Err(Invalid {
+                field: "ids",
+                message: format!("follow at most {MAX_IDS} instances at once"),
+            }
+            .into());
+        }
+        for id in &ids {
+            validate::instance_id(id)?;
+        }
+        let scope = self
+            .hub
+            .resolve(query.profile.as_deref(), query.region.as_deref())
+            .await?;
+        let client = self.hub.client(&scope).await;
+        let target = self.hub.target(&scope);
+        let deadline = tokio::time::Instant::now() + AT_MOST;
+        let start = (None::<LaunchProgress>, false);
+        Ok(futures_util::stream::unfold(start, move |(last, ended)| {
+            let (client, target, ids) = (client.clone(), target.clone(), ids.clone());
+            async move {
+                if ended {
+                    return None;
+                }
+                loop {
+                    if last.is_some() {
+                        tokio::time::sleep(EVERY).await;
+                    }
+                    let timed_out = tokio::time::Instant::now() >= deadline;
+                    let Ok(mut instances) = ec2::progress::read(&client, &target, &ids).await
+                    else {
+                        if timed_out {
+                            return None;
+                        }
+                        continue;
+                    };
+                    let reachable = futures_util::future::join_all(
+                        instances.iter().map(|i| probe(i, last.as_ref())),
+                    )
+                    .await;
+                    for (instance, ssh) in instances.iter_mut().zip(reachable) {
+                        instance.ssh = ssh;
+                    }
+                    let now = LaunchProgress { instances };
+                    let end = now.settled() || timed_out;
+                    if last.as_ref() != Some(&now) || end {
+                        return Some((now.clone(), (Some(now), end)));
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// Whether an SSH server answers on port 22 of a running instance (its banner, not merely an
+/// accepted connection: some networks accept every connection); once it has, it is not
+/// tried again.
+async fn probe(instance: &InstanceProgress, last: Option<&LaunchProgress>) -> bool {
+    let answered_before = last
+        .and_then(|l| l.instances.iter().find(|i| i.id == instance.id))
+        .is_some_and(|i| i.ssh);
+    if answered_before {
+        return true;
+    }
+    let (InstanceState::Running, Some(address)) = (instance.state, &instance.address) else {
+        return false;
+    };
+    let banner = async {
+        let mut stream = TcpStream::connect((address.as_str(), 22)).await?;
+        let mut start = [0_u8; 4];
+        stream.read_exact(&mut start).await?;
+        Ok::<_, std::io::Error>(start)
+    };
+    matches!(tokio::time::timeout(SSH_PROBE, banner).await, Ok(Ok(start)) if &start == b"SSH-")
+}
