@@ -453,6 +453,18 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     browser
         .click("#type-table tr[data-type=\"t3.micro\"] input")
         .await;
+    // Prices: on-demand from knit's list, spot as moto's price history gives it.
+    let micro = "#type-table tr[data-type=\"t3.micro\"]";
+    assert_eq!(
+        browser.text_of(&format!("{micro} .price-on-demand")).await,
+        "0.0104"
+    );
+    assert_eq!(
+        browser.text_of(&format!("{micro} .price-spot")).await,
+        "0.00001"
+    );
+    let sources = browser.text_of("#price-sources").await;
+    assert!(sources.contains("us-east-1, read 20"), "{sources}");
     // 3. Configure: two instances, detailed monitoring.
     next(&browser, "configure").await;
     fill(&browser, "#count", 0, "2").await;
@@ -526,6 +538,12 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     }
     browser
         .wait_for_text_containing("#dry-run", "EC2's dry run accepts 2 × t3.micro")
+        .await;
+    browser
+        .wait_for_text_containing(
+            "#review-cost",
+            "$0.0208 per hour, $15.18 per month for 2 × t3.micro",
+        )
         .await;
     browser.click("#launch-go").await;
     let result = browser.text_of("#launch-result").await;

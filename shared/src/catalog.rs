@@ -48,6 +48,12 @@ pub struct InstanceTypeSummary {
     pub network: String,
     /// Architectures it runs (`x86_64`, `arm64`).
     pub architectures: Vec<String>,
+    /// On-demand Linux price, dollars per hour, when knit's price list has one.
+    #[serde(default)]
+    pub on_demand_hourly: Option<String>,
+    /// The lowest current spot price among the region's zones, dollars per hour.
+    #[serde(default)]
+    pub spot_hourly: Option<String>,
 }
 
 /// `GET /api/instance-types`.
@@ -55,7 +61,30 @@ pub struct InstanceTypeSummary {
 pub struct InstanceTypeList {
     /// Every type of the region, by name.
     pub instance_types: Vec<InstanceTypeSummary>,
+    /// Where the prices come from, and when they were read.
+    #[serde(default)]
+    pub prices: PriceSources,
 }
+
+/// Where the prices of an instance type list come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceSources {
+    /// The on-demand prices' source and date.
+    pub on_demand: String,
+    /// The spot prices' source and when they were read, or why there are none.
+    pub spot: String,
+}
+
+/// Dollars for `hours` of `count` instances at `hourly` (a price as EC2 writes it).
+pub fn cost(hourly: &str, count: u32, hours: f64) -> Option<f64> {
+    hourly
+        .parse::<f64>()
+        .ok()
+        .map(|price| price * f64::from(count) * hours)
+}
+
+/// Hours in an average month, as AWS's price calculator counts them.
+pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// A subnet the instances may go in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,4 +132,17 @@ pub struct ImageQuery {
     pub q: Option<String>,
     /// `x86_64` or `arm64`.
     pub arch: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_scale_with_count_and_hours() {
+        assert_eq!(cost("0.0104", 2, 1.0), Some(0.0208));
+        let month = cost("0.0104", 2, HOURS_PER_MONTH).expect("a cost");
+        assert!((month - 15.184).abs() < 1e-9, "{month}");
+        assert_eq!(cost("n/a", 1, 1.0), None);
+    }
 }

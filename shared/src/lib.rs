@@ -22,7 +22,7 @@ pub use api::{
 };
 pub use catalog::{
     ImageList, ImageQuery, ImageSummary, InstanceTypeList, InstanceTypeSummary, KeyPairList,
-    SubnetList, SubnetSummary,
+    PriceSources, SubnetList, SubnetSummary,
 };
 pub use clusters::{
     ClusterList, ClusterSummary, FirewallSummary, MachineInstance, MachineSummary, RuleSummary,

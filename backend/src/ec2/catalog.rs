@@ -83,6 +83,8 @@ pub async fn describe_instance_types(
                             .collect()
                     })
                     .unwrap_or_default(),
+                on_demand_hourly: None,
+                spot_hourly: None,
             }
         }));
     }

@@ -12,6 +12,7 @@ mod error;
 mod hub;
 mod instances;
 pub mod launch_instances;
+pub mod prices;
 mod profiles;
 pub mod progress;
 mod regions;

@@ -1,9 +1,12 @@
 //! What the launch wizard chooses from, per profile and region.
 
-use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery, SubnetList};
+use aws_sdk_ec2::primitives::DateTime;
+use knit_shared::{
+    ImageList, ImageQuery, InstanceTypeList, KeyPairList, PriceSources, ScopeQuery, SubnetList,
+};
 
 use super::Inventory;
-use crate::ec2::{ScopeError, catalog};
+use crate::ec2::{ScopeError, catalog, prices};
 
 /// Images listed at most; the search narrows the rest.
 const IMAGE_LIMIT: usize = 100;
@@ -45,9 +48,31 @@ impl Inventory {
             .resolve(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let client = self.hub.client(&scope).await;
-        let instance_types =
-            catalog::describe_instance_types(&client, &self.hub.target(&scope)).await?;
-        Ok(InstanceTypeList { instance_types })
+        let target = self.hub.target(&scope);
+        let mut instance_types = catalog::describe_instance_types(&client, &target).await?;
+        // Types without a spot price are still types: a failed read only loses the prices.
+        let (spot, spot_source) = match prices::spot(&client, &target).await {
+            Ok(spot) => {
+                let read_at = crate::ec2::timestamp(&DateTime::from(std::time::SystemTime::now()));
+                let source = format!(
+                    "EC2's spot price history in {}, read {read_at}",
+                    scope.region
+                );
+                (spot, source)
+            }
+            Err(error) => (Default::default(), format!("not available: {error}")),
+        };
+        for kind in &mut instance_types {
+            kind.on_demand_hourly = prices::on_demand(&kind.name).map(str::to_owned);
+            kind.spot_hourly = spot.get(&kind.name).cloned();
+        }
+        Ok(InstanceTypeList {
+            instance_types,
+            prices: PriceSources {
+                on_demand: prices::ON_DEMAND_SOURCE.to_owned(),
+                spot: spot_source,
+            },
+        })
     }
 
     pub async fn subnets(&self, query: &ScopeQuery) -> Result<SubnetList, ScopeError> {

@@ -1,4 +1,5 @@
-//! Step 2: the instance type; types that cannot run the chosen AMI are shown disabled.
+//! Step 2: the instance type with its hourly prices; types that cannot run the chosen AMI are
+//! shown disabled.
 
 use leptos::prelude::*;
 
@@ -18,15 +19,18 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
             <input id="type-family" type="search" placeholder="t3, micro, m7g…"
                 on:input=move |e| family.set(event_target_value(&e)) />
         </div>
-        <p class="muted">"Prices are not shown yet: see the limits in the README."</p>
         {move || match types.get() {
             None => view! { <p class="loading">"Reading instance types…"</p> }.into_any(),
             Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
             Some(Ok(list)) => {
                 let filter = family.get();
+                let sources = list.prices.clone();
                 view! {
+                    <p class="muted" id="price-sources">
+                        {format!("On-demand: {}. Spot: {}.", sources.on_demand, sources.spot)}
+                    </p>
                     <table class="choices" id="type-table">
-                        <thead><tr><th></th><th>"Type"</th><th>"vCPUs"</th><th>"Memory"</th><th>"Network"</th><th>"Architectures"</th></tr></thead>
+                        <thead><tr><th></th><th>"Type"</th><th>"vCPUs"</th><th>"Memory"</th><th>"Network"</th><th>"Architectures"</th><th>"On-demand $/h"</th><th>"Spot $/h"</th></tr></thead>
                         <tbody>
                             {list.instance_types.into_iter().filter(|t| t.name.contains(filter.trim())).map(|kind| {
                                 let arch = image_arch();
@@ -53,6 +57,8 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
                                         <td>{format!("{:.1} GiB", kind.memory_mib as f64 / 1024.0)}</td>
                                         <td>{kind.network}</td>
                                         <td>{kind.architectures.join(", ")}{reason}</td>
+                                        <td class="price-on-demand">{kind.on_demand_hourly.unwrap_or_else(|| "–".to_owned())}</td>
+                                        <td class="price-spot">{kind.spot_hourly.unwrap_or_else(|| "–".to_owned())}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -1,7 +1,8 @@
 //! Step 7: everything chosen, what is still wrong, what to know, EC2's dry run, then the
 //! launch, and the private key of a new key pair offered once.
 
-use knit_shared::{LaunchRequest, LaunchResponse};
+use knit_shared::catalog::{HOURS_PER_MONTH, cost};
+use knit_shared::{InstanceTypeList, LaunchRequest, LaunchResponse};
 use leptos::prelude::*;
 
 use super::{Draft, STEPS};
@@ -24,6 +25,7 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
         }
     });
     let accepted = move || matches!(dry_run.get(), Some(Some(Ok(_))));
+    let types = LocalResource::new(api::instance_types);
     let launch = move |_| {
         let request = draft.get_untracked().request;
         let key_file = request
@@ -46,6 +48,7 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
     view! {
         <h2>"Review and launch"</h2>
         {move || draft.with(|d| summary(&d.request))}
+        {move || types.get().and_then(Result::ok).map(|list| draft.with(|d| price(&d.request, &list)))}
         {move || {
             let found = problems();
             (!found.is_empty()).then(|| view! {
@@ -128,6 +131,36 @@ fn summary(r: &LaunchRequest) -> impl IntoView + use<> {
             {row(5, "Security groups", groups.join("; "))}
         </table>
     }
+}
+
+/// What the launch will cost per hour and per month, and where the price comes from.
+fn price(r: &LaunchRequest, list: &InstanceTypeList) -> impl IntoView + use<> {
+    let kind = list
+        .instance_types
+        .iter()
+        .find(|t| t.name == r.instance_type);
+    let (hourly, source) = if r.spot {
+        (
+            kind.and_then(|t| t.spot_hourly.clone()),
+            format!("spot price now; it changes. {}", list.prices.spot),
+        )
+    } else {
+        (
+            kind.and_then(|t| t.on_demand_hourly.clone()),
+            list.prices.on_demand.clone(),
+        )
+    };
+    let text = match hourly
+        .as_deref()
+        .and_then(|h| Some((cost(h, r.count, 1.0)?, cost(h, r.count, HOURS_PER_MONTH)?)))
+    {
+        Some((hour, month)) => format!(
+            "${hour:.4} per hour, ${month:.2} per month for {} × {} (instances only: storage and traffic are extra; {source})",
+            r.count, r.instance_type
+        ),
+        None => format!("no price known for {} here", r.instance_type),
+    };
+    view! { <p class="notice" id="review-cost">{text}</p> }
 }
 
 /// What the launch did, with the new key pair's private key offered this once.
