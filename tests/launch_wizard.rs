@@ -9,7 +9,8 @@ use fantoccini::Locator;
 use aws_sdk_ec2::types::InstanceAttributeName;
 
 use crate::harness::{
-    Browser, KnitServer, built_console, dummy_web_dir, inbound_cidrs, moto_client, start_moto,
+    Browser, KnitServer, built_console, dummy_web_dir, inbound_cidrs, moto_client, moto_iam,
+    start_moto,
 };
 
 fn request(token: &str) -> LaunchRequest {
@@ -29,6 +30,7 @@ fn request(token: &str) -> LaunchRequest {
         subnet_id: None,
         spot: false,
         spot_max_price: String::new(),
+        instance_profile: None,
         terminate_on_shutdown: true,
         termination_protection: true,
         tags: vec![
@@ -57,6 +59,8 @@ struct Launched<'a> {
     group: &'a str,
     zone: &'a str,
     key: &'a str,
+    /// The IAM instance profile's name, if one was chosen.
+    profile: Option<&'a str>,
     open: i32,
 }
 
@@ -137,6 +141,15 @@ async fn assert_launched(
             );
         }
     }
+    let ids: Vec<&str> = instances.iter().filter_map(|i| i.instance_id()).collect();
+    assert_eq!(
+        profiles_of(ec2, &ids).await,
+        expected
+            .profile
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    );
     assert_eq!(
         inbound_cidrs(group),
         [
@@ -157,6 +170,25 @@ fn public_key(dir: &std::path::Path) -> String {
         .expect("ssh-keygen runs");
     assert!(made.success());
     std::fs::read_to_string(path.with_extension("pub")).expect("public key")
+}
+
+/// Names of the instance profiles associated with any of instances `ids`. (moto associates the
+/// profile of a launch with its first instance only; EC2 with each.)
+async fn profiles_of(ec2: &aws_sdk_ec2::Client, ids: &[&str]) -> Vec<String> {
+    let associations = ec2
+        .describe_iam_instance_profile_associations()
+        .send()
+        .await
+        .expect("associations");
+    let mut names: Vec<String> = associations
+        .iam_instance_profile_associations()
+        .iter()
+        .filter(|a| a.instance_id().is_some_and(|id| ids.contains(&id)))
+        .filter_map(|a| a.iam_instance_profile()?.arn()?.rsplit('/').next())
+        .map(str::to_owned)
+        .collect();
+    names.dedup();
+    names
 }
 
 async fn launch(server: &KnitServer, request: &LaunchRequest) -> reqwest::Response {
@@ -204,6 +236,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
             group: "wizard-first",
             zone: "us-east-1b",
             key: "knit-test",
+            profile: None,
             open: 443,
         },
     )
@@ -269,6 +302,14 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     imported.new_group = None;
     imported.security_groups = vec![group_id.clone()];
     imported.termination_protection = false;
+    moto_iam(&moto)
+        .await
+        .create_instance_profile()
+        .instance_profile_name("api-profile")
+        .send()
+        .await
+        .expect("instance profile");
+    imported.instance_profile = Some("api-profile".to_owned());
     let answer = launch(&server, &imported).await;
     assert_eq!(answer.status(), 201);
     let answer: LaunchResponse = answer.json().await.expect("response JSON");
@@ -283,6 +324,8 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
         .send()
         .await
         .expect("instances");
+    let ids: Vec<&str> = answer.instance_ids.iter().map(String::as_str).collect();
+    assert_eq!(profiles_of(&ec2, &ids).await, ["api-profile"]);
     for instance in found.reservations().iter().flat_map(|r| r.instances()) {
         assert_eq!(instance.key_name(), Some("imported-key"));
         assert_eq!(instance.subnet_id(), subnet.subnet_id());
@@ -413,6 +456,13 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .send()
         .await
         .expect("key pair");
+    moto_iam(&moto)
+        .await
+        .create_instance_profile()
+        .instance_profile_name("wizard-profile")
+        .send()
+        .await
+        .expect("instance profile");
     let web = built_console();
     let server = KnitServer::start(
         &dir.path().join("data"),
@@ -470,6 +520,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     fill(&browser, "#count", 0, "2").await;
     browser.click("#monitoring").await;
     browser.select("#zone", "us-east-1c").await;
+    browser.select("#instance-profile", "wizard-profile").await;
     // 4. Tags: Name, and one more; a reload keeps the draft.
     next(&browser, "tags").await;
     fill(&browser, ".tag-value", 0, "wizard-web").await;
@@ -531,6 +582,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     for chosen in [
         "ami-785db401",
         "t3.micro",
+        "wizard-profile",
         "wizard key (created at launch)",
         "new group wizard-ui",
     ] {
@@ -617,6 +669,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
             group: "wizard-ui",
             zone: "us-east-1c",
             key: "wizard key",
+            profile: Some("wizard-profile"),
             open: 443,
         },
     )

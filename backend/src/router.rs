@@ -37,6 +37,7 @@ pub fn router(app: App) -> Router {
         .route("/instance-types", get(catalog::instance_types))
         .route("/key-pairs", get(catalog::key_pairs))
         .route("/subnets", get(catalog::subnets))
+        .route("/instance-profiles", get(catalog::instance_profiles))
         .route("/security-groups", get(security_groups::list))
         .route("/runs", get(runs::list).post(runs::start))
         .route("/runs/{id}", get(runs::show))

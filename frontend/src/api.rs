@@ -8,9 +8,9 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, ClientAddress, ClusterList, Health, ImageList,
-    InstanceChanges, InstanceList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan,
-    LaunchProgress, LaunchRequest, LaunchResponse, Profiles, Regions, RunDetail, RunEvent, RunList,
-    RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
+    InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck,
+    LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, Profiles, Regions, RunDetail,
+    RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -124,6 +124,10 @@ pub async fn zones() -> Result<Zones, ApiFailure> {
 
 pub async fn subnets() -> Result<SubnetList, ApiFailure> {
     get("/api/subnets").await
+}
+
+pub async fn instance_profiles() -> Result<InstanceProfileList, ApiFailure> {
+    get("/api/instance-profiles").await
 }
 
 pub async fn client_address() -> Result<ClientAddress, ApiFailure> {

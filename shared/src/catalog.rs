@@ -112,6 +112,24 @@ pub struct SubnetList {
     pub subnets: Vec<SubnetSummary>,
 }
 
+/// An IAM instance profile: the role an instance's software acts as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfileSummary {
+    /// Its name.
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// The roles it carries (at most one).
+    pub roles: Vec<String>,
+}
+
+/// `GET /api/instance-profiles`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfileList {
+    /// The account's instance profiles, by name.
+    pub instance_profiles: Vec<InstanceProfileSummary>,
+}
+
 /// `GET /api/key-pairs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPairList {

@@ -21,8 +21,8 @@ pub use api::{
     ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,
 };
 pub use catalog::{
-    ImageList, ImageQuery, ImageSummary, InstanceTypeList, InstanceTypeSummary, KeyPairList,
-    PriceSources, SubnetList, SubnetSummary,
+    ImageList, ImageQuery, ImageSummary, InstanceProfileList, InstanceProfileSummary,
+    InstanceTypeList, InstanceTypeSummary, KeyPairList, PriceSources, SubnetList, SubnetSummary,
 };
 pub use clusters::{
     ClusterList, ClusterSummary, FirewallSummary, MachineInstance, MachineSummary, RuleSummary,

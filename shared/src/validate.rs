@@ -297,6 +297,21 @@ pub fn spot_max_price(price: &str) -> Result<(), Invalid> {
     }
 }
 
+/// An IAM instance profile name: 1–128 letters, digits and `+=,.@_-`.
+pub fn instance_profile_name(name: &str) -> Result<(), Invalid> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if !name.is_empty() && name.len() <= 128 && name.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "instance_profile",
+            format!(
+                "{name:?} is not an instance profile name (1 to 128 letters, digits and +=,.@_-)"
+            ),
+        ))
+    }
+}
+
 /// A subnet id: `subnet-` and 8 or 17 lowercase hexadecimal digits.
 pub fn subnet_id(id: &str) -> Result<(), Invalid> {
     let digits = id.strip_prefix("subnet-").unwrap_or("");

@@ -39,6 +39,9 @@ pub struct LaunchRequest {
     /// Step 3: the most a spot instance may cost, dollars per hour; empty: the on-demand price.
     #[serde(default)]
     pub spot_max_price: String,
+    /// Step 3: the IAM instance profile (by name) whose role the instance's software acts as.
+    #[serde(default)]
+    pub instance_profile: Option<String>,
     /// Step 3: what a shutdown from inside the instance does: stop it (default) or terminate it.
     #[serde(default)]
     pub terminate_on_shutdown: bool,
@@ -243,6 +246,9 @@ impl LaunchRequest {
         if self.spot {
             check(validate::spot_max_price(&self.spot_max_price));
         }
+        if let Some(name) = &self.instance_profile {
+            check(validate::instance_profile_name(name));
+        }
         match (&self.key_name, &self.new_key) {
             (Some(_), Some(_)) => check(Err(Invalid {
                 field: "key_name",
@@ -288,6 +294,7 @@ mod tests {
             subnet_id: None,
             spot: false,
             spot_max_price: String::new(),
+            instance_profile: None,
             terminate_on_shutdown: false,
             termination_protection: false,
             tags: vec![("Name".to_owned(), "web".to_owned())],
@@ -403,6 +410,10 @@ mod tests {
             (
                 "subnet_id",
                 Box::new(|r| r.subnet_id = Some("subnet-12".to_owned())),
+            ),
+            (
+                "instance_profile",
+                Box::new(|r| r.instance_profile = Some("web role".to_owned())),
             ),
             ("security_groups", Box::new(|r| r.new_group = None)),
         ];

@@ -14,7 +14,7 @@ mod ssh_hosts;
 pub use app::{app_with, send};
 pub use browser::Browser;
 pub use faults::Throttle;
-pub use moto::{inbound_cidrs, moto_client, moto_target, start_moto};
+pub use moto::{inbound_cidrs, moto_client, moto_iam, moto_target, start_moto};
 pub use postgres::start_postgres;
 pub use server::{KnitServer, dummy_web_dir, knit_command};
 pub use sse::EventReader;

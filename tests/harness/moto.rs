@@ -27,6 +27,11 @@ pub async fn moto_client(moto: &Moto, region: &str) -> Client {
     connect(&moto_target(moto, region)).await.0
 }
 
+/// An IAM client on `moto`, which serves IAM on the same port.
+pub async fn moto_iam(moto: &Moto) -> aws_sdk_iam::Client {
+    knit::ec2::iam(&moto_target(moto, "us-east-1")).await
+}
+
 /// A group's inbound `(from port, CIDR)` pairs, sorted.
 pub fn inbound_cidrs(group: &aws_sdk_ec2::types::SecurityGroup) -> Vec<(i32, String)> {
     let mut rules: Vec<(i32, String)> = group

@@ -29,6 +29,21 @@ pub struct Ec2Target {
 
 /// Builds a client for `target` and says which region it resolved to.
 pub async fn connect(target: &Ec2Target) -> (Client, String) {
+    let (config, region) = sdk_config(target).await;
+    let mut client_config = aws_sdk_ec2::config::Builder::from(&config);
+    for interceptor in &target.interceptors {
+        client_config.push_interceptor(interceptor.clone());
+    }
+    (Client::from_conf(client_config.build()), region)
+}
+
+/// An IAM client with `target`'s credentials (and endpoint: a local emulator serves IAM too).
+pub async fn iam(target: &Ec2Target) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk_config(target).await.0)
+}
+
+/// The AWS configuration of `target` and the region it resolved to.
+async fn sdk_config(target: &Ec2Target) -> (aws_config::SdkConfig, String) {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
@@ -66,11 +81,7 @@ pub async fn connect(target: &Ec2Target) -> (Client, String) {
     let region = config
         .region()
         .map_or_else(|| FALLBACK_REGION.to_owned(), ToString::to_string);
-    let mut client_config = aws_sdk_ec2::config::Builder::from(&config);
-    for interceptor in &target.interceptors {
-        client_config.push_interceptor(interceptor.clone());
-    }
-    (Client::from_conf(client_config.build()), region)
+    (config, region)
 }
 
 /// One cheap call (DescribeAvailabilityZones) that proves the endpoint answers and the credentials

@@ -4,8 +4,9 @@
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
-    InstanceMarketOptionsRequest, InstanceType, MarketType, Placement, ResourceType,
-    RunInstancesMonitoringEnabled, ShutdownBehavior, SpotMarketOptions, Tag, TagSpecification,
+    IamInstanceProfileSpecification, InstanceMarketOptionsRequest, InstanceType, MarketType,
+    Placement, ResourceType, RunInstancesMonitoringEnabled, ShutdownBehavior, SpotMarketOptions,
+    Tag, TagSpecification,
 };
 use base64::Engine;
 use knit_shared::{LaunchRequest, NewKey};
@@ -133,6 +134,11 @@ pub async fn run(
         .set_key_name(key_name.map(str::to_owned))
         .set_security_group_ids(Some(group_ids.to_vec()))
         .set_subnet_id(request.subnet_id.clone())
+        .set_iam_instance_profile(request.instance_profile.as_ref().map(|name| {
+            IamInstanceProfileSpecification::builder()
+                .name(name)
+                .build()
+        }))
         .monitoring(
             RunInstancesMonitoringEnabled::builder()
                 .enabled(request.detailed_monitoring)

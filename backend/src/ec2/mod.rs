@@ -10,6 +10,7 @@ mod console;
 mod convert;
 mod error;
 mod hub;
+pub mod instance_profiles;
 mod instances;
 pub mod launch_instances;
 pub mod prices;
@@ -20,7 +21,7 @@ pub mod rules;
 mod security_groups;
 
 pub use actions::act;
-pub use client::{Ec2Target, connect, probe};
+pub use client::{Ec2Target, connect, iam, probe};
 pub use cluster_hosts::{MACHINE_TAG, connect_address, machine_instances};
 pub use console::console_output;
 pub use convert::timestamp;

@@ -1,9 +1,12 @@
-//! `/api/images`, `/api/instance-types`, `/api/subnets`, `/api/key-pairs`: what the launch
-//! wizard offers.
+//! `/api/images`, `/api/instance-types`, `/api/subnets`, `/api/instance-profiles`,
+//! `/api/key-pairs`: what the launch wizard offers.
 
 use axum::Json;
 use axum::extract::State;
-use knit_shared::{ImageList, ImageQuery, InstanceTypeList, KeyPairList, ScopeQuery, SubnetList};
+use knit_shared::{
+    ImageList, ImageQuery, InstanceProfileList, InstanceTypeList, KeyPairList, ScopeQuery,
+    SubnetList,
+};
 
 use super::extract::Params;
 use crate::app::App;
@@ -28,6 +31,13 @@ pub async fn subnets(
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<SubnetList>, ApiError> {
     Ok(Json(app.inventory.subnets(&query).await?))
+}
+
+pub async fn instance_profiles(
+    State(app): State<App>,
+    Params(query): Params<ScopeQuery>,
+) -> Result<Json<InstanceProfileList>, ApiError> {
+    Ok(Json(app.inventory.instance_profiles(&query).await?))
 }
 
 pub async fn key_pairs(

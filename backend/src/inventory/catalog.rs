@@ -2,11 +2,12 @@
 
 use aws_sdk_ec2::primitives::DateTime;
 use knit_shared::{
-    ImageList, ImageQuery, InstanceTypeList, KeyPairList, PriceSources, ScopeQuery, SubnetList,
+    ImageList, ImageQuery, InstanceProfileList, InstanceTypeList, KeyPairList, PriceSources,
+    ScopeQuery, SubnetList,
 };
 
 use super::Inventory;
-use crate::ec2::{ScopeError, catalog, prices};
+use crate::ec2::{ScopeError, catalog, instance_profiles, prices};
 
 /// Images listed at most; the search narrows the rest.
 const IMAGE_LIMIT: usize = 100;
@@ -14,13 +15,11 @@ const IMAGE_LIMIT: usize = 100;
 impl Inventory {
     /// Images of an owner matching the query's words and architecture, newest first.
     pub async fn images(&self, query: &ImageQuery) -> Result<ImageList, ScopeError> {
-        let scope = self
-            .hub
-            .resolve(query.profile.as_deref(), query.region.as_deref())
+        let ec2 = self
+            .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let client = self.hub.client(&scope).await;
         let owner = query.owner.as_deref().unwrap_or("amazon");
-        let mut images = catalog::describe_images(&client, &self.hub.target(&scope), owner).await?;
+        let mut images = catalog::describe_images(&ec2.client, &ec2.target, owner).await?;
         let words: Vec<String> = query
             .q
             .as_deref()
@@ -43,20 +42,17 @@ impl Inventory {
     }
 
     pub async fn instance_types(&self, query: &ScopeQuery) -> Result<InstanceTypeList, ScopeError> {
-        let scope = self
-            .hub
-            .resolve(query.profile.as_deref(), query.region.as_deref())
+        let ec2 = self
+            .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let client = self.hub.client(&scope).await;
-        let target = self.hub.target(&scope);
-        let mut instance_types = catalog::describe_instance_types(&client, &target).await?;
+        let mut instance_types = catalog::describe_instance_types(&ec2.client, &ec2.target).await?;
         // Types without a spot price are still types: a failed read only loses the prices.
-        let (spot, spot_source) = match prices::spot(&client, &target).await {
+        let (spot, spot_source) = match prices::spot(&ec2.client, &ec2.target).await {
             Ok(spot) => {
                 let read_at = crate::ec2::timestamp(&DateTime::from(std::time::SystemTime::now()));
                 let source = format!(
                     "EC2's spot price history in {}, read {read_at}",
-                    scope.region
+                    ec2.scope.region
                 );
                 (spot, source)
             }
@@ -76,22 +72,29 @@ impl Inventory {
     }
 
     pub async fn subnets(&self, query: &ScopeQuery) -> Result<SubnetList, ScopeError> {
-        let scope = self
-            .hub
-            .resolve(query.profile.as_deref(), query.region.as_deref())
+        let ec2 = self
+            .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let client = self.hub.client(&scope).await;
-        let subnets = catalog::describe_subnets(&client, &self.hub.target(&scope)).await?;
+        let subnets = catalog::describe_subnets(&ec2.client, &ec2.target).await?;
         Ok(SubnetList { subnets })
     }
 
-    pub async fn key_pairs(&self, query: &ScopeQuery) -> Result<KeyPairList, ScopeError> {
-        let scope = self
-            .hub
-            .resolve(query.profile.as_deref(), query.region.as_deref())
+    pub async fn instance_profiles(
+        &self,
+        query: &ScopeQuery,
+    ) -> Result<InstanceProfileList, ScopeError> {
+        let ec2 = self
+            .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let client = self.hub.client(&scope).await;
-        let key_pairs = catalog::describe_key_pairs(&client, &self.hub.target(&scope)).await?;
+        let instance_profiles = instance_profiles::list(&ec2.target).await?;
+        Ok(InstanceProfileList { instance_profiles })
+    }
+
+    pub async fn key_pairs(&self, query: &ScopeQuery) -> Result<KeyPairList, ScopeError> {
+        let ec2 = self
+            .connect(query.profile.as_deref(), query.region.as_deref())
+            .await?;
+        let key_pairs = catalog::describe_key_pairs(&ec2.client, &ec2.target).await?;
         Ok(KeyPairList { key_pairs })
     }
 }

@@ -2,14 +2,13 @@
 //! the new security group and key pair created only now, then the instances, once per client
 //! token.
 
-use aws_sdk_ec2::Client;
 use knit_shared::{InstanceAction, Invalid, LaunchCheck, LaunchRequest, LaunchResponse};
 
-use super::Inventory;
+use super::{Connection, Inventory};
 use crate::ec2::cluster_state;
 use crate::ec2::launch_instances as ec2;
 use crate::ec2::rules::Rule;
-use crate::ec2::{Ec2Error, Ec2Target, Scope, ScopeError};
+use crate::ec2::{Ec2Error, ScopeError};
 use crate::store::{AuditEvent, LaunchClaim, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,16 +57,9 @@ impl Inventory {
         request: &LaunchRequest,
         actor: &str,
     ) -> Result<LaunchResponse, LaunchError> {
-        let problems = request.problems();
-        if !problems.is_empty() {
-            return Err(LaunchError::Invalid(problems));
-        }
-        let scope = self
-            .hub
-            .resolve(request.profile.as_deref(), request.region.as_deref())
-            .await?;
+        let ec2 = self.connect_for(request).await?;
         match store
-            .claim_launch(&request.client_token, actor, &scope.region)
+            .claim_launch(&request.client_token, actor, &ec2.scope.region)
             .await?
         {
             LaunchClaim::Done(earlier) => {
@@ -79,7 +71,7 @@ impl Inventory {
             LaunchClaim::InFlight => return Err(LaunchError::InFlight),
             LaunchClaim::New => {}
         }
-        let launched = self.launch_once(request, &scope).await;
+        let launched = launch_once(&ec2, request).await;
         // The private key is handed over once, in this answer, and never stored.
         let kept = launched.as_ref().ok().map(|response| LaunchResponse {
             private_key: None,
@@ -105,149 +97,147 @@ impl Inventory {
             })
             .await?;
         if launched.is_ok() {
-            self.cache.forget(&scope).await;
-            self.feeds.poke(&scope);
+            self.cache.forget(&ec2.scope).await;
+            self.feeds.poke(&ec2.scope);
         }
         launched
     }
 
     /// What the launch would do, checked by EC2's dry run; nothing is created.
     pub async fn check_launch(&self, request: &LaunchRequest) -> Result<LaunchCheck, LaunchError> {
-        let problems = request.problems();
-        if !problems.is_empty() {
-            return Err(LaunchError::Invalid(problems));
-        }
-        let scope = self
-            .hub
-            .resolve(request.profile.as_deref(), request.region.as_deref())
-            .await?;
-        let client = self.hub.client(&scope).await;
-        preflight(&client, &self.hub.target(&scope), request, &scope).await?;
+        let ec2 = self.connect_for(request).await?;
+        preflight(&ec2, request).await?;
         Ok(LaunchCheck {
             message: format!(
                 "EC2's dry run accepts {} × {} from {} in {}",
-                request.count, request.instance_type, request.image_id, scope.region
+                request.count, request.instance_type, request.image_id, ec2.scope.region
             ),
         })
     }
 
-    async fn launch_once(
-        &self,
-        request: &LaunchRequest,
-        scope: &Scope,
-    ) -> Result<LaunchResponse, LaunchError> {
-        let client = self.hub.client(scope).await;
-        let target = self.hub.target(scope);
-        preflight(&client, &target, request, scope).await?;
+    /// The EC2 of a request the shared rules accept.
+    async fn connect_for(&self, request: &LaunchRequest) -> Result<Connection, LaunchError> {
+        let problems = request.problems();
+        if !problems.is_empty() {
+            return Err(LaunchError::Invalid(problems));
+        }
+        Ok(self
+            .connect(request.profile.as_deref(), request.region.as_deref())
+            .await?)
+    }
+}
 
-        let mut created = Vec::new();
-        let mut group_ids = request.security_groups.clone();
-        if let Some(group) = &request.new_group {
-            let failed = |source, created: &Vec<String>| LaunchError::Failed {
+/// The launch itself, once its client token is claimed.
+async fn launch_once(
+    ec2: &Connection,
+    request: &LaunchRequest,
+) -> Result<LaunchResponse, LaunchError> {
+    let (client, target) = (&ec2.client, &ec2.target);
+    preflight(ec2, request).await?;
+
+    let mut created = Vec::new();
+    let mut group_ids = request.security_groups.clone();
+    if let Some(group) = &request.new_group {
+        let failed = |source, created: &Vec<String>| LaunchError::Failed {
+            source,
+            created: created.clone(),
+        };
+        let description = format!("{} (created by knit's launch wizard)", group.name);
+        let id = cluster_state::create_group(
+            client,
+            target,
+            &group.name,
+            &description,
+            &Default::default(),
+        )
+        .await
+        .map_err(|e| failed(e, &created))?;
+        created.push(format!("security group {} ({id})", group.name));
+        for rule in &group.rules {
+            // A source `sg-…` is another group, by id.
+            let groups = [rule.source.as_str()];
+            let by_id = if rule.source.starts_with("sg-") {
+                &groups[..]
+            } else {
+                &[]
+            };
+            let rule = Rule::from_definition(&rule.protocol, &rule.ports, &rule.source, by_id);
+            cluster_state::change_rule(client, target, &id, &rule, &Default::default(), true)
+                .await
+                .map_err(|e| failed(e, &created))?;
+        }
+        group_ids.push(id);
+    }
+    let mut private_key = None;
+    if let Some(key) = &request.new_key {
+        private_key = ec2::add_key_pair(client, target, key)
+            .await
+            .map_err(|source| LaunchError::Failed {
                 source,
                 created: created.clone(),
-            };
-            let description = format!("{} (created by knit's launch wizard)", group.name);
-            let id = cluster_state::create_group(
-                &client,
-                &target,
-                &group.name,
-                &description,
-                &Default::default(),
-            )
-            .await
-            .map_err(|e| failed(e, &created))?;
-            created.push(format!("security group {} ({id})", group.name));
-            for rule in &group.rules {
-                // A source `sg-…` is another group, by id.
-                let groups = [rule.source.as_str()];
-                let by_id = if rule.source.starts_with("sg-") {
-                    &groups[..]
-                } else {
-                    &[]
-                };
-                let rule = Rule::from_definition(&rule.protocol, &rule.ports, &rule.source, by_id);
-                cluster_state::change_rule(&client, &target, &id, &rule, &Default::default(), true)
-                    .await
-                    .map_err(|e| failed(e, &created))?;
-            }
-            group_ids.push(id);
-        }
-        let mut private_key = None;
-        if let Some(key) = &request.new_key {
-            private_key = ec2::add_key_pair(&client, &target, key)
-                .await
-                .map_err(|source| LaunchError::Failed {
-                    source,
-                    created: created.clone(),
-                })?;
-            let how = if private_key.is_some() {
-                "created"
-            } else {
-                "imported"
-            };
-            created.push(format!("key pair {} ({how})", key.name));
-        }
-        let key_name = request
-            .new_key
-            .as_ref()
-            .map(|key| key.name.as_str())
-            .or(request.key_name.as_deref());
-        let started = ec2::run(&client, &target, request, &group_ids, key_name, false).await;
-        let instance_ids = match started {
-            Ok(ids) => ids,
-            Err(source) => {
-                if let (Some(key), Some(_)) = (&request.new_key, &private_key) {
-                    // Nobody will ever hold its private key: a useless key pair is removed.
-                    let removed = ec2::delete_key_pair(&client, &target, &key.name).await;
-                    if let Some(last) = created.last_mut() {
-                        *last = match removed {
-                            Ok(()) => {
-                                format!("key pair {} (created, then deleted again)", key.name)
-                            }
-                            Err(_) => format!(
-                                "key pair {} (created; its private key is lost: delete it)",
-                                key.name
-                            ),
-                        };
-                    }
-                }
-                return Err(LaunchError::Failed { source, created });
-            }
+            })?;
+        let how = if private_key.is_some() {
+            "created"
+        } else {
+            "imported"
         };
-        if request.termination_protection {
-            // Asked of RunInstances too; set again for endpoints that ignore it there (moto).
-            let outcomes =
-                crate::ec2::act(&client, &target, InstanceAction::Protect, &instance_ids).await;
-            let unprotected: Vec<String> = outcomes
-                .into_iter()
-                .filter(|outcome| !outcome.ok)
-                .map(|outcome| format!("{}: {}", outcome.instance_id, outcome.message))
-                .collect();
-            if !unprotected.is_empty() {
-                return Err(LaunchError::Unprotected {
-                    started: instance_ids,
-                    failures: unprotected,
-                });
-            }
-        }
-        Ok(LaunchResponse {
-            instance_ids,
-            created,
-            repeated: false,
-            private_key,
-        })
+        created.push(format!("key pair {} ({how})", key.name));
     }
+    let key_name = request
+        .new_key
+        .as_ref()
+        .map(|key| key.name.as_str())
+        .or(request.key_name.as_deref());
+    let started = ec2::run(client, target, request, &group_ids, key_name, false).await;
+    let instance_ids = match started {
+        Ok(ids) => ids,
+        Err(source) => {
+            if let (Some(key), Some(_)) = (&request.new_key, &private_key) {
+                // Nobody will ever hold its private key: a useless key pair is removed.
+                let removed = ec2::delete_key_pair(client, target, &key.name).await;
+                if let Some(last) = created.last_mut() {
+                    *last = match removed {
+                        Ok(()) => {
+                            format!("key pair {} (created, then deleted again)", key.name)
+                        }
+                        Err(_) => format!(
+                            "key pair {} (created; its private key is lost: delete it)",
+                            key.name
+                        ),
+                    };
+                }
+            }
+            return Err(LaunchError::Failed { source, created });
+        }
+    };
+    if request.termination_protection {
+        // Asked of RunInstances too; set again for endpoints that ignore it there (moto).
+        let outcomes =
+            crate::ec2::act(client, target, InstanceAction::Protect, &instance_ids).await;
+        let unprotected: Vec<String> = outcomes
+            .into_iter()
+            .filter(|outcome| !outcome.ok)
+            .map(|outcome| format!("{}: {}", outcome.instance_id, outcome.message))
+            .collect();
+        if !unprotected.is_empty() {
+            return Err(LaunchError::Unprotected {
+                started: instance_ids,
+                failures: unprotected,
+            });
+        }
+    }
+    Ok(LaunchResponse {
+        instance_ids,
+        created,
+        repeated: false,
+        private_key,
+    })
 }
 
 /// The checks before anything is created: the AMI and the type exist and suit each other, and
 /// EC2's dry run accepts the launch (without the group and key pair that do not exist yet).
-async fn preflight(
-    client: &Client,
-    target: &Ec2Target,
-    request: &LaunchRequest,
-    scope: &Scope,
-) -> Result<(), LaunchError> {
+async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<(), LaunchError> {
+    let (client, target, scope) = (&ec2.client, &ec2.target, &ec2.scope);
     let image = ec2::image_architecture(client, target, &request.image_id)
         .await?
         .ok_or_else(|| LaunchError::UnknownImage(request.image_id.clone(), scope.region.clone()))?;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use knit_shared::{ActionRequest, ActionResponse, InstanceList, InstanceQuery};
 
-use crate::ec2::{self, Ec2Hub, Scope, ScopeError};
+use crate::ec2::{self, Ec2Hub, Ec2Target, Scope, ScopeError};
 
 pub use cache::Snapshot;
 pub use feed::Feed;
@@ -27,6 +27,14 @@ const CACHE_TTL: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// How often while an instance is pending, stopping or shutting down.
 const FAST_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// One request's EC2: its resolved scope, a client, and the target for error messages.
+#[derive(Debug)]
+struct Connection {
+    scope: Scope,
+    client: aws_sdk_ec2::Client,
+    target: Ec2Target,
+}
 
 #[derive(Debug)]
 pub struct Inventory {
@@ -41,6 +49,20 @@ impl Inventory {
             hub,
             cache: cache::Cache::new(CACHE_TTL, page_size),
             feeds: feed::Feeds::default(),
+        })
+    }
+
+    /// Resolves `profile` and `region` (the server's own when absent) and connects to that EC2.
+    async fn connect(
+        &self,
+        profile: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Connection, ScopeError> {
+        let scope = self.hub.resolve(profile, region).await?;
+        Ok(Connection {
+            client: self.hub.client(&scope).await,
+            target: self.hub.target(&scope),
+            scope,
         })
     }
 
@@ -75,20 +97,18 @@ impl Inventory {
     /// Carries out an action, then forgets the scope's cached list and wakes its feed so
     /// every console sees the new states at once.
     pub async fn act(&self, request: &ActionRequest) -> Result<ActionResponse, ScopeError> {
-        let scope = self
-            .hub
-            .resolve(request.profile.as_deref(), request.region.as_deref())
+        let ec2 = self
+            .connect(request.profile.as_deref(), request.region.as_deref())
             .await?;
-        let client = self.hub.client(&scope).await;
         let outcomes = ec2::act(
-            &client,
-            &self.hub.target(&scope),
+            &ec2.client,
+            &ec2.target,
             request.action,
             &request.instance_ids,
         )
         .await;
-        self.cache.forget(&scope).await;
-        self.feeds.poke(&scope);
+        self.cache.forget(&ec2.scope).await;
+        self.feeds.poke(&ec2.scope);
         Ok(ActionResponse {
             action: request.action,
             outcomes,

@@ -46,12 +46,10 @@ impl Inventory {
         for id in &ids {
             validate::instance_id(id)?;
         }
-        let scope = self
-            .hub
-            .resolve(query.profile.as_deref(), query.region.as_deref())
+        let ec2 = self
+            .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let client = self.hub.client(&scope).await;
-        let target = self.hub.target(&scope);
+        let (client, target) = (ec2.client, ec2.target);
         let deadline = tokio::time::Instant::now() + AT_MOST;
         let start = (None::<LaunchProgress>, false);
         Ok(futures_util::stream::unfold(start, move |(last, ended)| {

@@ -49,6 +49,7 @@ impl Draft {
                 subnet_id: None,
                 spot: false,
                 spot_max_price: String::new(),
+                instance_profile: None,
                 terminate_on_shutdown: false,
                 termination_protection: false,
                 tags: vec![("Name".to_owned(), String::new())],

@@ -124,6 +124,7 @@ fn summary(r: &LaunchRequest) -> impl IntoView + use<> {
             {row(2, "Monitoring", if r.detailed_monitoring { "detailed (1 minute)" } else { "basic (5 minutes)" }.to_owned())}
             {row(2, "Zone", r.zone.clone().unwrap_or_else(|| "any".to_owned()))}
             {row(2, "Subnet", r.subnet_id.clone().unwrap_or_else(|| "default".to_owned()))}
+            {row(2, "Instance profile", r.instance_profile.clone().unwrap_or_else(|| "none".to_owned()))}
             {row(2, "On shutdown", if r.terminate_on_shutdown { "terminate" } else { "stop" }.to_owned())}
             {row(2, "Termination protection", if r.termination_protection { "on" } else { "off" }.to_owned())}
             {row(3, "Tags", tags.join(", "))}
