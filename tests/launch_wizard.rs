@@ -515,6 +515,26 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     );
     let sources = browser.text_of("#price-sources").await;
     assert!(sources.contains("us-east-1, read 20"), "{sources}");
+    browser.select("#type-order", "price").await;
+    let rows = browser
+        .client
+        .find_all(Locator::Css("#type-table tbody tr"))
+        .await
+        .expect("rows");
+    let mut order = Vec::new();
+    for row in rows.iter().take(3) {
+        order.push(
+            row.attr("data-type")
+                .await
+                .expect("attr")
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(
+        order,
+        ["t4g.micro", "t3a.micro", "t3.micro"],
+        "cheapest first"
+    );
     // 3. Configure: two instances, detailed monitoring.
     next(&browser, "configure").await;
     fill(&browser, "#count", 0, "2").await;
@@ -718,6 +738,12 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .await
         .expect("launch button");
     assert!(!go.is_enabled().await.expect("enabled?"));
+    // The refusal leads back to the step it concerns, which shows it too.
+    browser.click("#failure-step").await;
+    browser
+        .wait_for_text_containing("#step-failure", "no AMI ami-0123456789abcdef0")
+        .await;
+    assert_eq!(browser.path().await, "/launch/ami");
     browser.close().await;
     server.stop();
 }

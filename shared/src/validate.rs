@@ -440,3 +440,67 @@ mod tests {
         }
     }
 }
+
+/// Whatever a browser or a script sends, the rules answer and never panic; what they accept
+/// is what the documentation says.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn no_text_makes_a_rule_panic(text in "\\PC{0,80}") {
+            let _ = instance_id(&text);
+            let _ = security_group_id(&text);
+            let _ = region(&text);
+            let _ = cidr(&text);
+            let _ = port_range(&text);
+            let _ = image_id(&text);
+            let _ = instance_type(&text);
+            let _ = user_data(&text, 16);
+            let _ = group_name(&text);
+            let _ = rule_protocol(&text);
+            let _ = key_pair_name(&text);
+            let _ = rule_source(&text);
+            let _ = public_key(&text);
+            let _ = spot_max_price(&text);
+            let _ = subnet_id(&text);
+            let _ = instance_profile_name(&text);
+            let _ = tags(&[(text.clone(), text.clone())], 50);
+        }
+
+        #[test]
+        fn accepted_port_ranges_are_ordered(text in "[0-9 -]{0,13}") {
+            if let Ok((from, to)) = port_range(&text) {
+                prop_assert!(from <= to);
+            }
+        }
+
+        #[test]
+        fn an_ipv4_block_passes_exactly_when_its_prefix_fits(
+            address in any::<[u8; 4]>(),
+            prefix in 0_u8..=64,
+        ) {
+            let [a, b, c, d] = address;
+            prop_assert_eq!(cidr(&format!("{a}.{b}.{c}.{d}/{prefix}")).is_ok(), prefix <= 32);
+        }
+
+        #[test]
+        fn ids_pass_with_8_or_17_lowercase_hex_digits(digits in "[0-9a-f]{1,20}") {
+            let fits = matches!(digits.len(), 8 | 17);
+            prop_assert_eq!(instance_id(&format!("i-{digits}")).is_ok(), fits);
+            prop_assert_eq!(image_id(&format!("ami-{digits}")).is_ok(), fits);
+            prop_assert_eq!(subnet_id(&format!("subnet-{digits}")).is_ok(), fits);
+            prop_assert_eq!(rule_source(&format!("sg-{digits}")).is_ok(), fits);
+        }
+
+        #[test]
+        fn tag_keys_pass_unless_too_long_or_reserved(key in "\\PC{0,140}") {
+            let length = key.chars().count();
+            let allowed = (1..=128).contains(&length) && !key.to_ascii_lowercase().starts_with("aws:");
+            prop_assert_eq!(tags(&[(key, String::new())], 50).is_ok(), allowed);
+        }
+    }
+}

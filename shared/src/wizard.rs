@@ -278,9 +278,69 @@ impl LaunchRequest {
     }
 }
 
+/// What names each step of the wizard in an error: the fields of [`LaunchRequest::problems`]
+/// (`field: …`) and EC2's error codes (`… (Code)`).
+const STEP_MARKS: [(&str, &str); 28] = [
+    ("image_id:", "ami"),
+    ("(InvalidAMIID", "ami"),
+    ("instance_type:", "hardware"),
+    ("(InvalidInstanceType", "hardware"),
+    ("(InsufficientInstanceCapacity", "hardware"),
+    ("(Unsupported", "hardware"),
+    ("count:", "configure"),
+    ("user_data:", "configure"),
+    ("subnet_id:", "configure"),
+    ("(InvalidSubnet", "configure"),
+    ("spot_max_price:", "configure"),
+    ("(SpotMaxPriceTooLow", "configure"),
+    ("instance_profile:", "configure"),
+    ("(InstanceLimitExceeded", "configure"),
+    ("tags:", "tags"),
+    ("(InvalidTag", "tags"),
+    ("key_name:", "keys"),
+    ("public_key:", "keys"),
+    ("(InvalidKeyPair", "keys"),
+    ("(InvalidKey.", "keys"),
+    ("security_groups:", "network"),
+    ("group_name:", "network"),
+    ("source:", "network"),
+    ("ports:", "network"),
+    ("cidr:", "network"),
+    ("protocol:", "network"),
+    ("(InvalidGroup", "network"),
+    ("(InvalidPermission", "network"),
+];
+
+/// The step (its route segment) that an error of the launch or of its dry run concerns: the
+/// first field or EC2 error code it names.
+pub fn step_of(message: &str) -> Option<&'static str> {
+    STEP_MARKS
+        .iter()
+        .filter_map(|(mark, step)| message.find(mark).map(|at| (at, *step)))
+        .min()
+        .map(|(_, step)| step)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_taken_back_to_their_step() {
+        assert_eq!(
+            step_of("The key pair 'deploy' already exists. (InvalidKeyPair.Duplicate)"),
+            Some("keys")
+        );
+        assert_eq!(
+            step_of("tags: at most 50 tags; ports: 70000 is not within 0-65535"),
+            Some("tags")
+        );
+        assert_eq!(
+            step_of("image_id: no AMI ami-0123456789abcdef0 in us-east-1"),
+            Some("ami")
+        );
+        assert_eq!(step_of("cannot reach EC2 at http://x: refused"), None);
+    }
 
     fn request() -> LaunchRequest {
         LaunchRequest {

@@ -106,3 +106,88 @@ fn error_at(path: &Path, text: &str, offset: usize, message: String) -> Definiti
         message,
     }
 }
+
+/// Whatever a definition file holds, loading it answers with a definition or with mistakes
+/// placed inside the file, and a definition that loads expands without panicking.
+#[cfg(test)]
+mod properties {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::clusters::{Library, Narrow};
+
+    const GOOD: &str = r#"[cluster]
+name = "shop.prod"
+region = "eu-west-1"
+user = "deploy"
+[cluster.tags]
+Stage = "Production"
+
+[machines.web]
+hosts = ["10.0.0.1", "deploy@10.0.0.2:2222"]
+[machines.web.roles.app]
+kind = "greeter"
+greeting = "hello"
+
+[firewall.web]
+rules = [{ proto = "tcp", ports = "443", from = "0.0.0.0/0" }]
+
+[kinds.greeter.tasks]
+greet = ["echo {{ greeting }} from {{ host }}", { run = "sleep 1", timeout = "5s" }]
+
+[scenarios.deploy]
+steps = ["app.greet", "ALL.greet", { step = "app.greet", continue_on_failure = true }]
+"#;
+
+    /// Every error of `text` points at a line and column of it.
+    fn assert_placed(text: &str) -> Result<(), TestCaseError> {
+        match parse(Path::new("x.toml"), text, Library::builtin()) {
+            Ok(definition) => {
+                for scenario in definition.file.scenarios.keys() {
+                    let _ = definition.plan(
+                        Library::builtin(),
+                        scenario,
+                        &definition.static_hosts(),
+                        &Narrow::default(),
+                    );
+                }
+            }
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for error in errors {
+                    prop_assert!(error.line >= 1 && error.line <= text.lines().count() + 1);
+                    prop_assert!(error.column >= 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_base_definition_is_good() {
+        assert!(parse(Path::new("x.toml"), GOOD, Library::builtin()).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_answered(text in "\\PC{0,300}") {
+            assert_placed(&text)?;
+        }
+
+        #[test]
+        fn a_damaged_definition_is_answered(
+            at in 0..GOOD.len(),
+            cut in 0_usize..24,
+            insert in "[\\PC\n]{0,16}",
+        ) {
+            let start = (0..=at).rev().find(|i| GOOD.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + cut..=GOOD.len())
+                .find(|i| GOOD.is_char_boundary(*i))
+                .unwrap_or(GOOD.len());
+            let damaged = format!("{}{insert}{}", &GOOD[..start], &GOOD[end..]);
+            assert_placed(&damaged)?;
+        }
+    }
+}

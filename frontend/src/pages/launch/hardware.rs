@@ -10,6 +10,7 @@ use crate::api;
 pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
     let types = LocalResource::new(api::instance_types);
     let family = RwSignal::new(String::new());
+    let order = RwSignal::new("name".to_owned());
     let chosen = move || draft.with(|d| d.request.instance_type.clone());
     let image_arch = move || draft.with(|d| d.image_architecture.clone());
     view! {
@@ -18,6 +19,13 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
             <label for="type-family">"Family or size"</label>
             <input id="type-family" type="search" placeholder="t3, micro, m7g…"
                 on:input=move |e| family.set(event_target_value(&e)) />
+            <label for="type-order">"Sort by"</label>
+            <select id="type-order" on:change=move |e| order.set(event_target_value(&e))>
+                <option value="name">"name"</option>
+                <option value="vcpus">"vCPUs"</option>
+                <option value="memory">"memory"</option>
+                <option value="price">"on-demand price"</option>
+            </select>
         </div>
         {move || match types.get() {
             None => view! { <p class="loading">"Reading instance types…"</p> }.into_any(),
@@ -25,6 +33,16 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
             Some(Ok(list)) => {
                 let filter = family.get();
                 let sources = list.prices.clone();
+                let mut kinds: Vec<_> = list.instance_types.into_iter().filter(|t| t.name.contains(filter.trim())).collect();
+                let price = |t: &knit_shared::InstanceTypeSummary| {
+                    t.on_demand_hourly.as_deref().and_then(|p| p.parse::<f64>().ok()).unwrap_or(f64::MAX)
+                };
+                match order.get().as_str() {
+                    "vcpus" => kinds.sort_by_key(|t| (t.vcpus, t.memory_mib)),
+                    "memory" => kinds.sort_by_key(|t| (t.memory_mib, t.vcpus)),
+                    "price" => kinds.sort_by(|a, b| price(a).total_cmp(&price(b))),
+                    _ => {}
+                }
                 view! {
                     <p class="muted" id="price-sources">
                         {format!("On-demand: {}. Spot: {}.", sources.on_demand, sources.spot)}
@@ -32,7 +50,7 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
                     <table class="choices" id="type-table">
                         <thead><tr><th></th><th>"Type"</th><th>"vCPUs"</th><th>"Memory"</th><th>"Network"</th><th>"Architectures"</th><th>"On-demand $/h"</th><th>"Spot $/h"</th></tr></thead>
                         <tbody>
-                            {list.instance_types.into_iter().filter(|t| t.name.contains(filter.trim())).map(|kind| {
+                            {kinds.into_iter().map(|kind| {
                                 let arch = image_arch();
                                 let incompatible = (!arch.is_empty() && !kind.architectures.contains(&arch))
                                     .then(|| format!("cannot run the {arch} AMI"));

@@ -33,6 +33,9 @@ pub struct Draft {
     pub request: LaunchRequest,
     /// The chosen AMI's architecture, to tell which instance types can run it.
     pub image_architecture: String,
+    /// Why the last dry run or launch failed, shown again on the step it concerns.
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
 impl Draft {
@@ -62,6 +65,7 @@ impl Draft {
                 client_token: client_token(),
             },
             image_architecture: String::new(),
+            failure: None,
         }
     }
 
@@ -174,6 +178,14 @@ pub fn LaunchPage() -> impl IntoView {
             </ol>
         </nav>
         {move || liked.get().map(|text| view! { <p class="notice" id="launch-like">{text}</p> })}
+        {move || {
+            let failure = draft.with(|d| d.failure.clone())?;
+            (knit_shared::wizard::step_of(&failure) == Some(step().as_str()) && step() != "review").then(|| view! {
+                <p class="notice failed" id="step-failure" role="alert">
+                    {format!("The last launch attempt failed because of this step: {failure}")}
+                </p>
+            })
+        }}
         <section class="wizard-step" id=move || format!("step-{}", step())>
             {move || match step().as_str() {
                 "hardware" => view! { <hardware::Hardware draft /> }.into_any(),

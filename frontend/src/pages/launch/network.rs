@@ -115,7 +115,7 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
                             </select></td>
                             <td><input class="rule-ports" type="text" prop:value=field(|r| r.ports.clone()) on:change=set(|r, v| r.ports = v) /></td>
                             <td>
-                                <input class="rule-source" type="text" prop:value=field(|r| r.source.clone()) on:change=set(|r, v| r.source = v) />
+                                <input class="rule-source" type="text" list="group-ids" prop:value=field(|r| r.source.clone()) on:change=set(|r, v| r.source = v) />
                                 <button class="button small rule-my-ip" title="The address this browser reaches knit from"
                                     disabled=move || !matches!(my_address.get(), Some(Ok(_)))
                                     on:click=move |_| {
@@ -135,6 +135,12 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
             ports: "22".to_owned(),
             source: String::new(),
         }))>"Add a rule"</button>
+        // Other groups as rule sources: the same list, offered as the source field is typed.
+        <datalist id="group-ids">
+            {move || groups.get().and_then(Result::ok).map(|list| list.groups.into_iter().map(|group| {
+                view! { <option value=group.id.clone()>{group.name.clone()}</option> }
+            }).collect_view())}
+        </datalist>
         <FieldError message=problems />
         {move || warnings().into_iter().map(|w| view! { <p class="notice warning">{w}</p> }).collect_view()}
     }

@@ -14,9 +14,11 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
     // What the launch did, with the file name for a new key pair's private key.
     let outcome = RwSignal::new(None::<Result<(LaunchResponse, String), String>>);
     let problems = move || draft.with(|d| d.request.problems());
-    // EC2's dry run of the draft as it stands; nothing is created.
+    // EC2's dry run of the request as it stands (not of the rest of the draft); nothing is
+    // created.
+    let request = Memo::new(move |_| draft.with(|d| d.request.clone()));
     let dry_run = LocalResource::new(move || {
-        let request = draft.with(|d| d.request.clone());
+        let request = request.get();
         async move {
             if !request.problems().is_empty() {
                 return None;
@@ -25,6 +27,12 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
         }
     });
     let accepted = move || matches!(dry_run.get(), Some(Some(Ok(_))));
+    // A refusal is kept with the draft, to be shown again on the step it concerns.
+    Effect::new(move |_| match dry_run.get() {
+        Some(Some(Err(message))) => draft.update(|d| d.failure = Some(message)),
+        Some(Some(Ok(_))) => draft.update(|d| d.failure = None),
+        _ => {}
+    });
     let types = LocalResource::new(api::instance_types);
     let launch = move |_| {
         let request = draft.get_untracked().request;
@@ -38,8 +46,9 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
                 .await
                 .map(|done| (done, key_file))
                 .map_err(|e| e.to_string());
-            if result.is_ok() {
-                on_launched.run(());
+            match &result {
+                Ok(_) => on_launched.run(()),
+                Err(message) => draft.update(|d| d.failure = Some(message.clone())),
             }
             outcome.set(Some(result));
             launching.set(false);
@@ -69,7 +78,8 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
         {move || match dry_run.get() {
             Some(Some(Ok(check))) => view! { <p class="notice ok" id="dry-run">{check.message}</p> }.into_any(),
             Some(Some(Err(message))) => view! {
-                <p class="notice failed" id="dry-run" role="alert">{message}</p>
+                <p class="notice failed" id="dry-run" role="alert">{message.clone()}</p>
+                {fix_link(&message)}
             }.into_any(),
             Some(None) => ().into_any(),
             None => view! { <p class="loading" id="dry-run">"Asking EC2 for a dry run…"</p> }.into_any(),
@@ -80,9 +90,24 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
         </button>
         {move || outcome.get().map(|result| match result {
             Ok((done, key_file)) => launched(done, key_file).into_any(),
-            Err(message) => view! { <p class="notice failed" id="launch-failed" role="alert">{message}</p> }.into_any(),
+            Err(message) => view! {
+                <p class="notice failed" id="launch-failed" role="alert">{message.clone()}</p>
+                {fix_link(&message)}
+            }.into_any(),
         })}
     }
+}
+
+/// A link to the step an error concerns, when it names one.
+fn fix_link(message: &str) -> Option<impl IntoView + use<>> {
+    let step = knit_shared::wizard::step_of(message)?;
+    let (index, (slug, title)) = STEPS
+        .iter()
+        .enumerate()
+        .find(|(_, (slug, _))| *slug == step)?;
+    Some(view! {
+        <p><a class="button" id="failure-step" href=format!("/launch/{slug}")>{format!("Fix it in step {}: {title}", index + 1)}</a></p>
+    })
 }
 
 /// The table of choices, each with a link back to its step.
