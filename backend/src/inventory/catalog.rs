@@ -1,5 +1,8 @@
 //! What the launch wizard chooses from, per profile and region.
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
 use aws_sdk_ec2::primitives::DateTime;
 use knit_shared::{
     ImageList, ImageQuery, InstanceProfileList, InstanceTypeList, KeyPairList, PriceSources,
@@ -7,10 +10,20 @@ use knit_shared::{
 };
 
 use super::Inventory;
-use crate::ec2::{ScopeError, catalog, instance_profiles, prices};
+use crate::ec2::{Scope, ScopeError, catalog, instance_profiles, prices};
 
 /// Images listed at most; the search narrows the rest.
 const IMAGE_LIMIT: usize = 100;
+/// How long a region's instance types and prices are reused: EC2 lists them in pages of 100
+/// (seconds for all of them), types change rarely, and spot prices about hourly.
+const TYPES_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// The instance type lists read lately, per scope.
+#[derive(Debug, Default)]
+pub struct TypeLists {
+    // Held while EC2 is read, so a burst of requests reads it once.
+    lists: tokio::sync::Mutex<HashMap<Scope, (Instant, InstanceTypeList)>>,
+}
 
 impl Inventory {
     /// Images of an owner matching the query's words and architecture, newest first.
@@ -45,9 +58,20 @@ impl Inventory {
         let ec2 = self
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let mut instance_types = catalog::describe_instance_types(&ec2.client, &ec2.target).await?;
+        let mut lists = self.type_lists.lists.lock().await;
+        if let Some((read, list)) = lists.get(&ec2.scope)
+            && read.elapsed() < TYPES_TTL
+        {
+            return Ok(list.clone());
+        }
+        // Both are long lists: read them at once.
+        let (instance_types, spot) = tokio::join!(
+            catalog::describe_instance_types(&ec2.client, &ec2.target),
+            prices::spot(&ec2.client, &ec2.target)
+        );
+        let mut instance_types = instance_types?;
         // Types without a spot price are still types: a failed read only loses the prices.
-        let (spot, spot_source) = match prices::spot(&ec2.client, &ec2.target).await {
+        let (spot, spot_source) = match spot {
             Ok(spot) => {
                 let read_at = crate::ec2::timestamp(&DateTime::from(std::time::SystemTime::now()));
                 let source = format!(
@@ -62,13 +86,15 @@ impl Inventory {
             kind.on_demand_hourly = prices::on_demand(&kind.name).map(str::to_owned);
             kind.spot_hourly = spot.get(&kind.name).cloned();
         }
-        Ok(InstanceTypeList {
+        let list = InstanceTypeList {
             instance_types,
             prices: PriceSources {
                 on_demand: prices::ON_DEMAND_SOURCE.to_owned(),
                 spot: spot_source,
             },
-        })
+        };
+        lists.insert(ec2.scope, (Instant::now(), list.clone()));
+        Ok(list)
     }
 
     pub async fn subnets(&self, query: &ScopeQuery) -> Result<SubnetList, ScopeError> {

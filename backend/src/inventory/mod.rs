@@ -41,6 +41,7 @@ pub struct Inventory {
     pub hub: Ec2Hub,
     cache: cache::Cache,
     feeds: feed::Feeds,
+    type_lists: catalog::TypeLists,
 }
 
 impl Inventory {
@@ -49,6 +50,7 @@ impl Inventory {
             hub,
             cache: cache::Cache::new(CACHE_TTL, page_size),
             feeds: feed::Feeds::default(),
+            type_lists: catalog::TypeLists::default(),
         })
     }
 

@@ -64,8 +64,12 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
                             });
                         };
                         let rules: Vec<String> = group.inbound.iter().map(|rule| {
-                            format!("{} {}–{} from {}", rule.protocol,
-                                rule.from_port.unwrap_or(0), rule.to_port.unwrap_or(0), rule.sources.join(", "))
+                            let ports = match (rule.from_port, rule.to_port) {
+                                (Some(from), Some(to)) if from == to => from.to_string(),
+                                (Some(from), Some(to)) => format!("{from}–{to}"),
+                                _ => "all ports".to_owned(),
+                            };
+                            format!("{} {ports} from {}", rule.protocol, rule.sources.join(", "))
                         }).collect();
                         view! {
                             <li>
