@@ -272,7 +272,10 @@ async fn actions_change_state_report_per_instance_and_respect_protection() {
     let store = Store::open(&format!("sqlite:{}", data.join("knit.db").display()))
         .await
         .expect("database");
-    let events = store.recent_audit_events(20).await.expect("audit");
+    let events = store
+        .audit_events(&knit_shared::AuditQuery::default(), 20)
+        .await
+        .expect("audit");
     let terminated = events
         .iter()
         .find(|e| e.action == "instances.terminate")

@@ -186,6 +186,23 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         .expect("launch in moto");
     wait_for_rows(&browser, 1).await;
 
+    // The audit page names the termination: who, from where, what, how it ended.
+    browser
+        .open(&format!("{}/audit?action=instances.terminate", server.url))
+        .await;
+    let row = browser
+        .text_of("#audit-table tr[data-action=\"instances.terminate\"]")
+        .await;
+    for part in ["console", "127.0.0.1", &db1, "1 ok, 0 failed"] {
+        assert!(row.contains(part), "{part} not in {row}");
+    }
+    let rows = browser
+        .client
+        .find_all(Locator::Css("#audit-table tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "only terminations are listed");
+
     browser.close().await;
     server.stop();
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use knit::runs::RunError;
+use knit::store::Actor;
 use knit_shared::{CellStatus, RunDetail, RunEvent, RunEventBody, RunStatus};
 
 use crate::harness::{TestHosts, lines_by_host, plan, start_hosts};
@@ -18,7 +19,11 @@ async fn run_to_end(
     let definition = hosts.definition(name);
     let runs = hosts.runs(dir).await;
     let mut started = runs
-        .start(&definition, plan(&definition, scenario), "test")
+        .start(
+            &definition,
+            plan(&definition, scenario),
+            &Actor::named("test"),
+        )
         .await
         .expect("the run starts");
     let mut live = Vec::new();
@@ -315,7 +320,11 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
     let definition = hosts.definition("slow");
     let runs = hosts.runs(dir.path()).await;
     let mut started = runs
-        .start(&definition, plan(&definition, "nap"), "alice")
+        .start(
+            &definition,
+            plan(&definition, "nap"),
+            &Actor::named("alice"),
+        )
         .await
         .expect("the run starts");
 
@@ -328,7 +337,7 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
         }
     }
     let refused = runs
-        .start(&definition, plan(&definition, "nap"), "bob")
+        .start(&definition, plan(&definition, "nap"), &Actor::named("bob"))
         .await
         .expect_err("the cluster is locked");
     match &refused {
@@ -341,7 +350,11 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
             .contains(&format!("run {} by alice", started.id))
     );
 
-    assert!(runs.cancel(started.id, "alice").await.expect("cancel"));
+    assert!(
+        runs.cancel(started.id, &Actor::named("alice"))
+            .await
+            .expect("cancel")
+    );
     let status = started.done.await.expect("the run ends");
     assert_eq!(status, RunStatus::Cancelled);
     let detail = runs
@@ -380,9 +393,13 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
 
     // The lock is free again.
     let next = runs
-        .start(&definition, plan(&definition, "nap"), "bob")
+        .start(&definition, plan(&definition, "nap"), &Actor::named("bob"))
         .await
         .expect("the cluster is free after the run");
-    assert!(runs.cancel(next.id, "bob").await.expect("cancel"));
+    assert!(
+        runs.cancel(next.id, &Actor::named("bob"))
+            .await
+            .expect("cancel")
+    );
     next.done.await.expect("ends");
 }

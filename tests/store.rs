@@ -195,10 +195,29 @@ async fn keeps_its_promises(url: &str) {
             .await
             .expect("audit");
     }
-    let audited = store.recent_audit_events(1).await.expect("audit log");
+    let everything = knit_shared::AuditQuery::default();
+    let audited = store.audit_events(&everything, 1).await.expect("audit log");
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0].action, "instances.start");
     assert_eq!(audited[0].address.as_deref(), Some("10.1.2.3"));
+    assert!(audited[0].at.starts_with("20"), "{:?}", audited[0].at);
+    let stops = knit_shared::AuditQuery {
+        action: Some("instances.st".to_owned()),
+        actor: Some("ada".to_owned()),
+    };
+    let found = store.audit_events(&stops, 10).await.expect("audit log");
+    assert_eq!(found.len(), 2, "a prefix of the action: {found:?}");
+    let nobody = knit_shared::AuditQuery {
+        actor: Some("grace".to_owned()),
+        ..knit_shared::AuditQuery::default()
+    };
+    assert!(
+        store
+            .audit_events(&nobody, 10)
+            .await
+            .expect("audit log")
+            .is_empty()
+    );
 }
 
 /// Moves run `id` to another process, maybe on another machine, last alive `silent_ms` ago,

@@ -12,7 +12,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::handlers::{
-    catalog, clusters, health, instances, launch, regions, runs, security_groups,
+    audit, catalog, clusters, health, instances, launch, regions, runs, security_groups,
 };
 use crate::security_headers;
 
@@ -40,6 +40,7 @@ pub fn router(app: App) -> Router {
         .route("/instance-profiles", get(catalog::instance_profiles))
         .route("/security-groups", get(security_groups::list))
         .route("/runs", get(runs::list).post(runs::start))
+        .route("/audit", get(audit::list))
         .route("/runs/{id}", get(runs::show))
         .route("/runs/{id}/events", get(runs::events))
         .route("/runs/{id}/cancel", post(runs::cancel))

@@ -7,10 +7,10 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, ClientAddress, ClusterList, Health, ImageList,
-    InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck,
-    LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, Profiles, Regions, RunDetail,
-    RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
+    ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterList, Health,
+    ImageList, InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList,
+    LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, Profiles, Regions,
+    RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -159,6 +159,10 @@ pub async fn start_run(request: &StartRun) -> Result<RunSummary, ApiFailure> {
 }
 
 /// `query_string` is empty or `?...` in `RunQuery`'s terms.
+pub async fn audit(query_string: &str) -> Result<AuditList, ApiFailure> {
+    get(&format!("/api/audit{query_string}")).await
+}
+
 pub async fn runs(query_string: &str) -> Result<RunList, ApiFailure> {
     get(&format!("/api/runs{query_string}")).await
 }

@@ -7,8 +7,8 @@ use leptos_router::path;
 use crate::api;
 use crate::components::{SandboxBanner, TopBar};
 use crate::pages::{
-    ClusterPage, ClustersPage, InstancesPage, LaunchPage, LaunchedPage, NotFoundPage, RunPage,
-    RunsPage,
+    AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchPage, LaunchedPage, NotFoundPage,
+    RunPage, RunsPage,
 };
 
 #[component]
@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clusters") view=ClustersPage />
                     <Route path=path!("/clusters/:name") view=ClusterPage />
                     <Route path=path!("/runs") view=RunsPage />
+                    <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/runs/:id") view=RunPage />
                 </Routes>
             </main>

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod audit;
 pub mod catalog;
 pub mod clusters;
 pub mod instances;
@@ -20,6 +21,7 @@ pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
 pub use api::{
     ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,
 };
+pub use audit::{AuditEntry, AuditList, AuditQuery};
 pub use catalog::{
     ImageList, ImageQuery, ImageSummary, InstanceProfileList, InstanceProfileSummary,
     InstanceTypeList, InstanceTypeSummary, KeyPairList, PriceSources, SubnetList, SubnetSummary,

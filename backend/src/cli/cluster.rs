@@ -18,7 +18,7 @@ use crate::ec2::{self, Ec2Target};
 use crate::launch;
 use crate::runs::{self, Runs, Started};
 use crate::ssh::{KnownHosts, SshTarget};
-use crate::store::Store;
+use crate::store::{Actor, Store};
 
 /// What `knit <cluster> <action>` may be told besides the scenario.
 #[derive(Debug, Clone, Args)]
@@ -343,11 +343,12 @@ fn list_hosts(definition: &Definition, hosts: &BTreeMap<String, Vec<SshTarget>>)
 }
 
 /// Who runs it, as the audit log and run history name the person at a terminal.
-fn actor() -> String {
+/// The person at the terminal, as the history names them.
+fn actor() -> Actor {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());
-    format!("{user} (cli)")
+    Actor::named(&format!("{user} (cli)"))
 }
 
 fn exit_code(ok: bool) -> ExitCode {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::extract::{Body, Params};
+use super::extract::{Body, Params, Who};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::store::AuditEvent;
@@ -24,12 +24,13 @@ pub async fn list(
 
 pub async fn act(
     State(app): State<App>,
+    Who(actor): Who,
     Body(request): Body<ActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
     request.validate()?;
     let response = app.inventory.act(&request).await?;
     app.store
-        .record(&AuditEvent::of_action(&request, &response))
+        .record(&AuditEvent::of_action(&actor, &request, &response))
         .await?;
     Ok(Json(response))
 }

@@ -11,16 +11,16 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use knit_shared::{ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, ProgressQuery};
 
-use super::ACTOR;
-use super::extract::{Body, Params};
+use super::extract::{Body, Params, Who};
 use crate::app::App;
 use crate::error::ApiError;
 
 pub async fn launch(
     State(app): State<App>,
+    Who(actor): Who,
     Body(request): Body<LaunchRequest>,
 ) -> Result<(StatusCode, Json<LaunchResponse>), ApiError> {
-    let response = app.inventory.launch(&app.store, &request, ACTOR).await?;
+    let response = app.inventory.launch(&app.store, &request, &actor).await?;
     let status = if response.repeated {
         StatusCode::OK
     } else {

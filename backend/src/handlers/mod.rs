@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per resource. Each extracts, calls one domain function, maps the result.
 
+pub mod audit;
 pub mod catalog;
 pub mod clusters;
 mod extract;
@@ -9,6 +10,3 @@ pub mod launch;
 pub mod regions;
 pub mod runs;
 pub mod security_groups;
-
-/// Who acts through the console, until accounts exist.
-pub const ACTOR: &str = crate::store::CONSOLE_ACTOR;

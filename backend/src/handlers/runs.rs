@@ -10,8 +10,7 @@ use futures_util::Stream;
 use knit_shared::{RunDetail, RunList, RunQuery, RunSummary, StartRun};
 use serde::Deserialize;
 
-use super::ACTOR;
-use super::extract::{Body, Params, PathParam};
+use super::extract::{Body, Params, PathParam, Who};
 use crate::app::App;
 use crate::error::ApiError;
 
@@ -20,11 +19,12 @@ const LIST_LIMIT: u32 = 500;
 
 pub async fn start(
     State(app): State<App>,
+    Who(actor): Who,
     Body(request): Body<StartRun>,
 ) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
     let run = app
         .runs
-        .start_request(&app.cluster_dirs, &app.inventory.hub, &request, ACTOR)
+        .start_request(&app.cluster_dirs, &app.inventory.hub, &request, &actor)
         .await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
@@ -47,9 +47,10 @@ pub async fn show(
 
 pub async fn cancel(
     State(app): State<App>,
+    Who(actor): Who,
     PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
-    if app.runs.cancel(id, ACTOR).await? {
+    if app.runs.cancel(id, &actor).await? {
         return Ok(StatusCode::ACCEPTED);
     }
     match app.runs.store().run(id).await? {

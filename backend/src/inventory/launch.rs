@@ -9,7 +9,7 @@ use crate::ec2::cluster_state;
 use crate::ec2::launch_instances as ec2;
 use crate::ec2::rules::Rule;
 use crate::ec2::{Ec2Error, ScopeError};
-use crate::store::{AuditEvent, LaunchClaim, Store, StoreError};
+use crate::store::{Actor, LaunchClaim, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
@@ -55,11 +55,11 @@ impl Inventory {
         &self,
         store: &Store,
         request: &LaunchRequest,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<LaunchResponse, LaunchError> {
         let ec2 = self.connect_for(request).await?;
         match store
-            .claim_launch(&request.client_token, actor, &ec2.scope.region)
+            .claim_launch(&request.client_token, &actor.name, &ec2.scope.region)
             .await?
         {
             LaunchClaim::Done(earlier) => {
@@ -85,16 +85,14 @@ impl Inventory {
             Err(error) => format!("refused: {error}"),
         };
         store
-            .record(&AuditEvent {
-                actor: actor.to_owned(),
-                address: None,
-                action: "instances.launch".to_owned(),
-                target: format!(
+            .record(&actor.did(
+                "instances.launch",
+                format!(
                     "{} × {} ({})",
                     request.count, request.instance_type, request.image_id
                 ),
                 outcome,
-            })
+            ))
             .await?;
         if launched.is_ok() {
             self.cache.forget(&ec2.scope).await;

@@ -10,6 +10,7 @@ use super::{RunError, Runs, Started};
 use crate::clusters::Definition;
 use crate::ec2::Ec2Target;
 use crate::launch;
+use crate::store::Actor;
 
 /// The scenario name of a launch.
 pub const LAUNCH: &str = "launch";
@@ -23,7 +24,7 @@ impl Runs {
         definition: Definition,
         client: Client,
         target: Ec2Target,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Started, RunError> {
         let shape = RunPlan {
             steps: vec![PlannedStep {

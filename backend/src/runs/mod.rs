@@ -24,7 +24,7 @@ pub use start::StartError;
 
 use crate::clusters::{self, Definition, Plan};
 use crate::ssh::{Identity, KnownHosts};
-use crate::store::{AuditEvent, NewRun, Store, StoreError};
+use crate::store::{Actor, NewRun, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -83,7 +83,7 @@ impl Runs {
         self: &Arc<Self>,
         definition: &Definition,
         plan: Plan,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Started, RunError> {
         let identity = identity_for(definition, &self.known_hosts);
         let (cluster, scenario, shape) =
@@ -108,7 +108,7 @@ impl Runs {
         cluster: &str,
         scenario: &str,
         shape: &RunPlan,
-        actor: &str,
+        actor: &Actor,
         work: W,
     ) -> Result<Started, RunError>
     where
@@ -120,17 +120,12 @@ impl Runs {
             .start_run(&NewRun {
                 cluster,
                 scenario,
-                actor,
+                actor: &actor.name,
                 plan: shape,
             })
             .await?;
-        let audit = |outcome: String| AuditEvent {
-            actor: actor.to_owned(),
-            address: None,
-            action: "run.start".to_owned(),
-            target: format!("{cluster}/{scenario}"),
-            outcome,
-        };
+        let audit =
+            |outcome: String| actor.did("run.start", format!("{cluster}/{scenario}"), outcome);
         let id = match claimed {
             Ok(id) => id,
             Err(holder) => {
@@ -196,20 +191,14 @@ impl Runs {
     }
 
     /// Cancels run `id` if this process carries it out; `false` when it does not.
-    pub async fn cancel(&self, id: i64, actor: &str) -> Result<bool, StoreError> {
+    pub async fn cancel(&self, id: i64, actor: &Actor) -> Result<bool, StoreError> {
         let cancel = self.lock_active().get(&id).map(|run| run.cancel.clone());
         let Some(cancel) = cancel else {
             return Ok(false);
         };
         cancel.cancel();
         self.store
-            .record(&AuditEvent {
-                actor: actor.to_owned(),
-                address: None,
-                action: "run.cancel".to_owned(),
-                target: format!("run {id}"),
-                outcome: "requested".to_owned(),
-            })
+            .record(&actor.did("run.cancel", format!("run {id}"), "requested".to_owned()))
             .await?;
         Ok(true)
     }

@@ -11,6 +11,7 @@ use super::{HostsError, LAUNCH, RunError, Runs, machine_hosts, needs_ec2};
 use crate::clusters::{self, Definition, Library, Narrow, PlanError};
 use crate::ec2::{Ec2Error, Ec2Hub, Ec2Target, ScopeError};
 use crate::launch;
+use crate::store::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -38,7 +39,7 @@ impl Runs {
         dirs: &[PathBuf],
         hub: &Ec2Hub,
         request: &StartRun,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RunSummary, StartError> {
         let definition = find(dirs, &request.cluster).await?;
         let started = if request.scenario == LAUNCH {
@@ -79,7 +80,7 @@ impl Runs {
         definition: &Definition,
         hub: &Ec2Hub,
         request: &StartRun,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<super::Started, StartError> {
         let hosts = if needs_ec2(definition) {
             let (client, target) = cluster_ec2(definition, hub).await?;

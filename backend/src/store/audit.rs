@@ -1,9 +1,40 @@
 //! The audit log: an append-only record of state changes.
 
+use knit_shared::{AuditEntry, AuditQuery};
+
 use super::{Store, StoreError, now_text};
 
 /// Who acts through the console, until accounts exist.
 pub const CONSOLE_ACTOR: &str = "console";
+
+/// Who asks for a change, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    /// The address the request came from; `None` on the command line.
+    pub address: Option<String>,
+}
+
+impl Actor {
+    /// Someone with no address: the CLI's user, or a test.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            address: None,
+        }
+    }
+
+    /// The record of `action` on `target` by this actor, which ended with `outcome`.
+    pub fn did(&self, action: &str, target: String, outcome: String) -> AuditEvent {
+        AuditEvent {
+            actor: self.name.clone(),
+            address: self.address.clone(),
+            action: action.to_owned(),
+            target,
+            outcome,
+        }
+    }
+}
 
 /// One audited action, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,17 +63,27 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` events, newest first.
-    pub async fn recent_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(
-            "SELECT actor, address, action, target, outcome FROM audit_events ORDER BY id DESC LIMIT $1",
+    /// The newest `limit` entries matching `query`, newest first.
+    pub async fn audit_events(
+        &self,
+        query: &AuditQuery,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<(String, String, Option<String>, String, String, String)> = sqlx::query_as(
+            "SELECT at, actor, address, action, target, outcome FROM audit_events \
+             WHERE ($1 IS NULL OR actor = $1) \
+             AND ($2 IS NULL OR substr(action, 1, length($2)) = $2) \
+             ORDER BY id DESC LIMIT $3",
         )
+        .bind(&query.actor)
+        .bind(&query.action)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(actor, address, action, target, outcome)| AuditEvent {
+            .map(|(at, actor, address, action, target, outcome)| AuditEntry {
+                at,
                 actor,
                 address,
                 action,
@@ -54,19 +95,17 @@ impl Store {
 }
 
 impl AuditEvent {
-    /// The record of an action on instances, with how many succeeded.
+    /// The record of an action on instances by `actor`, with how many succeeded.
     pub fn of_action(
+        actor: &Actor,
         request: &knit_shared::ActionRequest,
         response: &knit_shared::ActionResponse,
     ) -> Self {
         let failed = response.outcomes.iter().filter(|o| !o.ok).count();
-        Self {
-            // Accounts arrive later; until then every change is the console's.
-            actor: CONSOLE_ACTOR.to_owned(),
-            address: None,
-            action: format!("instances.{}", request.action.verb()),
-            target: request.instance_ids.join(","),
-            outcome: format!("{} ok, {failed} failed", response.outcomes.len() - failed),
-        }
+        actor.did(
+            &format!("instances.{}", request.action.verb()),
+            request.instance_ids.join(","),
+            format!("{} ok, {failed} failed", response.outcomes.len() - failed),
+        )
     }
 }

@@ -9,7 +9,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 
-pub use audit::{AuditEvent, CONSOLE_ACTOR};
+pub use audit::{Actor, AuditEvent, CONSOLE_ACTOR};
 pub use launches::LaunchClaim;
 pub use runs::{HEARTBEAT, NewRun};
 

@@ -2,6 +2,7 @@
 
 mod empty_state;
 mod progress_grid;
+mod query_filters;
 mod run_dialog;
 mod run_log;
 mod sandbox_banner;
@@ -12,6 +13,7 @@ mod topology;
 
 pub use empty_state::EmptyState;
 pub use progress_grid::ProgressGrid;
+pub use query_filters::QueryFilters;
 pub use run_dialog::RunDialog;
 pub use run_log::{LogLine, RunLog};
 pub use sandbox_banner::SandboxBanner;

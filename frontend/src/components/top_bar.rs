@@ -32,6 +32,7 @@ pub fn TopBar() -> impl IntoView {
                 <A href=href("/launch")>"Launch"</A>
                 <A href=href("/clusters")>"Clusters"</A>
                 <A href=href("/runs")>"Runs"</A>
+                <A href=href("/audit")>"Audit"</A>
             </nav>
             <div class="scope">
                 <ScopePicker />

@@ -1,5 +1,6 @@
 //! One page component per file.
 
+mod audit;
 mod clusters;
 mod instances;
 mod launch;
@@ -8,6 +9,7 @@ mod not_found;
 mod run;
 mod runs;
 
+pub use audit::AuditPage;
 pub use clusters::{ClusterPage, ClustersPage};
 pub use instances::InstancesPage;
 pub use launch::LaunchPage;

@@ -2,10 +2,10 @@
 //! status or person through the URL.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api;
-use crate::components::EmptyState;
+use crate::components::{EmptyState, QueryFilters};
 
 const FILTERS: [(&str, &str); 4] = [
     ("cluster", "Cluster"),
@@ -17,42 +17,13 @@ const FILTERS: [(&str, &str); 4] = [
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
-    let navigate = use_navigate();
     let list = LocalResource::new(move || {
         let search = query.get().to_query_string();
         async move { api::runs(&search).await }
     });
-    let set_filter = move |key: &'static str, value: String| {
-        let mut params: Vec<(String, String)> = FILTERS
-            .iter()
-            .filter_map(|(name, _)| {
-                query
-                    .read_untracked()
-                    .get(name)
-                    .map(|v| ((*name).to_owned(), v))
-            })
-            .filter(|(name, _)| name != key)
-            .collect();
-        if !value.trim().is_empty() {
-            params.push((key.to_owned(), value.trim().to_owned()));
-        }
-        let search: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        navigate(&format!("/runs?{}", search.join("&")), Default::default());
-    };
     view! {
         <h1>"Runs"</h1>
-        <form class="toolbar" on:submit=|event| event.prevent_default()>
-            {FILTERS.iter().map(|(key, label)| {
-                let set_filter = set_filter.clone();
-                let id = format!("runs-{key}");
-                view! {
-                    <label for=id.clone()>{*label}</label>
-                    <input id=id type="search"
-                        prop:value=move || query.read().get(key).unwrap_or_default()
-                        on:change=move |event| set_filter(key, event_target_value(&event)) />
-                }
-            }).collect_view()}
-        </form>
+        <QueryFilters path="/runs" filters=&FILTERS />
         {move || match list.get() {
             None => view! { <p class="loading" role="status">"Reading the runs…"</p> }.into_any(),
             Some(Err(failure)) => view! {
