@@ -403,3 +403,47 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
     );
     next.done.await.expect("ends");
 }
+
+#[tokio::test]
+async fn secret_settings_never_reach_the_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["db1"]).await;
+    hosts.write_cluster(
+        "vault",
+        r#"[machines.db]
+hosts = ["{HOST:db1}"]
+[machines.db.roles.store]
+kind = "store"
+db_password = "hunter2-prod"
+
+[kinds.store.tasks]
+connect = ["echo connecting with {{ db_password }}", "echo 'a typo: hunter2-prod!' >&2; exit 3"]
+
+[scenarios.connect]
+steps = ["store.connect"]
+"#,
+    );
+    let (live, detail) = run_to_end(&hosts, dir.path(), "vault", "connect").await;
+    let stored = hosts
+        .runs(dir.path())
+        .await
+        .store()
+        .run_events(detail.run.id, 0, 1000)
+        .await
+        .expect("stored events");
+    assert_eq!(stored, live, "what was shown is what was stored");
+    let text = serde_json::to_string(&stored).expect("JSON");
+    assert!(!text.contains("hunter2-prod"), "{text}");
+    let lines = lines_by_host(&stored);
+    let db = &lines["db-1"];
+    for expected in [
+        "[store] $ echo connecting with ****",
+        "connecting with ****",
+        "a typo: ****!",
+    ] {
+        assert!(
+            db.iter().any(|l| l == expected),
+            "{expected:?} not in {db:?}"
+        );
+    }
+}

@@ -7,6 +7,7 @@ pub mod format;
 mod kinds;
 mod load;
 mod plan;
+mod secrets;
 mod summary;
 
 use std::fmt;

@@ -2,9 +2,12 @@
 //! they come fast), and only then hands it to live watchers, so whatever a watcher has seen is
 //! already stored and a watcher that resumes from the store misses nothing.
 
+use std::sync::Arc;
+
 use knit_shared::{CellStatus, RunEvent, RunEventBody, Stream};
 use tokio::sync::{broadcast, mpsc};
 
+use super::mask::Mask;
 use crate::store::{HEARTBEAT, Store, StoreError, now_ms};
 
 /// Events a watcher may fall behind by before it has to catch up from the store.
@@ -17,13 +20,16 @@ const BATCH: usize = 512;
 #[derive(Debug, Clone)]
 pub struct Journal {
     sender: mpsc::UnboundedSender<(i64, RunEventBody)>,
+    mask: Arc<Mask>,
 }
 
 impl Journal {
-    /// Starts the writer of run `run_id`'s events. `live` receives each event once stored.
+    /// Starts the writer of run `run_id`'s events, with `mask`'s secrets hidden from every
+    /// line and reason. `live` receives each event once stored.
     pub fn open(
         store: Store,
         run_id: i64,
+        mask: Mask,
     ) -> (
         Self,
         broadcast::Sender<RunEvent>,
@@ -32,7 +38,8 @@ impl Journal {
         let (sender, receiver) = mpsc::unbounded_channel();
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let writer = tokio::spawn(write(store, run_id, receiver, live.clone()));
-        (Self { sender }, live, writer)
+        let mask = Arc::new(mask);
+        (Self { sender, mask }, live, writer)
     }
 
     pub fn record(&self, body: RunEventBody) {
@@ -53,7 +60,7 @@ impl Journal {
             step,
             host: host.to_owned(),
             stream,
-            text,
+            text: self.mask.apply(text),
         });
     }
 
@@ -70,7 +77,7 @@ impl Journal {
             host: host.to_owned(),
             status,
             exit_code,
-            reason,
+            reason: reason.map(|reason| self.mask.apply(reason)),
         });
     }
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use aws_sdk_ec2::Client;
 use knit_shared::{CellStatus, PlannedHost, PlannedStep, RunPlan, RunStatus, Stream};
 
+use super::mask::Mask;
 use super::{RunError, Runs, Started};
-use crate::clusters::Definition;
+use crate::clusters::{Definition, Library};
 use crate::ec2::Ec2Target;
 use crate::launch;
 use crate::store::Actor;
@@ -40,11 +41,13 @@ impl Runs {
         };
         let cluster = definition.name().to_owned();
         let known_hosts = self.known_hosts.clone();
+        let mask = Mask::new(definition.secret_values(Library::builtin()));
         self.begin(
             &cluster,
             LAUNCH,
             &shape,
             actor,
+            mask,
             move |journal, _cancel| async move {
                 journal.started(0, EC2);
                 let say = |line| journal.line(0, EC2, Stream::Knit, line);

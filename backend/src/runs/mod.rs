@@ -6,6 +6,7 @@ mod follow;
 mod hosts;
 mod journal;
 mod launch;
+mod mask;
 mod start;
 
 use std::collections::HashMap;
@@ -20,9 +21,10 @@ pub use engine::Cancel;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
 pub use launch::LAUNCH;
+use mask::Mask;
 pub use start::StartError;
 
-use crate::clusters::{self, Definition, Plan};
+use crate::clusters::{self, Definition, Library, Plan};
 use crate::ssh::{Identity, KnownHosts};
 use crate::store::{Actor, NewRun, Store, StoreError};
 
@@ -93,6 +95,7 @@ impl Runs {
             &scenario,
             &shape,
             actor,
+            Mask::new(definition.secret_values(Library::builtin())),
             move |journal, cancel| async move {
                 engine::execute(&plan, &identity, &journal, &cancel).await
             },
@@ -109,6 +112,7 @@ impl Runs {
         scenario: &str,
         shape: &RunPlan,
         actor: &Actor,
+        mask: Mask,
         work: W,
     ) -> Result<Started, RunError>
     where
@@ -138,7 +142,7 @@ impl Runs {
         };
         self.store.record(&audit(format!("run {id}"))).await?;
 
-        let (journal, live, writer) = Journal::open(self.store.clone(), id);
+        let (journal, live, writer) = Journal::open(self.store.clone(), id, mask);
         let cancel = Cancel::default();
         let watcher = live.subscribe();
         self.lock_active().insert(
