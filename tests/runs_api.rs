@@ -342,3 +342,32 @@ async fn with_a_postgres_url_the_server_and_the_cli_share_the_history_and_the_lo
     assert!(!data.join("knit.db").exists(), "nothing went to SQLite");
     server.stop();
 }
+
+#[tokio::test]
+async fn a_database_that_cannot_be_written_refuses_new_runs_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (hosts, moto, server) = start_api(dir.path()).await;
+    assert!(server.stop().success());
+
+    // The same database, now read-only: the server starts, shows what it has, runs nothing.
+    let data = dir.path().join("data");
+    let read_only = format!("sqlite:{}?mode=ro", data.join("knit.db").display());
+    let web = dummy_web_dir(dir.path());
+    let server = hosts.serve_with(&data, &moto, &web, &["--database-url", &read_only]);
+    let runs = || async {
+        let list: RunList = reqwest::get(server.api("/runs"))
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("list JSON");
+        list.runs.len()
+    };
+    assert_eq!(runs().await, 0);
+    let (status, message) = error_of(post_run(&server, "api", "count").await).await;
+    assert_eq!(status, 503, "{message}");
+    assert!(message.contains("read-only or out of space"), "{message}");
+    // The run is refused when its record cannot be written, before any host is touched.
+    assert_eq!(runs().await, 0);
+    server.stop();
+}

@@ -122,7 +122,10 @@ impl From<ScopeError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.into())
+        match error {
+            StoreError::Unwritable(_) => Self::Unavailable(error.to_string()),
+            other => Self::Internal(other.into()),
+        }
     }
 }
 

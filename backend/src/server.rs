@@ -19,7 +19,7 @@ use crate::router::router;
 use crate::runs::Runs;
 use crate::sandbox::{SANDBOX_REGION, Sandbox};
 use crate::ssh::KnownHosts;
-use crate::store::{AuditEvent, Store};
+use crate::store::{AuditEvent, Store, StoreError};
 
 /// Runs the console until `shutdown` resolves, then stops the sandbox's processes, if any.
 pub async fn serve(
@@ -51,7 +51,7 @@ pub async fn serve(
     }
 
     let store = Store::open(&settings.database_url()).await?;
-    store
+    let started = store
         .record(&AuditEvent {
             actor: "knit".to_owned(),
             address: None,
@@ -64,7 +64,14 @@ pub async fn serve(
             }
             .to_owned(),
         })
-        .await?;
+        .await;
+    match started {
+        // Read-only views still work; every change is refused with the reason.
+        Err(StoreError::Unwritable(error)) => {
+            tracing::warn!(%error, "the database cannot be written: knit refuses every change");
+        }
+        other => other?,
+    }
 
     let inventory = Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size);
     let cluster_dirs = settings

@@ -46,14 +46,8 @@ pub async fn read(
             };
             let system = check(status.and_then(|s| s.system_status()));
             let own = check(status.and_then(|s| s.instance_status()));
-            // Both must pass; the worse of the two is what a person needs to see.
-            let checks = if system == "ok" {
-                own
-            } else if own == "ok" {
-                system
-            } else {
-                own
-            };
+            // Both must pass: the instance's own check while it fails, else the system's.
+            let checks = if own == "ok" { system } else { own };
             InstanceProgress {
                 id: instance.id.clone(),
                 state: instance.state,

@@ -58,17 +58,24 @@ impl Inventory {
                 if ended {
                     return None;
                 }
+                // The first read goes at once; every later one, failed or not, waits its turn.
+                let mut wait = last.is_some();
                 loop {
-                    if last.is_some() {
+                    if wait {
                         tokio::time::sleep(EVERY).await;
                     }
+                    wait = true;
                     let timed_out = tokio::time::Instant::now() >= deadline;
-                    let Ok(mut instances) = ec2::progress::read(&client, &target, &ids).await
-                    else {
-                        if timed_out {
+                    let mut instances = match ec2::progress::read(&client, &target, &ids).await {
+                        Ok(instances) => instances,
+                        Err(error) if timed_out => {
+                            tracing::warn!(%error, "gave up following the launched instances");
                             return None;
                         }
-                        continue;
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot read the launched instances; trying again");
+                            continue;
+                        }
                     };
                     let reachable = futures_util::future::join_all(
                         instances.iter().map(|i| probe(i, last.as_ref())),

@@ -28,13 +28,45 @@ pub enum StoreError {
         source: sqlx::migrate::MigrateError,
     },
     #[error(transparent)]
-    Query(#[from] sqlx::Error),
+    Query(sqlx::Error),
+    #[error(
+        "knit cannot write to its database: it is read-only or out of space ({0}); nothing was \
+         started. Free space or make it writable, then try again"
+    )]
+    Unwritable(sqlx::Error),
     #[error("cannot encode or decode a stored value: {0}")]
     Encode(serde_json::Error),
     #[error("the database holds {1:?} in {0}, which this knit does not know")]
     Corrupt(&'static str, String),
     #[error("cluster {0} is being started and finished by others at the same time; try again")]
     Contended(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if refuses_writes(&error) {
+            Self::Unwritable(error)
+        } else {
+            Self::Query(error)
+        }
+    }
+}
+
+/// Whether the database refused a write because it is read-only or full: SQLite's
+/// SQLITE_READONLY and SQLITE_FULL (of any extended code), PostgreSQL's read-only transaction
+/// and insufficient resources (disk full, out of memory).
+fn refuses_writes(error: &sqlx::Error) -> bool {
+    const SQLITE_READONLY: i32 = 8;
+    const SQLITE_FULL: i32 = 13;
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    let code = error.code().unwrap_or_default();
+    if let Some(_sqlite) = error.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
+        return primary == SQLITE_READONLY || primary == SQLITE_FULL;
+    }
+    code == "25006" || code.starts_with("53")
 }
 
 /// The same queries run on either database: `$1`-style parameters, `RETURNING`, and times
