@@ -190,18 +190,31 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
     browser
         .open(&format!("{}/audit?action=instances.terminate", server.url))
         .await;
-    let row = browser
+    browser
         .text_of("#audit-table tr[data-action=\"instances.terminate\"]")
         .await;
-    for part in ["console", "127.0.0.1", &db1, "1 ok, 0 failed"] {
-        assert!(row.contains(part), "{part} not in {row}");
-    }
     let rows = browser
         .client
         .find_all(Locator::Css("#audit-table tbody tr"))
         .await
         .expect("rows");
-    assert_eq!(rows.len(), 1, "only terminations are listed");
+    assert_eq!(
+        rows.len(),
+        2,
+        "only terminations are listed: asked, then done"
+    );
+    let (done, asked) = (
+        rows[0].text().await.expect("text"),
+        rows[1].text().await.expect("text"),
+    );
+    for part in ["console", "127.0.0.1", &db1, "instances.terminate"] {
+        assert!(
+            done.contains(part) && asked.contains(part),
+            "{part}: {done} / {asked}"
+        );
+    }
+    assert!(done.contains("1 ok, 0 failed"), "{done}");
+    assert!(asked.contains("requested"), "{asked}");
 
     browser.close().await;
     server.stop();

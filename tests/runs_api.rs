@@ -369,5 +369,17 @@ async fn a_database_that_cannot_be_written_refuses_new_runs_with_the_reason() {
     assert!(message.contains("read-only or out of space"), "{message}");
     // The run is refused when its record cannot be written, before any host is touched.
     assert_eq!(runs().await, 0);
+    // So is an instance action, before EC2 is asked (its audit entry comes first).
+    let stop = reqwest::Client::new()
+        .post(server.api("/instances/actions"))
+        .json(&serde_json::json!({
+            "action": "stop",
+            "instance_ids": ["i-0123456789abcdef0"],
+        }))
+        .send()
+        .await
+        .expect("action");
+    let (status, message) = error_of(stop).await;
+    assert_eq!(status, 503, "{message}");
     server.stop();
 }

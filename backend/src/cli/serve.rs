@@ -17,17 +17,23 @@ fn init_tracing() {
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so the sandbox's child processes are stopped on the way out.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = terminate.recv() => {}
+/// The handlers are installed now, not when the future is first polled: a signal that comes
+/// right after the console is announced must stop knit cleanly, not kill it.
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = ctrl_c.await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

@@ -28,6 +28,9 @@ pub async fn act(
     Body(request): Body<ActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
     request.validate()?;
+    app.store
+        .record(&AuditEvent::of_request(&actor, &request))
+        .await?;
     let response = app.inventory.act(&request).await?;
     app.store
         .record(&AuditEvent::of_action(&actor, &request, &response))

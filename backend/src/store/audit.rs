@@ -95,7 +95,17 @@ impl Store {
 }
 
 impl AuditEvent {
-    /// The record of an action on instances by `actor`, with how many succeeded.
+    /// The record of an action on instances asked by `actor`, before it is carried out: a
+    /// database that cannot take it refuses the action, and a crash midway leaves the intent.
+    pub fn of_request(actor: &Actor, request: &knit_shared::ActionRequest) -> Self {
+        actor.did(
+            &format!("instances.{}", request.action.verb()),
+            request.instance_ids.join(","),
+            "requested".to_owned(),
+        )
+    }
+
+    /// The record of how an action on instances by `actor` ended: how many succeeded.
     pub fn of_action(
         actor: &Actor,
         request: &knit_shared::ActionRequest,
