@@ -28,28 +28,26 @@ fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
 
 /// An EC2 instance id: `i-` and 8 or 17 lowercase hexadecimal digits.
 pub fn instance_id(id: &str) -> Result<(), Invalid> {
-    let digits = id.strip_prefix("i-").unwrap_or("");
-    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
-        Ok(())
-    } else {
-        Err(invalid(
-            "instance_ids",
-            format!(
-                "{id:?} is not an instance id (i- and 8 or 17 hex digits, e.g. i-0abc12345def67890)"
-            ),
-        ))
-    }
+    resource_id(id, "i-", "instance_ids", "an instance id")
 }
 
 /// A security group id: `sg-` and 8 or 17 lowercase hexadecimal digits.
 pub fn security_group_id(id: &str) -> Result<(), Invalid> {
-    let digits = id.strip_prefix("sg-").unwrap_or("");
+    resource_id(id, "sg-", "ids", "a security group id")
+}
+
+/// An id EC2 gives a resource: `prefix` and 8 or 17 lowercase hexadecimal digits; otherwise
+/// `field`'s mistake, calling the value `what` it should be.
+fn resource_id(id: &str, prefix: &str, field: &'static str, what: &str) -> Result<(), Invalid> {
+    let digits = id.strip_prefix(prefix).unwrap_or("");
     if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
         Ok(())
     } else {
         Err(invalid(
-            "ids",
-            format!("{id:?} is not a security group id (sg- and 8 or 17 hex digits)"),
+            field,
+            format!(
+                "{id:?} is not {what} ({prefix} and 8 or 17 hex digits, e.g. {prefix}0abc12345def67890)"
+            ),
         ))
     }
 }
@@ -116,15 +114,7 @@ pub fn port_range(ports: &str) -> Result<(u16, u16), Invalid> {
 
 /// An AMI id: `ami-` and 8 or 17 lowercase hexadecimal digits.
 pub fn image_id(id: &str) -> Result<(), Invalid> {
-    let digits = id.strip_prefix("ami-").unwrap_or("");
-    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
-        Ok(())
-    } else {
-        Err(invalid(
-            "image_id",
-            format!("{id:?} is not an AMI id (ami- and 8 or 17 hexadecimal digits)"),
-        ))
-    }
+    resource_id(id, "ami-", "image_id", "an AMI id")
 }
 
 /// An instance type: family, a dot, size, e.g. `t3.micro`.
@@ -243,7 +233,7 @@ pub fn key_pair_name(name: &str) -> Result<(), Invalid> {
 /// Where a rule lets traffic in from: a CIDR block or another security group (`sg-…`).
 pub fn rule_source(source: &str) -> Result<(), Invalid> {
     if source.starts_with("sg-") {
-        security_group_id(source).map_err(|e| invalid("source", e.message))
+        resource_id(source, "sg-", "source", "a security group id")
     } else {
         cidr(source)
     }
@@ -314,15 +304,7 @@ pub fn instance_profile_name(name: &str) -> Result<(), Invalid> {
 
 /// A subnet id: `subnet-` and 8 or 17 lowercase hexadecimal digits.
 pub fn subnet_id(id: &str) -> Result<(), Invalid> {
-    let digits = id.strip_prefix("subnet-").unwrap_or("");
-    if is_lower_hex(digits) && matches!(digits.len(), 8 | 17) {
-        Ok(())
-    } else {
-        Err(invalid(
-            "subnet_id",
-            format!("{id:?} is not a subnet id (subnet- and 8 or 17 hex digits)"),
-        ))
-    }
+    resource_id(id, "subnet-", "subnet_id", "a subnet id")
 }
 
 #[cfg(test)]
