@@ -127,16 +127,11 @@ async fn the_api_lists_good_clusters_and_the_mistakes_of_bad_files() {
     .expect("write");
     let moto = start_moto(dir.path()).await;
     let web = dummy_web_dir(dir.path());
-    let server = KnitServer::start(
+    let server = KnitServer::on_moto(
         &dir.path().join("data"),
-        &[
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--clusters",
-            clusters.to_str().expect("utf-8"),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
+        &moto,
+        &web,
+        &["--clusters", clusters.to_str().expect("utf-8")],
     );
     let list: ClusterList = reqwest::get(server.api("/clusters"))
         .await

@@ -198,16 +198,11 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         "EC2 matches prod.shop: launch would change nothing"
     );
     let web_dir = dummy_web_dir(dir.path());
-    let server = KnitServer::start(
+    let server = KnitServer::on_moto(
         &data,
-        &[
-            "--clusters",
-            clusters.to_str().expect("utf-8"),
-            "--ec2-endpoint",
-            &endpoint,
-            "--web-dir",
-            web_dir.to_str().expect("utf-8"),
-        ],
+        &moto,
+        &web_dir,
+        &["--clusters", clusters.to_str().expect("utf-8")],
     );
     let plan: LaunchPlan = reqwest::get(server.api("/clusters/prod.shop/plan"))
         .await
@@ -261,16 +256,11 @@ async fn the_clusters_page_draws_the_topology_and_launches_from_a_button() {
     std::fs::write(clusters.join("prod.toml"), CLUSTER).expect("definition");
     let moto = start_moto(dir.path()).await;
     let web = built_console();
-    let server = KnitServer::start(
+    let server = KnitServer::on_moto(
         &dir.path().join("data"),
-        &[
-            "--clusters",
-            clusters.to_str().expect("utf-8"),
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
+        &moto,
+        &web,
+        &["--clusters", clusters.to_str().expect("utf-8")],
     );
     let browser = Browser::start().await;
     browser.open(&format!("{}/clusters", server.url)).await;

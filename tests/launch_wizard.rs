@@ -20,17 +20,12 @@ fn request(token: &str) -> LaunchRequest {
         source: source.to_owned(),
     };
     LaunchRequest {
-        profile: None,
         region: Some("us-east-1".to_owned()),
         image_id: "ami-12c6146b".to_owned(),
         instance_type: "t3.micro".to_owned(),
         count: 2,
         detailed_monitoring: true,
         zone: Some("us-east-1b".to_owned()),
-        subnet_id: None,
-        spot: false,
-        spot_max_price: String::new(),
-        instance_profile: None,
         terminate_on_shutdown: true,
         termination_protection: true,
         tags: vec![
@@ -38,15 +33,13 @@ fn request(token: &str) -> LaunchRequest {
             ("Team".to_owned(), "shop".to_owned()),
         ],
         user_data: "#!/bin/sh\necho hello\n".to_owned(),
-        security_groups: Vec::new(),
         new_group: Some(NewGroup {
             name: format!("wizard-{token}"),
             rules: vec![rule("443", "0.0.0.0/0"), rule("22", "198.51.100.0/24")],
         }),
         key_name: Some("knit-test".to_owned()),
-        new_key: None,
-        no_key_acknowledged: false,
         client_token: token.to_owned(),
+        ..LaunchRequest::default()
     }
 }
 
@@ -205,15 +198,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = start_moto(dir.path()).await;
     let web = dummy_web_dir(dir.path());
-    let server = KnitServer::start(
-        &dir.path().join("data"),
-        &[
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    );
+    let server = KnitServer::on_moto(&dir.path().join("data"), &moto, &web, &[]);
 
     let good = request("first");
     let answer = launch(&server, &good).await;
@@ -464,15 +449,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .await
         .expect("instance profile");
     let web = built_console();
-    let server = KnitServer::start(
-        &dir.path().join("data"),
-        &[
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    );
+    let server = KnitServer::on_moto(&dir.path().join("data"), &moto, &web, &[]);
     let browser = Browser::start().await;
     browser.open(&format!("{}/launch", server.url)).await;
 

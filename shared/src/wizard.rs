@@ -13,7 +13,7 @@ pub const MAX_USER_DATA: usize = 16 * 1024;
 pub const MAX_COUNT: u32 = 100;
 
 /// `POST /api/launch`: everything the seven steps chose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LaunchRequest {
     /// AWS profile; the server's when absent.
     pub profile: Option<String>,
@@ -344,22 +344,11 @@ mod tests {
 
     fn request() -> LaunchRequest {
         LaunchRequest {
-            profile: None,
-            region: None,
             image_id: "ami-12c6146b".to_owned(),
             instance_type: "t3.micro".to_owned(),
             count: 2,
             detailed_monitoring: true,
-            zone: None,
-            subnet_id: None,
-            spot: false,
-            spot_max_price: String::new(),
-            instance_profile: None,
-            terminate_on_shutdown: false,
-            termination_protection: false,
             tags: vec![("Name".to_owned(), "web".to_owned())],
-            user_data: String::new(),
-            security_groups: Vec::new(),
             new_group: Some(NewGroup {
                 name: "web".to_owned(),
                 rules: vec![NewRule {
@@ -369,9 +358,8 @@ mod tests {
                 }],
             }),
             key_name: Some("deploy".to_owned()),
-            new_key: None,
-            no_key_acknowledged: false,
             client_token: "token-1".to_owned(),
+            ..LaunchRequest::default()
         }
     }
 

@@ -31,6 +31,24 @@ pub struct KnitServer {
 }
 
 impl KnitServer {
+    /// `knit serve` on EC2 at `moto`, with the console in `web` and `options` besides.
+    pub fn on_moto(
+        data_dir: &Path,
+        moto: &knit::sandbox::Moto,
+        web: &Path,
+        options: &[&str],
+    ) -> Self {
+        let endpoint = moto.endpoint();
+        let mut args = vec![
+            "--ec2-endpoint",
+            &endpoint,
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(options);
+        Self::start(data_dir, &args)
+    }
+
     /// Starts `knit serve --listen 127.0.0.1:0 --data-dir DATA_DIR` plus `args`, and waits until
     /// it prints its URL. Panics with the server's log if it exits instead.
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {

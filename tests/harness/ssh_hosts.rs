@@ -115,17 +115,9 @@ impl TestHosts {
         web: &Path,
         options: &[&str],
     ) -> super::KnitServer {
-        let endpoint = moto.endpoint();
-        let mut args = vec![
-            "--clusters",
-            self.clusters.to_str().expect("utf-8"),
-            "--ec2-endpoint",
-            &endpoint,
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ];
+        let mut args = vec!["--clusters", self.clusters.to_str().expect("utf-8")];
         args.extend_from_slice(options);
-        super::KnitServer::start(data, &args)
+        super::KnitServer::on_moto(data, moto, web, &args)
     }
 
     /// Runs over a fresh database in `dir`, verifying host keys against the test's file.

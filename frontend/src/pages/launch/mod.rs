@@ -42,27 +42,10 @@ impl Draft {
     fn new() -> Self {
         Self {
             request: LaunchRequest {
-                profile: None,
-                region: None,
-                image_id: String::new(),
-                instance_type: String::new(),
                 count: 1,
-                detailed_monitoring: false,
-                zone: None,
-                subnet_id: None,
-                spot: false,
-                spot_max_price: String::new(),
-                instance_profile: None,
-                terminate_on_shutdown: false,
-                termination_protection: false,
                 tags: vec![("Name".to_owned(), String::new())],
-                user_data: String::new(),
-                security_groups: Vec::new(),
-                new_group: None,
-                key_name: None,
-                new_key: None,
-                no_key_acknowledged: false,
                 client_token: client_token(),
+                ..LaunchRequest::default()
             },
             image_architecture: String::new(),
             failure: None,
