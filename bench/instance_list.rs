@@ -62,7 +62,7 @@ async fn main() {
             web.to_str().expect("utf-8"),
         ],
     );
-    let http = reqwest::Client::new();
+    let http = server.client();
     let get = |query: &'static str| {
         let http = http.clone();
         let url = server.api(&format!("/instances{query}"));
@@ -83,6 +83,7 @@ async fn main() {
     let warm = mean(ROUNDS * 4, || get("")).await;
 
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     let mut shown = Duration::ZERO;
     for _ in 0..3 {
         browser.client.goto("about:blank").await.expect("blank");

@@ -133,7 +133,8 @@ async fn the_api_lists_good_clusters_and_the_mistakes_of_bad_files() {
         &web,
         &["--clusters", clusters.to_str().expect("utf-8")],
     );
-    let list: ClusterList = reqwest::get(server.api("/clusters"))
+    let list: ClusterList = server
+        .get("/clusters")
         .await
         .expect("clusters")
         .json()

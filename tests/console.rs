@@ -14,6 +14,21 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
     );
     let browser = Browser::start().await;
 
+    // The sandbox prints its admin's one-time password when it starts; a visit before signing in
+    // goes to the sign-in page, and back to the page asked for after it.
+    let (name, password) = server
+        .sandbox_sign_in
+        .clone()
+        .expect("the sandbox prints a sign-in");
+    browser.open(&format!("{}/runs", server.url)).await;
+    browser.wait_for_element("#login-name").await;
+    assert_eq!(browser.path().await, "/login");
+    browser.type_into("#login-name", &name).await;
+    browser.type_into("#login-password", &password).await;
+    browser.click("#login-submit").await;
+    browser.wait_for_text("#signed-in-as", &name).await;
+    assert_eq!(browser.path().await, "/runs");
+
     browser.open(&server.url).await;
     let banner = browser.text_of("#sandbox-banner").await;
     assert!(banner.starts_with("Sandbox"), "{banner}");

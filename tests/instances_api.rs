@@ -59,7 +59,8 @@ fn start_knit(dir: &std::path::Path, moto: &str) -> KnitServer {
 }
 
 async fn list(server: &KnitServer, query: &str) -> InstanceList {
-    let response = reqwest::get(server.api(&format!("/instances?{query}")))
+    let response = server
+        .get(&format!("/instances?{query}"))
         .await
         .expect("list answers");
     assert_eq!(response.status(), StatusCode::OK, "{query}");
@@ -71,7 +72,8 @@ fn ids(list: &InstanceList) -> BTreeSet<String> {
 }
 
 async fn post_action(server: &KnitServer, request: &ActionRequest) -> reqwest::Response {
-    reqwest::Client::new()
+    server
+        .client()
         .post(server.api("/instances/actions"))
         .json(request)
         .send()
@@ -124,7 +126,8 @@ async fn the_list_pages_through_ec2_filters_sorts_and_caches() {
     assert!(one.private_ip.is_some() && one.launch_time.is_some());
 
     assert_eq!(ids(&list(&server, "region=eu-west-1").await), far);
-    let zones: knit_shared::Zones = reqwest::get(server.api("/zones?region=eu-west-1"))
+    let zones: knit_shared::Zones = server
+        .get("/zones?region=eu-west-1")
         .await
         .expect("zones")
         .json()
@@ -150,7 +153,8 @@ async fn the_list_pages_through_ec2_filters_sorts_and_caches() {
     assert_eq!(fresh.total, 16);
     assert!(ids(&fresh).contains(&late[0]));
 
-    let unknown = reqwest::get(server.api("/instances?region=xx-nowhere-9"))
+    let unknown = server
+        .get("/instances?region=xx-nowhere-9")
         .await
         .expect("answers");
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
@@ -255,7 +259,8 @@ async fn actions_change_state_report_per_instance_and_respect_protection() {
         serde_json::json!({"action": "stop", "instance_ids": []}),
         serde_json::json!({"action": "explode", "instance_ids": [a]}),
     ] {
-        let response = reqwest::Client::new()
+        let response = server
+            .client()
             .post(server.api("/instances/actions"))
             .json(&bad)
             .send()
@@ -292,9 +297,7 @@ async fn the_live_feed_sends_the_list_then_each_change() {
     let launched = launch(&east, "live", "app", 2).await;
     let server = start_knit(dir.path(), &moto.endpoint());
 
-    let mut feed = reqwest::get(server.api("/instances/events"))
-        .await
-        .expect("feed answers");
+    let mut feed = server.get("/instances/events").await.expect("feed answers");
     assert_eq!(
         feed.headers()["content-type"].to_str().expect("text"),
         "text/event-stream"
@@ -354,7 +357,8 @@ async fn profiles_of_the_server_can_be_chosen_and_unknown_ones_are_refused() {
     .expect("write credentials");
     let server = start_knit(dir.path(), &moto.endpoint());
 
-    let profiles: knit_shared::Profiles = reqwest::get(server.api("/profiles"))
+    let profiles: knit_shared::Profiles = server
+        .get("/profiles")
         .await
         .expect("profiles")
         .json()
@@ -363,7 +367,8 @@ async fn profiles_of_the_server_can_be_chosen_and_unknown_ones_are_refused() {
     assert_eq!(profiles.profiles, ["default", "staging"]);
     assert_eq!(ids(&list(&server, "profile=staging").await), launched);
 
-    let unknown = reqwest::get(server.api("/instances?profile=nope"))
+    let unknown = server
+        .get("/instances?profile=nope")
         .await
         .expect("answers");
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);

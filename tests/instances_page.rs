@@ -5,7 +5,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use knit_shared::InstanceList;
 
-use crate::harness::{Browser, moto_client, start_sandbox};
+use crate::harness::{Browser, TEST_ADMIN, moto_client, start_sandbox};
 
 /// The state a row's badge shows; empty while the row is being redrawn (the live feed can
 /// replace it between finding it and reading it).
@@ -65,7 +65,8 @@ async fn wait_for_rows(browser: &Browser, count: usize) {
 async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (moto, server) = start_sandbox(dir.path()).await;
-    let list: InstanceList = reqwest::get(server.api("/instances"))
+    let list: InstanceList = server
+        .get("/instances")
         .await
         .expect("list")
         .json()
@@ -81,6 +82,7 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
     let (web1, web2, db1) = (id_of("web1"), id_of("web2"), id_of("db1"));
 
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     browser.open(&format!("{}/instances", server.url)).await;
     wait_for_rows(&browser, 3).await;
     wait_for_badge(&browser, &web1, &["running"]).await;
@@ -207,7 +209,7 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         rows[0].text().await.expect("text"),
         rows[1].text().await.expect("text"),
     );
-    for part in ["console", "127.0.0.1", &db1, "instances.terminate"] {
+    for part in [TEST_ADMIN, "127.0.0.1", &db1, "instances.terminate"] {
         assert!(
             done.contains(part) && asked.contains(part),
             "{part}: {done} / {asked}"

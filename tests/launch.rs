@@ -204,14 +204,16 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         &web_dir,
         &["--clusters", clusters.to_str().expect("utf-8")],
     );
-    let plan: LaunchPlan = reqwest::get(server.api("/clusters/prod.shop/plan"))
+    let plan: LaunchPlan = server
+        .get("/clusters/prod.shop/plan")
         .await
         .expect("plan")
         .json()
         .await
         .expect("plan JSON");
     assert!(plan.changes.is_empty(), "{plan:?}");
-    let run: RunSummary = reqwest::Client::new()
+    let run: RunSummary = server
+        .client()
         .post(server.api("/runs"))
         .json(&StartRun {
             cluster: "prod.shop".to_owned(),
@@ -225,7 +227,8 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .json()
         .await
         .expect("run JSON");
-    let mut events = reqwest::get(server.api(&format!("/runs/{}/events", run.id)))
+    let mut events = server
+        .get(&format!("/runs/{}/events", run.id))
         .await
         .expect("events");
     let mut reader = EventReader::default();
@@ -263,6 +266,7 @@ async fn the_clusters_page_draws_the_topology_and_launches_from_a_button() {
         &["--clusters", clusters.to_str().expect("utf-8")],
     );
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     browser.open(&format!("{}/clusters", server.url)).await;
 
     // The picture: the internet may reach the frontend on 80, the frontend the db on 5432.

@@ -185,7 +185,8 @@ async fn profiles_of(ec2: &aws_sdk_ec2::Client, ids: &[&str]) -> Vec<String> {
 }
 
 async fn launch(server: &KnitServer, request: &LaunchRequest) -> reqwest::Response {
-    reqwest::Client::new()
+    server
+        .client()
         .post(server.api("/launch"))
         .json(request)
         .send()
@@ -451,6 +452,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     let web = built_console();
     let server = KnitServer::on_moto(&dir.path().join("data"), &moto, &web, &[]);
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     browser.open(&format!("{}/launch", server.url)).await;
 
     // 1. AMI: search, pick.

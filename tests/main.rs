@@ -5,9 +5,11 @@
 
 mod harness;
 
+mod accounts;
 mod cluster_definitions;
 mod console;
 mod ec2_faults;
+mod hostile_input;
 mod instances_api;
 mod instances_page;
 mod launch;
@@ -18,5 +20,6 @@ mod run_engine;
 mod runs_api;
 mod runs_page;
 mod sandbox;
+mod secrets;
 mod serve_config;
 mod store;

@@ -9,8 +9,8 @@ use knit_shared::{
 };
 
 use crate::harness::{
-    EventReader, KnitServer, TestHosts, dummy_web_dir, knit_command, serve_cluster, start_hosts,
-    start_moto, start_postgres,
+    EventReader, KnitServer, TEST_ADMIN, TestHosts, dummy_web_dir, knit_command, serve_cluster,
+    start_hosts, start_moto, start_postgres,
 };
 
 const CLUSTER: &str = r#"[machines.web]
@@ -38,7 +38,8 @@ async fn start_api(dir: &Path) -> (TestHosts, knit::sandbox::Moto, KnitServer) {
 }
 
 async fn post_run(server: &KnitServer, cluster: &str, scenario: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    server
+        .client()
         .post(server.api("/runs"))
         .json(&StartRun {
             cluster: cluster.to_owned(),
@@ -52,7 +53,9 @@ async fn post_run(server: &KnitServer, cluster: &str, scenario: &str) -> reqwest
 }
 
 async fn events(server: &KnitServer, id: i64, after: Option<i64>) -> reqwest::Response {
-    let mut request = reqwest::Client::new().get(server.api(&format!("/runs/{id}/events")));
+    let mut request = server
+        .client()
+        .get(server.api(&format!("/runs/{id}/events")));
     if let Some(after) = after {
         request = request.header("Last-Event-ID", after.to_string());
     }
@@ -83,7 +86,8 @@ async fn wait_until_said(server: &KnitServer, id: i64, text: &str, times: usize)
 }
 
 async fn detail(server: &KnitServer, id: i64) -> RunDetail {
-    reqwest::get(server.api(&format!("/runs/{id}")))
+    server
+        .get(&format!("/runs/{id}"))
         .await
         .expect("detail")
         .json()
@@ -115,12 +119,12 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
     let run: RunSummary = started.json().await.expect("run JSON");
     assert_eq!(
         (run.status, run.actor.as_str()),
-        (RunStatus::Running, "console")
+        (RunStatus::Running, TEST_ADMIN)
     );
     let (status, message) = error_of(refused).await;
     assert_eq!(status, 409);
     assert!(
-        message.contains(&format!("run {} by console", run.id)),
+        message.contains(&format!("run {} by {TEST_ADMIN}", run.id)),
         "{message}"
     );
 
@@ -153,14 +157,16 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
     assert_eq!(cells.len(), 6);
     assert!(cells.iter().all(|cell| cell.status == CellStatus::Ok));
 
-    let history: RunList = reqwest::get(server.api("/runs?cluster=api&status=ok"))
+    let history: RunList = server
+        .get("/runs?cluster=api&status=ok")
         .await
         .expect("list")
         .json()
         .await
         .expect("list JSON");
     assert_eq!(history.runs.len(), 1);
-    let none: RunList = reqwest::get(server.api("/runs?status=failed"))
+    let none: RunList = server
+        .get("/runs?status=failed")
         .await
         .expect("list")
         .json()
@@ -177,11 +183,12 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
         message.contains("has no scenario deploy; it has: count, doze, nap, install"),
         "{message}"
     );
-    let (status, _) = error_of(reqwest::get(server.api("/runs/abc")).await.expect("get")).await;
+    let (status, _) = error_of(server.get("/runs/abc").await.expect("get")).await;
     assert_eq!(status, 400);
-    let (status, _) = error_of(reqwest::get(server.api("/runs/999")).await.expect("get")).await;
+    let (status, _) = error_of(server.get("/runs/999").await.expect("get")).await;
     assert_eq!(status, 404);
-    let cancel = reqwest::Client::new()
+    let cancel = server
+        .client()
         .post(server.api(&format!("/runs/{}/cancel", run.id)))
         .send()
         .await
@@ -294,11 +301,15 @@ async fn with_a_postgres_url_the_server_and_the_cli_share_the_history_and_the_lo
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());
     assert!(
-        stderr.contains(&format!("run {} by console (nap) is in progress", nap.id)),
+        stderr.contains(&format!(
+            "run {} by {TEST_ADMIN} (nap) is in progress",
+            nap.id
+        )),
         "{stderr}"
     );
 
-    let cancel = reqwest::Client::new()
+    let cancel = server
+        .client()
         .post(server.api(&format!("/runs/{}/cancel", nap.id)))
         .send()
         .await
@@ -313,7 +324,8 @@ async fn with_a_postgres_url_the_server_and_the_cli_share_the_history_and_the_lo
     );
 
     // The server lists the CLI's run, read back from PostgreSQL with its whole log.
-    let history: RunList = reqwest::get(server.api("/runs?cluster=api"))
+    let history: RunList = server
+        .get("/runs?cluster=api")
         .await
         .expect("list")
         .json()
@@ -347,15 +359,18 @@ async fn with_a_postgres_url_the_server_and_the_cli_share_the_history_and_the_lo
 async fn a_database_that_cannot_be_written_refuses_new_runs_with_the_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (hosts, moto, server) = start_api(dir.path()).await;
+    let token = server.token.clone();
     assert!(server.stop().success());
 
     // The same database, now read-only: the server starts, shows what it has, runs nothing.
     let data = dir.path().join("data");
     let read_only = format!("sqlite:{}?mode=ro", data.join("knit.db").display());
     let web = dummy_web_dir(dir.path());
-    let server = hosts.serve_with(&data, &moto, &web, &["--database-url", &read_only]);
+    let mut server = hosts.serve_with(&data, &moto, &web, &["--database-url", &read_only]);
+    server.token = token;
     let runs = || async {
-        let list: RunList = reqwest::get(server.api("/runs"))
+        let list: RunList = server
+            .get("/runs")
             .await
             .expect("list")
             .json()
@@ -370,7 +385,8 @@ async fn a_database_that_cannot_be_written_refuses_new_runs_with_the_reason() {
     // The run is refused when its record cannot be written, before any host is touched.
     assert_eq!(runs().await, 0);
     // So is an instance action, before EC2 is asked (its audit entry comes first).
-    let stop = reqwest::Client::new()
+    let stop = server
+        .client()
         .post(server.api("/instances/actions"))
         .json(&serde_json::json!({
             "action": "stop",

@@ -46,6 +46,7 @@ async fn deploying_the_sandbox_demo_from_the_console_fills_the_grid_and_the_log(
     let dir = tempfile::tempdir().expect("temp dir");
     let (_moto, server) = start_sandbox(dir.path()).await;
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     press(&browser, &server.url, "sandbox.demo", "deploy").await;
     browser.click("#run-go").await;
     browser.wait_for_text_within("#run-status", "ok", 60).await;
@@ -105,6 +106,7 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
     let dir = tempfile::tempdir().expect("temp dir");
     let (_hosts, _moto, server) = start_shop(dir.path()).await;
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     press(&browser, &server.url, "shop", "strict").await;
 
     // A production cluster: nothing runs until its name is typed.
@@ -161,6 +163,7 @@ async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() 
     let dir = tempfile::tempdir().expect("temp dir");
     let (_hosts, _moto, server) = start_shop(dir.path()).await;
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     press(&browser, &server.url, "shop", "chatty").await;
     browser.type_into("#run-confirm", "shop").await;
     browser.click("#run-go").await;
@@ -184,7 +187,8 @@ async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() 
 
     // The page holds exactly the stored log: one header per step and host, and every line.
     let id = run_path.trim_start_matches("/runs/");
-    let mut response = reqwest::get(server.api(&format!("/runs/{id}/events")))
+    let mut response = server
+        .get(&format!("/runs/{id}/events"))
         .await
         .expect("events");
     let mut reader = EventReader::default();
@@ -229,6 +233,12 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     let dir = tempfile::tempdir().expect("temp dir");
     let (_hosts, _moto, server) = start_shop(dir.path()).await;
     let (alice, bob) = tokio::join!(Browser::start(), Browser::start());
+    for (name, browser) in [("alice", &alice), ("bob", &bob)] {
+        server.add_user(name, "deployer");
+        browser
+            .sign_in_as(&server.url, name, crate::harness::TEST_PASSWORD)
+            .await;
+    }
     for browser in [&alice, &bob] {
         press(browser, &server.url, "shop", "chatty").await;
         browser.type_into("#run-confirm", "shop").await;
@@ -257,8 +267,13 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     }
     assert_eq!(started.len(), 1, "{started:?} {refused:?}");
     let id = started[0].trim_start_matches("/runs/");
+    let runner = if alice.path().await.starts_with("/runs/") {
+        "alice"
+    } else {
+        "bob"
+    };
     assert!(
-        refused[0].contains(&format!("run {id} by console")),
+        refused[0].contains(&format!("run {id} by {runner}")),
         "{refused:?}"
     );
 
@@ -279,14 +294,14 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
         .await
         .expect("title")
         .unwrap_or_default();
-    assert!(reason.contains(&format!("run {id} by console")), "{reason}");
+    assert!(
+        reason.contains(&format!("run {id} by {runner}")),
+        "{reason}"
+    );
 
     // The one who started it cancels it.
-    let runner = if alice.path().await.starts_with("/runs/") {
-        &alice
-    } else {
-        &bob
-    };
+    let runner_name = runner;
+    let runner = if runner == "alice" { &alice } else { &bob };
     runner.open(&format!("{}{}", server.url, started[0])).await;
     runner.text_of("#run-cancel").await;
     runner.click("#run-cancel").await;
@@ -302,7 +317,7 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     let row = format!("#runs-table tr[data-run=\"{id}\"]");
     let listed = runner.text_of(&row).await;
     assert!(
-        listed.contains("chatty") && listed.contains("console"),
+        listed.contains("chatty") && listed.contains(runner_name),
         "{listed}"
     );
     runner.open(&format!("{}/runs?status=ok", server.url)).await;
@@ -324,6 +339,7 @@ async fn a_log_of_100000_lines_is_all_there_and_the_page_stays_usable() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_hosts, _moto, server) = start_shop(dir.path()).await;
     let browser = Browser::start().await;
+    browser.sign_in(&server).await;
     press(&browser, &server.url, "shop", "flood").await;
     browser.type_into("#run-confirm", "shop").await;
     browser.click("#run-go").await;

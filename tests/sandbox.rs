@@ -10,7 +10,8 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (moto, server) = start_sandbox(dir.path()).await;
 
-    let health: Health = reqwest::get(server.api("/health"))
+    let health: Health = server
+        .get("/health")
         .await
         .expect("health answers")
         .json()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use knit_shared::SandboxInfo;
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::Accounts;
 use crate::config::Settings;
 use crate::inventory::Inventory;
 use crate::runs::Runs;
@@ -15,6 +16,7 @@ use crate::store::Store;
 pub struct App {
     pub settings: Arc<Settings>,
     pub store: Store,
+    pub accounts: Arc<Accounts>,
     pub inventory: Arc<Inventory>,
     pub runs: Arc<Runs>,
     pub sandbox: Option<SandboxInfo>,

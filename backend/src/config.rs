@@ -56,6 +56,10 @@ pub struct Settings {
     #[arg(long, env = "KNIT_EC2_PAGE_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(i32).range(5..=1000))]
     pub ec2_page_size: i32,
 
+    /// How long a browser stays signed in, in seconds (12 hours unless told).
+    #[arg(long, env = "KNIT_SESSION_SECONDS", default_value_t = 12 * 60 * 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_seconds: u64,
+
     /// Folder of the built browser console (Trunk's output).
     #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
     pub web_dir: PathBuf,

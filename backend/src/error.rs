@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use knit_shared::{ApiErrorBody, Invalid};
 
+use crate::accounts::AccountError;
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
 use crate::inventory::{LaunchError, ProgressError};
 use crate::runs::{HostsError, RunError, StartError};
@@ -25,6 +26,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -46,6 +49,7 @@ impl ApiError {
             Self::NotFound(_) => Self::NotFound(message),
             Self::MethodNotAllowed(_) => Self::MethodNotAllowed(message),
             Self::Conflict(_) => Self::Conflict(message),
+            Self::Unauthorized(_) => Self::Unauthorized(message),
             Self::Forbidden(_) => Self::Forbidden(message),
             Self::Throttled(_) => Self::Throttled(message),
             Self::Upstream(_) => Self::Upstream(message),
@@ -60,6 +64,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "ec2_error"),
@@ -134,6 +139,7 @@ impl From<StartError> for ApiError {
         let message = error.to_string();
         match error {
             StartError::UnknownCluster { .. } => Self::NotFound(message),
+            StartError::NotAnOperator { .. } => Self::Forbidden(message),
             StartError::Plan(_) => Self::Invalid(message),
             StartError::Scope(error) => error.into(),
             StartError::Hosts(HostsError::Ec2 { source, .. }) => source.into(),
@@ -182,6 +188,21 @@ impl From<RunError> for ApiError {
         match error {
             RunError::Locked(_) => Self::Conflict(error.to_string()),
             RunError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        let message = error.to_string();
+        match error {
+            AccountError::Invalid(invalid) => invalid.into(),
+            AccountError::WrongPassword => Self::Unauthorized(message),
+            AccountError::Throttled(_) => Self::Throttled(message),
+            AccountError::NameTaken(_) | AccountError::LastAdmin(_) => Self::Conflict(message),
+            AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => Self::NotFound(message),
+            AccountError::NotYours(_) => Self::Forbidden(message),
+            AccountError::Store(error) => error.into(),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! `router` builds the whole HTTP application (tests drive it without a socket); `serve` runs it.
 //! The README's "Architecture" section says how the modules depend on each other.
 
+pub mod accounts;
 pub mod app;
+pub mod authentication;
 pub mod cli;
 pub mod clusters;
 pub mod config;
@@ -12,6 +14,7 @@ pub mod error;
 pub mod handlers;
 pub mod inventory;
 pub mod launch;
+pub mod openapi;
 pub mod report;
 pub mod router;
 pub mod runs;

@@ -3,7 +3,8 @@
 use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::Method;
-use axum::routing::{get, post};
+use axum::middleware;
+use axum::routing::{delete, get, post, put};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -12,15 +13,27 @@ use tower_http::trace::TraceLayer;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, catalog, clusters, health, instances, launch, regions, runs, security_groups,
+    audit, catalog, clusters, health, instances, launch, regions, runs, security_groups, session,
+    tokens, users,
 };
-use crate::security_headers;
+use crate::{authentication, openapi, security_headers};
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
     let web_dir = app.settings.web_dir.clone();
-    let api = Router::new()
+    // Every route needs a signed-in account unless it is in `public`; handlers refuse roles
+    // below theirs (`Deployer`, `Admin`).
+    let public = Router::new()
         .route("/health", get(health::show))
+        .route("/session", post(session::log_in))
+        .route("/openapi.json", get(openapi::document));
+    let signed_in = Router::new()
+        .route("/session", get(session::me).delete(session::log_out))
+        .route("/users", get(users::list).post(users::add))
+        .route("/users/{name}", delete(users::remove))
+        .route("/users/{name}/role", put(users::set_role))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
         .route("/clusters", get(clusters::list))
         .route("/clusters/{name}/plan", get(clusters::plan))
         .route("/regions", get(regions::list))
@@ -44,6 +57,13 @@ pub fn router(app: App) -> Router {
         .route("/runs/{id}", get(runs::show))
         .route("/runs/{id}/events", get(runs::events))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        .route_layer(middleware::from_fn(authentication::require_sign_in));
+    let api = public
+        .merge(signed_in)
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            authentication::authenticate,
+        ))
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed);
 

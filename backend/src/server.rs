@@ -6,11 +6,13 @@
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::{Accounts, SANDBOX_ADMIN};
 use crate::app::App;
 use crate::config::Settings;
 use crate::ec2::{self, Ec2Hub, Ec2Target};
@@ -73,6 +75,19 @@ pub async fn serve(
         other => other?,
     }
 
+    let accounts = Arc::new(Accounts::new(
+        store.clone(),
+        Duration::from_secs(settings.session_seconds),
+    ));
+    if settings.sandbox {
+        let password = accounts.sandbox_admin().await?;
+        println!("knit: sandbox sign-in: {SANDBOX_ADMIN} with password {password}");
+    } else if store.users().await?.is_empty() {
+        println!(
+            "knit: no account exists yet; create the first admin with `knit user add NAME --role admin`"
+        );
+    }
+
     let inventory = Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size);
     let cluster_dirs = settings
         .clusters
@@ -84,6 +99,7 @@ pub async fn serve(
     let app = App {
         settings: Arc::new(settings),
         store,
+        accounts,
         inventory,
         runs: Arc::clone(&runs),
         sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),

@@ -9,8 +9,9 @@ use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterList, Health,
     ImageList, InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList,
-    LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, Profiles, Regions,
-    RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
+    LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, LogIn, Me, Profiles,
+    Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList,
+    Zones,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -37,6 +38,30 @@ fn unreachable_server(error: impl fmt::Display) -> ApiFailure {
         status: None,
         message: format!("cannot reach the knit server: {error}"),
     }
+}
+
+pub async fn me() -> Result<Me, ApiFailure> {
+    get("/api/session").await
+}
+
+pub async fn log_in(form: &LogIn) -> Result<Me, ApiFailure> {
+    post("/api/session", form).await
+}
+
+pub async fn log_out() -> Result<(), ApiFailure> {
+    let response = Request::delete("/api/session")
+        .send()
+        .await
+        .map_err(unreachable_server)?;
+    if response.ok() {
+        return Ok(());
+    }
+    read::<serde_json::Value>(response).await.map(|_| ())
+}
+
+/// The API's OpenAPI document, as JSON to walk.
+pub async fn openapi() -> Result<serde_json::Value, ApiFailure> {
+    get("/api/openapi.json").await
 }
 
 pub async fn health() -> Result<Health, ApiFailure> {
@@ -249,6 +274,10 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> 
             status: Some(status),
             message: format!("the server answered something unexpected: {error}"),
         });
+    }
+    if status == 401 {
+        // The session ended (or never began): sign in, then come back here.
+        crate::session::sign_in_again();
     }
     let message = match response.json::<ApiErrorBody>().await {
         Ok(body) => body.error,

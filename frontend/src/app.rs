@@ -4,16 +4,17 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::api;
 use crate::components::{SandboxBanner, TopBar};
 use crate::pages::{
-    AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchPage, LaunchedPage, NotFoundPage,
-    RunPage, RunsPage,
+    ApiDocsPage, AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchPage, LaunchedPage,
+    LoginPage, NotFoundPage, RunPage, RunsPage,
 };
+use crate::{api, session};
 
 #[component]
 pub fn App() -> impl IntoView {
     let health = LocalResource::new(api::health);
+    session::provide();
     view! {
         <Router>
             <TopBar />
@@ -21,6 +22,7 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=|| view! { <Redirect path="/instances" /> } />
+                    <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/instances") view=InstancesPage />
                     <Route path=path!("/launch") view=|| view! { <Redirect path="/launch/ami" /> } />
                     <Route path=path!("/launch/:step") view=LaunchPage />
@@ -29,6 +31,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clusters/:name") view=ClusterPage />
                     <Route path=path!("/runs") view=RunsPage />
                     <Route path=path!("/audit") view=AuditPage />
+                    <Route path=path!("/api-docs") view=ApiDocsPage />
                     <Route path=path!("/runs/:id") view=RunPage />
                 </Routes>
             </main>

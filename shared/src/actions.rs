@@ -11,6 +11,7 @@ use crate::validate::{self, Invalid};
 pub const MAX_INSTANCES_PER_ACTION: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 /// What to do to instances.
 pub enum InstanceAction {
@@ -40,10 +41,20 @@ impl InstanceAction {
             Self::Unprotect => "unprotect",
         }
     }
+
+    /// The least role that may do this: deployers start, stop and reboot; the rest is an
+    /// admin's.
+    pub fn needs(self) -> crate::Role {
+        match self {
+            Self::Start | Self::Stop | Self::Reboot => crate::Role::Deployer,
+            Self::Terminate | Self::Protect | Self::Unprotect => crate::Role::Admin,
+        }
+    }
 }
 
 /// `POST /api/instances/actions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionRequest {
     /// AWS credentials profile of the knit server to use; the server's own when absent.
     #[serde(default)]
@@ -104,6 +115,7 @@ impl ActionRequest {
 
 /// What became of one instance of an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionOutcome {
     /// The instance this outcome is about.
     pub instance_id: String,
@@ -117,6 +129,7 @@ pub struct ActionOutcome {
 
 /// The answer to an action: one outcome per instance, in the order asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionResponse {
     /// The action that was carried out.
     pub action: InstanceAction,

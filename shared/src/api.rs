@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The body of every failed API response, whatever the status code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     /// A sentence a person can act on, e.g. "instance i-0abc is protected against termination".
     pub error: String,
@@ -13,6 +14,7 @@ pub struct ApiErrorBody {
 
 /// `GET /api/health`: the server is up, and what it is connected to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// The knit version serving this console.
     pub version: String,
@@ -26,6 +28,7 @@ pub struct Health {
 
 /// What the sandbox is made of, shown in the console's banner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxInfo {
     /// The endpoint of the local EC2 API server (moto) that stands in for AWS.
     pub ec2_endpoint: String,
@@ -35,6 +38,7 @@ pub struct SandboxInfo {
 
 /// One local SSH host of the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SandboxHost {
     /// The host's name in the demo cluster, e.g. `web1`.
     pub name: String,
@@ -46,6 +50,7 @@ pub struct SandboxHost {
 
 /// `GET /api/regions`: the regions the account can use, and the server's default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Regions {
     /// The region used when a request names none.
     pub default: String,
@@ -55,6 +60,7 @@ pub struct Regions {
 
 /// `GET /api/zones`: the available zones of a region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Zones {
     /// The region the zones belong to.
     pub region: String,
@@ -65,6 +71,8 @@ pub struct Zones {
 /// The query string of routes that only need a profile and a region, each defaulting to the
 /// server's.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ScopeQuery {
     /// AWS credentials profile of the knit server to use.
     pub profile: Option<String>,
@@ -74,6 +82,7 @@ pub struct ScopeQuery {
 
 /// `GET /api/profiles`: the AWS credentials profiles configured on the knit server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profiles {
     /// The profile used when a request names none; `None` is the default credential chain.
     pub default: Option<String>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One recorded change, or a refused one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// When, RFC 3339 UTC.
     pub at: String,
@@ -21,6 +22,7 @@ pub struct AuditEntry {
 
 /// `GET /api/audit`: the newest entries first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditList {
     /// At most the query's limit.
     pub events: Vec<AuditEntry>,
@@ -28,6 +30,8 @@ pub struct AuditList {
 
 /// `GET /api/audit` query: each field narrows the list when given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditQuery {
     /// Entries of this actor.
     pub actor: Option<String>,

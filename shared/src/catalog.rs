@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An AMI as the wizard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageSummary {
     /// `ami-…`.
     pub id: String,
@@ -28,6 +29,7 @@ pub struct ImageSummary {
 
 /// `GET /api/images`: images matching the query, at most `limit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageList {
     /// The images.
     pub images: Vec<ImageSummary>,
@@ -37,6 +39,7 @@ pub struct ImageList {
 
 /// An instance type as the wizard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceTypeSummary {
     /// e.g. `t3.micro`.
     pub name: String,
@@ -58,6 +61,7 @@ pub struct InstanceTypeSummary {
 
 /// `GET /api/instance-types`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceTypeList {
     /// Every type of the region, by name.
     pub instance_types: Vec<InstanceTypeSummary>,
@@ -68,6 +72,7 @@ pub struct InstanceTypeList {
 
 /// Where the prices of an instance type list come from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceSources {
     /// The on-demand prices' source and date.
     pub on_demand: String,
@@ -88,6 +93,7 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// A subnet the instances may go in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubnetSummary {
     /// `subnet-…`.
     pub id: String,
@@ -107,6 +113,7 @@ pub struct SubnetSummary {
 
 /// `GET /api/subnets`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubnetList {
     /// The region's subnets, by zone.
     pub subnets: Vec<SubnetSummary>,
@@ -114,6 +121,7 @@ pub struct SubnetList {
 
 /// An IAM instance profile: the role an instance's software acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceProfileSummary {
     /// Its name.
     pub name: String,
@@ -125,6 +133,7 @@ pub struct InstanceProfileSummary {
 
 /// `GET /api/instance-profiles`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceProfileList {
     /// The account's instance profiles, by name.
     pub instance_profiles: Vec<InstanceProfileSummary>,
@@ -132,6 +141,7 @@ pub struct InstanceProfileList {
 
 /// `GET /api/key-pairs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyPairList {
     /// Names of the region's key pairs.
     pub key_pairs: Vec<String>,
@@ -139,6 +149,8 @@ pub struct KeyPairList {
 
 /// `GET /api/images` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ImageQuery {
     /// AWS profile.
     pub profile: Option<String>,

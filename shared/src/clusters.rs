@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// `GET /api/clusters`: every cluster knit can find, and the mistakes of the files it could not
 /// read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterList {
     /// Clusters of every valid definition file, by name.
     pub clusters: Vec<ClusterSummary>,
@@ -14,6 +15,7 @@ pub struct ClusterList {
 
 /// One cluster: where it lives, its machines and its scenarios.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterSummary {
     /// The cluster's name, e.g. `production.mysite`.
     pub name: String,
@@ -30,6 +32,9 @@ pub struct ClusterSummary {
     /// Its firewall groups.
     #[serde(default)]
     pub firewall: Vec<FirewallSummary>,
+    /// Accounts that may run it; anyone with the role may when empty.
+    #[serde(default)]
+    pub operators: Vec<String>,
     /// The run that holds the cluster's lock, if one is going.
     #[serde(default)]
     pub active_run: Option<crate::RunSummary>,
@@ -46,6 +51,7 @@ impl ClusterSummary {
 
 /// A group of machines of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MachineSummary {
     /// The machine's name, e.g. `frontend`.
     pub name: String,
@@ -67,6 +73,7 @@ pub struct MachineSummary {
 
 /// An instance of a launched machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MachineInstance {
     /// Instance id.
     pub id: String,
@@ -78,6 +85,7 @@ pub struct MachineInstance {
 
 /// A firewall group of a definition and its inbound rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FirewallSummary {
     /// The group's name.
     pub name: String,
@@ -87,6 +95,7 @@ pub struct FirewallSummary {
 
 /// One inbound rule as written: `tcp`, `80`, `0.0.0.0/0` or a group's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleSummary {
     /// `tcp`, `udp`, `icmp` or `all`.
     pub proto: String,
@@ -98,6 +107,7 @@ pub struct RuleSummary {
 
 /// A named, ordered list of steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScenarioSummary {
     /// The scenario's name, e.g. `deploy`.
     pub name: String,

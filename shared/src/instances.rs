@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The lifecycle state of an instance, as EC2 names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum InstanceState {
     /// Launching or starting.
@@ -65,6 +66,7 @@ impl InstanceState {
 
 /// A security group an instance belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRef {
     /// `sg-...`.
     pub id: String,
@@ -74,6 +76,7 @@ pub struct GroupRef {
 
 /// One EC2 instance with what the console shows of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instance {
     /// `i-0123456789abcdef0`.
     pub id: String,
@@ -113,6 +116,7 @@ pub struct Instance {
 
 /// `GET /api/instances`: the instances of one region that match the query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceList {
     /// The region listed.
     pub region: String,
@@ -126,6 +130,7 @@ pub struct InstanceList {
 
 /// A column to sort the list by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
     /// The Name tag; unnamed instances last.
@@ -148,6 +153,7 @@ pub enum SortKey {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 /// Which way to sort.
 pub enum SortOrder {
@@ -160,6 +166,8 @@ pub enum SortOrder {
 
 /// The query string of `GET /api/instances`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct InstanceQuery {
     /// AWS credentials profile of the knit server to use; the server's own when absent.
     pub profile: Option<String>,
@@ -276,6 +284,7 @@ fn ip_order(a: Option<&str>, b: Option<&str>) -> Ordering {
 /// since the previous message, and the ids of those that are gone. The first message of a feed
 /// holds every instance of the region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceChanges {
     /// The region watched.
     pub region: String,

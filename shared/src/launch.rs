@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// `GET /api/clusters/{name}/plan`: the changes `launch` would make, in the order it makes them;
 /// empty when EC2 already matches the definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchPlan {
     /// The cluster's name.
     pub cluster: String,
@@ -14,6 +15,7 @@ pub struct LaunchPlan {
 
 /// One change to EC2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     /// A security group of the firewall section that does not exist yet.

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod actions;
 pub mod api;
 pub mod audit;
@@ -17,6 +18,10 @@ pub mod security_groups;
 pub mod validate;
 pub mod wizard;
 
+pub use accounts::{
+    CreatedToken, LogIn, Me, NewToken, NewUser, Role, RoleChange, TokenList, TokenSummary,
+    UserList, UserSummary,
+};
 pub use actions::{ActionOutcome, ActionRequest, ActionResponse, InstanceAction};
 pub use api::{
     ApiErrorBody, Health, Profiles, Regions, SandboxHost, SandboxInfo, ScopeQuery, Zones,

@@ -7,6 +7,8 @@ use crate::InstanceState;
 
 /// `GET /api/launch/progress` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ProgressQuery {
     /// AWS profile.
     pub profile: Option<String>,
@@ -18,6 +20,7 @@ pub struct ProgressQuery {
 
 /// Where one new instance stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceProgress {
     /// `i-…`.
     pub id: String,
@@ -52,6 +55,7 @@ impl InstanceProgress {
 
 /// One event of the progress stream: every instance, whenever one of them moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchProgress {
     /// In the order asked.
     pub instances: Vec<InstanceProgress>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/runs`: run `scenario` (or `install`) of `cluster`, optionally on fewer hosts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartRun {
     /// The cluster's name.
     pub cluster: String,
@@ -18,8 +19,22 @@ pub struct StartRun {
     pub roles: Vec<String>,
 }
 
+/// The scenario that creates machines and firewall groups rather than deploying to them.
+pub const LAUNCH_SCENARIO: &str = "launch";
+
+/// The least role that may run `scenario`: `launch` creates machines, which is an admin's;
+/// every other scenario a deployer may run.
+pub fn scenario_needs(scenario: &str) -> crate::Role {
+    if scenario == LAUNCH_SCENARIO {
+        crate::Role::Admin
+    } else {
+        crate::Role::Deployer
+    }
+}
+
 /// How a run ended, or that it has not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Still going.
@@ -62,6 +77,7 @@ impl RunStatus {
 
 /// One run as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSummary {
     /// The run's number.
     pub id: i64,
@@ -81,6 +97,7 @@ pub struct RunSummary {
 
 /// `GET /api/runs`: runs, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunList {
     /// The runs that match the query.
     pub runs: Vec<RunSummary>,
@@ -88,6 +105,8 @@ pub struct RunList {
 
 /// `GET /api/runs` query: each field narrows the list when given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct RunQuery {
     /// Runs of this cluster.
     pub cluster: Option<String>,
@@ -101,6 +120,7 @@ pub struct RunQuery {
 
 /// The shape of a run, fixed when it starts: its steps in order and its hosts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunPlan {
     /// Steps in the order they run.
     pub steps: Vec<PlannedStep>,
@@ -110,6 +130,7 @@ pub struct RunPlan {
 
 /// One step of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlannedStep {
     /// `role.task` or `ALL.task`.
     pub name: String,
@@ -121,6 +142,7 @@ pub struct PlannedStep {
 
 /// One host of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlannedHost {
     /// Short name, e.g. `web-1`.
     pub name: String,
@@ -132,6 +154,7 @@ pub struct PlannedHost {
 
 /// Where a step stands on one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CellStatus {
     /// Not started.
@@ -150,6 +173,7 @@ pub enum CellStatus {
 
 /// Which output a log line comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stream {
     /// The command's standard output.
@@ -162,6 +186,7 @@ pub enum Stream {
 
 /// One thing that happened in a run, numbered from 1 in the order it was recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunEvent {
     /// Position in the run's log; the SSE event id, to resume after.
     pub seq: i64,
@@ -174,6 +199,7 @@ pub struct RunEvent {
 
 /// What happened: a cell started or finished, a line of output, or the run's end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunEventBody {
     /// Step number `step` (0-based) started on `host`.
@@ -216,6 +242,7 @@ pub enum RunEventBody {
 
 /// One host × step of the progress grid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cell {
     /// Where it stands.
     pub status: CellStatus,
@@ -232,6 +259,7 @@ pub struct Cell {
 /// The progress grid: for each step (outer), each host of the plan (inner). A host the step
 /// does not run on has no cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grid {
     /// `cells[step][host]`, hosts in the plan's order.
     pub cells: Vec<Vec<Option<Cell>>>,
@@ -312,6 +340,7 @@ impl Grid {
 
 /// `GET /api/runs/{id}`: a run with its plan and the grid as recorded so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunDetail {
     /// The run.
     pub run: RunSummary,

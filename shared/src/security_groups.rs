@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One inbound rule: traffic of `protocol` on ports `from_port..=to_port` from `sources`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboundRule {
     /// `tcp`, `udp`, `icmp`, or `all`.
     pub protocol: String,
@@ -28,6 +29,7 @@ impl InboundRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 /// A security group with its inbound rules.
 pub struct SecurityGroup {
     /// `sg-...`.
@@ -44,6 +46,7 @@ pub struct SecurityGroup {
 
 /// `GET /api/security-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecurityGroupList {
     /// The region listed.
     pub region: String,
@@ -53,6 +56,8 @@ pub struct SecurityGroupList {
 
 /// The query string of `GET /api/security-groups`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct SecurityGroupQuery {
     /// AWS credentials profile of the knit server to use.
     pub profile: Option<String>,

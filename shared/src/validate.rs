@@ -307,6 +307,60 @@ pub fn subnet_id(id: &str) -> Result<(), Invalid> {
     resource_id(id, "subnet-", "subnet_id", "a subnet id")
 }
 
+/// An account name: 1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting with a letter or
+/// digit; it is what the audit log shows.
+pub fn user_name(name: &str) -> Result<(), Invalid> {
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if (1..=64).contains(&name.len())
+        && name.chars().all(allowed)
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            "name",
+            format!(
+                "{name:?} is not an account name (1 to 64 lowercase letters, digits, '.', '_' or \
+                 '-', starting with a letter or digit)"
+            ),
+        ))
+    }
+}
+
+/// Shortest password knit accepts: long beats clever.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A new password: 12 to 1,024 characters.
+pub fn password(text: &str) -> Result<(), Invalid> {
+    let chars = text.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        Err(invalid(
+            "password",
+            format!("a password needs at least {MIN_PASSWORD_CHARS} characters; this has {chars}"),
+        ))
+    } else if chars > 1024 {
+        Err(invalid(
+            "password",
+            "a password may have at most 1,024 characters",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A token's label: 1 to 100 printable characters.
+pub fn token_label(label: &str) -> Result<(), Invalid> {
+    let chars = label.chars().count();
+    if (1..=100).contains(&chars) && !label.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "label",
+            "say what the token is for in 1 to 100 printable characters",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,6 +389,22 @@ mod tests {
         ] {
             assert!(public_key(&bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn account_names_are_lowercase_words_and_passwords_are_long() {
+        for good in ["ada", "ci-bot", "j.doe_2"] {
+            assert!(user_name(good).is_ok(), "{good:?} refused");
+        }
+        for bad in ["", "Ada", "-ada", "a b", "ada@example", &"a".repeat(65)] {
+            assert!(user_name(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(password("correct horse").is_ok());
+        assert!(password("short pass!").is_err());
+        assert!(password(&"x".repeat(1025)).is_err());
+        assert!(token_label("ci deploys").is_ok());
+        assert!(token_label("").is_err());
+        assert!(token_label("two\nlines").is_err());
     }
 
     #[test]
@@ -449,6 +519,9 @@ mod properties {
             let _ = public_key(&text);
             let _ = spot_max_price(&text);
             let _ = subnet_id(&text);
+            let _ = user_name(&text);
+            let _ = password(&text);
+            let _ = token_label(&text);
             let _ = instance_profile_name(&text);
             let _ = tags(&[(text.clone(), text.clone())], 50);
         }

@@ -14,6 +14,7 @@ pub const MAX_COUNT: u32 = 100;
 
 /// `POST /api/launch`: everything the seven steps chose.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchRequest {
     /// AWS profile; the server's when absent.
     pub profile: Option<String>,
@@ -71,6 +72,7 @@ pub struct LaunchRequest {
 
 /// What a launch did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchResponse {
     /// The instances started (by the first request with this client token).
     pub instance_ids: Vec<String>,
@@ -86,6 +88,7 @@ pub struct LaunchResponse {
 
 /// `POST /api/launch/check`: EC2's dry run accepted the launch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchCheck {
     /// What was checked, in words.
     pub message: String,
@@ -93,6 +96,7 @@ pub struct LaunchCheck {
 
 /// `GET /api/client-address`: the browser's address as knit's server sees it, for "My IP".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientAddress {
     /// e.g. `203.0.113.7`.
     pub address: String,
@@ -120,6 +124,7 @@ impl ClientAddress {
 
 /// A key pair the launch creates (EC2 makes the key) or imports (from a public key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewKey {
     /// Its name in EC2.
     pub name: String,
@@ -129,6 +134,7 @@ pub struct NewKey {
 
 /// A security group the launch creates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewGroup {
     /// Its name.
     pub name: String,
@@ -138,6 +144,7 @@ pub struct NewGroup {
 
 /// An inbound rule as the rules editor has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRule {
     /// `tcp`, `udp`, `icmp` or `all`.
     pub protocol: String,

@@ -2,22 +2,27 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use clap::Parser;
 use http_body_util::BodyExt;
 use knit::App;
+use knit::accounts::{AccountError, Accounts};
 use knit::cli::{Cli, Command};
 use knit::ec2::{Ec2Hub, Ec2Target, connect};
 use knit::inventory::Inventory;
 use knit::runs::Runs;
 use knit::ssh::KnownHosts;
-use knit::store::Store;
+use knit::store::{Actor, Store};
+use knit_shared::{NewUser, Role};
 use tower::ServiceExt;
+use tower_http::set_header::SetRequestHeaderLayer;
 
 use super::dummy_web_dir;
 
 /// The application over a fresh database in `dir`, a console folder holding only index.html,
-/// and EC2 as `target` says.
+/// and EC2 as `target` says; every request is sent by an admin's API token.
 pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
     let web = dummy_web_dir(dir);
     let cli = Cli::parse_from(["knit", "serve", "--web-dir", web.to_str().expect("utf-8")]);
@@ -27,11 +32,32 @@ pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
     let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
         .await
         .expect("open database");
+    let accounts = std::sync::Arc::new(Accounts::new(store.clone(), Duration::from_secs(3600)));
+    let admin = Actor::named("test");
+    let user = NewUser {
+        name: "tester".to_owned(),
+        role: Role::Admin,
+        password: "a test password".to_owned(),
+    };
+    match accounts.add_user(&admin, &user).await {
+        Ok(()) | Err(AccountError::NameTaken(_)) => {}
+        Err(error) => panic!("cannot add the test admin: {error}"),
+    }
+    let token = accounts
+        .create_token(&admin, &user.name, "router tests")
+        .await
+        .expect("token")
+        .token;
     let (ec2, region) = connect(&target).await;
     let runs = Runs::open(store.clone(), KnownHosts::new(dir.join("known_hosts")))
         .await
         .expect("runs");
+    let signed_in = SetRequestHeaderLayer::overriding(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header value"),
+    );
     knit::router(App {
+        accounts,
         runs,
         inventory: Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size),
         settings: std::sync::Arc::new(*settings),
@@ -40,6 +66,7 @@ pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
         cluster_dirs: Vec::new(),
         stopping: tokio_util::sync::CancellationToken::new(),
     })
+    .layer(signed_in)
 }
 
 /// Sends one bodiless request through `app`: its status, content type and body.

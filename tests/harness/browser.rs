@@ -169,6 +169,33 @@ impl Browser {
             .unwrap_or_else(|error| panic!("cannot type into {css:?}: {error}"));
     }
 
+    /// Signs in at `url`'s sign-in page as `name` with `password`, and waits until the console
+    /// shows who is signed in.
+    pub async fn sign_in_as(&self, url: &str, name: &str, password: &str) {
+        self.open(&format!("{url}/login")).await;
+        self.wait_for_element("#login-name").await;
+        self.type_into("#login-name", name).await;
+        self.type_into("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.wait_for_text("#signed-in-as", name).await;
+    }
+
+    /// Signs in to `server` as its test admin.
+    pub async fn sign_in(&self, server: &super::KnitServer) {
+        self.sign_in_as(&server.url, super::TEST_ADMIN, super::TEST_PASSWORD)
+            .await;
+    }
+
+    /// Waits up to 15 s for an element matching `css`.
+    pub async fn wait_for_element(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css:?} appeared: {error}"));
+    }
+
     pub async fn path(&self) -> String {
         self.client
             .current_url()

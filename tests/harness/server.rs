@@ -21,6 +21,14 @@ pub fn dummy_web_dir(parent: &Path) -> PathBuf {
     dir
 }
 
+/// The admin every test server has, made with `knit user add` before the server starts.
+pub const TEST_ADMIN: &str = "tester";
+/// The AWS secret key every test server is given: a value no output has by chance, so a test can
+/// prove it never shows.
+pub const TEST_AWS_SECRET: &str = "knit-test-aws-secret-3f9c2a7b51";
+/// Every account the tests make has this password.
+pub const TEST_PASSWORD: &str = "a long test password";
+
 #[derive(Debug)]
 pub struct KnitServer {
     process: ProcessGroup,
@@ -28,6 +36,12 @@ pub struct KnitServer {
     pub url: String,
     pub data_dir: PathBuf,
     log: PathBuf,
+    /// `--data-dir` and `--database-url` as the server has them, for `knit user|token`.
+    store_args: Vec<String>,
+    /// An API token of `TEST_ADMIN`, which `client()` sends.
+    pub token: String,
+    /// The sandbox's sign-in, when it printed one: account and password.
+    pub sandbox_sign_in: Option<(String, String)>,
 }
 
 impl KnitServer {
@@ -52,6 +66,18 @@ impl KnitServer {
     /// Starts `knit serve --listen 127.0.0.1:0 --data-dir DATA_DIR` plus `args`, and waits until
     /// it prints its URL. Panics with the server's log if it exits instead.
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {
+        let mut store_args = vec!["--data-dir".to_owned(), path_text(data_dir)];
+        if let Some(at) = args.iter().position(|arg| *arg == "--database-url") {
+            store_args.extend(["--database-url".to_owned(), args[at + 1].to_owned()]);
+        }
+        // A read-only database takes no new account: such a test brings its token along.
+        let writable = !args.iter().any(|arg| arg.contains("mode=ro"));
+        let token = if writable {
+            add_user(&store_args, TEST_ADMIN, "admin");
+            create_token(&store_args, TEST_ADMIN)
+        } else {
+            String::new()
+        };
         let log = data_dir.with_extension("log");
         let mut command = knit_command();
         command
@@ -62,7 +88,7 @@ impl KnitServer {
             // Fake credentials, and none of this machine's AWS configuration: the SDK reads
             // <data>/aws-config and <data>/aws-credentials, which exist only if a test writes them.
             .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", TEST_AWS_SECRET)
             .env("AWS_CONFIG_FILE", data_dir.join("aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -76,18 +102,27 @@ impl KnitServer {
         let stdout = process.child().stdout.take().expect("piped stdout");
         let (found, url) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut sign_in = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(said) = line.strip_prefix("knit: sandbox sign-in: ") {
+                    sign_in = said
+                        .split_once(" with password ")
+                        .map(|(name, password)| (name.to_owned(), password.to_owned()));
+                }
                 if let Some(url) = line.strip_prefix("knit: console at ") {
-                    let _ = found.send(url.trim_end_matches('/').to_owned());
+                    let _ = found.send((url.trim_end_matches('/').to_owned(), sign_in.clone()));
                 }
             }
         });
         match url.recv_timeout(Duration::from_secs(180)) {
-            Ok(url) => Self {
+            Ok((url, sandbox_sign_in)) => Self {
                 process,
                 url,
                 data_dir: data_dir.to_owned(),
                 log,
+                store_args,
+                token,
+                sandbox_sign_in,
             },
             Err(_) => panic!(
                 "knit serve did not start; its log:\n{}",
@@ -100,6 +135,26 @@ impl KnitServer {
         format!("{}/api{path}", self.url)
     }
 
+    /// An HTTP client that sends the test admin's API token.
+    pub fn client(&self) -> reqwest::Client {
+        client_with(&self.token)
+    }
+
+    /// `GET /api{path}` as the test admin.
+    pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.client().get(self.api(path)).send().await
+    }
+
+    /// A new account with `TEST_PASSWORD`, made on the command line as an operator would.
+    pub fn add_user(&self, name: &str, role: &str) {
+        add_user(&self.store_args, name, role);
+    }
+
+    /// A new API token of account `name`, from `knit token create`.
+    pub fn token_of(&self, name: &str) -> String {
+        create_token(&self.store_args, name)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -110,4 +165,64 @@ impl KnitServer {
             .terminate(Duration::from_secs(20))
             .expect("knit exits within 20 s of SIGTERM")
     }
+}
+
+fn path_text(path: &Path) -> String {
+    path.to_str().expect("test paths are UTF-8").to_owned()
+}
+
+/// An HTTP client that sends `token` as its bearer credential.
+pub fn client_with(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("HTTP client")
+}
+
+/// `knit user add NAME --role ROLE` with `TEST_PASSWORD` on standard input; an account that
+/// exists already (a server started again on the same data) is left as it is.
+fn add_user(store_args: &[String], name: &str, role: &str) {
+    use std::io::Write;
+    let mut child = knit_command()
+        .args(["user", "add", name, "--role", role])
+        .args(store_args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run knit user add");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(TEST_PASSWORD.as_bytes())
+        .expect("write the password");
+    let output = child.wait_with_output().expect("knit user add ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() || stderr.contains("exists already"),
+        "knit user add {name} failed: {stderr}"
+    );
+}
+
+fn create_token(store_args: &[String], name: &str) -> String {
+    let output = knit_command()
+        .args(["token", "create", "--user", name])
+        .args(store_args)
+        .output()
+        .expect("run knit token create");
+    assert!(
+        output.status.success(),
+        "knit token create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned()
 }

@@ -12,13 +12,13 @@ use aws_sdk_ec2::Client;
 use clap::Args;
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
+use super::{StoreArgs, cli_actor};
 use crate::clusters::{self, Command, Definition, Library, Narrow, Plan};
 use crate::config;
 use crate::ec2::{self, Ec2Target};
 use crate::launch;
 use crate::runs::{self, Runs, Started};
 use crate::ssh::{KnownHosts, SshTarget};
-use crate::store::{Actor, Store};
 
 /// What `knit <cluster> <action>` may be told besides the scenario.
 #[derive(Debug, Clone, Args)]
@@ -35,13 +35,8 @@ pub struct ClusterArgs {
     #[arg(long, env = "KNIT_CLUSTERS", default_value = "clusters")]
     pub clusters: PathBuf,
 
-    /// Folder of knit's state: the database of runs and the known_hosts file.
-    #[arg(long, env = "KNIT_DATA_DIR", default_value = "knit-data")]
-    pub data_dir: PathBuf,
-
-    /// Database URL [default: sqlite:<data-dir>/knit.db], or postgres://USER:PASSWORD@HOST/DATABASE.
-    #[arg(long, env = "KNIT_DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Only these hosts (comma-separated names, as `hosts` lists them).
     #[arg(long, value_delimiter = ',')]
@@ -117,7 +112,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         let runs = open_runs(&args).await?;
         let cluster = definition.name().to_owned();
         let started = runs
-            .start_launch(definition, client, target, &actor())
+            .start_launch(definition, client, target, &cli_actor())
             .await?;
         let status = follow(&runs, started, &cluster, action).await?;
         return Ok(exit_code(status == RunStatus::Ok));
@@ -168,15 +163,8 @@ async fn cluster_ec2(definition: &Definition, args: &ClusterArgs) -> (Client, Ec
 }
 
 async fn open_runs(args: &ClusterArgs) -> anyhow::Result<Arc<Runs>> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| {
-        format!(
-            "cannot create the data folder {}; choose another with --data-dir",
-            args.data_dir.display()
-        )
-    })?;
-    let url = config::database_url(&args.data_dir, args.database_url.as_deref());
-    let store = Store::open(&url).await?;
-    let known_hosts = KnownHosts::new(config::known_hosts(&args.data_dir));
+    let store = args.store.open().await?;
+    let known_hosts = KnownHosts::new(config::known_hosts(&args.store.data_dir));
     Ok(Runs::open(store, known_hosts).await?)
 }
 
@@ -187,7 +175,7 @@ async fn run_plan(
 ) -> anyhow::Result<RunStatus> {
     let runs = open_runs(args).await?;
     let scenario = plan.scenario.clone();
-    let started = runs.start(definition, plan, &actor()).await?;
+    let started = runs.start(definition, plan, &cli_actor()).await?;
     follow(&runs, started, definition.name(), &scenario).await
 }
 
@@ -216,7 +204,7 @@ async fn follow(
                 eprintln!(
                     "knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)"
                 );
-                let _ = runs.cancel(id, &actor()).await;
+                let _ = runs.cancel(id, &cli_actor()).await;
             }
         })
     };
@@ -344,13 +332,6 @@ fn list_hosts(definition: &Definition, hosts: &BTreeMap<String, Vec<SshTarget>>)
 
 /// Who runs it, as the audit log and run history name the person at a terminal.
 /// The person at the terminal, as the history names them.
-fn actor() -> Actor {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
-    Actor::named(&format!("{user} (cli)"))
-}
-
 fn exit_code(ok: bool) -> ExitCode {
     if ok {
         ExitCode::SUCCESS

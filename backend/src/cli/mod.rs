@@ -2,12 +2,18 @@
 
 mod cluster;
 mod serve;
+mod token;
+mod user;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
-use crate::config::Settings;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Settings};
+use crate::store::{Actor, Store};
 
 pub use cluster::ClusterArgs;
 
@@ -41,12 +47,51 @@ pub enum Command {
     /// Every option can also be set in the environment as KNIT_<OPTION>, e.g. KNIT_LISTEN; a flag
     /// wins over the environment.
     Serve(Box<Settings>),
+    /// Manage accounts: add, list, role, password, remove.
+    User(user::UserArgs),
+    /// Manage API tokens for scripts: create, list, revoke.
+    Token(token::TokenArgs),
+}
+
+/// The database a command works on: the server's, by its data folder or URL.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Folder of knit's state, as given to `knit serve`.
+    #[arg(long, env = "KNIT_DATA_DIR", default_value = "knit-data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL [default: sqlite:<data-dir>/knit.db], as given to `knit serve`.
+    #[arg(long, env = "KNIT_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}; choose another with --data-dir",
+                self.data_dir.display()
+            )
+        })?;
+        let url = config::database_url(&self.data_dir, self.database_url.as_deref());
+        Ok(Store::open(&url).await?)
+    }
+}
+
+/// Who acts on the command line, for the audit log: the login name, marked as the CLI.
+pub fn cli_actor() -> Actor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Actor::named(&format!("{user} (cli)"))
 }
 
 /// Runs one parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Serve(settings)) => serve::run(*settings).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::User(args)) => user::run(args).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::Token(args)) => token::run(args).await.map(|()| ExitCode::SUCCESS),
         None => cluster::run(cli.cluster).await,
     }
 }

@@ -47,6 +47,10 @@ pub struct Cluster {
     pub parallel: Option<Spanned<usize>>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Accounts that may run scenarios on the cluster and launch it; when empty, every deployer
+    /// may (and every admin may launch).
+    #[serde(default)]
+    pub operators: Vec<String>,
 }
 
 impl Cluster {

@@ -79,6 +79,7 @@ impl Definition {
                     }
                 })
                 .collect(),
+            operators: file.cluster.operators.clone(),
             active_run: None,
         }
     }

@@ -12,6 +12,14 @@ use super::extract::Params;
 use crate::app::App;
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/api/images",
+    operation_id = "catalog_images",
+    tag = "launch",
+    params(knit_shared::ImageQuery),
+    responses((status = 200, description = "OK", body = knit_shared::ImageList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn images(
     State(app): State<App>,
     Params(query): Params<ImageQuery>,
@@ -19,6 +27,14 @@ pub async fn images(
     Ok(Json(app.inventory.images(&query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/instance-types",
+    operation_id = "catalog_instance_types",
+    tag = "launch",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::InstanceTypeList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn instance_types(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
@@ -26,6 +42,14 @@ pub async fn instance_types(
     Ok(Json(app.inventory.instance_types(&query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/subnets",
+    operation_id = "catalog_subnets",
+    tag = "launch",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::SubnetList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn subnets(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
@@ -33,6 +57,14 @@ pub async fn subnets(
     Ok(Json(app.inventory.subnets(&query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/instance-profiles",
+    operation_id = "catalog_instance_profiles",
+    tag = "launch",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::InstanceProfileList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn instance_profiles(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
@@ -40,6 +72,14 @@ pub async fn instance_profiles(
     Ok(Json(app.inventory.instance_profiles(&query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/key-pairs",
+    operation_id = "catalog_key_pairs",
+    tag = "launch",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::KeyPairList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn key_pairs(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,

@@ -10,6 +10,13 @@ use super::extract::PathParam;
 use crate::app::App;
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/api/clusters",
+    operation_id = "clusters_list",
+    tag = "clusters",
+    responses((status = 200, description = "OK", body = knit_shared::ClusterList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError> {
     let mut list = app.runs.catalogue(&app.cluster_dirs).await?;
     app.inventory.attach_instances(&mut list).await;
@@ -17,6 +24,14 @@ pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError>
 }
 
 /// What `launch` would change in EC2 for the cluster.
+#[utoipa::path(
+    get,
+    path = "/api/clusters/{name}/plan",
+    operation_id = "clusters_plan",
+    tag = "clusters",
+    params(("name" = String, Path, description = "Cluster name")),
+    responses((status = 200, description = "OK", body = knit_shared::LaunchPlan), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn plan(
     State(app): State<App>,
     PathParam(name): PathParam<String>,

@@ -1,15 +1,16 @@
-//! `Body`, `Params` and `PathParam`: axum's `Json`, `Query` and `Path`, but a malformed request gets the same JSON
-//! error shape as every other failure; and `Who` sends it.
+//! Extractors. `Body`, `Params` and `PathParam`: axum's `Json`, `Query` and `Path`, but a
+//! malformed request gets the same JSON error shape as every other failure. `Caller`,
+//! `Deployer` and `Admin`: who sends the request, refused unless their role allows the route.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use knit_shared::ClientAddress;
+use knit_shared::{ClientAddress, Me, Role};
 
+use crate::authentication::SignedIn;
 use crate::error::ApiError;
-use crate::store::{Actor, CONSOLE_ACTOR};
+use crate::store::Actor;
 
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -23,22 +24,91 @@ pub struct Params<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct PathParam<T>(pub T);
 
-/// Who sends the request, for the audit log: the console (until accounts exist), from the
-/// address the connection comes from.
-#[derive(Debug)]
-pub struct Who(pub Actor);
+/// The signed-in account that sends the request, and the address it comes from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub me: Me,
+    pub address: Option<String>,
+    /// The session's secret, when the request comes from a signed-in browser.
+    pub session: Option<String>,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for Who {
-    type Rejection = Infallible;
+impl Caller {
+    /// Who this is, for the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.me.name.clone(),
+            address: self.address.clone(),
+        }
+    }
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    /// Refuses unless the caller's role may do what `needed` may; `what` names the action.
+    pub fn require(&self, needed: Role, what: &str) -> Result<(), ApiError> {
+        if self.me.role.may(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "{what} needs the {needed} role; {} is a {}: ask an admin",
+                self.me.name, self.me.role
+            )))
+        }
+    }
+
+    fn of(parts: &Parts) -> Result<Self, ApiError> {
+        let signed_in = parts.extensions.get::<SignedIn>().ok_or_else(|| {
+            ApiError::Unauthorized("sign in first: this needs an account".to_owned())
+        })?;
         let address = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| ClientAddress::of(peer.ip()).address);
-        Ok(Self(Actor {
-            name: CONSOLE_ACTOR.to_owned(),
+        Ok(Self {
+            me: signed_in.me.clone(),
             address,
-        }))
+            session: signed_in.session.clone(),
+        })
     }
 }
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::of(parts)
+    }
+}
+
+/// A caller whose role is at least `$role`; anyone else is refused with 403.
+macro_rules! role_gate {
+    ($(#[$doc:meta])* $name:ident, $role:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub Caller);
+
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                _state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                let caller = Caller::of(parts)?;
+                caller.require($role, $what)?;
+                Ok(Self(caller))
+            }
+        }
+    };
+}
+
+role_gate!(
+    /// May run scenarios and start, stop and reboot instances.
+    Deployer,
+    Role::Deployer,
+    "this change"
+);
+role_gate!(
+    /// May launch, terminate, change security groups and manage accounts.
+    Admin,
+    Role::Admin,
+    "this"
+);

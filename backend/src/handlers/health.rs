@@ -7,6 +7,14 @@ use knit_shared::Health;
 use crate::app::App;
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    security(()),
+    operation_id = "health_show",
+    tag = "health",
+    responses((status = 200, description = "OK", body = knit_shared::Health), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn show(State(app): State<App>) -> Result<Json<Health>, ApiError> {
     app.store
         .ping()

@@ -5,16 +5,25 @@ use std::convert::Infallible;
 use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use knit_shared::{ActionRequest, ActionResponse, InstanceChanges, InstanceList, InstanceQuery};
-use serde::Deserialize;
+use knit_shared::{
+    ActionRequest, ActionResponse, InstanceChanges, InstanceList, InstanceQuery, ScopeQuery,
+};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::extract::{Body, Params, Who};
+use super::extract::{Body, Deployer, Params};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::store::AuditEvent;
 
+#[utoipa::path(
+    get,
+    path = "/api/instances",
+    operation_id = "instances_list",
+    tag = "instances",
+    params(knit_shared::InstanceQuery),
+    responses((status = 200, description = "OK", body = knit_shared::InstanceList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn list(
     State(app): State<App>,
     Params(query): Params<InstanceQuery>,
@@ -22,12 +31,25 @@ pub async fn list(
     Ok(Json(app.inventory.list(&query).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/instances/actions",
+    operation_id = "instances_act",
+    tag = "instances",
+    request_body = knit_shared::ActionRequest,
+    responses((status = 200, description = "OK", body = knit_shared::ActionResponse), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn act(
     State(app): State<App>,
-    Who(actor): Who,
+    Deployer(caller): Deployer,
     Body(request): Body<ActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
     request.validate()?;
+    caller.require(
+        request.action.needs(),
+        &format!("{} instances", request.action.verb()),
+    )?;
+    let actor = caller.actor();
     app.store
         .record(&AuditEvent::of_request(&actor, &request))
         .await?;
@@ -38,16 +60,18 @@ pub async fn act(
     Ok(Json(response))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct FeedParams {
-    profile: Option<String>,
-    region: Option<String>,
-}
-
 /// Server-Sent Events: first every instance of the region, then what changes, as it changes.
+#[utoipa::path(
+    get,
+    path = "/api/instances/events",
+    operation_id = "instances_events",
+    tag = "instances",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn events(
     State(app): State<App>,
-    Params(params): Params<FeedParams>,
+    Params(params): Params<ScopeQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let scope = app
         .inventory

@@ -11,16 +11,27 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use knit_shared::{ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, ProgressQuery};
 
-use super::extract::{Body, Params, Who};
+use super::extract::{Admin, Body, Params};
 use crate::app::App;
 use crate::error::ApiError;
 
+#[utoipa::path(
+    post,
+    path = "/api/launch",
+    operation_id = "launch_launch",
+    tag = "launch",
+    request_body = knit_shared::LaunchRequest,
+    responses((status = 201, description = "Launched", body = knit_shared::LaunchResponse), (status = 200, description = "Launched before with this client token", body = knit_shared::LaunchResponse), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn launch(
     State(app): State<App>,
-    Who(actor): Who,
+    Admin(caller): Admin,
     Body(request): Body<LaunchRequest>,
 ) -> Result<(StatusCode, Json<LaunchResponse>), ApiError> {
-    let response = app.inventory.launch(&app.store, &request, &actor).await?;
+    let response = app
+        .inventory
+        .launch(&app.store, &request, &caller.actor())
+        .await?;
     let status = if response.repeated {
         StatusCode::OK
     } else {
@@ -30,20 +41,44 @@ pub async fn launch(
 }
 
 /// `POST /api/launch/check`: EC2's dry run, before anything is created.
+#[utoipa::path(
+    post,
+    path = "/api/launch/check",
+    operation_id = "launch_check",
+    tag = "launch",
+    request_body = knit_shared::LaunchRequest,
+    responses((status = 200, description = "OK", body = knit_shared::LaunchCheck), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn check(
     State(app): State<App>,
+    _: Admin,
     Body(request): Body<LaunchRequest>,
 ) -> Result<Json<LaunchCheck>, ApiError> {
     Ok(Json(app.inventory.check_launch(&request).await?))
 }
 
 /// `GET /api/client-address`: the browser's address as this server sees it ("My IP").
+#[utoipa::path(
+    get,
+    path = "/api/client-address",
+    operation_id = "launch_client_address",
+    tag = "launch",
+    responses((status = 200, description = "OK", body = knit_shared::ClientAddress), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn client_address(ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Json<ClientAddress> {
     Json(ClientAddress::of(peer.ip()))
 }
 
 /// `GET /api/launch/progress?ids=…`: Server-Sent Events, each instance's state, status checks
 /// and SSH port whenever one of them moves; the stream ends when all are ready or gave up.
+#[utoipa::path(
+    get,
+    path = "/api/launch/progress",
+    operation_id = "launch_progress",
+    tag = "launch",
+    params(knit_shared::ProgressQuery),
+    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn progress(
     State(app): State<App>,
     Params(query): Params<ProgressQuery>,

@@ -10,3 +10,6 @@ pub mod launch;
 pub mod regions;
 pub mod runs;
 pub mod security_groups;
+pub mod session;
+pub mod tokens;
+pub mod users;

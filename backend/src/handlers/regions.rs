@@ -10,6 +10,13 @@ use crate::ec2::describe_zones;
 use crate::app::App;
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/api/regions",
+    operation_id = "regions_list",
+    tag = "ec2",
+    responses((status = 200, description = "OK", body = knit_shared::Regions), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn list(State(app): State<App>) -> Result<Json<Regions>, ApiError> {
     let hub = &app.inventory.hub;
     Ok(Json(Regions {
@@ -18,6 +25,13 @@ pub async fn list(State(app): State<App>) -> Result<Json<Regions>, ApiError> {
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/profiles",
+    operation_id = "regions_profiles",
+    tag = "ec2",
+    responses((status = 200, description = "OK", body = knit_shared::Profiles), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn profiles(State(app): State<App>) -> Json<Profiles> {
     Json(Profiles {
         default: app.settings.profile.clone(),
@@ -25,6 +39,14 @@ pub async fn profiles(State(app): State<App>) -> Json<Profiles> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/zones",
+    operation_id = "regions_zones",
+    tag = "ec2",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::Zones), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn zones(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,

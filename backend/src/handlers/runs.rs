@@ -7,28 +7,51 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use knit_shared::runs::scenario_needs;
 use knit_shared::{RunDetail, RunList, RunQuery, RunSummary, StartRun};
 use serde::Deserialize;
 
-use super::extract::{Body, Params, PathParam, Who};
+use super::extract::{Body, Deployer, Params, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
 
 /// Runs listed at most.
 const LIST_LIMIT: u32 = 500;
 
+#[utoipa::path(
+    post,
+    path = "/api/runs",
+    operation_id = "runs_start",
+    tag = "runs",
+    request_body = knit_shared::StartRun,
+    responses((status = 201, description = "Started", body = knit_shared::RunSummary), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn start(
     State(app): State<App>,
-    Who(actor): Who,
+    Deployer(caller): Deployer,
     Body(request): Body<StartRun>,
 ) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
+    caller.require(scenario_needs(&request.scenario), "this scenario")?;
     let run = app
         .runs
-        .start_request(&app.cluster_dirs, &app.inventory.hub, &request, &actor)
+        .start_request(
+            &app.cluster_dirs,
+            &app.inventory.hub,
+            &request,
+            &caller.actor(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/runs",
+    operation_id = "runs_list",
+    tag = "runs",
+    params(knit_shared::RunQuery),
+    responses((status = 200, description = "OK", body = knit_shared::RunList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn list(
     State(app): State<App>,
     Params(query): Params<RunQuery>,
@@ -37,6 +60,14 @@ pub async fn list(
     Ok(Json(RunList { runs }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/runs/{id}",
+    operation_id = "runs_show",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, description = "OK", body = knit_shared::RunDetail), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn show(
     State(app): State<App>,
     PathParam(id): PathParam<i64>,
@@ -45,12 +76,20 @@ pub async fn show(
     detail.map(Json).ok_or_else(|| no_run(id))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/runs/{id}/cancel",
+    operation_id = "runs_cancel",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 202, description = "Cancelling"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn cancel(
     State(app): State<App>,
-    Who(actor): Who,
+    Deployer(caller): Deployer,
     PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
-    if app.runs.cancel(id, &actor).await? {
+    if app.runs.cancel(id, &caller.actor()).await? {
         return Ok(StatusCode::ACCEPTED);
     }
     match app.runs.store().run(id).await? {
@@ -69,6 +108,14 @@ pub struct EventsParams {
 }
 
 /// Server-Sent Events of a run, each with its number as id, ending after the run's end.
+#[utoipa::path(
+    get,
+    path = "/api/runs/{id}/events",
+    operation_id = "runs_events",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id"), ("after" = Option<i64>, Query, description = "Resume after this event; the Last-Event-ID header wins")),
+    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn events(
     State(app): State<App>,
     PathParam(id): PathParam<i64>,

@@ -9,6 +9,14 @@ use crate::app::App;
 use crate::ec2::describe_security_groups;
 use crate::error::ApiError;
 
+#[utoipa::path(
+    get,
+    path = "/api/security-groups",
+    operation_id = "security_groups_list",
+    tag = "ec2",
+    params(knit_shared::SecurityGroupQuery),
+    responses((status = 200, description = "OK", body = knit_shared::SecurityGroupList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
 pub async fn list(
     State(app): State<App>,
     Params(query): Params<SecurityGroupQuery>,

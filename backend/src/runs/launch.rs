@@ -14,7 +14,7 @@ use crate::launch;
 use crate::store::Actor;
 
 /// The scenario name of a launch.
-pub const LAUNCH: &str = "launch";
+pub const LAUNCH: &str = knit_shared::runs::LAUNCH_SCENARIO;
 /// The one "host" a launch runs on.
 const EC2: &str = "ec2";
 

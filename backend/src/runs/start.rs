@@ -30,6 +30,14 @@ pub enum StartError {
     Run(#[from] RunError),
     #[error(transparent)]
     Ec2(#[from] Ec2Error),
+    #[error(
+        "only {operators} may run cluster {cluster}; ask an admin to add {name} to its operators"
+    )]
+    NotAnOperator {
+        cluster: String,
+        operators: String,
+        name: String,
+    },
 }
 
 impl Runs {
@@ -42,6 +50,14 @@ impl Runs {
         actor: &Actor,
     ) -> Result<RunSummary, StartError> {
         let definition = find(dirs, &request.cluster).await?;
+        let operators = &definition.file.cluster.operators;
+        if !operators.is_empty() && !operators.contains(&actor.name) {
+            return Err(StartError::NotAnOperator {
+                cluster: request.cluster.clone(),
+                operators: operators.join(", "),
+                name: actor.name.clone(),
+            });
+        }
         let started = if request.scenario == LAUNCH {
             let (client, target) = cluster_ec2(&definition, hub).await?;
             self.start_launch(definition, client, target, actor).await?

@@ -1,5 +1,6 @@
 //! The database: connection, migrations, and one file of queries per table.
 
+mod accounts;
 mod audit;
 mod launches;
 mod runs;
@@ -9,6 +10,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 
+pub use accounts::StoredUser;
 pub use audit::{Actor, AuditEvent, CONSOLE_ACTOR};
 pub use launches::LaunchClaim;
 pub use runs::{HEARTBEAT, NewRun};

@@ -1,10 +1,19 @@
-//! The bar at the top of every page: the name and the main sections.
+//! The bar at the top of every page: the name, the main sections, and who is signed in.
 
+use knit_shared::Role;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::ScopePicker;
+use crate::{api, session};
+
+fn sign_out(_: leptos::ev::MouseEvent) {
+    leptos::task::spawn_local(async {
+        let _ = api::log_out().await;
+        let _ = window().location().set_href("/login");
+    });
+}
 
 #[component]
 pub fn TopBar() -> impl IntoView {
@@ -29,14 +38,26 @@ pub fn TopBar() -> impl IntoView {
             </a>
             <nav aria-label="Sections">
                 <A href=href("/instances")>"Instances"</A>
-                <A href=href("/launch")>"Launch"</A>
+                <Show when=|| session::may(Role::Admin)>
+                    <A href=href("/launch")>"Launch"</A>
+                </Show>
                 <A href=href("/clusters")>"Clusters"</A>
                 <A href=href("/runs")>"Runs"</A>
-                <A href=href("/audit")>"Audit"</A>
+                <Show when=|| session::may(Role::Admin)>
+                    <A href=href("/audit")>"Audit"</A>
+                </Show>
+                <A href="/api-docs">"API"</A>
             </nav>
             <div class="scope">
                 <ScopePicker />
             </div>
+            {move || session::me().map(|me| view! {
+                <div class="who">
+                    <span id="signed-in-as">{me.name}</span>
+                    <span class="role">{me.role.name()}</span>
+                    <button class="button" id="sign-out" on:click=sign_out>"Sign out"</button>
+                </div>
+            })}
         </header>
     }
 }

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
+use knit_shared::runs::{LAUNCH_SCENARIO, scenario_needs};
 use knit_shared::{ClusterList, ClusterSummary, RunSummary, ScenarioSummary};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api;
 use crate::components::{EmptyState, RunDialog, Topology};
+use crate::{api, session};
 
 /// How often the page looks again for runs that took or freed a cluster.
 const REFRESH: Duration = Duration::from_secs(3);
@@ -103,6 +104,7 @@ fn narrowed(mut list: ClusterList, only: Option<&str>) -> ClusterList {
 fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoView {
     let production = cluster.is_production();
     let active = cluster.active_run.clone();
+    let operators = cluster.operators.clone();
     let mut scenarios = cluster.scenarios.clone();
     if cluster
         .machines
@@ -112,7 +114,7 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
         scenarios.insert(
             0,
             ScenarioSummary {
-                name: "launch".to_owned(),
+                name: LAUNCH_SCENARIO.to_owned(),
                 steps: vec!["create firewall groups and machines".to_owned()],
                 finally: Vec::new(),
             },
@@ -167,7 +169,7 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
                 {scenarios.into_iter().map(|scenario| {
                     let cluster = cluster.name.clone();
                     let locked = active.clone();
-                    view! { <Scenario scenario cluster production locked asking /> }
+                    view! { <Scenario scenario cluster production locked operators=operators.clone() asking /> }
                 }).collect_view()}
             </ul>
         </section>
@@ -191,19 +193,47 @@ fn Scenario(
     cluster: String,
     production: bool,
     locked: Option<RunSummary>,
+    operators: Vec<String>,
     asking: RwSignal<Asking>,
 ) -> impl IntoView {
     let name = scenario.name.clone();
-    let reason = locked
+    let needs = scenario_needs(&scenario.name);
+    let locked_by = locked
         .as_ref()
         .map(|run| format!("run {} by {} holds the cluster", run.id, run.actor));
+    let may_run = {
+        let operators = operators.clone();
+        move || {
+            session::may(needs)
+                && (operators.is_empty()
+                    || session::me().is_some_and(|me| operators.contains(&me.name)))
+        }
+    };
+    let reason = {
+        let may_run = may_run.clone();
+        move || {
+            if !may_run() {
+                Some(if operators.is_empty() {
+                    format!("needs the {needs} role")
+                } else {
+                    format!("only {} may run this cluster", operators.join(", "))
+                })
+            } else {
+                locked_by.clone()
+            }
+        }
+    };
+    let disabled = {
+        let locked = locked.is_some();
+        move || locked || !may_run()
+    };
     let ask = {
         let scenario = scenario.clone();
         move |_| asking.set(Some((cluster.clone(), production, scenario.clone())))
     };
     view! {
         <li data-scenario=name>
-            <button class="button primary run-button" disabled=locked.is_some() title=reason on:click=ask>
+            <button class="button primary run-button" disabled=disabled title=reason on:click=ask>
                 {scenario.name.clone()}
             </button>
             <ol class="steps-inline">

@@ -1,19 +1,23 @@
 //! One page component per file.
 
+mod api_docs;
 mod audit;
 mod clusters;
 mod instances;
 mod launch;
 mod launched;
+mod login;
 mod not_found;
 mod run;
 mod runs;
 
+pub use api_docs::ApiDocsPage;
 pub use audit::AuditPage;
 pub use clusters::{ClusterPage, ClustersPage};
 pub use instances::InstancesPage;
 pub use launch::LaunchPage;
 pub use launched::LaunchedPage;
+pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use run::RunPage;
 pub use runs::RunsPage;

@@ -1,10 +1,11 @@
 //! The bulk action bar over the selected instances, and the notice of what an action did.
 
-use knit_shared::{ActionResponse, InstanceAction};
+use knit_shared::{ActionResponse, InstanceAction, Role};
 use leptos::prelude::*;
 
 use super::ListState;
 use crate::api::ApiFailure;
+use crate::session;
 
 /// The last action's result, shown until the next one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,8 @@ impl Notice {
 #[component]
 pub fn ActionBar(state: ListState) -> impl IntoView {
     let count = move || state.selected.with(|s| s.len());
-    let idle = move || count() == 0 || state.pending.get();
+    // A viewer sees the bar but may not use it; the server would refuse it anyway.
+    let idle = move || count() == 0 || state.pending.get() || !session::may(Role::Deployer);
     let run = move |action: InstanceAction| {
         move |_| {
             let ids: Vec<String> = state.selected.get_untracked().into_iter().collect();
@@ -72,9 +74,11 @@ pub fn ActionBar(state: ListState) -> impl IntoView {
             <button class="button" id="action-start" disabled=idle on:click=run(InstanceAction::Start)>"Start"</button>
             <button class="button" id="action-stop" disabled=idle on:click=run(InstanceAction::Stop)>"Stop"</button>
             <button class="button" id="action-reboot" disabled=idle on:click=run(InstanceAction::Reboot)>"Reboot"</button>
-            <button class="button danger" id="action-terminate" disabled=idle on:click=run(InstanceAction::Terminate)>
-                "Terminate…"
-            </button>
+            <Show when=|| session::may(InstanceAction::Terminate.needs())>
+                <button class="button danger" id="action-terminate" disabled=idle on:click=run(InstanceAction::Terminate)>
+                    "Terminate…"
+                </button>
+            </Show>
             <Show when=move || state.pending.get()>
                 <span class="pending" role="status">"Working…"</span>
             </Show>

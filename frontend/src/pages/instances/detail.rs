@@ -1,11 +1,11 @@
 //! The side panel with every field of one instance.
 
-use knit_shared::{Instance, InstanceAction};
+use knit_shared::{Instance, InstanceAction, Role};
 use leptos::prelude::*;
 
 use super::ListState;
-use crate::api;
 use crate::components::StateBadge;
+use crate::{api, session};
 
 #[component]
 pub fn InstanceDetail(state: ListState) -> impl IntoView {
@@ -71,11 +71,13 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
                     <tr><th>{k.clone()}</th><td>{v.clone()}</td></tr>
                 }).collect_view()}
             </table>
-            <div class="detail-actions">
-                <button class="button" on:click=protect(true)>"Protect from termination"</button>
-                <button class="button" on:click=protect(false)>"Remove protection"</button>
-                <a class="button" href=format!("/launch/ami?like={id}")>"Launch a similar instance"</a>
-            </div>
+            <Show when=|| session::may(Role::Admin)>
+                <div class="detail-actions">
+                    <button class="button" on:click=protect(true)>"Protect from termination"</button>
+                    <button class="button" on:click=protect(false)>"Remove protection"</button>
+                    <a class="button" href=format!("/launch/ami?like={id}")>"Launch a similar instance"</a>
+                </div>
+            </Show>
         </aside>
     }
 }

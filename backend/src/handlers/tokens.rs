@@ -1,0 +1,61 @@
+//! `/api/tokens`: API tokens for scripts. Anyone signed in makes their own; an admin sees and
+//! revokes everyone's.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use knit_shared::{CreatedToken, NewToken, TokenList};
+
+use super::extract::{Body, Caller, PathParam};
+use crate::app::App;
+use crate::error::ApiError;
+
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    operation_id = "tokens_list",
+    tag = "accounts",
+    responses((status = 200, description = "OK", body = knit_shared::TokenList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn list(State(app): State<App>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
+    Ok(Json(app.accounts.tokens(&caller.me).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    operation_id = "tokens_create",
+    tag = "accounts",
+    request_body = knit_shared::NewToken,
+    responses((status = 201, description = "Created; the token is shown only now", body = knit_shared::CreatedToken), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn create(
+    State(app): State<App>,
+    caller: Caller,
+    Body(token): Body<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let created = app
+        .accounts
+        .create_token(&caller.actor(), &caller.me.name, &token.label)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    operation_id = "tokens_revoke",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn revoke(
+    State(app): State<App>,
+    caller: Caller,
+    PathParam(id): PathParam<i64>,
+) -> Result<StatusCode, ApiError> {
+    app.accounts
+        .revoke_token(&caller.actor(), &caller.me, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,78 @@
+//! `/api/users`: accounts, managed by admins.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use knit_shared::{NewUser, RoleChange, UserList};
+
+use super::extract::{Admin, Body, PathParam};
+use crate::app::App;
+use crate::error::ApiError;
+
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    operation_id = "users_list",
+    tag = "accounts",
+    responses((status = 200, description = "OK", body = knit_shared::UserList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn list(State(app): State<App>, _: Admin) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(UserList {
+        users: app.store.users().await?,
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    operation_id = "users_add",
+    tag = "accounts",
+    request_body = knit_shared::NewUser,
+    responses((status = 201, description = "Created"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn add(
+    State(app): State<App>,
+    Admin(caller): Admin,
+    Body(user): Body<NewUser>,
+) -> Result<StatusCode, ApiError> {
+    app.accounts.add_user(&caller.actor(), &user).await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/users/{name}/role",
+    operation_id = "users_set_role",
+    tag = "accounts",
+    request_body = knit_shared::RoleChange,
+    params(("name" = String, Path, description = "Account name")),
+    responses((status = 204, description = "Changed"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn set_role(
+    State(app): State<App>,
+    Admin(caller): Admin,
+    PathParam(name): PathParam<String>,
+    Body(change): Body<RoleChange>,
+) -> Result<StatusCode, ApiError> {
+    app.accounts
+        .set_role(&caller.actor(), &name, change.role)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/users/{name}",
+    operation_id = "users_remove",
+    tag = "accounts",
+    params(("name" = String, Path, description = "Account name")),
+    responses((status = 204, description = "Removed"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+)]
+pub async fn remove(
+    State(app): State<App>,
+    Admin(caller): Admin,
+    PathParam(name): PathParam<String>,
+) -> Result<StatusCode, ApiError> {
+    app.accounts.remove_user(&caller.actor(), &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

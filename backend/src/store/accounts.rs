@@ -1,0 +1,257 @@
+//! Accounts, their browser sessions and their API tokens. Secrets are stored only as hashes.
+
+use knit_shared::{Role, TokenSummary, UserSummary};
+
+use super::{Store, StoreError, now_ms, now_text};
+
+/// An account as sign-in needs it.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+fn role_of(text: &str) -> Result<Role, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt("users.role", text.to_owned()))
+}
+
+impl Store {
+    /// Creates an account; `false` when the name is taken.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(name)
+        .bind(role.name())
+        .bind(password_hash)
+        .bind(now_text())
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    pub async fn user(&self, name: &str) -> Result<Option<StoredUser>, StoreError> {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT name, role, password_hash FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(name, role, password_hash)| {
+            Ok(StoredUser {
+                name,
+                role: role_of(&role)?,
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT name, role, created_at FROM users ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(name, role, created_at)| {
+                Ok(UserSummary {
+                    name,
+                    role: role_of(&role)?,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Sets an account's role; `false` when there is no such account.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
+            .bind(role.name())
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Sets an account's password and signs it out everywhere; `false` when there is no such
+    /// account.
+    pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1")
+            .bind(name)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Removes an account with its sessions and tokens; `false` when there is no such account.
+    pub async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        for delete in [
+            "DELETE FROM sessions WHERE user_name = $1",
+            "DELETE FROM api_tokens WHERE user_name = $1",
+        ] {
+            sqlx::query(delete)
+                .bind(name)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let deleted = sqlx::query("DELETE FROM users WHERE name = $1")
+            .bind(name)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    /// How many accounts have `role`.
+    pub async fn count_role(&self, role: Role) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1")
+            .bind(role.name())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
+    pub async fn add_session(
+        &self,
+        secret_hash: &str,
+        user: &str,
+        expires_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        // Sessions past their end are of no use to anyone: sweep them as new ones begin.
+        sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1")
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (secret_hash, user_name, created_at, expires_at_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(secret_hash)
+        .bind(user)
+        .bind(now_text())
+        .bind(expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The account of a session that has not expired.
+    pub async fn session_user(&self, secret_hash: &str) -> Result<Option<StoredUser>, StoreError> {
+        let name: Option<(String,)> = sqlx::query_as(
+            "SELECT user_name FROM sessions WHERE secret_hash = $1 AND expires_at_ms > $2",
+        )
+        .bind(secret_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        match name {
+            Some((name,)) => self.user(&name).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn remove_session(&self, secret_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
+            .bind(secret_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a token of `user`; its id.
+    pub async fn add_token(
+        &self,
+        user: &str,
+        label: &str,
+        secret_hash: &str,
+    ) -> Result<i64, StoreError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_tokens (user_name, label, secret_hash, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user)
+        .bind(label)
+        .bind(secret_hash)
+        .bind(now_text())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// The account a token acts as, noting that it was used (when the database can be written:
+    /// a read-only database still answers reads).
+    pub async fn token_user(&self, secret_hash: &str) -> Result<Option<StoredUser>, StoreError> {
+        let name: Option<(String,)> =
+            sqlx::query_as("SELECT user_name FROM api_tokens WHERE secret_hash = $1")
+                .bind(secret_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((name,)) = name else {
+            return Ok(None);
+        };
+        let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE secret_hash = $2")
+            .bind(now_text())
+            .bind(secret_hash)
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = touched {
+            tracing::warn!(%error, "cannot note when an API token was last used");
+        }
+        self.user(&name).await
+    }
+
+    /// Tokens of `user`, or of everyone; newest first.
+    pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenSummary>, StoreError> {
+        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, user_name, label, created_at, last_used_at FROM api_tokens \
+             WHERE ($1 IS NULL OR user_name = $1) ORDER BY id DESC",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, user, label, created_at, last_used_at)| TokenSummary {
+                id,
+                user,
+                label,
+                created_at,
+                last_used_at,
+            })
+            .collect())
+    }
+
+    /// The account token `id` belongs to, if it exists.
+    pub async fn token_owner(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT user_name FROM api_tokens WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(name,)| name))
+    }
+
+    /// Revokes token `id`; `false` when there is no such token.
+    pub async fn remove_token(&self, id: i64) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,43 @@
+//! Who is signed in, for the whole console: the top bar names them, and pages hide what their
+//! role may not do (the server refuses it anyway).
+
+use knit_shared::{Me, Role};
+use leptos::prelude::*;
+
+use crate::api;
+
+#[derive(Debug, Clone, Copy)]
+struct SignedIn(RwSignal<Option<Me>>);
+
+/// Asks the server who is signed in and shares the answer with every component.
+pub fn provide() {
+    let me = RwSignal::new(None);
+    provide_context(SignedIn(me));
+    leptos::task::spawn_local(async move {
+        if let Ok(found) = api::me().await {
+            me.set(Some(found));
+        }
+    });
+}
+
+/// The signed-in account, once known.
+pub fn me() -> Option<Me> {
+    use_context::<SignedIn>().and_then(|SignedIn(me)| me.get())
+}
+
+/// Whether the signed-in account may do what `role` may; false until that is known.
+pub fn may(role: Role) -> bool {
+    me().is_some_and(|me| me.role.may(role))
+}
+
+/// Leaves for the sign-in page, to come back to the page shown now.
+pub fn sign_in_again() {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    if path == "/login" {
+        return;
+    }
+    let here = format!("{path}{}", location.search().unwrap_or_default());
+    let next = js_sys::encode_uri_component(&here);
+    let _ = location.set_href(&format!("/login?next={next}"));
+}
