@@ -304,6 +304,52 @@ async fn impostor_and_unreachable_hosts_fail_alone_with_the_reason() {
 }
 
 #[tokio::test]
+async fn a_connection_dropped_mid_step_fails_that_host_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1", "web2"]).await;
+    hosts.write_cluster(
+        "fragile",
+        "[machines.web]\nhosts = [\"{HOST:web1}\", \"{HOST:web2}\"]\n\
+         [machines.web.roles.app]\nkind = \"slow\"\n\n\
+         [kinds.slow.tasks]\nwork = [\"echo started; if [ {{ host }} = web-2 ]; then sleep 30; fi; echo finished\"]\n\n\
+         [scenarios.work]\nsteps = [\"app.work\"]\n",
+    );
+    let definition = hosts.definition("fragile");
+    let runs = hosts.runs(dir.path()).await;
+    let mut started = runs
+        .start(
+            &definition,
+            plan(&definition, "work"),
+            &Actor::named("test"),
+        )
+        .await
+        .expect("the run starts");
+    // Once web-2 is inside its command, its connection goes away.
+    let mut dropped = false;
+    while let Ok(event) = started.live.recv().await {
+        let on_web2 = matches!(&event.body, RunEventBody::Line { host, text, .. }
+            if host == "web-2" && text == "started");
+        if on_web2 && !dropped {
+            hosts.drop_connections("web2");
+            dropped = true;
+        }
+    }
+    started.done.await.expect("the run ends");
+    assert!(dropped, "web-2 never started its command");
+    let detail = runs
+        .detail(started.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(detail.run.status, RunStatus::Failed);
+    assert_eq!(cell(&detail, "app.work", "web-1").status, CellStatus::Ok);
+    let lost = cell(&detail, "app.work", "web-2");
+    assert_eq!(lost.status, CellStatus::Failed);
+    let reason = lost.reason.expect("a reason");
+    assert!(reason.starts_with("connection lost: "), "{reason}");
+}
+
+#[tokio::test]
 async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run() {
     let dir = tempfile::tempdir().expect("temp dir");
     let hosts = start_hosts(dir.path(), &["web1", "web2"]).await;

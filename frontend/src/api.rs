@@ -13,6 +13,7 @@ use knit_shared::{
     Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList,
     Zones,
 };
+use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -49,10 +50,55 @@ pub async fn log_in(form: &LogIn) -> Result<Me, ApiFailure> {
 }
 
 pub async fn log_out() -> Result<(), ApiFailure> {
-    let response = Request::delete("/api/session")
-        .send()
-        .await
+    without_answer(Request::delete("/api/session").send().await).await
+}
+
+pub async fn users() -> Result<UserList, ApiFailure> {
+    get("/api/users").await
+}
+
+pub async fn add_user(user: &NewUser) -> Result<(), ApiFailure> {
+    let request = Request::post("/api/users")
+        .json(user)
         .map_err(unreachable_server)?;
+    without_answer(request.send().await).await
+}
+
+pub async fn set_role(name: &str, role: Role) -> Result<(), ApiFailure> {
+    let request = Request::put(&format!("/api/users/{}/role", encode(name)))
+        .json(&RoleChange { role })
+        .map_err(unreachable_server)?;
+    without_answer(request.send().await).await
+}
+
+pub async fn remove_user(name: &str) -> Result<(), ApiFailure> {
+    without_answer(
+        Request::delete(&format!("/api/users/{}", encode(name)))
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn tokens() -> Result<TokenList, ApiFailure> {
+    get("/api/tokens").await
+}
+
+pub async fn create_token(token: &NewToken) -> Result<CreatedToken, ApiFailure> {
+    post("/api/tokens", token).await
+}
+
+pub async fn revoke_token(id: i64) -> Result<(), ApiFailure> {
+    without_answer(Request::delete(&format!("/api/tokens/{id}")).send().await).await
+}
+
+fn encode(segment: &str) -> String {
+    js_sys::encode_uri_component(segment).into()
+}
+
+/// The outcome of a request whose success has no body.
+async fn without_answer(sent: Result<Response, gloo_net::Error>) -> Result<(), ApiFailure> {
+    let response = sent.map_err(unreachable_server)?;
     if response.ok() {
         return Ok(());
     }
@@ -197,14 +243,12 @@ pub async fn run(id: i64) -> Result<RunDetail, ApiFailure> {
 }
 
 pub async fn cancel_run(id: i64) -> Result<(), ApiFailure> {
-    let response = Request::post(&format!("/api/runs/{id}/cancel"))
-        .send()
-        .await
-        .map_err(unreachable_server)?;
-    if response.ok() {
-        return Ok(());
-    }
-    read::<serde_json::Value>(response).await.map(|_| ())
+    without_answer(
+        Request::post(&format!("/api/runs/{id}/cancel"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// Follows run `id` from its first event; the browser resumes after the last event id by

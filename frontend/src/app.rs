@@ -6,8 +6,8 @@ use leptos_router::path;
 
 use crate::components::{SandboxBanner, TopBar};
 use crate::pages::{
-    ApiDocsPage, AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchPage, LaunchedPage,
-    LoginPage, NotFoundPage, RunPage, RunsPage,
+    AccountPage, ApiDocsPage, AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchPage,
+    LaunchedPage, LoginPage, NotFoundPage, RunPage, RunsPage,
 };
 use crate::{api, session};
 
@@ -32,6 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs") view=RunsPage />
                     <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/api-docs") view=ApiDocsPage />
+                    <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/runs/:id") view=RunPage />
                 </Routes>
             </main>

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct AuditEntry {
     /// When, RFC 3339 UTC.
     pub at: String,
-    /// Who: an account, `console`, or `<user> (cli)`.
+    /// Who: an account, `<user> (cli)` on the command line, or `knit` itself.
     pub actor: String,
     /// The address the request came from; none on the command line.
     pub address: Option<String>,

@@ -61,6 +61,39 @@ pub async fn start_hosts(dir: &Path, names: &[&str]) -> TestHosts {
 }
 
 impl TestHosts {
+    /// Cuts every SSH connection to host `name`, as a network failure would: the sshd processes
+    /// that hold them are killed; the host keeps listening.
+    pub fn drop_connections(&self, name: &str) {
+        let config = self
+            .work
+            .with_file_name("hosts")
+            .join(name)
+            .join("sshd_config");
+        let listener = pgrep(&["-f", &config.display().to_string()]);
+        let listener = listener
+            .first()
+            .unwrap_or_else(|| panic!("no sshd of {name} runs"));
+        let mut descendants = Vec::new();
+        let mut parents = vec![listener.clone()];
+        while let Some(parent) = parents.pop() {
+            let children = pgrep(&["-P", &parent]);
+            parents.extend(children.iter().cloned());
+            descendants.extend(children);
+        }
+        // Only sshd's own processes: the commands they run stay, as after a real network cut.
+        descendants.retain(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|command| command.starts_with("sshd"))
+        });
+        assert!(!descendants.is_empty(), "{name} had no connection to cut");
+        let killed = std::process::Command::new("kill")
+            .arg("-KILL")
+            .args(&descendants)
+            .status()
+            .expect("kill runs (procps)");
+        assert!(killed.success(), "cannot kill {descendants:?}");
+    }
+
     /// `user@127.0.0.1:port` of host `name`.
     pub fn address(&self, name: &str) -> String {
         let host = self
@@ -168,4 +201,16 @@ pub fn lines_by_host(events: &[knit_shared::RunEvent]) -> BTreeMap<String, Vec<S
         }
     }
     lines
+}
+
+/// Process ids `pgrep ARGS` finds.
+fn pgrep(args: &[&str]) -> Vec<String> {
+    let found = std::process::Command::new("pgrep")
+        .args(args)
+        .output()
+        .expect("pgrep runs (procps)");
+    String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }

@@ -112,10 +112,18 @@ pub async fn run(
         let _ = child.disconnect().await;
         return reason;
     }
-    match child.wait().await {
-        Ok(status) => status.code().map_or(Exit::Killed, Exit::Code),
-        Err(openssh::Error::RemoteProcessTerminated) => Exit::Killed,
-        Err(error) => Exit::Lost(cause_chain(&error)),
+    let code = match child.wait().await {
+        Ok(status) => status.code(),
+        Err(openssh::Error::RemoteProcessTerminated) => None,
+        Err(error) => return Exit::Lost(cause_chain(&error)),
+    };
+    match code {
+        Some(code) => Exit::Code(code),
+        // No exit code: a signal ended the command, or the connection went away under it.
+        None => match session.check().await {
+            Ok(()) => Exit::Killed,
+            Err(error) => Exit::Lost(cause_chain(&error)),
+        },
     }
 }
 

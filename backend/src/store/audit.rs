@@ -4,9 +4,6 @@ use knit_shared::{AuditEntry, AuditQuery};
 
 use super::{Store, StoreError, now_text};
 
-/// Who acts through the console, until accounts exist.
-pub const CONSOLE_ACTOR: &str = "console";
-
 /// Who asks for a change, and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {

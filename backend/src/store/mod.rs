@@ -11,7 +11,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 
 pub use accounts::StoredUser;
-pub use audit::{Actor, AuditEvent, CONSOLE_ACTOR};
+pub use audit::{Actor, AuditEvent};
 pub use launches::LaunchClaim;
 pub use runs::{HEARTBEAT, NewRun};
 

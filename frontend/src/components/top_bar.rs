@@ -53,7 +53,7 @@ pub fn TopBar() -> impl IntoView {
             </div>
             {move || session::me().map(|me| view! {
                 <div class="who">
-                    <span id="signed-in-as">{me.name}</span>
+                    <a href="/account" id="signed-in-as" title="Your API tokens and, for admins, the accounts">{me.name}</a>
                     <span class="role">{me.role.name()}</span>
                     <button class="button" id="sign-out" on:click=sign_out>"Sign out"</button>
                 </div>

@@ -1,5 +1,6 @@
 //! One page component per file.
 
+mod account;
 mod api_docs;
 mod audit;
 mod clusters;
@@ -11,6 +12,7 @@ mod not_found;
 mod run;
 mod runs;
 
+pub use account::AccountPage;
 pub use api_docs::ApiDocsPage;
 pub use audit::AuditPage;
 pub use clusters::{ClusterPage, ClustersPage};
