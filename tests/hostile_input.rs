@@ -4,18 +4,12 @@
 
 use std::process::Command;
 
-use crate::harness::{KnitServer, dummy_web_dir, start_moto};
+use crate::harness::start_server;
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_only_json_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let moto = start_moto(dir.path()).await;
-    let server = KnitServer::on_moto(
-        &dir.path().join("data"),
-        &moto,
-        &dummy_web_dir(dir.path()),
-        &[],
-    );
+    let (_moto, server) = start_server(dir.path()).await;
     let program = std::env::var_os("KNIT_SCHEMATHESIS").unwrap_or_else(|| "schemathesis".into());
     let output = Command::new(&program)
         .args(["run", &server.api("/openapi.json")])

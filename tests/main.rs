@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod account_page;
 mod accounts;
 mod cluster_definitions;
 mod console;
@@ -22,4 +23,5 @@ mod runs_page;
 mod sandbox;
 mod secrets;
 mod serve_config;
+mod sign_in;
 mod store;

@@ -27,13 +27,7 @@ steps = ["app.migrate"]
 /// Every answer to the GETs the OpenAPI document lists (live feeds: their first part), with
 /// `{id}` the run's id and `{name}` the cluster's.
 async fn read_everything(server: &KnitServer, run: i64) -> Vec<String> {
-    let document: Value = server
-        .get("/openapi.json")
-        .await
-        .expect("document")
-        .json()
-        .await
-        .expect("JSON");
+    let document: Value = server.get_json("/openapi.json").await;
     let mut answers = Vec::new();
     for (path, operations) in document["paths"].as_object().expect("paths") {
         if operations.get("get").is_none() {
@@ -117,24 +111,15 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
     answers.push(format!("POST /launch again: {again}"));
 
     // Deploy: the task prints the password on stdout and stderr.
-    let run: RunSummary = client
-        .post(server.api("/runs"))
-        .json(&json!({"cluster": "shop", "scenario": "deploy"}))
-        .send()
+    let run: RunSummary = server
+        .post("/runs", &json!({"cluster": "shop", "scenario": "deploy"}))
         .await
-        .expect("run")
         .json()
         .await
         .expect("JSON");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let detail: Value = server
-            .get(&format!("/runs/{}", run.id))
-            .await
-            .expect("run")
-            .json()
-            .await
-            .expect("JSON");
+        let detail: Value = server.get_json(&format!("/runs/{}", run.id)).await;
         if detail["run"]["status"] != json!(RunStatus::Running) {
             assert_eq!(detail["run"]["status"], json!(RunStatus::Ok), "{detail}");
             break;

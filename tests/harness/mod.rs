@@ -36,6 +36,13 @@ pub fn built_console() -> std::path::PathBuf {
     dir
 }
 
+/// moto, and `knit serve` on it with a stand-in console.
+pub async fn start_server(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitServer) {
+    let moto = start_moto(dir).await;
+    let server = KnitServer::on_moto(&dir.join("data"), &moto, &dummy_web_dir(dir), &[]);
+    (moto, server)
+}
+
 /// moto, and `knit serve --sandbox` on it with the built console: the sandbox as a newcomer
 /// sees it, with moto reachable by the test.
 pub async fn start_sandbox(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitServer) {

@@ -145,6 +145,29 @@ impl KnitServer {
         self.client().get(self.api(path)).send().await
     }
 
+    /// `GET /api{path}` as the test admin, read as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.get(path).await.expect("GET");
+        let text = response.text().await.expect("body");
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("GET {path}: {error}: {text}"))
+    }
+
+    /// `POST /api{path}` of `body` as JSON, as the test admin.
+    pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> reqwest::Response {
+        self.client()
+            .post(self.api(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("POST {path}: {error}"))
+    }
+
+    /// The audit log's entries whose action starts with `action`, newest first.
+    pub async fn audit(&self, action: &str) -> Vec<knit_shared::AuditEntry> {
+        let list: knit_shared::AuditList = self.get_json(&format!("/audit?action={action}")).await;
+        list.events
+    }
+
     /// A new account with `TEST_PASSWORD`, made on the command line as an operator would.
     pub fn add_user(&self, name: &str, role: &str) {
         add_user(&self.store_args, name, role);
