@@ -130,3 +130,23 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_promises_a_json_error_from_every_operation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, _, body) = send(test_app(dir.path()).await, "GET", "/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let document: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let paths = document["paths"].as_object().expect("paths");
+    assert!(paths.len() > 25, "{paths:?}");
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let error = &operation["responses"]["default"]["content"]["application/json"];
+            assert_eq!(
+                error["schema"]["$ref"], "#/components/schemas/ApiErrorBody",
+                "{method} {path}"
+            );
+        }
+    }
+    assert!(document["components"]["schemas"]["ApiErrorBody"].is_object());
+}

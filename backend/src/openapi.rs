@@ -3,6 +3,7 @@
 
 use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::authentication::SESSION_COOKIE;
@@ -36,8 +37,13 @@ use crate::handlers::{
         audit::list,
     ),
     // Types the query parameters refer to, which utoipa does not collect by itself.
-    components(schemas(knit_shared::SortKey, knit_shared::SortOrder, knit_shared::InstanceState)),
-    modifiers(&Credentials),
+    components(schemas(
+        knit_shared::ApiErrorBody,
+        knit_shared::SortKey,
+        knit_shared::SortOrder,
+        knit_shared::InstanceState,
+    )),
+    modifiers(&Credentials, &ErrorAnswers),
     security(("token" = []), ("session" = [])),
 )]
 #[derive(Debug)]
@@ -57,6 +63,38 @@ impl Modify for Credentials {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
         );
+    }
+}
+
+/// Every operation may answer an error: the same JSON body for all of them, so it is added here
+/// once rather than to each handler's annotation.
+struct ErrorAnswers;
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        let error = ResponseBuilder::new()
+            .description("An error, with a message saying what to change")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ApiErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in document.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .insert("default".to_owned(), error.clone().into());
+            }
+        }
     }
 }
 

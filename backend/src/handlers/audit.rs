@@ -18,7 +18,7 @@ const LIST_LIMIT: u32 = 500;
     operation_id = "audit_list",
     tag = "audit",
     params(knit_shared::AuditQuery),
-    responses((status = 200, description = "OK", body = knit_shared::AuditList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::AuditList))
 )]
 pub async fn list(
     State(app): State<App>,

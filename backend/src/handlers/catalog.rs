@@ -18,7 +18,7 @@ use crate::error::ApiError;
     operation_id = "catalog_images",
     tag = "launch",
     params(knit_shared::ImageQuery),
-    responses((status = 200, description = "OK", body = knit_shared::ImageList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::ImageList))
 )]
 pub async fn images(
     State(app): State<App>,
@@ -33,7 +33,7 @@ pub async fn images(
     operation_id = "catalog_instance_types",
     tag = "launch",
     params(knit_shared::ScopeQuery),
-    responses((status = 200, description = "OK", body = knit_shared::InstanceTypeList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::InstanceTypeList))
 )]
 pub async fn instance_types(
     State(app): State<App>,
@@ -48,7 +48,7 @@ pub async fn instance_types(
     operation_id = "catalog_subnets",
     tag = "launch",
     params(knit_shared::ScopeQuery),
-    responses((status = 200, description = "OK", body = knit_shared::SubnetList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::SubnetList))
 )]
 pub async fn subnets(
     State(app): State<App>,
@@ -63,7 +63,7 @@ pub async fn subnets(
     operation_id = "catalog_instance_profiles",
     tag = "launch",
     params(knit_shared::ScopeQuery),
-    responses((status = 200, description = "OK", body = knit_shared::InstanceProfileList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::InstanceProfileList))
 )]
 pub async fn instance_profiles(
     State(app): State<App>,
@@ -78,7 +78,7 @@ pub async fn instance_profiles(
     operation_id = "catalog_key_pairs",
     tag = "launch",
     params(knit_shared::ScopeQuery),
-    responses((status = 200, description = "OK", body = knit_shared::KeyPairList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::KeyPairList))
 )]
 pub async fn key_pairs(
     State(app): State<App>,

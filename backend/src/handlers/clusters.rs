@@ -15,7 +15,7 @@ use crate::error::ApiError;
     path = "/api/clusters",
     operation_id = "clusters_list",
     tag = "clusters",
-    responses((status = 200, description = "OK", body = knit_shared::ClusterList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::ClusterList))
 )]
 pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError> {
     let mut list = app.runs.catalogue(&app.cluster_dirs).await?;
@@ -30,7 +30,7 @@ pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError>
     operation_id = "clusters_plan",
     tag = "clusters",
     params(("name" = String, Path, description = "Cluster name")),
-    responses((status = 200, description = "OK", body = knit_shared::LaunchPlan), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::LaunchPlan))
 )]
 pub async fn plan(
     State(app): State<App>,

@@ -13,7 +13,7 @@ use crate::error::ApiError;
     security(()),
     operation_id = "health_show",
     tag = "health",
-    responses((status = 200, description = "OK", body = knit_shared::Health), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::Health))
 )]
 pub async fn show(State(app): State<App>) -> Result<Json<Health>, ApiError> {
     app.store

@@ -22,7 +22,7 @@ use crate::store::AuditEvent;
     operation_id = "instances_list",
     tag = "instances",
     params(knit_shared::InstanceQuery),
-    responses((status = 200, description = "OK", body = knit_shared::InstanceList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::InstanceList))
 )]
 pub async fn list(
     State(app): State<App>,
@@ -37,7 +37,7 @@ pub async fn list(
     operation_id = "instances_act",
     tag = "instances",
     request_body = knit_shared::ActionRequest,
-    responses((status = 200, description = "OK", body = knit_shared::ActionResponse), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::ActionResponse))
 )]
 pub async fn act(
     State(app): State<App>,
@@ -67,7 +67,7 @@ pub async fn act(
     operation_id = "instances_events",
     tag = "instances",
     params(knit_shared::ScopeQuery),
-    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String))
 )]
 pub async fn events(
     State(app): State<App>,

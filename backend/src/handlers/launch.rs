@@ -21,7 +21,7 @@ use crate::error::ApiError;
     operation_id = "launch_launch",
     tag = "launch",
     request_body = knit_shared::LaunchRequest,
-    responses((status = 201, description = "Launched", body = knit_shared::LaunchResponse), (status = 200, description = "Launched before with this client token", body = knit_shared::LaunchResponse), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 201, description = "Launched", body = knit_shared::LaunchResponse), (status = 200, description = "Launched before with this client token", body = knit_shared::LaunchResponse))
 )]
 pub async fn launch(
     State(app): State<App>,
@@ -47,7 +47,7 @@ pub async fn launch(
     operation_id = "launch_check",
     tag = "launch",
     request_body = knit_shared::LaunchRequest,
-    responses((status = 200, description = "OK", body = knit_shared::LaunchCheck), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::LaunchCheck))
 )]
 pub async fn check(
     State(app): State<App>,
@@ -63,7 +63,7 @@ pub async fn check(
     path = "/api/client-address",
     operation_id = "launch_client_address",
     tag = "launch",
-    responses((status = 200, description = "OK", body = knit_shared::ClientAddress), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::ClientAddress))
 )]
 pub async fn client_address(ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Json<ClientAddress> {
     Json(ClientAddress::of(peer.ip()))
@@ -77,7 +77,7 @@ pub async fn client_address(ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Json<
     operation_id = "launch_progress",
     tag = "launch",
     params(knit_shared::ProgressQuery),
-    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String))
 )]
 pub async fn progress(
     State(app): State<App>,

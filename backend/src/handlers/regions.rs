@@ -15,7 +15,7 @@ use crate::error::ApiError;
     path = "/api/regions",
     operation_id = "regions_list",
     tag = "ec2",
-    responses((status = 200, description = "OK", body = knit_shared::Regions), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::Regions))
 )]
 pub async fn list(State(app): State<App>) -> Result<Json<Regions>, ApiError> {
     let hub = &app.inventory.hub;
@@ -30,7 +30,7 @@ pub async fn list(State(app): State<App>) -> Result<Json<Regions>, ApiError> {
     path = "/api/profiles",
     operation_id = "regions_profiles",
     tag = "ec2",
-    responses((status = 200, description = "OK", body = knit_shared::Profiles), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::Profiles))
 )]
 pub async fn profiles(State(app): State<App>) -> Json<Profiles> {
     Json(Profiles {
@@ -45,7 +45,7 @@ pub async fn profiles(State(app): State<App>) -> Json<Profiles> {
     operation_id = "regions_zones",
     tag = "ec2",
     params(knit_shared::ScopeQuery),
-    responses((status = 200, description = "OK", body = knit_shared::Zones), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::Zones))
 )]
 pub async fn zones(
     State(app): State<App>,

@@ -24,7 +24,7 @@ const LIST_LIMIT: u32 = 500;
     operation_id = "runs_start",
     tag = "runs",
     request_body = knit_shared::StartRun,
-    responses((status = 201, description = "Started", body = knit_shared::RunSummary), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 201, description = "Started", body = knit_shared::RunSummary))
 )]
 pub async fn start(
     State(app): State<App>,
@@ -50,7 +50,7 @@ pub async fn start(
     operation_id = "runs_list",
     tag = "runs",
     params(knit_shared::RunQuery),
-    responses((status = 200, description = "OK", body = knit_shared::RunList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::RunList))
 )]
 pub async fn list(
     State(app): State<App>,
@@ -66,7 +66,7 @@ pub async fn list(
     operation_id = "runs_show",
     tag = "runs",
     params(("id" = i64, Path, description = "Run id")),
-    responses((status = 200, description = "OK", body = knit_shared::RunDetail), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::RunDetail))
 )]
 pub async fn show(
     State(app): State<App>,
@@ -82,7 +82,7 @@ pub async fn show(
     operation_id = "runs_cancel",
     tag = "runs",
     params(("id" = i64, Path, description = "Run id")),
-    responses((status = 202, description = "Cancelling"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 202, description = "Cancelling"))
 )]
 pub async fn cancel(
     State(app): State<App>,
@@ -114,7 +114,7 @@ pub struct EventsParams {
     operation_id = "runs_events",
     tag = "runs",
     params(("id" = i64, Path, description = "Run id"), ("after" = Option<i64>, Query, description = "Resume after this event; the Last-Event-ID header wins")),
-    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String))
 )]
 pub async fn events(
     State(app): State<App>,

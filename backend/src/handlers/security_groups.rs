@@ -15,7 +15,7 @@ use crate::error::ApiError;
     operation_id = "security_groups_list",
     tag = "ec2",
     params(knit_shared::SecurityGroupQuery),
-    responses((status = 200, description = "OK", body = knit_shared::SecurityGroupList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::SecurityGroupList))
 )]
 pub async fn list(
     State(app): State<App>,

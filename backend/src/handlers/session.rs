@@ -19,7 +19,7 @@ use crate::error::ApiError;
     operation_id = "session_log_in",
     tag = "accounts",
     request_body = knit_shared::LogIn,
-    responses((status = 200, description = "Signed in; the session cookie is set", body = knit_shared::Me), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "Signed in; the session cookie is set", body = knit_shared::Me))
 )]
 pub async fn log_in(
     State(app): State<App>,
@@ -43,7 +43,7 @@ pub async fn log_in(
     path = "/api/session",
     operation_id = "session_me",
     tag = "accounts",
-    responses((status = 200, description = "OK", body = knit_shared::Me), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::Me))
 )]
 pub async fn me(caller: Caller) -> Json<Me> {
     Json(caller.me)
@@ -54,7 +54,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
     path = "/api/session",
     operation_id = "session_log_out",
     tag = "accounts",
-    responses((status = 204, description = "Signed out"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 204, description = "Signed out"))
 )]
 pub async fn log_out(
     State(app): State<App>,

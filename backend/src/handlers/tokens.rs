@@ -15,7 +15,7 @@ use crate::error::ApiError;
     path = "/api/tokens",
     operation_id = "tokens_list",
     tag = "accounts",
-    responses((status = 200, description = "OK", body = knit_shared::TokenList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::TokenList))
 )]
 pub async fn list(State(app): State<App>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
     Ok(Json(app.accounts.tokens(&caller.me).await?))
@@ -27,7 +27,7 @@ pub async fn list(State(app): State<App>, caller: Caller) -> Result<Json<TokenLi
     operation_id = "tokens_create",
     tag = "accounts",
     request_body = knit_shared::NewToken,
-    responses((status = 201, description = "Created; the token is shown only now", body = knit_shared::CreatedToken), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 201, description = "Created; the token is shown only now", body = knit_shared::CreatedToken))
 )]
 pub async fn create(
     State(app): State<App>,
@@ -47,7 +47,7 @@ pub async fn create(
     operation_id = "tokens_revoke",
     tag = "accounts",
     params(("id" = i64, Path, description = "Token id")),
-    responses((status = 204, description = "Revoked"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 204, description = "Revoked"))
 )]
 pub async fn revoke(
     State(app): State<App>,

@@ -14,7 +14,7 @@ use crate::error::ApiError;
     path = "/api/users",
     operation_id = "users_list",
     tag = "accounts",
-    responses((status = 200, description = "OK", body = knit_shared::UserList), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 200, description = "OK", body = knit_shared::UserList))
 )]
 pub async fn list(State(app): State<App>, _: Admin) -> Result<Json<UserList>, ApiError> {
     Ok(Json(UserList {
@@ -28,7 +28,7 @@ pub async fn list(State(app): State<App>, _: Admin) -> Result<Json<UserList>, Ap
     operation_id = "users_add",
     tag = "accounts",
     request_body = knit_shared::NewUser,
-    responses((status = 201, description = "Created"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 201, description = "Created"))
 )]
 pub async fn add(
     State(app): State<App>,
@@ -46,7 +46,7 @@ pub async fn add(
     tag = "accounts",
     request_body = knit_shared::RoleChange,
     params(("name" = String, Path, description = "Account name")),
-    responses((status = 204, description = "Changed"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 204, description = "Changed"))
 )]
 pub async fn set_role(
     State(app): State<App>,
@@ -66,7 +66,7 @@ pub async fn set_role(
     operation_id = "users_remove",
     tag = "accounts",
     params(("name" = String, Path, description = "Account name")),
-    responses((status = 204, description = "Removed"), (status = "default", description = "A JSON error saying what to change", body = knit_shared::ApiErrorBody))
+    responses((status = 204, description = "Removed"))
 )]
 pub async fn remove(
     State(app): State<App>,
