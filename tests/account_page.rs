@@ -2,11 +2,11 @@
 //! deployer sees only what the role may do; the API page lists every operation.
 
 use fantoccini::Locator;
-use knit_shared::Me;
 use reqwest::Method;
 
 use crate::harness::{
-    Browser, KnitServer, TEST_ADMIN, TEST_PASSWORD, built_console, client_with, start_moto,
+    Browser, KnitServer, TEST_ADMIN, TEST_PASSWORD, built_console, client_with, signed_in_as,
+    start_moto,
 };
 
 #[tokio::test]
@@ -30,14 +30,7 @@ async fn the_console_lets_an_admin_add_an_account_that_then_sees_only_what_its_r
     browser.type_into("#token-label", "laptop").await;
     browser.click("#token-create").await;
     let token = browser.text_of("#token-secret").await;
-    let me: Me = client_with(&token)
-        .get(server.api("/session"))
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("JSON");
+    let me = signed_in_as(&client_with(&token), &server).await;
     assert_eq!(me.name, TEST_ADMIN);
     browser
         .wait_for_text_containing("#token-table", "laptop")

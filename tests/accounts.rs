@@ -1,12 +1,13 @@
 //! Accounts, API tokens and roles against the real server: who may do what on every route,
 //! tokens stored as digests, accounts managed by admins, clusters limited to their operators.
 
-use knit_shared::{CreatedToken, Me, Role, TokenList, UserList};
+use knit_shared::{CreatedToken, Role, TokenList, UserList};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    KnitServer, TEST_ADMIN, TEST_PASSWORD, client_with, dummy_web_dir, serve_cluster, start_server,
+    KnitServer, TEST_ADMIN, TEST_PASSWORD, client_with, dummy_web_dir, error_of, serve_cluster,
+    signed_in_as, start_server,
 };
 
 /// Who may use a route: anyone, or accounts of at least a role.
@@ -177,14 +178,7 @@ async fn tokens_act_as_their_account_are_stored_hashed_and_end_when_revoked() {
         .await
         .expect("JSON");
     let script = client_with(&created.token);
-    let me: Me = script
-        .get(server.api("/session"))
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("JSON");
+    let me = signed_in_as(&script, &server).await;
     assert_eq!((me.name.as_str(), me.role), ("vic", Role::Viewer));
 
     // Listed without its secret; a viewer sees only their own, an admin everyone's.
@@ -275,14 +269,9 @@ async fn admins_manage_accounts_and_the_last_admin_stays() {
             &json!({"name": "eve", "role": "viewer", "password": "short"}),
         )
         .await;
-    assert_eq!(weak.status(), 400);
-    let body: Value = weak.json().await.expect("JSON");
-    assert!(
-        body["error"]
-            .as_str()
-            .expect("error")
-            .contains("at least 12 characters")
-    );
+    let (status, message) = error_of(weak).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("at least 12 characters"), "{message}");
 
     let promoted = admin
         .put(server.api("/users/dee/role"))
@@ -374,14 +363,11 @@ async fn a_cluster_with_operators_runs_only_for_them() {
                 .expect("run")
         }
     };
-    let refused = run_as("dan").await;
-    assert_eq!(refused.status(), 403);
-    let body: Value = refused.json().await.expect("JSON");
+    let (status, message) = error_of(run_as("dan").await).await;
+    assert_eq!(status, 403);
     assert!(
-        body["error"]
-            .as_str()
-            .expect("error")
-            .contains("only olga may run cluster prod")
+        message.contains("only olga may run cluster prod"),
+        "{message}"
     );
     assert_eq!(run_as("olga").await.status(), 201);
     server.stop();

@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use knit_shared::{
-    ApiErrorBody, CellStatus, RunDetail, RunEvent, RunEventBody, RunList, RunStatus, RunSummary,
-    StartRun,
+    CellStatus, RunDetail, RunEvent, RunEventBody, RunList, RunStatus, RunSummary, StartRun,
 };
 
 use crate::harness::{
-    EventReader, KnitServer, TEST_ADMIN, TestHosts, dummy_web_dir, knit_command, serve_cluster,
-    start_hosts, start_moto, start_postgres,
+    EventReader, KnitServer, TEST_ADMIN, TestHosts, dummy_web_dir, error_of, knit_command,
+    serve_cluster, start_hosts, start_moto, start_postgres,
 };
 
 const CLUSTER: &str = r#"[machines.web]
@@ -93,12 +92,6 @@ async fn detail(server: &KnitServer, id: i64) -> RunDetail {
         .json()
         .await
         .expect("detail JSON")
-}
-
-async fn error_of(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: ApiErrorBody = response.json().await.expect("a JSON error");
-    (status, body.error)
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    KnitServer, TEST_ADMIN, TEST_PASSWORD, dummy_web_dir, start_moto, start_server,
+    KnitServer, TEST_ADMIN, TEST_PASSWORD, dummy_web_dir, error_of, start_moto, start_server,
 };
 
 /// Signs in as `name` with `TEST_PASSWORD` from this console's origin; the cookie header set.
@@ -103,14 +103,9 @@ async fn a_session_cookie_is_strict_and_http_only_and_ends_at_sign_out_or_expiry
         .send()
         .await
         .expect("runs");
-    assert_eq!(after.status(), 401);
-    let message: Value = after.json().await.expect("JSON");
-    assert!(
-        message["error"]
-            .as_str()
-            .expect("error")
-            .contains("session has ended")
-    );
+    let (status, message) = error_of(after).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("session has ended"), "{message}");
 
     // A session also ends by itself.
     let cookie = session_cookie(&sign_in(&server, TEST_ADMIN).await);

@@ -17,8 +17,8 @@ pub use faults::Throttle;
 pub use moto::{inbound_cidrs, moto_client, moto_iam, moto_target, start_moto};
 pub use postgres::start_postgres;
 pub use server::{
-    KnitServer, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with, dummy_web_dir,
-    knit_command,
+    KnitServer, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with, dummy_web_dir, error_of,
+    knit_command, signed_in_as,
 };
 pub use sse::EventReader;
 pub use ssh_hosts::{TestHosts, lines_by_host, plan, serve_cluster, start_hosts};

@@ -249,3 +249,22 @@ fn create_token(store_args: &[String], name: &str) -> String {
         .trim()
         .to_owned()
 }
+
+/// The status of an error answer and its message, which must be knit's JSON error body.
+pub async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: knit_shared::ApiErrorBody = response.json().await.expect("a JSON error");
+    (status, body.error)
+}
+
+/// Who `client`'s credential signs in as on `server`.
+pub async fn signed_in_as(client: &reqwest::Client, server: &KnitServer) -> knit_shared::Me {
+    client
+        .get(server.api("/session"))
+        .send()
+        .await
+        .expect("GET /session")
+        .json()
+        .await
+        .expect("who am I")
+}
