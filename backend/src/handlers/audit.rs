@@ -12,6 +12,7 @@ use crate::error::ApiError;
 /// Entries listed at most.
 const LIST_LIMIT: u32 = 500;
 
+/// The audit log, newest first (admins).
 #[utoipa::path(
     get,
     path = "/api/audit",

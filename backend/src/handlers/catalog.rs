@@ -12,6 +12,7 @@ use super::extract::Params;
 use crate::app::App;
 use crate::error::ApiError;
 
+/// Images (AMIs) to launch from, searched.
 #[utoipa::path(
     get,
     path = "/api/images",
@@ -27,6 +28,7 @@ pub async fn images(
     Ok(Json(app.inventory.images(&query).await?))
 }
 
+/// Instance types with their prices.
 #[utoipa::path(
     get,
     path = "/api/instance-types",
@@ -42,6 +44,7 @@ pub async fn instance_types(
     Ok(Json(app.inventory.instance_types(&query).await?))
 }
 
+/// Subnets of the region.
 #[utoipa::path(
     get,
     path = "/api/subnets",
@@ -57,6 +60,7 @@ pub async fn subnets(
     Ok(Json(app.inventory.subnets(&query).await?))
 }
 
+/// IAM instance profiles to launch with.
 #[utoipa::path(
     get,
     path = "/api/instance-profiles",
@@ -72,6 +76,7 @@ pub async fn instance_profiles(
     Ok(Json(app.inventory.instance_profiles(&query).await?))
 }
 
+/// Key pairs of the region.
 #[utoipa::path(
     get,
     path = "/api/key-pairs",

@@ -10,6 +10,7 @@ use super::extract::PathParam;
 use crate::app::App;
 use crate::error::ApiError;
 
+/// Clusters of the definition folders with their machines, scenarios and running run, and the mistakes of broken files.
 #[utoipa::path(
     get,
     path = "/api/clusters",

@@ -7,6 +7,7 @@ use knit_shared::Health;
 use crate::app::App;
 use crate::error::ApiError;
 
+/// Whether knit and its database answer: version, default region and profile, sandbox details.
 #[utoipa::path(
     get,
     path = "/api/health",

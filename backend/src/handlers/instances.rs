@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::store::AuditEvent;
 
+/// Instances of a region, filtered and sorted.
 #[utoipa::path(
     get,
     path = "/api/instances",
@@ -31,6 +32,7 @@ pub async fn list(
     Ok(Json(app.inventory.list(&query).await?))
 }
 
+/// Starts, stops, reboots (deployers), terminates or protects (admins) instances; one outcome per instance.
 #[utoipa::path(
     post,
     path = "/api/instances/actions",

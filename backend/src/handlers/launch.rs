@@ -15,6 +15,7 @@ use super::extract::{Admin, Body, Params};
 use crate::app::App;
 use crate::error::ApiError;
 
+/// Launches instances from the wizard's request (admins).
 #[utoipa::path(
     post,
     path = "/api/launch",

@@ -10,6 +10,7 @@ use crate::ec2::describe_zones;
 use crate::app::App;
 use crate::error::ApiError;
 
+/// The account's regions and the default one.
 #[utoipa::path(
     get,
     path = "/api/regions",
@@ -25,6 +26,7 @@ pub async fn list(State(app): State<App>) -> Result<Json<Regions>, ApiError> {
     }))
 }
 
+/// The AWS profiles configured on the server.
 #[utoipa::path(
     get,
     path = "/api/profiles",
@@ -39,6 +41,7 @@ pub async fn profiles(State(app): State<App>) -> Json<Profiles> {
     })
 }
 
+/// The region's available zones.
 #[utoipa::path(
     get,
     path = "/api/zones",

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 /// Runs listed at most.
 const LIST_LIMIT: u32 = 500;
 
+/// Starts a scenario of a cluster (deployers; `launch` needs an admin).
 #[utoipa::path(
     post,
     path = "/api/runs",
@@ -44,6 +45,7 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(run)))
 }
 
+/// Runs, newest first, filtered by cluster, scenario, status or person.
 #[utoipa::path(
     get,
     path = "/api/runs",
@@ -60,6 +62,7 @@ pub async fn list(
     Ok(Json(RunList { runs }))
 }
 
+/// A run with its plan and where each step stands on each host.
 #[utoipa::path(
     get,
     path = "/api/runs/{id}",
@@ -76,6 +79,7 @@ pub async fn show(
     detail.map(Json).ok_or_else(|| no_run(id))
 }
 
+/// Cancels a running run: its remote commands are stopped (deployers).
 #[utoipa::path(
     post,
     path = "/api/runs/{id}/cancel",

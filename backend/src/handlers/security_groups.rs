@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::ec2::describe_security_groups;
 use crate::error::ApiError;
 
+/// Security groups with their inbound rules.
 #[utoipa::path(
     get,
     path = "/api/security-groups",

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::authentication::SESSION_COOKIE;
 use crate::error::ApiError;
 
+/// Signs in with an account's name and password: sets the session cookie.
 #[utoipa::path(
     post,
     path = "/api/session",
@@ -38,6 +39,7 @@ pub async fn log_in(
     Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(session.me)))
 }
 
+/// Who is signed in, and their role.
 #[utoipa::path(
     get,
     path = "/api/session",
@@ -49,6 +51,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
     Json(caller.me)
 }
 
+/// Signs out: the session ends on the server.
 #[utoipa::path(
     delete,
     path = "/api/session",

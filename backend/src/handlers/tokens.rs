@@ -10,6 +10,7 @@ use super::extract::{Body, Caller, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
 
+/// API tokens, never their secrets: an admin's list has everyone's.
 #[utoipa::path(
     get,
     path = "/api/tokens",
@@ -21,6 +22,7 @@ pub async fn list(State(app): State<App>, caller: Caller) -> Result<Json<TokenLi
     Ok(Json(app.accounts.tokens(&caller.me).await?))
 }
 
+/// Creates an API token acting as the caller; its secret is in this answer only.
 #[utoipa::path(
     post,
     path = "/api/tokens",
@@ -41,6 +43,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Revokes an API token: its owner or an admin may.
 #[utoipa::path(
     delete,
     path = "/api/tokens/{id}",

@@ -9,6 +9,7 @@ use super::extract::{Admin, Body, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
 
+/// Every account and its role (admins).
 #[utoipa::path(
     get,
     path = "/api/users",
@@ -22,6 +23,7 @@ pub async fn list(State(app): State<App>, _: Admin) -> Result<Json<UserList>, Ap
     }))
 }
 
+/// Creates an account (admins).
 #[utoipa::path(
     post,
     path = "/api/users",
@@ -39,6 +41,7 @@ pub async fn add(
     Ok(StatusCode::CREATED)
 }
 
+/// Changes an account's role (admins); the last admin stays one.
 #[utoipa::path(
     put,
     path = "/api/users/{name}/role",
@@ -60,6 +63,7 @@ pub async fn set_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Removes an account with its sessions and tokens (admins).
 #[utoipa::path(
     delete,
     path = "/api/users/{name}",

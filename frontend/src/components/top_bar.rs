@@ -36,6 +36,7 @@ pub fn TopBar() -> impl IntoView {
                 <img src="/favicon.svg" alt="" width="22" height="22" />
                 "knit"
             </a>
+            <Show when=|| session::me().is_some()>
             <nav aria-label="Sections">
                 <A href=href("/instances")>"Instances"</A>
                 <Show when=|| session::may(Role::Admin)>
@@ -51,6 +52,7 @@ pub fn TopBar() -> impl IntoView {
             <div class="scope">
                 <ScopePicker />
             </div>
+            </Show>
             {move || session::me().map(|me| view! {
                 <div class="who">
                     <a href="/account" id="signed-in-as" title="Your API tokens and, for admins, the accounts">{me.name}</a>

@@ -65,6 +65,9 @@ fn Tokens() -> impl IntoView {
             {move || match tokens.get() {
                 None => view! { <p class="loading">"Reading tokens…"</p> }.into_any(),
                 Some(Err(failure)) => view! { <p class="notice failed" role="alert">{failure.message}</p> }.into_any(),
+                Some(Ok(list)) if list.tokens.is_empty() => view! {
+                    <p class="hint" id="token-table">"No tokens yet."</p>
+                }.into_any(),
                 Some(Ok(list)) => view! {
                     <table class="tokens" id="token-table">
                         <thead><tr><th>"Id"</th><th>"Account"</th><th>"For"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
