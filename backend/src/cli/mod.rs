@@ -22,6 +22,10 @@ pub use cluster::ClusterArgs;
 /// `knit serve --sandbox` tries it without an AWS account: knit starts a local EC2 emulator and
 /// three local SSH hosts, and serves the console on http://127.0.0.1:8080/.
 ///
+/// `knit user add NAME --role admin` makes the first account of a real installation (the
+/// password is read from standard input or asked for); `knit token create --user NAME` makes an
+/// API token for scripts.
+///
 /// `knit [--clusters DIR] <cluster> <scenario>` runs a scenario of a cluster definition and exits
 /// 0 when every step succeeded on every host; `knit clusters` lists the clusters, `knit <cluster>
 /// hosts` a cluster's hosts, `knit <cluster> install` every role's install task.
