@@ -156,14 +156,10 @@ impl Accounts {
 
     /// Who `credential` stands for, if anyone: an unknown, revoked or expired secret is no one.
     pub async fn identify(&self, credential: Credential<'_>) -> Result<Option<Me>, StoreError> {
-        let user = match credential {
-            Credential::Session(secret) => self.store.session_user(&digest(secret)).await?,
-            Credential::Token(secret) => self.store.token_user(&digest(secret)).await?,
-        };
-        Ok(user.map(|user| Me {
-            name: user.name,
-            role: user.role,
-        }))
+        match credential {
+            Credential::Session(secret) => self.store.session_account(&digest(secret)).await,
+            Credential::Token(secret) => self.store.token_account(&digest(secret)).await,
+        }
     }
 
     pub async fn add_user(&self, actor: &Actor, user: &NewUser) -> Result<(), AccountError> {
@@ -274,12 +270,18 @@ impl Accounts {
         })
     }
 
-    /// Revokes token `id`: its owner or an admin may.
-    pub async fn revoke_token(&self, actor: &Actor, me: &Me, id: i64) -> Result<(), AccountError> {
+    /// Revokes token `id`. Asked by a signed-in account (`by`), its owner or an admin may;
+    /// without one (the operator on the server's own machine), anyone may.
+    pub async fn revoke_token(
+        &self,
+        actor: &Actor,
+        by: Option<&Me>,
+        id: i64,
+    ) -> Result<(), AccountError> {
         let Some(owner) = self.store.token_owner(id).await? else {
             return Err(AccountError::NoSuchToken(id));
         };
-        if owner != me.name && me.role != Role::Admin {
+        if by.is_some_and(|me| owner != me.name && me.role != Role::Admin) {
             return Err(AccountError::NotYours(id));
         }
         self.store.remove_token(id).await?;

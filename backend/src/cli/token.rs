@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use knit_shared::{Me, Role};
 
 use super::{StoreArgs, cli_actor};
 use crate::accounts::Accounts;
@@ -65,12 +64,7 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
         }
         TokenAction::Revoke => {
             let id = args.id.context("name the token: knit token revoke ID")?;
-            // On the server's own machine the operator may revoke any token.
-            let operator = Me {
-                name: actor.name.clone(),
-                role: Role::Admin,
-            };
-            accounts.revoke_token(&actor, &operator, id).await?;
+            accounts.revoke_token(&actor, None, id).await?;
             println!("knit: token {id} revoked");
         }
     }

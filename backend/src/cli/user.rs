@@ -23,7 +23,7 @@ pub struct UserArgs {
     name: Option<String>,
 
     /// admin (everything), deployer (runs scenarios, starts and stops) or viewer (reads).
-    #[arg(long, value_parser = parse_role)]
+    #[arg(long)]
     role: Option<Role>,
 
     #[command(flatten)]
@@ -37,11 +37,6 @@ enum UserAction {
     Role,
     Password,
     Remove,
-}
-
-fn parse_role(text: &str) -> Result<Role, String> {
-    text.parse()
-        .map_err(|invalid: knit_shared::Invalid| invalid.message)
 }
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {

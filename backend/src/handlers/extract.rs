@@ -24,6 +24,30 @@ pub struct Params<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct PathParam<T>(pub T);
 
+/// The address the request's connection comes from, as the audit log and the sign-in limits
+/// name it; none when the server was not told (requests sent in-process, in tests).
+#[derive(Debug, Clone)]
+pub struct Address(pub Option<String>);
+
+impl Address {
+    fn of(parts: &Parts) -> Self {
+        Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| ClientAddress::of(peer.ip()).address),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Address {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
+    }
+}
+
 /// The signed-in account that sends the request, and the address it comes from.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -58,13 +82,9 @@ impl Caller {
         let signed_in = parts.extensions.get::<SignedIn>().ok_or_else(|| {
             ApiError::Unauthorized("sign in first: this needs an account".to_owned())
         })?;
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| ClientAddress::of(peer.ip()).address);
         Ok(Self {
             me: signed_in.me.clone(),
-            address,
+            address: Address::of(parts).0,
             session: signed_in.session.clone(),
         })
     }

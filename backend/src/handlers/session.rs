@@ -1,13 +1,13 @@
 //! `/api/session`: sign in (a session cookie), who is signed in, sign out.
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
-use knit_shared::{ClientAddress, LogIn, Me};
+use knit_shared::{LogIn, Me};
 
-use super::extract::{Body, Caller};
+use super::extract::{Address, Body, Caller};
 use crate::app::App;
 use crate::authentication::SESSION_COOKIE;
 use crate::error::ApiError;
@@ -24,12 +24,11 @@ use crate::error::ApiError;
 )]
 pub async fn log_in(
     State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Address(address): Address,
     headers: HeaderMap,
     Body(form): Body<LogIn>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let address = ClientAddress::of(peer.ip()).address;
-    let session = app.accounts.log_in(&form, Some(&address)).await?;
+    let session = app.accounts.log_in(&form, address.as_deref()).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         session.secret,

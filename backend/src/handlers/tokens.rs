@@ -58,7 +58,7 @@ pub async fn revoke(
     PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
     app.accounts
-        .revoke_token(&caller.actor(), &caller.me, id)
+        .revoke_token(&caller.actor(), Some(&caller.me), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,8 @@
 //! Accounts, their browser sessions and their API tokens. Secrets are stored only as hashes.
 
-use knit_shared::{Role, TokenSummary, UserSummary};
+use knit_shared::{Me, Role, TokenSummary, UserSummary};
 
-use super::{Store, StoreError, now_ms, now_text};
+use super::{Store, StoreError, now_ms, now_text, time_text};
 
 /// An account as sign-in needs it.
 #[derive(Debug, Clone)]
@@ -10,6 +10,17 @@ pub struct StoredUser {
     pub name: String,
     pub role: Role,
     pub password_hash: String,
+}
+
+/// An account's name and role as read, if a row was found.
+fn account(row: Option<(String, String)>) -> Result<Option<Me>, StoreError> {
+    row.map(|(name, role)| {
+        Ok(Me {
+            name,
+            role: role_of(&role)?,
+        })
+    })
+    .transpose()
 }
 
 fn role_of(text: &str) -> Result<Role, StoreError> {
@@ -151,18 +162,16 @@ impl Store {
     }
 
     /// The account of a session that has not expired.
-    pub async fn session_user(&self, secret_hash: &str) -> Result<Option<StoredUser>, StoreError> {
-        let name: Option<(String,)> = sqlx::query_as(
-            "SELECT user_name FROM sessions WHERE secret_hash = $1 AND expires_at_ms > $2",
+    pub async fn session_account(&self, secret_hash: &str) -> Result<Option<Me>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT users.name, users.role FROM sessions JOIN users ON users.name = sessions.user_name \
+             WHERE sessions.secret_hash = $1 AND sessions.expires_at_ms > $2",
         )
         .bind(secret_hash)
         .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
-        match name {
-            Some((name,)) => self.user(&name).await,
-            None => Ok(None),
-        }
+        account(row)
     }
 
     pub async fn remove_session(&self, secret_hash: &str) -> Result<(), StoreError> {
@@ -193,26 +202,32 @@ impl Store {
         Ok(id)
     }
 
-    /// The account a token acts as, noting that it was used (when the database can be written:
-    /// a read-only database still answers reads).
-    pub async fn token_user(&self, secret_hash: &str) -> Result<Option<StoredUser>, StoreError> {
-        let name: Option<(String,)> =
-            sqlx::query_as("SELECT user_name FROM api_tokens WHERE secret_hash = $1")
-                .bind(secret_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some((name,)) = name else {
-            return Ok(None);
-        };
-        let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE secret_hash = $2")
+    /// The account a token acts as, noting that it was used. Every request with a token asks
+    /// this, so the note is written at most once a minute (and not at all when the database
+    /// cannot be written: a read-only database still answers reads).
+    pub async fn token_account(&self, secret_hash: &str) -> Result<Option<Me>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT users.name, users.role FROM api_tokens JOIN users ON users.name = api_tokens.user_name \
+             WHERE api_tokens.secret_hash = $1",
+        )
+        .bind(secret_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if row.is_some() {
+            let touched = sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1 \
+                 WHERE secret_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
             .bind(now_text())
             .bind(secret_hash)
+            .bind(time_text(now_ms() - 60_000))
             .execute(&self.pool)
             .await;
-        if let Err(error) = touched {
-            tracing::warn!(%error, "cannot note when an API token was last used");
+            if let Err(error) = touched {
+                tracing::warn!(%error, "cannot note when an API token was last used");
+            }
         }
-        self.user(&name).await
+        account(row)
     }
 
     /// Tokens of `user`, or of everyone; newest first.

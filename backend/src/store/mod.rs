@@ -164,7 +164,11 @@ pub fn now_ms() -> i64 {
 
 /// Now as RFC 3339 UTC with milliseconds, as every stored time is written.
 fn now_text() -> String {
-    let millis = now_ms();
+    time_text(now_ms())
+}
+
+/// `millis` since the Unix epoch as RFC 3339 UTC with milliseconds: such texts sort as times do.
+fn time_text(millis: i64) -> String {
     let whole_seconds = DateTime::from_secs(millis.div_euclid(1000))
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default();
