@@ -28,6 +28,8 @@ async fn the_console_lets_an_admin_add_an_account_that_then_sees_only_what_its_r
         .wait_for_text_containing("#user-table", "dana")
         .await;
     browser.type_into("#token-label", "laptop").await;
+    browser.replace_text("#token-days", "7").await;
+    browser.type_into("#token-password", TEST_PASSWORD).await;
     browser.click("#token-create").await;
     let token = browser.text_of("#token-secret").await;
     let me = signed_in_as(&client_with(&token), &server).await;

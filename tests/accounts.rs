@@ -107,6 +107,7 @@ async fn each_role_is_refused_exactly_where_it_should_be_on_every_route() {
         callers.push((Some(role), client_with(&server.token_of(&name))));
     }
 
+    let mut refused_changes = Vec::new();
     for (method, _, path, body, access) in routes() {
         for (role, client) in &callers {
             let (status, text) = send(client, &server, &method, path, body.as_ref()).await;
@@ -118,6 +119,11 @@ async fn each_role_is_refused_exactly_where_it_should_be_on_every_route() {
                 }
             };
             let said = format!("{method} {path} {body:?} as {role:?}: {status} {text}");
+            if let (Some(StatusCode::FORBIDDEN), Some(role)) = (expected_refusal, role)
+                && method != Method::GET
+            {
+                refused_changes.push((format!("a-{role}"), format!("{method} /api{path}")));
+            }
             match expected_refusal {
                 Some(refusal) => {
                     assert_eq!(status, refusal, "{said}");
@@ -134,6 +140,21 @@ async fn each_role_is_refused_exactly_where_it_should_be_on_every_route() {
             }
         }
     }
+
+    // Every refused change is in the audit log, with who asked for what.
+    let audited: Vec<(String, String)> = server
+        .audit("access.refused")
+        .await
+        .into_iter()
+        .map(|entry| (entry.actor, entry.target))
+        .collect();
+    for refused in &refused_changes {
+        assert!(
+            audited.contains(refused),
+            "{refused:?} not audited: {audited:?}"
+        );
+    }
+    assert!(!refused_changes.is_empty());
 
     // The table covers every route the API describes, and nothing else.
     let document: Value = server.get_json("/openapi.json").await;
@@ -157,7 +178,14 @@ async fn each_role_is_refused_exactly_where_it_should_be_on_every_route() {
     described.sort();
     tested.sort();
     tested.dedup();
-    assert_eq!(described, tested);
+    assert_eq!(described, tested, "the table above and the document");
+    // And the router's own table: a route without its annotation is not in the document.
+    let mut served: Vec<(String, String)> = knit::router::api_routes()
+        .into_iter()
+        .map(|(method, path)| (method.to_string(), path))
+        .collect();
+    served.sort();
+    assert_eq!(described, served, "the router and the document");
     server.stop();
 }
 
@@ -339,9 +367,12 @@ kind = "hello"
 
 [kinds.hello.tasks]
 greet = ["echo hello from {{ host }}"]
+nap = ["echo napping; sleep 60"]
 
 [scenarios.greet]
 steps = ["app.greet"]
+[scenarios.nap]
+steps = ["app.nap"]
 "#;
 
 #[tokio::test]
@@ -370,5 +401,104 @@ async fn a_cluster_with_operators_runs_only_for_them() {
         "{message}"
     );
     assert_eq!(run_as("olga").await.status(), 201);
+    let refused: Vec<_> = server
+        .audit("run.start")
+        .await
+        .into_iter()
+        .filter(|entry| entry.actor == "dan")
+        .map(|entry| entry.outcome)
+        .collect();
+    assert_eq!(refused, ["refused: not an operator"]);
+    server.stop();
+}
+
+#[tokio::test]
+async fn only_a_clusters_operators_cancel_its_runs_and_act_on_its_instances() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, moto, server) =
+        serve_cluster(dir.path(), "prod", OPERATED, &dummy_web_dir(dir.path())).await;
+    server.add_user("olga", "deployer");
+    server.add_user("dan", "deployer");
+    let (olga, dan) = (
+        client_with(&server.token_of("olga")),
+        client_with(&server.token_of("dan")),
+    );
+
+    let nap: Value = olga
+        .post(server.api("/runs"))
+        .json(&json!({"cluster": "prod", "scenario": "nap"}))
+        .send()
+        .await
+        .expect("run")
+        .json()
+        .await
+        .expect("JSON");
+    let cancel = |client: &reqwest::Client| {
+        client
+            .post(server.api(&format!("/runs/{}/cancel", nap["id"])))
+            .send()
+    };
+    let (status, message) = error_of(cancel(&dan).await.expect("cancel")).await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("only olga may cancel runs of cluster prod"),
+        "{message}"
+    );
+    assert_eq!(cancel(&olga).await.expect("cancel").status(), 202);
+
+    // An instance the cluster launched (tagged with its name), and one of nobody's.
+    let ec2 = crate::harness::moto_client(&moto, "us-east-1").await;
+    let start = |tags: &[(&str, &str)]| {
+        let mut spec = aws_sdk_ec2::types::TagSpecification::builder()
+            .resource_type(aws_sdk_ec2::types::ResourceType::Instance);
+        for (key, value) in tags {
+            spec = spec.tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key(*key)
+                    .value(*value)
+                    .build(),
+            );
+        }
+        ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .min_count(1)
+            .max_count(1)
+            .tag_specifications(spec.build())
+            .send()
+    };
+    let id_of = |started: aws_sdk_ec2::operation::run_instances::RunInstancesOutput| {
+        started.instances()[0].instance_id().expect("id").to_owned()
+    };
+    let clusters = id_of(start(&[("knit:cluster", "prod")]).await.expect("instance"));
+    let nobodys = id_of(start(&[("Name", "spare")]).await.expect("instance"));
+    let stop = |client: &reqwest::Client, ids: Vec<String>| {
+        client
+            .post(server.api("/instances/actions"))
+            .json(&json!({"action": "stop", "instance_ids": ids, "region": "us-east-1"}))
+            .send()
+    };
+    let answer: Value = stop(&dan, vec![clusters.clone(), nobodys.clone()])
+        .await
+        .expect("stop")
+        .json()
+        .await
+        .expect("JSON");
+    let outcomes = answer["outcomes"].as_array().expect("outcomes");
+    assert_eq!(outcomes[0]["instance_id"], json!(clusters));
+    assert_eq!(outcomes[0]["ok"], json!(false), "{answer}");
+    assert!(
+        outcomes[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("belongs to cluster prod: only olga may act on it")),
+        "{answer}"
+    );
+    assert_eq!(outcomes[1]["ok"], json!(true), "{answer}");
+    let answer: Value = stop(&olga, vec![clusters.clone()])
+        .await
+        .expect("stop")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(answer["outcomes"][0]["ok"], json!(true), "{answer}");
     server.stop();
 }

@@ -161,3 +161,68 @@ async fn the_api_lists_good_clusters_and_the_mistakes_of_bad_files() {
     );
     server.stop();
 }
+
+#[test]
+fn uploads_from_outside_the_definitions_folder_are_refused_where_they_stand() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clusters = dir.path().join("clusters");
+    std::fs::create_dir_all(clusters.join("templates")).expect("folders");
+    std::fs::write(clusters.join("templates/site.conf"), "server {}\n").expect("template");
+    std::fs::write(dir.path().join("secret"), "not for hosts\n").expect("secret");
+    // A link inside the folder that leads out of it.
+    std::os::unix::fs::symlink(
+        dir.path().join("secret"),
+        clusters.join("templates/link.conf"),
+    )
+    .expect("symlink");
+    let kind = |upload: &str| {
+        format!(
+            "{HEAD}\n[kinds.site.tasks]\nconf = [{{ upload = {upload:?}, to = \"/tmp/site.conf\" }}]\n"
+        )
+    };
+    for upload in [
+        "/root/.aws/credentials",
+        "../secret",
+        "templates/../../secret",
+        "templates/link.conf",
+    ] {
+        std::fs::write(clusters.join("bad.toml"), kind(upload)).expect("write");
+        let loaded = load_dir(&clusters, Library::builtin());
+        assert!(loaded.definitions.is_empty(), "{upload} must be refused");
+        let error = &loaded.errors[0];
+        assert_eq!(error.line, 10, "{upload}: {error}");
+        assert!(
+            error.message.contains("outside the definition's folder"),
+            "{upload}: {error}"
+        );
+    }
+    std::fs::write(clusters.join("bad.toml"), kind("templates/site.conf")).expect("write");
+    let loaded = load_dir(&clusters, Library::builtin());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+}
+
+#[test]
+fn host_keys_says_where_a_launched_machines_key_may_come_from() {
+    let with = |value: &str| {
+        HEAD.replacen(
+            "name = \"c\"\n",
+            &format!("name = \"c\"\nhost_keys = \"{value}\"\n"),
+            1,
+        )
+    };
+    let errors = errors_of(&with("from_anywhere"));
+    assert_eq!((errors[0].line, errors[0].column), (3, 13), "{}", errors[0]);
+    assert!(
+        errors[0].message.contains("first_seen or console_output"),
+        "{}",
+        errors[0]
+    );
+    for allowed in ["first_seen", "console_output"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("c.toml"), with(allowed)).expect("write");
+        let loaded = load_dir(dir.path(), Library::builtin());
+        assert!(loaded.errors.is_empty(), "{allowed}: {:?}", loaded.errors);
+        let cluster = &loaded.definitions[0].file.cluster;
+        assert_eq!(cluster.trusts_first_seen_keys(), allowed == "first_seen");
+    }
+}

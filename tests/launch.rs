@@ -1,6 +1,6 @@
 //! `plan` and `launch` against moto: the first plan lists everything, launch creates it
-//! (groups with exactly their rules, instances with the cluster's tags), the second plan is
-//! empty and a second launch creates nothing.
+//! (groups named after the cluster with exactly their rules, instances with the cluster's
+//! tags), the second plan is empty and a second launch creates nothing.
 
 use std::path::Path;
 use std::process::Output;
@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::Filter;
 use knit_shared::{LaunchPlan, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
 
 use crate::harness::{
-    Browser, EventReader, KnitServer, built_console, dummy_web_dir, inbound_cidrs, knit_command,
+    Browser, EventReader, KnitServer, built_console, dummy_web_dir, inbound_cidrs, knit_on_moto,
     moto_client, start_moto,
 };
 
@@ -48,19 +48,7 @@ rules = [{ proto = "tcp", ports = "5432", from = "shop-web" }]
 "#;
 
 fn knit(clusters: &Path, data: &Path, moto: &str, action: &str) -> Output {
-    knit_command()
-        .arg("--clusters")
-        .arg(clusters)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--ec2-endpoint", moto, "prod.shop", action])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", data.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("aws-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("knit runs")
+    knit_on_moto(clusters, data, moto, &["prod.shop", action])
 }
 
 /// Every instance tagged Stage=Production, as moto has them.
@@ -132,8 +120,8 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .filters(
             Filter::builder()
                 .name("group-name")
-                .values("shop-web")
-                .values("shop-db")
+                .values("prod.shop-shop-web")
+                .values("prod.shop-shop-db")
                 .build(),
         )
         .send()
@@ -143,11 +131,11 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
     assert_eq!(groups.len(), 2);
     let web = groups
         .iter()
-        .find(|g| g.group_name() == Some("shop-web"))
+        .find(|g| g.group_name() == Some("prod.shop-shop-web"))
         .expect("web");
     let db = groups
         .iter()
-        .find(|g| g.group_name() == Some("shop-db"))
+        .find(|g| g.group_name() == Some("prod.shop-shop-db"))
         .expect("db");
     assert_eq!(
         inbound_cidrs(web),

@@ -627,7 +627,8 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .expect("local storage");
     assert!(!stored.to_string().contains("PRIVATE KEY"));
     let secret_line = offered.lines().nth(1).expect("a key body");
-    for file in ["data/knit.db", "data.log"] {
+    // SQLite writes to its write-ahead log first: the key must be in neither file.
+    for file in ["data/knit.db", "data/knit.db-wal", "data.log"] {
         let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
         assert!(
             !String::from_utf8_lossy(&bytes).contains(secret_line),

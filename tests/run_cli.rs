@@ -127,3 +127,36 @@ async fn a_definition_with_mistakes_runs_nothing_and_says_where_they_are() {
     assert!(stderr.contains("no valid cluster typo"), "{stderr}");
     assert!(!data.join("knit.db").exists(), "no run may be recorded");
 }
+
+#[tokio::test]
+async fn a_dry_run_hides_secret_settings_of_every_type() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "vault",
+        r#"[machines.web]
+hosts = ["{HOST:web1}"]
+[machines.web.roles.db]
+kind = "keeper"
+db_password = 80417263
+api_tokens = ["tok-first-5521", "tok-second-9034"]
+
+[kinds.keeper.tasks]
+migrate = ["connect --password {{ db_password }} --tokens {{ api_tokens | join(',') }}"]
+
+[scenarios.migrate]
+steps = ["db.migrate"]
+"#,
+    );
+    let dry = knit(&hosts, data, &["vault", "migrate", "--dry-run"]);
+    let printed = text(&dry.stdout);
+    assert!(dry.status.success(), "{printed}{}", text(&dry.stderr));
+    assert!(
+        printed.contains("connect --password **** --tokens ****,****"),
+        "{printed}"
+    );
+    for secret in ["80417263", "tok-first-5521", "tok-second-9034"] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+}

@@ -1,13 +1,17 @@
 //! The run engine against real sshd hosts on loopback: order, parallelism, uploads, the log,
-//! failures and `finally`, unreachable and impostor hosts, cancellation and the cluster lock.
+//! failures and `finally`, unreachable and impostor hosts, cancellation (also on hosts that
+//! print before every command, and refused for a launch) and the cluster lock.
 
 use std::time::Duration;
 
-use knit::runs::RunError;
-use knit::store::Actor;
-use knit_shared::{CellStatus, RunDetail, RunEvent, RunEventBody, RunStatus};
+use knit::runs::{CancelOutcome, LAUNCH, Mask, RunError, Runs};
+use knit::ssh::KnownHosts;
+use knit::store::{Actor, Store};
+use knit_shared::{
+    CellStatus, PlannedHost, PlannedStep, RunDetail, RunEvent, RunEventBody, RunPlan, RunStatus,
+};
 
-use crate::harness::{TestHosts, lines_by_host, plan, start_hosts};
+use crate::harness::{TestHosts, lines_by_host, plan, start_hosts, start_hosts_configured};
 
 /// Runs `scenario` of cluster `name` to its end: the live events and the stored detail.
 async fn run_to_end(
@@ -396,10 +400,11 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
             .contains(&format!("run {} by alice", started.id))
     );
 
-    assert!(
+    assert_eq!(
         runs.cancel(started.id, &Actor::named("alice"))
             .await
-            .expect("cancel")
+            .expect("cancel"),
+        CancelOutcome::Cancelling
     );
     let status = started.done.await.expect("the run ends");
     assert_eq!(status, RunStatus::Cancelled);
@@ -442,10 +447,11 @@ async fn cancelling_kills_the_remote_commands_and_the_lock_refuses_a_second_run(
         .start(&definition, plan(&definition, "nap"), &Actor::named("bob"))
         .await
         .expect("the cluster is free after the run");
-    assert!(
+    assert_eq!(
         runs.cancel(next.id, &Actor::named("bob"))
             .await
-            .expect("cancel")
+            .expect("cancel"),
+        CancelOutcome::Cancelling
     );
     next.done.await.expect("ends");
 }
@@ -492,4 +498,119 @@ steps = ["store.connect"]
             "{expected:?} not in {db:?}"
         );
     }
+}
+
+/// What a host prints on stderr before every command, as sshd does when the account's home
+/// folder is missing.
+const BANNER: &str = "Could not chdir to home directory /home/gone: No such file or directory";
+
+#[tokio::test]
+async fn cancelling_stops_the_commands_of_a_host_that_prints_before_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let force = format!("ForceCommand echo '{BANNER}' >&2; eval \"$SSH_ORIGINAL_COMMAND\"\n");
+    let hosts = start_hosts_configured(dir.path(), &["web1"], &force).await;
+    hosts.write_cluster(
+        "chatty",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n\
+         [machines.web.roles.app]\nkind = \"sleeper\"\n\n\
+         [kinds.sleeper.tasks]\nwait = [\"echo waiting; sleep 318\"]\n\n\
+         [scenarios.nap]\nsteps = [\"app.wait\"]\n",
+    );
+    let definition = hosts.definition("chatty");
+    let runs = hosts.runs(dir.path()).await;
+    let mut started = runs
+        .start(
+            &definition,
+            plan(&definition, "nap"),
+            &Actor::named("alice"),
+        )
+        .await
+        .expect("the run starts");
+    let mut said = Vec::new();
+    while !said.iter().any(|line| line == "waiting") {
+        let event = started.live.recv().await.expect("events until the end");
+        if let RunEventBody::Line { text, .. } = event.body {
+            said.push(text);
+        }
+    }
+    // The host's own words are output like any other, not taken for knit's.
+    assert!(said.iter().any(|line| line == BANNER), "{said:?}");
+    // knit's own marker is read, not shown.
+    assert!(
+        !said.iter().any(|line| line.contains("knit-pid-")),
+        "{said:?}"
+    );
+
+    let asked = runs.cancel(started.id, &Actor::named("alice")).await;
+    assert_eq!(asked.expect("cancel"), CancelOutcome::Cancelling);
+    assert_eq!(started.done.await.expect("ends"), RunStatus::Cancelled);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = std::process::Command::new("pgrep")
+            .args(["-f", "sleep 318"])
+            .output()
+            .expect("pgrep");
+        if !found.status.success() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the remote command still runs after the cancel"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("knit.db").display());
+    let store = Store::open(&url).await.expect("database");
+    let runs = Runs::open(
+        store.clone(),
+        KnownHosts::new(dir.path().join("known_hosts")),
+    )
+    .await
+    .expect("runs");
+    let shape = RunPlan {
+        steps: vec![PlannedStep {
+            name: LAUNCH.to_owned(),
+            finally: false,
+            hosts: vec!["ec2".to_owned()],
+        }],
+        hosts: vec![PlannedHost {
+            name: "ec2".to_owned(),
+            machine: String::new(),
+            address: "us-east-1".to_owned(),
+        }],
+    };
+    let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+    let actor = Actor::named("ada");
+    let started = runs
+        .begin(
+            "shop",
+            LAUNCH,
+            &shape,
+            &actor,
+            Mask::default(),
+            |_, _| async move {
+                let _ = finished.await;
+                RunStatus::Ok
+            },
+        )
+        .await
+        .expect("the launch starts");
+    let asked = runs.cancel(started.id, &actor).await.expect("asked");
+    assert_eq!(asked, CancelOutcome::NotCancellable);
+    finish.send(()).expect("still running");
+    assert_eq!(started.done.await.expect("ends"), RunStatus::Ok);
+    let refusals = store
+        .audit_events(&knit_shared::AuditQuery::default(), 10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|event| event.action == "run.cancel")
+        .map(|event| event.outcome)
+        .collect::<Vec<_>>();
+    assert_eq!(refusals, ["refused: a launch cannot be cancelled"]);
 }

@@ -1,5 +1,7 @@
 //! Signing in against the real server: the session cookie's flags and end, no change from
-//! another origin with it, and password guessing slowed per account and per address.
+//! another origin with it, password guessing slowed per account and per address, oversized
+//! attempts refused before anything is written, and (in Chromium) no way out to another
+//! site after signing in.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -10,30 +12,9 @@ use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::harness::{
-    KnitServer, TEST_ADMIN, TEST_PASSWORD, dummy_web_dir, error_of, start_moto, start_server,
+    Browser, KnitServer, TEST_ADMIN, TEST_PASSWORD, built_console, dummy_web_dir, error_of,
+    session_cookie, sign_in, start_moto, start_server,
 };
-
-/// Signs in as `name` with `TEST_PASSWORD` from this console's origin; the cookie header set.
-async fn sign_in(server: &KnitServer, name: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(server.api("/session"))
-        .header(ORIGIN, &server.url)
-        .json(&json!({"name": name, "password": TEST_PASSWORD}))
-        .send()
-        .await
-        .expect("sign in")
-}
-
-/// `knit_session=…` of a sign-in's answer.
-fn session_cookie(response: &reqwest::Response) -> String {
-    let set = response
-        .headers()
-        .get(SET_COOKIE)
-        .expect("a cookie is set")
-        .to_str()
-        .expect("text");
-    set.split(';').next().expect("name=value").to_owned()
-}
 
 #[tokio::test]
 async fn a_session_cookie_is_strict_and_http_only_and_ends_at_sign_out_or_expiry() {
@@ -247,5 +228,88 @@ async fn password_guessing_is_slowed_per_account_and_per_address() {
     assert!(refused.iter().any(|entry| entry.actor == "ada"
         && entry.outcome == "refused: too many failures"
         && entry.address.as_deref() == Some("127.0.0.2")));
+    server.stop();
+}
+
+#[tokio::test]
+async fn oversized_sign_ins_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_moto, server) = start_server(dir.path()).await;
+    let before = server.audit("session.").await.len();
+    let attempt = |body: Value| {
+        reqwest::Client::new()
+            .post(server.api("/session"))
+            .header(ORIGIN, &server.url)
+            .json(&body)
+            .send()
+    };
+
+    let long_name = attempt(json!({"name": "a".repeat(65), "password": "whatever it is"}));
+    let (status, message) = error_of(long_name.await.expect("answer")).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("at most 64 characters"), "{message}");
+    for body in [
+        json!({"name": "a".repeat(1 << 20), "password": "whatever it is"}),
+        json!({"name": "ada", "password": "p".repeat(10 << 20)}),
+    ] {
+        let (status, message) = error_of(attempt(body).await.expect("answer")).await;
+        assert_eq!(status, 413);
+        assert!(message.contains("more than"), "{message}");
+    }
+
+    let after = server.audit("session.").await;
+    assert!(after.len() <= before + 1, "{after:?}");
+    assert!(after.iter().all(|entry| entry.target.len() <= 64));
+    // Still serving.
+    assert_eq!(
+        try_password(&reqwest::Client::new(), &server, TEST_ADMIN, TEST_PASSWORD).await,
+        200
+    );
+    server.stop();
+}
+
+#[tokio::test]
+async fn after_sign_in_the_console_never_leaves_for_another_site() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let server = KnitServer::on_moto(&dir.path().join("data"), &moto, &built_console(), &[]);
+    let browser = Browser::start().await;
+    let origin = reqwest::Url::parse(&server.url).expect("server URL");
+    // Tabs and newlines are dropped by the browser's URL parser, a backslash reads as a slash:
+    // each of these is `//evil.example`, another site, once the browser reads it.
+    for (next, lands_on) in [
+        ("/%09/evil.example", "/instances"),
+        ("/%0A/evil.example", "/instances"),
+        ("/%5Cevil.example", "/instances"),
+        ("https://evil.example/runs", "/instances"),
+        ("/runs?status=ok", "/runs"),
+    ] {
+        browser
+            .open(&format!("{}/login?next={next}", server.url))
+            .await;
+        browser.wait_for_element("#login-name").await;
+        browser.replace_text("#login-name", TEST_ADMIN).await;
+        browser.replace_text("#login-password", TEST_PASSWORD).await;
+        browser.click("#login-submit").await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let url = loop {
+            let url = browser.client.current_url().await.expect("url");
+            if url.path() != "/login" {
+                break url;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still signing in: next={next}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(
+            (url.host_str(), url.port(), url.path()),
+            (origin.host_str(), origin.port(), lands_on),
+            "next={next}"
+        );
+        browser.wait_for_text("#signed-in-as", TEST_ADMIN).await;
+    }
+    browser.close().await;
     server.stop();
 }

@@ -335,3 +335,86 @@ async fn a_database_url_knit_cannot_use_is_refused_without_its_password() {
         "{error}"
     );
 }
+
+/// Two admins demote each other (or remove themselves) at the same moment, round after
+/// round: one change wins, the other is refused, and an admin is always left.
+async fn the_last_admin_stays_under_concurrent_changes(url: &str) {
+    use knit::accounts::{AccountError, Accounts};
+    use knit_shared::{NewUser, Role};
+
+    let store = Store::open(url).await.expect("open");
+    let accounts = std::sync::Arc::new(Accounts::new(store.clone(), std::time::Duration::ZERO));
+    let operator = knit::store::Actor::named("test");
+    for name in ["ann", "bob"] {
+        let user = NewUser {
+            name: name.to_owned(),
+            role: Role::Admin,
+            password: "a long enough password".to_owned(),
+        };
+        accounts.add_user(&operator, &user).await.expect("add");
+    }
+    for round in 0..10 {
+        let change = |name: &'static str| {
+            let (accounts, operator) = (accounts.clone(), operator.clone());
+            tokio::spawn(async move {
+                if round % 2 == 0 {
+                    accounts.set_role(&operator, name, Role::Viewer).await
+                } else {
+                    accounts.remove_user(&operator, name).await
+                }
+            })
+        };
+        let (ann, bob) = tokio::join!(change("ann"), change("bob"));
+        let outcomes = [ann.expect("task"), bob.expect("task")];
+        let refused = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(AccountError::LastAdmin(_))))
+            .count();
+        assert_eq!(refused, 1, "round {round}: {outcomes:?}");
+        let admins = store
+            .users()
+            .await
+            .expect("users")
+            .into_iter()
+            .filter(|user| user.role == Role::Admin)
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+        // Both admins again for the next round.
+        for name in ["ann", "bob"] {
+            let user = NewUser {
+                name: name.to_owned(),
+                role: Role::Admin,
+                password: "a long enough password".to_owned(),
+            };
+            match accounts.add_user(&operator, &user).await {
+                Ok(()) | Err(AccountError::NameTaken(_)) => {}
+                Err(error) => panic!("{error}"),
+            }
+            accounts
+                .set_role(&operator, name, Role::Admin)
+                .await
+                .expect("admin again");
+        }
+    }
+    let refusals = store
+        .audit_events(&knit_shared::AuditQuery::default(), 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|event| event.outcome == "refused: the last admin")
+        .count();
+    assert_eq!(refusals, 10, "every refusal is audited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_admin_stays_under_concurrent_changes_in_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("knit.db").display());
+    the_last_admin_stays_under_concurrent_changes(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_admin_stays_under_concurrent_changes_in_postgres() {
+    let postgres = start_postgres();
+    the_last_admin_stays_under_concurrent_changes(&postgres.url).await;
+}

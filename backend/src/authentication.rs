@@ -40,7 +40,9 @@ pub async fn authenticate(
             .identify(Credential::Token(token))
             .await?
             .ok_or_else(|| {
-                ApiError::Unauthorized("this API token is unknown or was revoked".to_owned())
+                ApiError::Unauthorized(
+                    "this API token is unknown, has expired or was revoked".to_owned(),
+                )
             })?;
         Some(SignedIn { me, session: None })
     } else {

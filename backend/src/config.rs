@@ -60,6 +60,10 @@ pub struct Settings {
     #[arg(long, env = "KNIT_SESSION_SECONDS", default_value_t = 12 * 60 * 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub session_seconds: u64,
 
+    /// The most days an API token may live; a token asked for longer is refused.
+    #[arg(long, env = "KNIT_TOKEN_MAX_DAYS", default_value_t = crate::accounts::TOKEN_MAX_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub token_max_days: u32,
+
     /// Folder of the built browser console (Trunk's output).
     #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
     pub web_dir: PathBuf,

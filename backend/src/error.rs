@@ -13,7 +13,7 @@ use knit_shared::{ApiErrorBody, Invalid};
 use crate::accounts::AccountError;
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
 use crate::inventory::{LaunchError, ProgressError};
-use crate::runs::{HostsError, RunError, StartError};
+use crate::runs::{CancelError, HostsError, RunError, StartError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Throttled(String),
+    #[error("{0}")]
+    TooLarge(String),
     /// EC2 could not be reached or refused for a reason of its own.
     #[error("{0}")]
     Upstream(String),
@@ -52,6 +54,7 @@ impl ApiError {
             Self::Unauthorized(_) => Self::Unauthorized(message),
             Self::Forbidden(_) => Self::Forbidden(message),
             Self::Throttled(_) => Self::Throttled(message),
+            Self::TooLarge(_) => Self::TooLarge(message),
             Self::Upstream(_) => Self::Upstream(message),
             Self::Unavailable(_) => Self::Unavailable(message),
             Self::Internal(source) => Self::Internal(source),
@@ -67,6 +70,7 @@ impl ApiError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "ec2_error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -139,7 +143,7 @@ impl From<StartError> for ApiError {
         let message = error.to_string();
         match error {
             StartError::UnknownCluster { .. } => Self::NotFound(message),
-            StartError::NotAnOperator { .. } => Self::Forbidden(message),
+            StartError::NotAnOperator(_) => Self::Forbidden(message),
             StartError::Plan(_) => Self::Invalid(message),
             StartError::Scope(error) => error.into(),
             StartError::Hosts(HostsError::Ec2 { source, .. }) => source.into(),
@@ -147,6 +151,18 @@ impl From<StartError> for ApiError {
             StartError::Run(error) => error.into(),
             StartError::Ec2(error) => error.into(),
             StartError::Unreadable(_) => Self::Internal(anyhow::anyhow!(message)),
+        }
+    }
+}
+
+impl From<CancelError> for ApiError {
+    fn from(error: CancelError) -> Self {
+        let message = error.to_string();
+        match error {
+            CancelError::NoRun(_) => Self::NotFound(message),
+            CancelError::NotAnOperator(_) => Self::Forbidden(message),
+            CancelError::NotRunning { .. } | CancelError::Launch(_) => Self::Conflict(message),
+            CancelError::Store(error) => error.into(),
         }
     }
 }
@@ -201,7 +217,7 @@ impl From<AccountError> for ApiError {
             AccountError::Throttled(_) => Self::Throttled(message),
             AccountError::NameTaken(_) | AccountError::LastAdmin(_) => Self::Conflict(message),
             AccountError::NoSuchUser(_) | AccountError::NoSuchToken(_) => Self::NotFound(message),
-            AccountError::NotYours(_) => Self::Forbidden(message),
+            AccountError::NotYours(_) | AccountError::PasswordNeeded => Self::Forbidden(message),
             AccountError::Store(error) => error.into(),
         }
     }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod authentication;
+pub mod body_limit;
 pub mod cli;
 pub mod clusters;
 pub mod config;

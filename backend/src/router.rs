@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::Method;
 use axum::middleware;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -16,47 +16,107 @@ use crate::handlers::{
     audit, catalog, clusters, health, instances, launch, regions, runs, security_groups, session,
     tokens, users,
 };
-use crate::{authentication, openapi, security_headers};
+use crate::{authentication, body_limit, openapi, security_headers};
+
+/// Who may reach a route at all; handlers refuse roles below theirs (`Deployer`, `Admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Public,
+    SignedIn,
+}
+
+/// One route of the API: its method and its path below `/api`, and who may reach it.
+macro_rules! route {
+    ($access:ident, $method:ident, $path:literal, $handler:expr) => {
+        (
+            Access::$access,
+            Method::$method,
+            $path,
+            on(MethodFilter::$method, $handler),
+        )
+    };
+}
+
+/// Every route of the API, in one table.
+fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
+    vec![
+        route!(Public, GET, "/health", health::show),
+        route!(Public, POST, "/session", session::log_in),
+        route!(Public, GET, "/openapi.json", openapi::document),
+        route!(SignedIn, GET, "/session", session::me),
+        route!(SignedIn, DELETE, "/session", session::log_out),
+        route!(SignedIn, GET, "/users", users::list),
+        route!(SignedIn, POST, "/users", users::add),
+        route!(SignedIn, DELETE, "/users/{name}", users::remove),
+        route!(SignedIn, PUT, "/users/{name}/role", users::set_role),
+        route!(SignedIn, GET, "/tokens", tokens::list),
+        route!(SignedIn, POST, "/tokens", tokens::create),
+        route!(SignedIn, DELETE, "/tokens/{id}", tokens::revoke),
+        route!(SignedIn, GET, "/clusters", clusters::list),
+        route!(SignedIn, GET, "/clusters/{name}/plan", clusters::plan),
+        route!(SignedIn, GET, "/regions", regions::list),
+        route!(SignedIn, GET, "/zones", regions::zones),
+        route!(SignedIn, GET, "/profiles", regions::profiles),
+        route!(SignedIn, GET, "/instances", instances::list),
+        route!(SignedIn, POST, "/instances/actions", instances::act),
+        route!(SignedIn, GET, "/instances/events", instances::events),
+        route!(SignedIn, POST, "/launch", launch::launch),
+        route!(SignedIn, POST, "/launch/check", launch::check),
+        route!(SignedIn, GET, "/launch/progress", launch::progress),
+        route!(SignedIn, GET, "/client-address", launch::client_address),
+        route!(SignedIn, GET, "/images", catalog::images),
+        route!(SignedIn, GET, "/instance-types", catalog::instance_types),
+        route!(SignedIn, GET, "/key-pairs", catalog::key_pairs),
+        route!(SignedIn, GET, "/subnets", catalog::subnets),
+        route!(
+            SignedIn,
+            GET,
+            "/instance-profiles",
+            catalog::instance_profiles
+        ),
+        route!(SignedIn, GET, "/security-groups", security_groups::list),
+        route!(SignedIn, GET, "/runs", runs::list),
+        route!(SignedIn, POST, "/runs", runs::start),
+        route!(SignedIn, GET, "/audit", audit::list),
+        route!(SignedIn, GET, "/runs/{id}", runs::show),
+        route!(SignedIn, GET, "/runs/{id}/events", runs::events),
+        route!(SignedIn, POST, "/runs/{id}/cancel", runs::cancel),
+    ]
+}
+
+/// Every route the API answers, as `(method, /api/path)`: the OpenAPI document must describe
+/// each of them.
+pub fn api_routes() -> Vec<(Method, String)> {
+    api_table()
+        .into_iter()
+        .map(|(_, method, path, _)| (method, format!("/api{path}")))
+        .collect()
+}
+
+/// The routes with `access`, the methods of one path merged.
+fn routes_with(access: Access) -> Router<App> {
+    let mut by_path: Vec<(&'static str, MethodRouter<App>)> = Vec::new();
+    for (_, _, path, handler) in api_table().into_iter().filter(|route| route.0 == access) {
+        match by_path.iter().position(|(known, _)| *known == path) {
+            Some(at) => {
+                let (_, earlier) = by_path.remove(at);
+                by_path.insert(at, (path, earlier.merge(handler)));
+            }
+            None => by_path.push((path, handler)),
+        }
+    }
+    by_path
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
+}
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
     let web_dir = app.settings.web_dir.clone();
-    // Every route needs a signed-in account unless it is in `public`; handlers refuse roles
-    // below theirs (`Deployer`, `Admin`).
-    let public = Router::new()
-        .route("/health", get(health::show))
-        .route("/session", post(session::log_in))
-        .route("/openapi.json", get(openapi::document));
-    let signed_in = Router::new()
-        .route("/session", get(session::me).delete(session::log_out))
-        .route("/users", get(users::list).post(users::add))
-        .route("/users/{name}", delete(users::remove))
-        .route("/users/{name}/role", put(users::set_role))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", delete(tokens::revoke))
-        .route("/clusters", get(clusters::list))
-        .route("/clusters/{name}/plan", get(clusters::plan))
-        .route("/regions", get(regions::list))
-        .route("/zones", get(regions::zones))
-        .route("/profiles", get(regions::profiles))
-        .route("/instances", get(instances::list))
-        .route("/instances/actions", post(instances::act))
-        .route("/instances/events", get(instances::events))
-        .route("/launch", post(launch::launch))
-        .route("/launch/check", post(launch::check))
-        .route("/launch/progress", get(launch::progress))
-        .route("/client-address", get(launch::client_address))
-        .route("/images", get(catalog::images))
-        .route("/instance-types", get(catalog::instance_types))
-        .route("/key-pairs", get(catalog::key_pairs))
-        .route("/subnets", get(catalog::subnets))
-        .route("/instance-profiles", get(catalog::instance_profiles))
-        .route("/security-groups", get(security_groups::list))
-        .route("/runs", get(runs::list).post(runs::start))
-        .route("/audit", get(audit::list))
-        .route("/runs/{id}", get(runs::show))
-        .route("/runs/{id}/events", get(runs::events))
-        .route("/runs/{id}/cancel", post(runs::cancel))
+    let public = routes_with(Access::Public);
+    let signed_in = routes_with(Access::SignedIn)
         .route_layer(middleware::from_fn(authentication::require_sign_in));
     let api = public
         .merge(signed_in)
@@ -64,6 +124,7 @@ pub fn router(app: App) -> Router {
             app.clone(),
             authentication::authenticate,
         ))
+        .layer(middleware::from_fn(body_limit::limit_body))
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed);
 

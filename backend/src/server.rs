@@ -75,10 +75,10 @@ pub async fn serve(
         other => other?,
     }
 
-    let accounts = Arc::new(Accounts::new(
-        store.clone(),
-        Duration::from_secs(settings.session_seconds),
-    ));
+    let accounts = Arc::new(
+        Accounts::new(store.clone(), Duration::from_secs(settings.session_seconds))
+            .with_token_max_days(settings.token_max_days),
+    );
     if settings.sandbox {
         let password = accounts.sandbox_admin().await?;
         println!("knit: sandbox sign-in: {SANDBOX_ADMIN} with password {password}");

@@ -131,6 +131,8 @@ pub struct TokenSummary {
     pub created_at: String,
     /// When it was last used, RFC 3339 UTC.
     pub last_used_at: Option<String>,
+    /// When it stops working, RFC 3339 UTC.
+    pub expires_at: String,
 }
 
 /// `GET /api/tokens`: an admin sees every token, anyone else their own.
@@ -147,6 +149,13 @@ pub struct TokenList {
 pub struct NewToken {
     /// What it is for, e.g. `ci deploys`.
     pub label: String,
+    /// How many days it works (see `validate::token_days`); 90 when not given.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+    /// The account's password again, needed when asked from a browser's session: a session
+    /// taken over cannot mint a token that outlives it.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// A token just created: the only time its secret is shown.
@@ -157,6 +166,8 @@ pub struct CreatedToken {
     pub id: i64,
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// When it stops working, RFC 3339 UTC.
+    pub expires_at: String,
 }
 
 #[cfg(test)]

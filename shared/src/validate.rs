@@ -361,6 +361,21 @@ pub fn token_label(label: &str) -> Result<(), Invalid> {
     }
 }
 
+/// Days an API token lives unless its creator says otherwise.
+pub const TOKEN_DAYS: u32 = 90;
+
+/// A token's lifetime: 1 day up to `max_days`, the most this knit allows.
+pub fn token_days(days: u32, max_days: u32) -> Result<(), Invalid> {
+    if (1..=max_days).contains(&days) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "expires_in_days",
+            format!("a token lives 1 to {max_days} days, not {days}"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

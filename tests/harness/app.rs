@@ -44,7 +44,7 @@ pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
         Err(error) => panic!("cannot add the test admin: {error}"),
     }
     let token = accounts
-        .create_token(&admin, &user.name, "router tests")
+        .create_token(&admin, &user.name, "router tests", None)
         .await
         .expect("token")
         .token;

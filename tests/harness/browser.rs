@@ -169,6 +169,18 @@ impl Browser {
             .unwrap_or_else(|error| panic!("cannot type into {css:?}: {error}"));
     }
 
+    /// Empties the field `css`, then types `text` into it.
+    pub async fn replace_text(&self, css: &str, text: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css:?} to type into: {error}"))
+            .clear()
+            .await
+            .unwrap_or_else(|error| panic!("cannot empty {css:?}: {error}"));
+        self.type_into(css, text).await;
+    }
+
     /// Signs in at `url`'s sign-in page as `name` with `password`, and waits until the console
     /// shows who is signed in.
     pub async fn sign_in_as(&self, url: &str, name: &str, password: &str) {

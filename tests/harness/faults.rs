@@ -9,18 +9,42 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
-/// Replaces moto's answer to the next `count` calls with EC2's throttling error.
+/// Replaces moto's answer to the next `count` calls with an error of EC2's.
 #[derive(Debug)]
-pub struct Throttle {
+pub struct InjectedError {
     left: AtomicU32,
     injected: AtomicU32,
+    status: u16,
+    body: String,
 }
 
-impl Throttle {
-    pub fn first(count: u32) -> Arc<Self> {
+impl InjectedError {
+    /// EC2's throttling error, for the next `count` calls.
+    pub fn throttling(count: u32) -> Arc<Self> {
+        Self::error(
+            count,
+            503,
+            "RequestLimitExceeded",
+            "Request limit exceeded.",
+        )
+    }
+
+    /// EC2's answer that it does not know the instance (yet), for the next `count` calls.
+    pub fn unknown_instance(count: u32) -> Arc<Self> {
+        let message = "The instance ID does not exist";
+        Self::error(count, 400, "InvalidInstanceID.NotFound", message)
+    }
+
+    fn error(count: u32, status: u16, code: &str, message: &str) -> Arc<Self> {
         Arc::new(Self {
             left: AtomicU32::new(count),
             injected: AtomicU32::new(0),
+            status,
+            body: format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>\
+                 <Code>{code}</Code><Message>{message}</Message></Error></Errors>\
+                 <RequestID>injected</RequestID></Response>"
+            ),
         })
     }
 
@@ -35,15 +59,11 @@ impl Throttle {
 }
 
 #[derive(Debug)]
-struct Shared(Arc<Throttle>);
-
-const THROTTLED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>\
-<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors>\
-<RequestID>injected</RequestID></Response>";
+struct Shared(Arc<InjectedError>);
 
 impl Intercept for Shared {
     fn name(&self) -> &'static str {
-        "Throttle"
+        "InjectedError"
     }
 
     fn modify_before_deserialization(
@@ -52,17 +72,17 @@ impl Intercept for Shared {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let throttle = &self.0;
-        let take = throttle
+        let fault = &self.0;
+        let take = fault
             .left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
                 left.checked_sub(1)
             });
         if take.is_ok() {
-            throttle.injected.fetch_add(1, Ordering::SeqCst);
+            fault.injected.fetch_add(1, Ordering::SeqCst);
             let response = context.response_mut();
-            *response.status_mut() = StatusCode::try_from(503).expect("a valid status");
-            *response.body_mut() = SdkBody::from(THROTTLED);
+            *response.status_mut() = StatusCode::try_from(fault.status).expect("a valid status");
+            *response.body_mut() = SdkBody::from(fault.body.as_str());
         }
         Ok(())
     }

@@ -13,15 +13,17 @@ mod ssh_hosts;
 
 pub use app::{app_with, send};
 pub use browser::Browser;
-pub use faults::Throttle;
+pub use faults::InjectedError;
 pub use moto::{inbound_cidrs, moto_client, moto_iam, moto_target, start_moto};
 pub use postgres::start_postgres;
 pub use server::{
     KnitServer, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with, dummy_web_dir, error_of,
-    knit_command, signed_in_as,
+    knit_command, knit_on_moto, session_cookie, sign_in, signed_in_as,
 };
 pub use sse::EventReader;
-pub use ssh_hosts::{TestHosts, lines_by_host, plan, serve_cluster, start_hosts};
+pub use ssh_hosts::{
+    TestHosts, lines_by_host, plan, serve_cluster, start_hosts, start_hosts_configured,
+};
 
 /// The folder of the console built by Trunk, which the test command builds before the tests.
 pub fn built_console() -> std::path::PathBuf {

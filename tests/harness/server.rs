@@ -178,6 +178,26 @@ impl KnitServer {
         create_token(&self.store_args, name)
     }
 
+    /// `knit ARGS` on this server's database, with `input` on standard input.
+    pub fn cli(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = knit_command()
+            .args(args)
+            .args(&self.store_args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run knit");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())
+            .expect("write standard input");
+        child.wait_with_output().expect("knit ends")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -267,4 +287,50 @@ pub async fn signed_in_as(client: &reqwest::Client, server: &KnitServer) -> knit
         .json()
         .await
         .expect("who am I")
+}
+
+/// The `knit` CLI with the definitions of `clusters` and the data folder `data`, on moto's EC2 at
+/// `moto` with dummy credentials and none of the machine's AWS set-up.
+pub fn knit_on_moto(
+    clusters: &Path,
+    data: &Path,
+    moto: &str,
+    args: &[&str],
+) -> std::process::Output {
+    knit_command()
+        .arg("--clusters")
+        .arg(clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--ec2-endpoint", moto])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", data.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("knit runs")
+}
+
+/// Signs in as `name` with `TEST_PASSWORD` from this console's origin; the cookie header set.
+pub async fn sign_in(server: &KnitServer, name: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.api("/session"))
+        .header(reqwest::header::ORIGIN, &server.url)
+        .json(&serde_json::json!({"name": name, "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect("sign in")
+}
+
+/// `knit_session=…` of a sign-in's answer.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    let set = response
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .expect("a cookie is set")
+        .to_str()
+        .expect("text");
+    set.split(';').next().expect("name=value").to_owned()
 }

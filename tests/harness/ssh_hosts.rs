@@ -23,6 +23,11 @@ pub struct TestHosts {
 
 /// Starts one sshd per name in `dir`.
 pub async fn start_hosts(dir: &Path, names: &[&str]) -> TestHosts {
+    start_hosts_configured(dir, names, "").await
+}
+
+/// The same, with `extra` lines in each sshd's configuration.
+pub async fn start_hosts_configured(dir: &Path, names: &[&str], extra: &str) -> TestHosts {
     std::fs::create_dir_all(dir).expect("hosts dir");
     let user = sandbox_user().expect("an account to log in as (the README's set-up makes it)");
     let key = ssh::ensure_key_pair(&dir.join("client_ed25519"), "knit-test")
@@ -34,7 +39,7 @@ pub async fn start_hosts(dir: &Path, names: &[&str]) -> TestHosts {
     for name in names {
         let host_dir = dir.join("hosts").join(name);
         std::fs::create_dir_all(&host_dir).expect("host dir");
-        let host = SshHost::start(&host_dir, name, &user, &public)
+        let host = SshHost::start_configured(&host_dir, name, &user, &public, extra)
             .await
             .expect("sshd starts");
         known_hosts

@@ -8,12 +8,12 @@ mod secret;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use knit_shared::{CreatedToken, Invalid, LogIn, Me, NewUser, Role, TokenList, validate};
+use knit_shared::{CreatedToken, Invalid, LogIn, Me, NewToken, NewUser, Role, TokenList, validate};
 
-use crate::store::{Actor, Store, StoreError, now_ms};
+use crate::store::{Actor, AdminKept, Store, StoreError, StoredUser, now_ms};
 use limiter::LoginLimiter;
 
-pub use secret::digest;
+pub use secret::{digest, new_secret};
 
 /// The account the sandbox signs in with.
 pub const SANDBOX_ADMIN: &str = "admin";
@@ -27,6 +27,8 @@ pub enum AccountError {
     Invalid(#[from] Invalid),
     #[error("wrong account name or password")]
     WrongPassword,
+    #[error("give your password again to create a token from the console")]
+    PasswordNeeded,
     #[error(
         "too many failed sign-ins for this account or from this address; try again in {} s",
         .0.as_secs().max(1)
@@ -67,15 +69,33 @@ pub struct NewSession {
 pub struct Accounts {
     store: Store,
     session_lifetime: Duration,
+    /// The most days an API token may live.
+    token_max_days: u32,
     limiter: Mutex<LoginLimiter>,
 }
+
+/// The most days an API token may live unless the admin says otherwise.
+pub const TOKEN_MAX_DAYS: u32 = 365;
+
+/// Account names longer than this are refused before anything is written (a valid one has
+/// at most 64 characters; see `validate::user_name`).
+const LONGEST_NAME: usize = 64;
 
 impl Accounts {
     pub fn new(store: Store, session_lifetime: Duration) -> Self {
         Self {
             store,
             session_lifetime,
+            token_max_days: TOKEN_MAX_DAYS,
             limiter: Mutex::default(),
+        }
+    }
+
+    /// The same, with API tokens living at most `days`.
+    pub fn with_token_max_days(self, days: u32) -> Self {
+        Self {
+            token_max_days: days,
+            ..self
         }
     }
 
@@ -85,47 +105,40 @@ impl Accounts {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Checks a name and password; on success a new session. Every attempt is audited, and
-    /// attempts after too many failures are refused without checking the password.
+    /// Checks a name and password; on success a new session. Every attempt with a name that
+    /// could be an account's is audited, and attempts after too many failures are refused
+    /// without checking the password.
     pub async fn log_in(
         &self,
         form: &LogIn,
         address: Option<&str>,
     ) -> Result<NewSession, AccountError> {
+        if form.name.chars().count() > LONGEST_NAME {
+            return Err(Invalid {
+                field: "name",
+                message: format!("an account name has at most {LONGEST_NAME} characters"),
+            }
+            .into());
+        }
         let actor = Actor {
             name: form.name.clone(),
             address: address.map(str::to_owned),
         };
         let audit =
             |outcome: &str| actor.did("session.log_in", form.name.clone(), outcome.to_owned());
-        let wait = self.limiter().wait(&form.name, address, Instant::now());
-        if let Some(wait) = wait {
-            self.store
-                .record(&audit("refused: too many failures"))
-                .await?;
-            return Err(AccountError::Throttled(wait));
-        }
-        let user = self.store.user(&form.name).await?;
-        let password = form.password.clone();
-        let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-        // Hashing takes tens of milliseconds of CPU on purpose: not on the async workers.
-        let matches = tokio::task::spawn_blocking(move || match stored_hash {
-            Some(hash) => password::verify(&password, &hash),
-            None => {
-                password::verify_nothing(&password);
-                false
+        let user = match self
+            .check_password(&form.name, &form.password, address)
+            .await
+        {
+            Ok(user) => user,
+            Err(refused @ (AccountError::Throttled(_) | AccountError::WrongPassword)) => {
+                self.store
+                    .record(&audit(&format!("refused: {}", refusal_note(&refused))))
+                    .await?;
+                return Err(refused);
             }
-        })
-        .await
-        .unwrap_or(false);
-        let Some(user) = user.filter(|_| matches) else {
-            self.limiter().failed(&form.name, address, Instant::now());
-            self.store
-                .record(&audit("refused: wrong name or password"))
-                .await?;
-            return Err(AccountError::WrongPassword);
+            Err(other) => return Err(other),
         };
-        self.limiter().succeeded(&form.name);
         let secret = secret::new_secret("");
         let lifetime_ms = i64::try_from(self.session_lifetime.as_millis()).unwrap_or(i64::MAX);
         self.store
@@ -144,6 +157,42 @@ impl Accounts {
             },
             lifetime: self.session_lifetime,
         })
+    }
+
+    /// The account `name` if `password` is its own. A wrong password counts against the
+    /// sign-in limits, and after too many the password is not even checked.
+    async fn check_password(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<StoredUser, AccountError> {
+        if let Some(wait) = self.limiter().wait(name, address, Instant::now()) {
+            return Err(AccountError::Throttled(wait));
+        }
+        let user = self.store.user(name).await?;
+        let password = password.to_owned();
+        let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
+        // Hashing takes tens of milliseconds of CPU on purpose: not on the async workers.
+        let matches = tokio::task::spawn_blocking(move || match stored_hash {
+            Some(hash) => password::verify(&password, &hash),
+            None => {
+                password::verify_nothing(&password);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
+        match user.filter(|_| matches) {
+            Some(user) => {
+                self.limiter().succeeded(name);
+                Ok(user)
+            }
+            None => {
+                self.limiter().failed(name, address, Instant::now());
+                Err(AccountError::WrongPassword)
+            }
+        }
     }
 
     pub async fn log_out(&self, actor: &Actor, session_secret: &str) -> Result<(), AccountError> {
@@ -188,14 +237,9 @@ impl Accounts {
         name: &str,
         role: Role,
     ) -> Result<(), AccountError> {
-        self.keep_an_admin(name, Some(role)).await?;
-        if !self.store.set_role(name, role).await? {
-            return Err(AccountError::NoSuchUser(name.to_owned()));
-        }
-        self.store
-            .record(&actor.did("user.role", format!("{name} to {role}"), "ok".to_owned()))
-            .await?;
-        Ok(())
+        let kept = self.store.set_role(name, role).await?;
+        self.admin_kept(actor, "user.role", format!("{name} to {role}"), name, kept)
+            .await
     }
 
     /// Sets `name`'s password, which also signs that account out everywhere.
@@ -217,49 +261,105 @@ impl Accounts {
     }
 
     pub async fn remove_user(&self, actor: &Actor, name: &str) -> Result<(), AccountError> {
-        self.keep_an_admin(name, None).await?;
-        if !self.store.remove_user(name).await? {
-            return Err(AccountError::NoSuchUser(name.to_owned()));
-        }
-        self.store
-            .record(&actor.did("user.remove", name.to_owned(), "ok".to_owned()))
-            .await?;
-        Ok(())
+        let kept = self.store.remove_user(name).await?;
+        self.admin_kept(actor, "user.remove", name.to_owned(), name, kept)
+            .await
     }
 
-    /// Refuses a change that would leave no admin: `name` becoming `role` (or removed).
-    async fn keep_an_admin(&self, name: &str, role: Option<Role>) -> Result<(), AccountError> {
-        let Some(user) = self.store.user(name).await? else {
-            return Err(AccountError::NoSuchUser(name.to_owned()));
+    /// Audits a change that had to leave an admin, done or refused, and says how it went.
+    async fn admin_kept(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        name: &str,
+        kept: AdminKept,
+    ) -> Result<(), AccountError> {
+        let (outcome, result) = match kept {
+            AdminKept::Done => ("ok", Ok(())),
+            AdminKept::NoSuchUser => (
+                "refused: no such account",
+                Err(AccountError::NoSuchUser(name.to_owned())),
+            ),
+            AdminKept::LastAdmin => (
+                "refused: the last admin",
+                Err(AccountError::LastAdmin(name.to_owned())),
+            ),
         };
-        let demoted = user.role == Role::Admin && role != Some(Role::Admin);
-        if demoted && self.store.count_role(Role::Admin).await? <= 1 {
-            return Err(AccountError::LastAdmin(name.to_owned()));
-        }
-        Ok(())
+        self.store
+            .record(&actor.did(action, target, outcome.to_owned()))
+            .await?;
+        result
     }
 
-    /// A new API token acting as `user`; its secret is in the answer and nowhere else.
+    /// A new API token acting as `user` for `days` (90 when not given); its secret is in the
+    /// answer and nowhere else.
     pub async fn create_token(
         &self,
         actor: &Actor,
         user: &str,
         label: &str,
+        days: Option<u32>,
     ) -> Result<CreatedToken, AccountError> {
         validate::token_label(label)?;
+        let days = days.unwrap_or(validate::TOKEN_DAYS.min(self.token_max_days));
+        validate::token_days(days, self.token_max_days)?;
         if self.store.user(user).await?.is_none() {
             return Err(AccountError::NoSuchUser(user.to_owned()));
         }
         let token = secret::new_secret(TOKEN_PREFIX);
-        let id = self.store.add_token(user, label, &digest(&token)).await?;
+        let lifetime_ms = i64::from(days) * 24 * 3600 * 1000;
+        let (id, expires_at) = self
+            .store
+            .add_token(user, label, &digest(&token), now_ms() + lifetime_ms)
+            .await?;
         self.store
             .record(&actor.did(
                 "token.create",
-                format!("{id} of {user} ({label})"),
+                format!("{id} of {user} ({label}), until {expires_at}"),
                 "ok".to_owned(),
             ))
             .await?;
-        Ok(CreatedToken { id, token })
+        Ok(CreatedToken {
+            id,
+            token,
+            expires_at,
+        })
+    }
+
+    /// A new API token asked for by a signed-in browser, which must give the account's
+    /// password again: a session taken over cannot mint a token that outlives it.
+    pub async fn create_token_in_session(
+        &self,
+        actor: &Actor,
+        me: &Me,
+        token: &NewToken,
+    ) -> Result<CreatedToken, AccountError> {
+        let refused = match token.password.as_deref().filter(|p| !p.is_empty()) {
+            None => Some(("no password given", AccountError::PasswordNeeded)),
+            Some(password) => match self
+                .check_password(&me.name, password, actor.address.as_deref())
+                .await
+            {
+                Ok(_) => None,
+                Err(AccountError::WrongPassword) => {
+                    Some(("wrong password", AccountError::PasswordNeeded))
+                }
+                Err(throttled @ AccountError::Throttled(_)) => {
+                    Some(("too many failures", throttled))
+                }
+                Err(other) => return Err(other),
+            },
+        };
+        if let Some((note, error)) = refused {
+            let (target, outcome) = (format!("of {}", me.name), format!("refused: {note}"));
+            self.store
+                .record(&actor.did("token.create", target, outcome))
+                .await?;
+            return Err(error);
+        }
+        self.create_token(actor, &me.name, &token.label, token.expires_in_days)
+            .await
     }
 
     /// Tokens `me` may see: all of them for an admin, else their own.
@@ -307,6 +407,14 @@ impl Accounts {
             self.store.set_password(SANDBOX_ADMIN, &hash).await?;
         }
         Ok(password)
+    }
+}
+
+/// How a refused sign-in or password check is noted in the audit log.
+fn refusal_note(error: &AccountError) -> &'static str {
+    match error {
+        AccountError::Throttled(_) => "too many failures",
+        _ => "wrong name or password",
     }
 }
 

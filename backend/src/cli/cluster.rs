@@ -17,7 +17,7 @@ use crate::clusters::{self, Command, Definition, Library, Narrow, Plan};
 use crate::config;
 use crate::ec2::{self, Ec2Target};
 use crate::launch;
-use crate::runs::{self, Runs, Started};
+use crate::runs::{self, CancelOutcome, Mask, Runs, Started};
 use crate::ssh::{KnownHosts, SshTarget};
 
 /// What `knit <cluster> <action>` may be told besides the scenario.
@@ -131,7 +131,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         plan.parallel = usize::from(parallel);
     }
     if args.dry_run {
-        print_plan(&plan);
+        print_plan(&plan, &Mask::new(definition.secret_values(library)));
         return Ok(ExitCode::SUCCESS);
     }
     let status = run_plan(&definition, plan, &args).await?;
@@ -204,7 +204,9 @@ async fn follow(
                 eprintln!(
                     "knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)"
                 );
-                let _ = runs.cancel(id, &cli_actor()).await;
+                if let Ok(CancelOutcome::NotCancellable) = runs.cancel(id, &cli_actor()).await {
+                    eprintln!("knit: a launch cannot be cancelled midway; it ends by itself");
+                }
             }
         })
     };
@@ -263,7 +265,8 @@ impl Printer {
     }
 }
 
-fn print_plan(plan: &Plan) {
+/// Prints what each host would run, with secrets hidden as the run's log hides them.
+fn print_plan(plan: &Plan, mask: &Mask) {
     for (index, step) in plan.steps.iter().enumerate() {
         let finally = if step.finally { " (finally)" } else { "" };
         println!(
@@ -277,7 +280,9 @@ fn print_plan(plan: &Plan) {
             println!("{} ({})", host.name, host.target);
             for command in &job.commands {
                 match command {
-                    Command::Run { role, script, .. } => println!("  [{role}] $ {script}"),
+                    Command::Run { role, script, .. } => {
+                        println!("  [{role}] $ {}", mask.apply(script.clone()));
+                    }
                     Command::Upload {
                         role,
                         source,
@@ -285,8 +290,9 @@ fn print_plan(plan: &Plan) {
                         content,
                         ..
                     } => println!(
-                        "  [{role}] upload {} to {to} ({} bytes)",
+                        "  [{role}] upload {} to {} ({} bytes)",
                         source.display(),
+                        mask.apply(to.clone()),
                         content.len()
                     ),
                 }

@@ -25,6 +25,14 @@ pub struct TokenArgs {
     #[arg(long, default_value = "created on the command line")]
     label: String,
 
+    /// How long the new token works, in days: `90d` (the default) or `30d`.
+    #[arg(long, value_parser = days)]
+    expires: Option<u32>,
+
+    /// The most days a token may live, as `knit serve` is told.
+    #[arg(long, env = "KNIT_TOKEN_MAX_DAYS", default_value_t = crate::accounts::TOKEN_MAX_DAYS)]
+    token_max_days: u32,
+
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -38,27 +46,31 @@ enum TokenAction {
 
 pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
     let store = args.store.open().await?;
-    let accounts = Accounts::new(store.clone(), Duration::ZERO);
+    let accounts =
+        Accounts::new(store.clone(), Duration::ZERO).with_token_max_days(args.token_max_days);
     let actor = cli_actor();
     match args.action {
         TokenAction::Create => {
             let user = args.user.context("say which account with --user NAME")?;
-            let created = accounts.create_token(&actor, &user, &args.label).await?;
+            let created = accounts
+                .create_token(&actor, &user, &args.label, args.expires)
+                .await?;
             eprintln!(
-                "knit: token {} acts as {user}; it is shown only now:",
-                created.id
+                "knit: token {} acts as {user} until {}; it is shown only now:",
+                created.id, created.expires_at
             );
             println!("{}", created.token);
         }
         TokenAction::List => {
             for token in store.tokens(None).await? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\texpires {}",
                     token.id,
                     token.user,
                     token.label,
                     token.created_at,
-                    token.last_used_at.as_deref().unwrap_or("never used")
+                    token.last_used_at.as_deref().unwrap_or("never used"),
+                    token.expires_at
                 );
             }
         }
@@ -69,4 +81,12 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Days as `--expires` takes them: `90d`, or a bare `90`.
+fn days(text: &str) -> Result<u32, String> {
+    text.strip_suffix('d')
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of days, e.g. 90d"))
 }

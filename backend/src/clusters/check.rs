@@ -2,6 +2,7 @@
 //! every value is well formed. Each problem comes with the byte offset it stands at.
 
 use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
 
 use knit_shared::validate;
 
@@ -10,7 +11,8 @@ use super::format::{Action, File};
 
 type Problem = (usize, String);
 
-pub fn check(file: &File, library: &Library) -> Vec<Problem> {
+/// The problems of `file`, read from folder `folder`.
+pub fn check(file: &File, library: &Library, folder: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Some(connect) = &file.cluster.connect
         && !["public_ip", "private_ip", "public_dns"].contains(&connect.get_ref().as_str())
@@ -20,6 +22,17 @@ pub fn check(file: &File, library: &Library) -> Vec<Problem> {
             format!(
                 "connect must be public_ip, private_ip or public_dns, not {:?}",
                 connect.get_ref()
+            ),
+        ));
+    }
+    if let Some(keys) = &file.cluster.host_keys
+        && !["first_seen", "console_output"].contains(&keys.get_ref().as_str())
+    {
+        problems.push((
+            keys.span().start,
+            format!(
+                "host_keys must be first_seen or console_output, not {:?}",
+                keys.get_ref()
             ),
         ));
     }
@@ -33,6 +46,7 @@ pub fn check(file: &File, library: &Library) -> Vec<Problem> {
     }
     machines(file, library, &mut problems);
     kinds(file, library, &mut problems);
+    uploads(file, folder, &mut problems);
     firewall(file, &mut problems);
     scenarios(file, library, &mut problems);
     problems.sort_by_key(|(offset, _)| *offset);
@@ -107,6 +121,48 @@ fn kinds(file: &File, library: &Library, problems: &mut Vec<Problem>) {
             ));
         }
     }
+}
+
+fn uploads(file: &File, folder: &Path, problems: &mut Vec<Problem>) {
+    let actions = file
+        .kinds
+        .values()
+        .flat_map(|kind| kind.get_ref().tasks.values().flatten());
+    for action in actions {
+        if let Action::Upload(upload) = action.get_ref()
+            && let Err(message) = upload_source(folder, &upload.upload)
+        {
+            problems.push((action.span().start, message));
+        }
+    }
+}
+
+/// The file that `upload` names, which must lie in `folder` (the definition's) or below it,
+/// also once symbolic links are followed: a definition sends files of its own repository,
+/// never others of the machine knit runs on (its credentials, its keys).
+pub fn upload_source(folder: &Path, upload: &str) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "upload {upload:?} is outside the definition's folder {}: uploads come from that \
+             folder or below it",
+            folder.display()
+        )
+    };
+    let relative = Path::new(upload);
+    let climbs = relative
+        .components()
+        .any(|part| !matches!(part, Component::Normal(_) | Component::CurDir));
+    if climbs {
+        return Err(outside());
+    }
+    let source = folder.join(relative);
+    // A file that is not there yet is refused when it is read; one that is must not lead out.
+    if let (Ok(inside), Ok(real)) = (folder.canonicalize(), source.canonicalize())
+        && !real.starts_with(inside)
+    {
+        return Err(outside());
+    }
+    Ok(source)
 }
 
 fn firewall(file: &File, problems: &mut Vec<Problem>) {

@@ -45,6 +45,10 @@ pub struct Cluster {
     pub wait_for_ssh: Option<bool>,
     /// Hosts a step runs on at the same time [default: 20].
     pub parallel: Option<Spanned<usize>>,
+    /// Where a launched machine's host key may come from: `console_output` (only cloud-init's
+    /// keys in EC2's console output, else the launch fails) or `first_seen` (the default: those,
+    /// else after two minutes the key the machine shows at the first connection).
+    pub host_keys: Option<Spanned<String>>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// Accounts that may run scenarios on the cluster and launch it; when empty, every deployer
@@ -60,6 +64,14 @@ impl Cluster {
         self.connect
             .as_ref()
             .map_or("public_ip", |connect| connect.get_ref().as_str())
+    }
+
+    /// Whether a launched machine's host key may be taken from its first connection when
+    /// its console output holds none.
+    pub fn trusts_first_seen_keys(&self) -> bool {
+        self.host_keys
+            .as_ref()
+            .is_none_or(|keys| keys.get_ref() == "first_seen")
     }
 }
 

@@ -14,7 +14,8 @@ pub fn parse(
         let offset = error.span().map_or(0, |span| span.start);
         vec![error_at(path, text, offset, error.message().to_owned())]
     })?;
-    let problems = check::check(&file, library);
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let problems = check::check(&file, library, folder);
     if problems.is_empty() {
         return Ok(Definition {
             path: path.to_owned(),

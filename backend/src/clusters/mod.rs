@@ -10,6 +10,7 @@ mod plan;
 mod secrets;
 mod summary;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -56,6 +57,16 @@ impl std::error::Error for DefinitionError {}
 
 /// Every cluster of the definition folders `dirs`, with the mistakes of the files that could not
 /// be read. A folder that does not exist yet is simply empty.
+/// The clusters of `list` that name operators, and not `name`, each with its operators: only
+/// they may run such a cluster, cancel its runs or act on its instances.
+pub fn closed_to(list: &knit_shared::ClusterList, name: &str) -> BTreeMap<String, Vec<String>> {
+    list.clusters
+        .iter()
+        .filter(|c| !c.operators.is_empty() && !c.operators.iter().any(|o| o == name))
+        .map(|c| (c.name.clone(), c.operators.clone()))
+        .collect()
+}
+
 pub fn catalogue(dirs: &[PathBuf]) -> knit_shared::ClusterList {
     let library = Library::builtin();
     let mut clusters = Vec::new();

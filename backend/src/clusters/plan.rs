@@ -10,6 +10,7 @@ use knit_shared::{PlannedHost, PlannedStep, RunPlan};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior};
 
+use super::check::upload_source;
 use super::format::{Action, Step as StepSpec};
 use super::{Definition, Library};
 use crate::ssh::SshTarget;
@@ -102,6 +103,8 @@ pub enum PlanError {
         host: String,
         detail: String,
     },
+    #[error("{0}")]
+    Outside(String),
     #[error("{role}.{task} uploads {path}, which cannot be read: {source}")]
     Upload {
         role: String,
@@ -336,7 +339,8 @@ impl Renderer<'_> {
             },
             Action::Upload(upload) => {
                 let folder = self.definition.path.parent().unwrap_or(".".as_ref());
-                let source = folder.join(&upload.upload);
+                // Checked again: a link may have changed since the definition was read.
+                let source = upload_source(folder, &upload.upload).map_err(PlanError::Outside)?;
                 let template =
                     std::fs::read_to_string(&source).map_err(|error| PlanError::Upload {
                         role: self.role.to_owned(),

@@ -6,8 +6,9 @@ use super::{Definition, Library};
 const SECRET_NAMES: [&str; 5] = ["password", "secret", "token", "private_key", "api_key"];
 
 impl Definition {
-    /// The string values of every role's settings (its kind's, then its own) whose names say
-    /// they are secret, e.g. `db_password` or `api_token`.
+    /// The values of every role's settings (its kind's, then its own) whose names say they
+    /// are secret, e.g. `db_password` or `api_token`, as a template shows them: a number as
+    /// its digits, each item of a list or table on its own.
     pub fn secret_values(&self, library: &Library) -> Vec<String> {
         let mut values = Vec::new();
         for machine in self.file.machines.values() {
@@ -18,13 +19,23 @@ impl Definition {
                     .map(|kind| kind.settings)
                     .unwrap_or_default();
                 for (name, value) in inherited.iter().chain(role.settings.iter()) {
-                    if let (true, Some(text)) = (is_secret(name), value.as_str()) {
-                        values.push(text.to_owned());
+                    if is_secret(name) {
+                        shown_as(value, &mut values);
                     }
                 }
             }
         }
         values
+    }
+}
+
+/// The texts a template may print of `value`.
+fn shown_as(value: &toml::Value, texts: &mut Vec<String>) {
+    match value {
+        toml::Value::String(text) => texts.push(text.clone()),
+        toml::Value::Array(items) => items.iter().for_each(|item| shown_as(item, texts)),
+        toml::Value::Table(table) => table.values().for_each(|item| shown_as(item, texts)),
+        other => texts.push(other.to_string()),
     }
 }
 
@@ -50,6 +61,8 @@ hosts = ["10.0.0.9"]
 kind = "vault"
 db_password = "role-s3cret"
 db_name = "shop"
+backup_pin_secret = 12345678
+replica_passwords = ["first-s3cret", { spare = "second-s3cret" }]
 
 [kinds.vault.settings]
 api_token = "kind-t0ken"
@@ -60,6 +73,15 @@ install = ["echo {{ db_name }}"]
         let definition = parse(Path::new("x.toml"), text, Library::builtin()).expect("valid");
         let mut found = definition.secret_values(Library::builtin());
         found.sort();
-        assert_eq!(found, ["kind-t0ken", "role-s3cret"]);
+        assert_eq!(
+            found,
+            [
+                "12345678",
+                "first-s3cret",
+                "kind-t0ken",
+                "role-s3cret",
+                "second-s3cret"
+            ]
+        );
     }
 }

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    Filter, InstanceType, IpPermission, IpRange, Placement, ResourceType, Tag, TagSpecification,
-    UserIdGroupPair,
+    Filter, InstanceType, IpPermission, IpRange, Placement, ResourceType, SecurityGroup, Tag,
+    TagSpecification, UserIdGroupPair,
 };
 use knit_shared::{Instance, InstanceState};
 
 use super::rules::{Rule, Source};
-use super::{Ec2Error, Ec2Target, convert};
+use super::{CLUSTER_TAG, Ec2Error, Ec2Target, convert};
 
 /// A security group as found, with its inbound rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,36 +22,58 @@ pub struct GroupState {
     pub rules: Vec<Rule>,
 }
 
-/// The groups among `names` that exist, with sources of other groups named by name.
-pub async fn groups_named(
+/// The tag that names, on a security group, the firewall group of the definition it stands for.
+pub const FIREWALL_TAG: &str = "knit:firewall";
+
+/// The name in EC2 of firewall group `group` of `cluster`. Names are unique per VPC, so the
+/// cluster's name keeps two clusters that both define `[firewall.web]` apart.
+pub fn group_name(cluster: &str, group: &str) -> String {
+    format!("{cluster}-{group}")
+}
+
+/// The security groups of `cluster` (tagged `knit:cluster` with its name), each named by the
+/// firewall group it stands for: its `knit:firewall` tag or, for a group knit created before
+/// it wrote that tag, its own name. Groups of the same name that are not the cluster's are
+/// never among them. Sources that are groups of the cluster are named the same way.
+pub async fn cluster_groups(
     client: &Client,
     target: &Ec2Target,
-    names: &[String],
+    cluster: &str,
 ) -> Result<Vec<GroupState>, Ec2Error> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = client
+    let mut pages = client
         .describe_security_groups()
         .filters(
             Filter::builder()
-                .name("group-name")
-                .set_values(Some(names.to_vec()))
+                .name(format!("tag:{CLUSTER_TAG}"))
+                .values(cluster)
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|error| Ec2Error::from_sdk(error, target))?;
-    let groups = found.security_groups();
-    let name_of: BTreeMap<&str, &str> = groups
+        .into_paginator()
+        .send();
+    let mut groups = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| Ec2Error::from_sdk(error, target))?;
+        groups.extend(page.security_groups().iter().cloned());
+    }
+    let firewall_name = |group: &SecurityGroup| {
+        group
+            .tags()
+            .iter()
+            .find(|tag| tag.key() == Some(FIREWALL_TAG))
+            .and_then(|tag| tag.value())
+            .or(group.group_name())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let name_of: BTreeMap<String, String> = groups
         .iter()
-        .filter_map(|g| Some((g.group_id()?, g.group_name()?)))
+        .filter_map(|g| Some((g.group_id()?.to_owned(), firewall_name(g))))
         .collect();
     Ok(groups
         .iter()
         .map(|group| GroupState {
             id: group.group_id().unwrap_or_default().to_owned(),
-            name: group.group_name().unwrap_or_default().to_owned(),
+            name: firewall_name(group),
             rules: group
                 .ip_permissions()
                 .iter()
@@ -61,7 +83,7 @@ pub async fn groups_named(
         .collect())
 }
 
-fn rules_of(permission: &IpPermission, name_of: &BTreeMap<&str, &str>) -> Vec<Rule> {
+fn rules_of(permission: &IpPermission, name_of: &BTreeMap<String, String>) -> Vec<Rule> {
     let protocol = permission.ip_protocol().unwrap_or("-1").to_owned();
     let (from_port, to_port) = if protocol == "-1" {
         (-1, -1)
@@ -84,7 +106,7 @@ fn rules_of(permission: &IpPermission, name_of: &BTreeMap<&str, &str>) -> Vec<Ru
         .chain(permission.user_id_group_pairs().iter().filter_map(|pair| {
             let id = pair.group_id()?;
             Some(Source::Group(
-                name_of.get(id).map_or(id, |name| name).to_owned(),
+                name_of.get(id).map_or(id, String::as_str).to_owned(),
             ))
         }));
     sources
@@ -95,6 +117,23 @@ fn rules_of(permission: &IpPermission, name_of: &BTreeMap<&str, &str>) -> Vec<Ru
             source,
         })
         .collect()
+}
+
+/// Creates the security group of firewall group `group` of `cluster` in the default VPC,
+/// tagged with `tags` and as the cluster's (see `cluster_groups`); returns its id.
+pub async fn create_cluster_group(
+    client: &Client,
+    target: &Ec2Target,
+    cluster: &str,
+    group: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, Ec2Error> {
+    let mut tags = tags.clone();
+    tags.insert(CLUSTER_TAG.to_owned(), cluster.to_owned());
+    tags.insert(FIREWALL_TAG.to_owned(), group.to_owned());
+    let description = format!("{group} of cluster {cluster} (knit)");
+    let name = group_name(cluster, group);
+    create_group(client, target, &name, &description, &tags).await
 }
 
 /// Creates group `name` in the default VPC, tagged with `tags`; returns its id.
@@ -214,6 +253,8 @@ pub async fn run_instances(
 }
 
 /// Waits until every instance of `ids` runs, up to `limit`; returns them as they are then.
+/// EC2 may not know instances for a few seconds after starting them (its reads are
+/// eventually consistent): that answer means "not yet", not a failure, until `limit`.
 pub async fn wait_running(
     client: &Client,
     target: &Ec2Target,
@@ -221,25 +262,38 @@ pub async fn wait_running(
     limit: Duration,
 ) -> Result<Vec<Instance>, Ec2Error> {
     let deadline = tokio::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(250);
     loop {
         let found = client
             .describe_instances()
             .set_instance_ids(Some(ids.to_vec()))
             .send()
             .await
-            .map_err(|error| Ec2Error::from_sdk(error, target))?;
-        let instances: Vec<Instance> = found
-            .reservations()
-            .iter()
-            .flat_map(|reservation| reservation.instances().iter().map(convert::instance))
-            .collect();
-        let running = instances
-            .iter()
-            .all(|instance| instance.state == InstanceState::Running);
-        if running || tokio::time::Instant::now() >= deadline {
-            return Ok(instances);
+            .map_err(|error| Ec2Error::from_sdk(error, target));
+        let past_deadline = tokio::time::Instant::now() >= deadline;
+        match found {
+            Ok(found) => {
+                let instances: Vec<Instance> = found
+                    .reservations()
+                    .iter()
+                    .flat_map(|reservation| reservation.instances().iter().map(convert::instance))
+                    .collect();
+                let running = instances
+                    .iter()
+                    .all(|instance| instance.state == InstanceState::Running);
+                if running || past_deadline {
+                    return Ok(instances);
+                }
+            }
+            Err(Ec2Error::Refused { code, .. })
+                if code == "InvalidInstanceID.NotFound" && !past_deadline =>
+            {
+                tracing::debug!(?ids, "EC2 does not know the new instances yet");
+            }
+            Err(error) => return Err(error),
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
 }
 

@@ -22,7 +22,7 @@ mod security_groups;
 
 pub use actions::act;
 pub use client::{Ec2Target, connect, iam, probe};
-pub use cluster_hosts::{MACHINE_TAG, connect_address, machine_instances};
+pub use cluster_hosts::{CLUSTER_TAG, MACHINE_TAG, MachineOf, connect_address, machine_instances};
 pub use console::console_output;
 pub use convert::timestamp;
 pub use error::{Ec2Error, Refusal};

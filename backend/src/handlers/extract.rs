@@ -4,13 +4,15 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri};
+use axum::http::Method;
 use axum::http::request::Parts;
 use knit_shared::{ClientAddress, Me, Role};
 
+use crate::app::App;
 use crate::authentication::SignedIn;
 use crate::error::ApiError;
-use crate::store::Actor;
+use crate::store::{Actor, Store};
 
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -55,6 +57,10 @@ pub struct Caller {
     pub address: Option<String>,
     /// The session's secret, when the request comes from a signed-in browser.
     pub session: Option<String>,
+    /// What was asked, e.g. `POST /api/runs`, as a refusal is audited.
+    request: String,
+    /// Whether the request would change anything (not GET or HEAD).
+    changes: bool,
 }
 
 impl Caller {
@@ -67,25 +73,41 @@ impl Caller {
     }
 
     /// Refuses unless the caller's role may do what `needed` may; `what` names the action.
-    pub fn require(&self, needed: Role, what: &str) -> Result<(), ApiError> {
+    /// A refused change is audited.
+    pub async fn require(&self, store: &Store, needed: Role, what: &str) -> Result<(), ApiError> {
         if self.me.role.may(needed) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "{what} needs the {needed} role; {} is a {}: ask an admin",
-                self.me.name, self.me.role
-            )))
+            return Ok(());
         }
+        if self.changes {
+            let outcome = format!("refused: needs the {needed} role");
+            store
+                .record(
+                    &self
+                        .actor()
+                        .did("access.refused", self.request.clone(), outcome),
+                )
+                .await?;
+        }
+        Err(ApiError::Forbidden(format!(
+            "{what} needs the {needed} role; {} is a {}: ask an admin",
+            self.me.name, self.me.role
+        )))
     }
 
     fn of(parts: &Parts) -> Result<Self, ApiError> {
         let signed_in = parts.extensions.get::<SignedIn>().ok_or_else(|| {
             ApiError::Unauthorized("sign in first: this needs an account".to_owned())
         })?;
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_owned(), |uri| uri.path().to_owned());
         Ok(Self {
             me: signed_in.me.clone(),
             address: Address::of(parts).0,
             session: signed_in.session.clone(),
+            request: format!("{} {path}", parts.method),
+            changes: !matches!(parts.method, Method::GET | Method::HEAD),
         })
     }
 }
@@ -105,15 +127,15 @@ macro_rules! role_gate {
         #[derive(Debug)]
         pub struct $name(pub Caller);
 
-        impl<S: Send + Sync> FromRequestParts<S> for $name {
+        impl FromRequestParts<App> for $name {
             type Rejection = ApiError;
 
             async fn from_request_parts(
                 parts: &mut Parts,
-                _state: &S,
+                app: &App,
             ) -> Result<Self, Self::Rejection> {
                 let caller = Caller::of(parts)?;
-                caller.require($role, $what)?;
+                caller.require(&app.store, $role, $what).await?;
                 Ok(Self(caller))
             }
         }

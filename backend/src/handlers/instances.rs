@@ -13,6 +13,7 @@ use tokio_stream::{Stream, StreamExt};
 
 use super::extract::{Body, Deployer, Params};
 use crate::app::App;
+use crate::clusters;
 use crate::error::ApiError;
 use crate::store::AuditEvent;
 
@@ -32,7 +33,8 @@ pub async fn list(
     Ok(Json(app.inventory.list(&query).await?))
 }
 
-/// Starts, stops, reboots (deployers), terminates or protects (admins) instances; one outcome per instance.
+/// Starts, stops, reboots (deployers), terminates or protects (admins) instances; one outcome
+/// per instance. Instances of a cluster that names operators are theirs alone.
 #[utoipa::path(
     post,
     path = "/api/instances/actions",
@@ -47,15 +49,17 @@ pub async fn act(
     Body(request): Body<ActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
     request.validate()?;
-    caller.require(
-        request.action.needs(),
-        &format!("{} instances", request.action.verb()),
-    )?;
+    let what = format!("{} instances", request.action.verb());
+    caller
+        .require(&app.store, request.action.needs(), &what)
+        .await?;
     let actor = caller.actor();
     app.store
         .record(&AuditEvent::of_request(&actor, &request))
         .await?;
-    let response = app.inventory.act(&request).await?;
+    let clusters = app.runs.catalogue(&app.cluster_dirs).await?;
+    let closed = clusters::closed_to(&clusters, &caller.me.name);
+    let response = app.inventory.act(&request, &closed).await?;
     app.store
         .record(&AuditEvent::of_action(&actor, &request, &response))
         .await?;

@@ -32,7 +32,8 @@ pub async fn start(
     Deployer(caller): Deployer,
     Body(request): Body<StartRun>,
 ) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
-    caller.require(scenario_needs(&request.scenario), "this scenario")?;
+    let needs = scenario_needs(&request.scenario);
+    caller.require(&app.store, needs, "this scenario").await?;
     let run = app
         .runs
         .start_request(
@@ -79,7 +80,8 @@ pub async fn show(
     detail.map(Json).ok_or_else(|| no_run(id))
 }
 
-/// Cancels a running run: its remote commands are stopped (deployers).
+/// Cancels a running run: its remote commands are stopped (deployers; a cluster's operators
+/// when it names them). A launch cannot be cancelled.
 #[utoipa::path(
     post,
     path = "/api/runs/{id}/cancel",
@@ -93,16 +95,10 @@ pub async fn cancel(
     Deployer(caller): Deployer,
     PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
-    if app.runs.cancel(id, &caller.actor()).await? {
-        return Ok(StatusCode::ACCEPTED);
-    }
-    match app.runs.store().run(id).await? {
-        None => Err(no_run(id)),
-        Some((run, _)) => Err(ApiError::Conflict(format!(
-            "run {id} is {} here: only a running run started by this server can be cancelled from the console",
-            run.status.as_str()
-        ))),
-    }
+    app.runs
+        .cancel_request(&app.cluster_dirs, id, &caller.actor())
+        .await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,7 +22,8 @@ pub async fn list(State(app): State<App>, caller: Caller) -> Result<Json<TokenLi
     Ok(Json(app.accounts.tokens(&caller.me).await?))
 }
 
-/// Creates an API token acting as the caller; its secret is in this answer only.
+/// Creates an API token acting as the caller for `expires_in_days` (90 by default); its secret
+/// is in this answer only. From a browser's session, the account's password is needed again.
 #[utoipa::path(
     post,
     path = "/api/tokens",
@@ -36,10 +37,17 @@ pub async fn create(
     caller: Caller,
     Body(token): Body<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let created = app
-        .accounts
-        .create_token(&caller.actor(), &caller.me.name, &token.label)
-        .await?;
+    let actor = caller.actor();
+    let created = if caller.session.is_some() {
+        app.accounts
+            .create_token_in_session(&actor, &caller.me, &token)
+            .await?
+    } else {
+        let days = token.expires_in_days;
+        app.accounts
+            .create_token(&actor, &caller.me.name, &token.label, days)
+            .await?
+    };
     Ok((StatusCode::CREATED, Json(created)))
 }
 

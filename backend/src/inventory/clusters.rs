@@ -3,11 +3,11 @@
 use knit_shared::{ClusterList, MachineInstance};
 
 use super::Inventory;
-use crate::ec2::MACHINE_TAG;
+use crate::ec2::MachineOf;
 
 impl Inventory {
     /// Fills in the instances of every launched machine of `list`: those of the cluster's
-    /// region carrying its tags and the machine's name. A region that cannot be read leaves
+    /// region carrying its name, its tags and the machine's name. A region that cannot be read leaves
     /// its machines without instances (the instance list shows why).
     pub async fn attach_instances(&self, list: &mut ClusterList) {
         for cluster in &mut list.clusters {
@@ -24,17 +24,18 @@ impl Inventory {
             let Ok(snapshot) = self.snapshot(&scope, false).await else {
                 continue;
             };
+            let tags = cluster.tags.iter().cloned().collect();
             for machine in cluster.machines.iter_mut().filter(|m| m.hosts.is_empty()) {
+                let of = MachineOf {
+                    cluster: &cluster.name,
+                    tags: &tags,
+                    machine: &machine.name,
+                };
                 machine.instances = snapshot
                     .instances
                     .iter()
                     .filter(|instance| {
-                        let has = |key: &str, value: &str| {
-                            instance.tags.get(key).is_some_and(|v| v == value)
-                        };
-                        has(MACHINE_TAG, &machine.name)
-                            && cluster.tags.iter().all(|(key, value)| has(key, value))
-                            && instance.state.as_str() != "terminated"
+                        of.matches(&instance.tags) && instance.state.as_str() != "terminated"
                     })
                     .map(|instance| MachineInstance {
                         id: instance.id.clone(),

@@ -9,12 +9,13 @@ mod feed;
 mod launch;
 mod progress;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use knit_shared::{ActionRequest, ActionResponse, InstanceList, InstanceQuery};
+use knit_shared::{ActionOutcome, ActionRequest, ActionResponse, InstanceList, InstanceQuery};
 
-use crate::ec2::{self, Ec2Hub, Ec2Target, Scope, ScopeError};
+use crate::ec2::{self, CLUSTER_TAG, Ec2Hub, Ec2Target, Scope, ScopeError};
 
 pub use cache::Snapshot;
 pub use feed::Feed;
@@ -97,24 +98,76 @@ impl Inventory {
     }
 
     /// Carries out an action, then forgets the scope's cached list and wakes its feed so
-    /// every console sees the new states at once.
-    pub async fn act(&self, request: &ActionRequest) -> Result<ActionResponse, ScopeError> {
+    /// every console sees the new states at once. Instances of the clusters in `closed`
+    /// (cluster → its operators) are refused, each with its own answer.
+    pub async fn act(
+        &self,
+        request: &ActionRequest,
+        closed: &BTreeMap<String, Vec<String>>,
+    ) -> Result<ActionResponse, ScopeError> {
         let ec2 = self
             .connect(request.profile.as_deref(), request.region.as_deref())
             .await?;
-        let outcomes = ec2::act(
-            &ec2.client,
-            &ec2.target,
-            request.action,
-            &request.instance_ids,
-        )
-        .await;
+        let mut outcomes = self
+            .closed_instances(&ec2.scope, &request.instance_ids, closed)
+            .await?;
+        let allowed: Vec<String> = request
+            .instance_ids
+            .iter()
+            .filter(|id| !outcomes.iter().any(|o| &o.instance_id == *id))
+            .cloned()
+            .collect();
+        if !allowed.is_empty() {
+            outcomes.extend(ec2::act(&ec2.client, &ec2.target, request.action, &allowed).await);
+        }
+        outcomes.sort_by_key(|o| {
+            request
+                .instance_ids
+                .iter()
+                .position(|id| *id == o.instance_id)
+        });
         self.cache.forget(&ec2.scope).await;
         self.feeds.poke(&ec2.scope);
         Ok(ActionResponse {
             action: request.action,
             outcomes,
         })
+    }
+
+    /// Refusals for those of `ids` that a cluster of `closed` launched (tagged `knit:cluster`).
+    async fn closed_instances(
+        &self,
+        scope: &Scope,
+        ids: &[String],
+        closed: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Vec<ActionOutcome>, ScopeError> {
+        if closed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut snapshot = self.snapshot(scope, false).await?;
+        let known =
+            |snapshot: &Snapshot, id: &String| snapshot.instances.iter().any(|i| &i.id == id);
+        if !ids.iter().all(|id| known(&snapshot, id)) {
+            snapshot = self.snapshot(scope, true).await?;
+        }
+        Ok(snapshot
+            .instances
+            .iter()
+            .filter(|instance| ids.contains(&instance.id))
+            .filter_map(|instance| {
+                let cluster = instance.tags.get(CLUSTER_TAG)?;
+                let operators = closed.get(cluster)?;
+                Some(ActionOutcome {
+                    instance_id: instance.id.clone(),
+                    ok: false,
+                    message: format!(
+                        "belongs to cluster {cluster}: only {} may act on it",
+                        operators.join(", ")
+                    ),
+                    state: None,
+                })
+            })
+            .collect())
     }
 
     /// Subscribes to the live feed of `scope` (already resolved), starting its poller if

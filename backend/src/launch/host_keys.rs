@@ -1,7 +1,8 @@
 //! After a launch: wait until each new instance answers on its SSH port, and record its host
 //! key in knit's known_hosts. The key comes from the console output, where cloud-init prints
 //! the keys it generated (EC2's own channel, so it cannot be an impostor's); only when there is
-//! none is the key taken from the first connection, and the log says so.
+//! none, and the cluster allows it (`host_keys = "first_seen"`, the default), is the key taken
+//! from the first connection, and the log says so.
 
 use std::time::Duration;
 
@@ -47,9 +48,11 @@ pub fn host_keys_in(console: &str) -> Vec<String> {
 }
 
 /// Waits for each instance's SSH port and trusts its host key, saying how it was obtained.
+/// Without `first_seen`, an instance whose console output shows no key fails the launch.
 pub async fn record(
     instances: &[Instance],
     connect: &str,
+    first_seen: bool,
     client: &Client,
     target: &Ec2Target,
     known_hosts: &KnownHosts,
@@ -85,6 +88,12 @@ pub async fn record(
                 break key;
             }
             if tokio::time::Instant::now() >= deadline {
+                if !first_seen {
+                    return Err(LaunchError::NoHostKey {
+                        id: instance.id.clone(),
+                        seconds: CONSOLE_LIMIT.as_secs(),
+                    });
+                }
                 let key = ssh::keyscan(&host, 22).await?;
                 say(format!(
                     "{}: the console output holds no host keys; trusted {key} as first seen on {host} (not verified)",

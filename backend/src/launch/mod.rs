@@ -7,17 +7,16 @@ use std::time::Duration;
 
 use aws_sdk_ec2::Client;
 use knit_shared::{Change, LaunchPlan};
+use sha2::{Digest, Sha256};
 
 mod host_keys;
 
 use crate::clusters::Definition;
 use crate::ec2::cluster_state::{self, GroupState, Launch};
 use crate::ec2::rules::Rule;
-use crate::ec2::{self, Ec2Error, Ec2Target, MACHINE_TAG};
+use crate::ec2::{self, CLUSTER_TAG, Ec2Error, Ec2Target, MACHINE_TAG, MachineOf};
 use crate::ssh::KnownHosts;
 
-/// The tag that names the cluster on what knit creates.
-pub const CLUSTER_TAG: &str = "knit:cluster";
 /// States of an instance that still counts towards its machine's count.
 const ALIVE: [&str; 4] = ["pending", "running", "stopping", "stopped"];
 /// How long instances may take to run.
@@ -60,6 +59,10 @@ pub enum LaunchError {
         "instance {id} runs, but nothing answers on {address}:22: check its security groups allow SSH from knit"
     )]
     NoSsh { id: String, address: String },
+    #[error(
+        "instance {id}'s console output showed no SSH host keys within {seconds} s, and host_keys = \"console_output\" trusts no other: check that cloud-init prints them, or allow first_seen"
+    )]
+    NoHostKey { id: String, seconds: u64 },
     #[error(transparent)]
     Ssh(#[from] crate::ssh::SshError),
 }
@@ -162,12 +165,15 @@ async fn actual(
     client: &Client,
     target: &Ec2Target,
 ) -> Result<Actual, Ec2Error> {
-    let names: Vec<String> = desired.groups.keys().cloned().collect();
-    let groups = cluster_state::groups_named(client, target, &names).await?;
+    let groups = cluster_state::cluster_groups(client, target, definition.name()).await?;
     let mut counts = BTreeMap::new();
     for machine in &desired.machines {
-        let tags = &definition.file.cluster.tags;
-        let alive = ec2::machine_instances(client, target, tags, &machine.name, &ALIVE).await?;
+        let of = MachineOf {
+            cluster: definition.name(),
+            tags: &definition.file.cluster.tags,
+            machine: &machine.name,
+        };
+        let alive = ec2::machine_instances(client, target, of, &ALIVE).await?;
         counts.insert(
             machine.name.clone(),
             u32::try_from(alive.len()).unwrap_or(u32::MAX),
@@ -192,9 +198,12 @@ pub async fn plan(
 
 /// Makes EC2 match the definition, saying each step through `say`; returns the instances
 /// started, once they run and (unless `wait_for_ssh = false`) answer over SSH with their host
-/// key recorded in `known_hosts`.
+/// key recorded in `known_hosts`. `launch_id` names this launch, and no other: EC2 starts
+/// the instances of one launch once however often its call is retried, and those of the
+/// next launch anew.
 pub async fn apply(
     definition: &Definition,
+    launch_id: &str,
     client: &Client,
     target: &Ec2Target,
     known_hosts: &KnownHosts,
@@ -220,10 +229,16 @@ pub async fn apply(
         say(change.describe());
         match change {
             Change::CreateGroup { group } => {
-                let description = format!("{group} of cluster {} (knit)", definition.name());
-                let id =
-                    cluster_state::create_group(client, target, group, &description, &tags).await?;
-                say(format!("created {group}: {id}"));
+                let id = cluster_state::create_cluster_group(
+                    client,
+                    target,
+                    definition.name(),
+                    group,
+                    &cluster.tags,
+                )
+                .await?;
+                let name = cluster_state::group_name(definition.name(), group);
+                say(format!("created {group}: {id} ({name})"));
                 ids.insert(group.clone(), id);
             }
             Change::AddRule { group, rule } | Change::RemoveRule { group, rule } => {
@@ -255,7 +270,6 @@ pub async fn apply(
                     "Name".to_owned(),
                     format!("{}-{machine}", definition.name()),
                 );
-                let alive = actual.counts.get(machine).copied().unwrap_or(0);
                 let launch = Launch {
                     ami: &spec.ami,
                     instance_type: &spec.instance_type,
@@ -268,7 +282,7 @@ pub async fn apply(
                         .collect(),
                     zone: cluster.zone.as_deref(),
                     tags: machine_tags,
-                    client_token: format!("knit-{}-{machine}-{alive}-{count}", definition.name()),
+                    client_token: client_token(launch_id, definition.name(), machine),
                 };
                 let new = cluster_state::run_instances(client, target, &launch).await?;
                 say(format!("started {}", new.join(", ")));
@@ -305,9 +319,28 @@ pub async fn apply(
     } else if cluster.bastion.is_some() {
         say("behind a bastion: SSH and host keys are checked at the first run".to_owned());
     } else {
-        host_keys::record(&instances, connect, client, target, known_hosts, &say).await?;
+        let first_seen = cluster.trusts_first_seen_keys();
+        host_keys::record(
+            &instances,
+            connect,
+            first_seen,
+            client,
+            target,
+            known_hosts,
+            &say,
+        )
+        .await?;
     }
     Ok(instances)
+}
+
+/// EC2's idempotency token (at most 64 characters) for starting `machine`'s instances in
+/// launch `launch_id`. A token EC2 has seen answers with that launch's instances, even
+/// terminated ones, so it must never repeat across launches.
+fn client_token(launch_id: &str, cluster: &str, machine: &str) -> String {
+    let digest = Sha256::digest(format!("{launch_id}\0{cluster}\0{machine}"));
+    let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
+    format!("knit-{hex}")
 }
 
 #[cfg(test)]
@@ -380,5 +413,15 @@ mod tests {
             counts: BTreeMap::from([("frontend".to_owned(), 3)]),
         };
         assert!(diff(&desired, &matched).is_empty());
+    }
+
+    #[test]
+    fn client_tokens_differ_per_launch_and_machine_and_fit_ec2() {
+        let cluster = "a-cluster-name-long-enough-to-overflow-a-token.example.com";
+        let token = client_token("17-abc", cluster, "web");
+        assert!(token.len() <= 64, "{token}");
+        assert_eq!(token, client_token("17-abc", cluster, "web"));
+        assert_ne!(token, client_token("18-abc", cluster, "web"));
+        assert_ne!(token, client_token("17-abc", cluster, "db"));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::Client;
 
 use crate::clusters::Definition;
-use crate::ec2::{self, Ec2Error, Ec2Target};
+use crate::ec2::{self, Ec2Error, Ec2Target, MachineOf};
 use crate::ssh::SshTarget;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +39,17 @@ pub async fn machine_hosts(
             continue;
         }
         let (client, target) = ec2.ok_or_else(|| HostsError::NoEc2(machine.clone()))?;
-        let instances =
-            ec2::machine_instances(client, target, &cluster.tags, machine, &["running"])
-                .await
-                .map_err(|source| HostsError::Ec2 {
-                    machine: machine.clone(),
-                    source,
-                })?;
+        let of = MachineOf {
+            cluster: definition.name(),
+            tags: &cluster.tags,
+            machine,
+        };
+        let instances = ec2::machine_instances(client, target, of, &["running"])
+            .await
+            .map_err(|source| HostsError::Ec2 {
+                machine: machine.clone(),
+                source,
+            })?;
         let mut targets = Vec::new();
         for instance in instances {
             let Some(host) = ec2::connect_address(&instance, connect) else {

@@ -19,6 +19,7 @@ const BATCH: usize = 512;
 /// clone is dropped.
 #[derive(Debug, Clone)]
 pub struct Journal {
+    run_id: i64,
     sender: mpsc::UnboundedSender<(i64, RunEventBody)>,
     mask: Arc<Mask>,
 }
@@ -39,7 +40,17 @@ impl Journal {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let writer = tokio::spawn(write(store, run_id, receiver, live.clone()));
         let mask = Arc::new(mask);
-        (Self { sender, mask }, live, writer)
+        let journal = Self {
+            run_id,
+            sender,
+            mask,
+        };
+        (journal, live, writer)
+    }
+
+    /// The run whose events this journal records.
+    pub fn run_id(&self) -> i64 {
+        self.run_id
     }
 
     pub fn record(&self, body: RunEventBody) {

@@ -8,6 +8,7 @@ use knit_shared::{CellStatus, PlannedHost, PlannedStep, RunPlan, RunStatus, Stre
 
 use super::mask::Mask;
 use super::{RunError, Runs, Started};
+use crate::accounts::new_secret;
 use crate::clusters::{Definition, Library};
 use crate::ec2::Ec2Target;
 use crate::launch;
@@ -51,7 +52,11 @@ impl Runs {
             move |journal, _cancel| async move {
                 journal.started(0, EC2);
                 let say = |line| journal.line(0, EC2, Stream::Knit, line);
-                match launch::apply(&definition, &client, &target, &known_hosts, say).await {
+                // Run ids repeat across knit installations; the random part does not.
+                let launch_id = new_secret(&format!("{}-", journal.run_id()));
+                let applied =
+                    launch::apply(&definition, &launch_id, &client, &target, &known_hosts, say);
+                match applied.await {
                     Ok(_) => {
                         journal.finished(0, EC2, CellStatus::Ok, None, None);
                         RunStatus::Ok

@@ -1,6 +1,7 @@
 //! Runs: starting a plan under the cluster's lock, recording everything it does, letting people
 //! watch and cancel it. The web server and the CLI both run scenarios through `Runs`.
 
+mod cancel;
 mod engine;
 mod follow;
 mod hosts;
@@ -17,11 +18,12 @@ use knit_shared::{ClusterList, RunEvent, RunEventBody, RunPlan, RunQuery, RunSta
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
+pub use cancel::CancelError;
 pub use engine::Cancel;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
 pub use launch::LAUNCH;
-use mask::Mask;
+pub use mask::Mask;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Library, Plan};
@@ -44,6 +46,20 @@ pub enum RunError {
 struct Active {
     cancel: Cancel,
     live: broadcast::Sender<RunEvent>,
+    /// A launch does not watch `cancel`: its EC2 calls are short and each leaves EC2 in a
+    /// state the next launch builds on, so it is always let finish.
+    cancellable: bool,
+}
+
+/// What asking to cancel a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Its commands are being stopped.
+    Cancelling,
+    /// This process does not carry it out (it ended, or another process runs it).
+    NotHere,
+    /// It cannot be cancelled (a launch).
+    NotCancellable,
 }
 
 /// The runs of this process, and the store they are recorded in.
@@ -150,6 +166,7 @@ impl Runs {
             Active {
                 cancel: cancel.clone(),
                 live,
+                cancellable: scenario != LAUNCH,
             },
         );
         let runs = Arc::clone(self);
@@ -194,17 +211,27 @@ impl Runs {
         Ok(list)
     }
 
-    /// Cancels run `id` if this process carries it out; `false` when it does not.
-    pub async fn cancel(&self, id: i64, actor: &Actor) -> Result<bool, StoreError> {
-        let cancel = self.lock_active().get(&id).map(|run| run.cancel.clone());
-        let Some(cancel) = cancel else {
-            return Ok(false);
+    /// Cancels run `id` if this process carries it out and it can be cancelled.
+    pub async fn cancel(&self, id: i64, actor: &Actor) -> Result<CancelOutcome, StoreError> {
+        let active = self
+            .lock_active()
+            .get(&id)
+            .map(|run| (run.cancel.clone(), run.cancellable));
+        let (outcome, note) = match active {
+            None => return Ok(CancelOutcome::NotHere),
+            Some((_, false)) => (
+                CancelOutcome::NotCancellable,
+                "refused: a launch cannot be cancelled",
+            ),
+            Some((cancel, true)) => {
+                cancel.cancel();
+                (CancelOutcome::Cancelling, "requested")
+            }
         };
-        cancel.cancel();
         self.store
-            .record(&actor.did("run.cancel", format!("run {id}"), "requested".to_owned()))
+            .record(&actor.did("run.cancel", format!("run {id}"), note.to_owned()))
             .await?;
-        Ok(true)
+        Ok(outcome)
     }
 
     /// Events of run `id` from now on, while this process carries it out.

@@ -30,14 +30,61 @@ pub enum StartError {
     Run(#[from] RunError),
     #[error(transparent)]
     Ec2(#[from] Ec2Error),
-    #[error(
-        "only {operators} may run cluster {cluster}; ask an admin to add {name} to its operators"
-    )]
-    NotAnOperator {
-        cluster: String,
-        operators: String,
-        name: String,
-    },
+    #[error(transparent)]
+    NotAnOperator(#[from] NotAnOperator),
+}
+
+/// Refused: the cluster names its operators, and the person is not one of them.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "only {operators} may {what} cluster {cluster}; ask an admin to add {name} to its operators"
+)]
+pub struct NotAnOperator {
+    what: &'static str,
+    cluster: String,
+    operators: String,
+    name: String,
+}
+
+/// What an operator check is about: what the person may not do (e.g. `run`), and the audit
+/// entry's action and target when refused.
+pub(super) struct Attempt<'a> {
+    pub what: &'static str,
+    pub action: &'a str,
+    pub target: String,
+}
+
+/// Refuses `actor` unless `definition` names no operators or names them; a refusal is audited.
+pub(super) async fn require_operator(
+    store: &crate::store::Store,
+    definition: &Definition,
+    actor: &Actor,
+    attempt: Attempt<'_>,
+) -> Result<(), OperatorCheck> {
+    let operators = &definition.file.cluster.operators;
+    if operators.is_empty() || operators.contains(&actor.name) {
+        return Ok(());
+    }
+    let refused = NotAnOperator {
+        what: attempt.what,
+        cluster: definition.name().to_owned(),
+        operators: operators.join(", "),
+        name: actor.name.clone(),
+    };
+    let note = "refused: not an operator".to_owned();
+    store
+        .record(&actor.did(attempt.action, attempt.target, note))
+        .await?;
+    Err(OperatorCheck::Refused(refused))
+}
+
+/// Why `require_operator` said no.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum OperatorCheck {
+    #[error(transparent)]
+    Refused(NotAnOperator),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl Runs {
@@ -50,13 +97,15 @@ impl Runs {
         actor: &Actor,
     ) -> Result<RunSummary, StartError> {
         let definition = find(dirs, &request.cluster).await?;
-        let operators = &definition.file.cluster.operators;
-        if !operators.is_empty() && !operators.contains(&actor.name) {
-            return Err(StartError::NotAnOperator {
-                cluster: request.cluster.clone(),
-                operators: operators.join(", "),
-                name: actor.name.clone(),
-            });
+        let attempt = Attempt {
+            what: "run",
+            action: "run.start",
+            target: format!("{}/{}", request.cluster, request.scenario),
+        };
+        match require_operator(&self.store, &definition, actor, attempt).await {
+            Ok(()) => {}
+            Err(OperatorCheck::Refused(refused)) => return Err(refused.into()),
+            Err(OperatorCheck::Store(error)) => return Err(RunError::Store(error).into()),
         }
         let started = if request.scenario == LAUNCH {
             let (client, target) = cluster_ec2(&definition, hub).await?;
@@ -126,7 +175,7 @@ async fn cluster_ec2(
 }
 
 /// The definition of cluster `name` among the files of `dirs`.
-async fn find(dirs: &[PathBuf], name: &str) -> Result<Definition, StartError> {
+pub(super) async fn find(dirs: &[PathBuf], name: &str) -> Result<Definition, StartError> {
     let dirs = dirs.to_vec();
     let name = name.to_owned();
     tokio::task::spawn_blocking(move || {

@@ -33,6 +33,18 @@ impl SshHost {
         user: &str,
         authorized_key: &str,
     ) -> Result<Self, SandboxError> {
+        Self::start_configured(dir, name, user, authorized_key, "").await
+    }
+
+    /// The same, with `extra` lines of sshd configuration (tests make hosts that behave as
+    /// some real ones do, e.g. print a banner before every command).
+    pub async fn start_configured(
+        dir: &Path,
+        name: &str,
+        user: &str,
+        authorized_key: &str,
+        extra: &str,
+    ) -> Result<Self, SandboxError> {
         let host_key = ssh::ensure_key_pair(&dir.join("ssh_host_ed25519_key"), name).await?;
         let public_key = host_key.public_key().await?;
         let fingerprint = ssh::fingerprint(&host_key.public).await?;
@@ -43,7 +55,7 @@ impl SshHost {
             program: "sshd".to_owned(),
             detail: format!("no free port: {error}"),
         })?;
-        let text = sshd_config(port, &host_key.private, &authorized_keys, user, name);
+        let text = sshd_config(port, &host_key.private, &authorized_keys, user, name) + extra;
         for (path, contents) in [(&authorized_keys, authorized_key), (&config, text.as_str())] {
             tokio::fs::write(path, format!("{}\n", contents.trim_end()))
                 .await

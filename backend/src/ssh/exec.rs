@@ -46,17 +46,19 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// Runs `remote` and calls `on_line` with each line of output until it ends.
 ///
 /// sshd starts the login shell as the leader of a new session, so its pid names the process
-/// group of everything the script starts. It prints that pid first on stderr (knit reads it and
-/// does not show it), then `exec`s the script in its place; to stop the command, knit signals the
-/// whole group over a second channel of the same connection. Closing the channel alone would
-/// leave the remote processes running.
+/// group of everything the script starts. It prints that pid on stderr after a marker made for
+/// this command (knit reads it and does not show it; whatever a login shell or sshd prints
+/// before it is shown as output), then `exec`s the script in its place; to stop the command,
+/// knit signals the whole group over a second channel of the same connection. Closing the
+/// channel alone would leave the remote processes running.
 pub async fn run(
     session: &Arc<Session>,
     remote: Remote<'_>,
     cancel: &CancellationToken,
     mut on_line: impl FnMut(Output, String),
 ) -> Exit {
-    let wrapped = format!("echo $$ >&2; exec sh -c {}", quote(remote.script));
+    let marker = pid_marker();
+    let wrapped = format!("echo {marker}$$ >&2; exec sh -c {}", quote(remote.script));
     let mut command = Arc::clone(session).arc_raw_command(wrapped);
     command
         .stdin(if remote.stdin.is_some() {
@@ -83,7 +85,8 @@ pub async fn run(
     let (lines_tx, mut lines) = tokio::sync::mpsc::channel(256);
     let (pid_tx, pid_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(read_lines(stdout, Output::Stdout, lines_tx.clone(), None));
-    tokio::spawn(read_lines(stderr, Output::Stderr, lines_tx, Some(pid_tx)));
+    let pid = Some((marker, pid_tx));
+    tokio::spawn(read_lines(stderr, Output::Stderr, lines_tx, pid));
 
     let deadline = remote.timeout.map(|limit| Instant::now() + limit);
     let mut pid = Some(pid_rx);
@@ -149,12 +152,21 @@ async fn break_out(session: &Session, pid: tokio::sync::oneshot::Receiver<u32>) 
     let _ = session.raw_command(script).status().await;
 }
 
-/// Sends each line of `source` to `lines`. On stderr the first line is the remote pid.
+/// A line prefix no output of a command can guess: the remote pid follows it on stderr.
+fn pid_marker() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the operating system gives random bytes");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("knit-pid-{hex}:")
+}
+
+/// Sends each line of `source` to `lines`, except the line of `pid`'s marker, whose number goes
+/// to `pid`'s sender.
 async fn read_lines(
     source: impl AsyncRead + Unpin,
     output: Output,
     lines: tokio::sync::mpsc::Sender<(Output, String)>,
-    mut pid: Option<tokio::sync::oneshot::Sender<u32>>,
+    mut pid: Option<(String, tokio::sync::oneshot::Sender<u32>)>,
 ) {
     let mut reader = BufReader::new(source);
     let mut buffer = Vec::new();
@@ -167,8 +179,12 @@ async fn read_lines(
         let text = String::from_utf8_lossy(&buffer)
             .trim_end_matches(['\n', '\r'])
             .to_owned();
-        if let Some(sender) = pid.take()
-            && let Ok(number) = text.trim().parse()
+        let number = pid
+            .as_ref()
+            .and_then(|(marker, _)| text.trim().strip_prefix(marker.as_str()))
+            .and_then(|number| number.parse().ok());
+        if let Some(number) = number
+            && let Some((_, sender)) = pid.take()
         {
             let _ = sender.send(number);
             continue;

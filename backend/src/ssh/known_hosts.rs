@@ -28,28 +28,47 @@ impl KnownHosts {
     }
 
     /// Trusts `public_key` (an `ssh-ed25519 AAAA...` line) for `pattern`, replacing any key that
-    /// was trusted for exactly that pattern before.
+    /// was trusted for exactly that pattern before. Writers take turns (two launches at once,
+    /// or a server and a CLI, each keep their keys), and readers see the old file or the new
+    /// one, never half of one.
     pub async fn trust(&self, pattern: &str, public_key: &str) -> Result<(), SshError> {
-        let file_error = |source| SshError::File {
+        let path = self.path.clone();
+        let entry = format!("{pattern} {}", key_without_comment(public_key));
+        let pattern = pattern.to_owned();
+        let written = tokio::task::spawn_blocking(move || write_entry(&path, &pattern, &entry))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|written| written);
+        written.map_err(|source| SshError::File {
             path: self.path.clone(),
             source,
-        };
-        let current = match tokio::fs::read_to_string(&self.path).await {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(error) => return Err(file_error(error)),
-        };
-        let mut lines: Vec<&str> = current
-            .lines()
-            .filter(|line| line.split_whitespace().next() != Some(pattern))
-            .collect();
-        let key = key_without_comment(public_key);
-        let entry = format!("{pattern} {key}");
-        lines.push(&entry);
-        let mut text = lines.join("\n");
-        text.push('\n');
-        tokio::fs::write(&self.path, text).await.map_err(file_error)
+        })
     }
+}
+
+/// Replaces `pattern`'s line of the file at `path` with `entry`, holding the file's lock.
+fn write_entry(path: &Path, pattern: &str, entry: &str) -> std::io::Result<()> {
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))?;
+    lock.lock()?;
+    let current = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(error),
+    };
+    let mut text: String = current
+        .lines()
+        .filter(|line| line.split_whitespace().next() != Some(pattern))
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    text.push_str(entry);
+    text.push('\n');
+    let fresh = path.with_extension("new");
+    std::fs::write(&fresh, text)?;
+    std::fs::rename(&fresh, path)
 }
 
 /// `type base64` of a public key line; the comment is not part of what is trusted.
@@ -92,5 +111,25 @@ mod tests {
             text,
             "[127.0.0.1]:2202 ssh-ed25519 AAAAother\n[127.0.0.1]:2201 ssh-ed25519 AAAAnew\n"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hosts_trusted_at_the_same_time_are_all_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let known = KnownHosts::new(dir.path().join("known_hosts"));
+        let writers: Vec<_> = (0..40)
+            .map(|n| {
+                let known = known.clone();
+                tokio::spawn(async move {
+                    let pattern = host_pattern("127.0.0.1", 3000 + n);
+                    known.trust(&pattern, &format!("ssh-ed25519 AAAA{n}")).await
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.expect("task").expect("written");
+        }
+        let text = std::fs::read_to_string(known.path()).expect("read");
+        assert_eq!(text.lines().count(), 40, "{text}");
     }
 }

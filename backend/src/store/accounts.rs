@@ -23,6 +23,41 @@ fn account(row: Option<(String, String)>) -> Result<Option<Me>, StoreError> {
     .transpose()
 }
 
+/// What a change that must leave an admin did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminKept {
+    Done,
+    NoSuchUser,
+    /// Refused: the account is the last admin.
+    LastAdmin,
+}
+
+/// Takes the admin lock until the transaction ends (an update that changes nothing still locks:
+/// PostgreSQL's row, SQLite's whole database), then counts the admins as they are now.
+async fn lock_admins(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<i64, StoreError> {
+    sqlx::query("UPDATE admin_lock SET id = id")
+        .execute(&mut **transaction)
+        .await?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1")
+        .bind(Role::Admin.name())
+        .fetch_one(&mut **transaction)
+        .await?;
+    Ok(count)
+}
+
+async fn role_in(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+) -> Result<Option<Role>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT role FROM users WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **transaction)
+        .await?;
+    row.map(|(role,)| role_of(&role)).transpose()
+}
+
 fn role_of(text: &str) -> Result<Role, StoreError> {
     text.parse()
         .map_err(|_| StoreError::Corrupt("users.role", text.to_owned()))
@@ -81,18 +116,28 @@ impl Store {
             .collect()
     }
 
-    /// Sets an account's role; `false` when there is no such account.
-    pub async fn set_role(&self, name: &str, role: Role) -> Result<bool, StoreError> {
-        let updated = sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
+    /// Sets an account's role, unless that would leave no admin. Checked and written in one
+    /// transaction under the admin lock, so two demotions at once cannot both pass.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<AdminKept, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let admins = lock_admins(&mut transaction).await?;
+        let Some(current) = role_in(&mut transaction, name).await? else {
+            return Ok(AdminKept::NoSuchUser);
+        };
+        if current == Role::Admin && role != Role::Admin && admins <= 1 {
+            return Ok(AdminKept::LastAdmin);
+        }
+        sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
             .bind(role.name())
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await?;
-        Ok(updated.rows_affected() == 1)
+        transaction.commit().await?;
+        Ok(AdminKept::Done)
     }
 
-    /// Sets an account's password and signs it out everywhere; `false` when there is no such
-    /// account.
+    /// Sets an account's password, signs it out everywhere and revokes its API tokens (whoever
+    /// knew the old password may have made some); `false` when there is no such account.
     pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
@@ -100,17 +145,6 @@ impl Store {
             .bind(name)
             .execute(&mut *transaction)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_name = $1")
-            .bind(name)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(updated.rows_affected() == 1)
-    }
-
-    /// Removes an account with its sessions and tokens; `false` when there is no such account.
-    pub async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
         for delete in [
             "DELETE FROM sessions WHERE user_name = $1",
             "DELETE FROM api_tokens WHERE user_name = $1",
@@ -120,21 +154,33 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let deleted = sqlx::query("DELETE FROM users WHERE name = $1")
-            .bind(name)
-            .execute(&mut *transaction)
-            .await?;
         transaction.commit().await?;
-        Ok(deleted.rows_affected() == 1)
+        Ok(updated.rows_affected() == 1)
     }
 
-    /// How many accounts have `role`.
-    pub async fn count_role(&self, role: Role) -> Result<i64, StoreError> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1")
-            .bind(role.name())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(count)
+    /// Removes an account with its sessions and tokens, unless it is the last admin (checked
+    /// as `set_role` does).
+    pub async fn remove_user(&self, name: &str) -> Result<AdminKept, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let admins = lock_admins(&mut transaction).await?;
+        let Some(current) = role_in(&mut transaction, name).await? else {
+            return Ok(AdminKept::NoSuchUser);
+        };
+        if current == Role::Admin && admins <= 1 {
+            return Ok(AdminKept::LastAdmin);
+        }
+        for delete in [
+            "DELETE FROM sessions WHERE user_name = $1",
+            "DELETE FROM api_tokens WHERE user_name = $1",
+            "DELETE FROM users WHERE name = $1",
+        ] {
+            sqlx::query(delete)
+                .bind(name)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(AdminKept::Done)
     }
 
     pub async fn add_session(
@@ -182,35 +228,39 @@ impl Store {
         Ok(())
     }
 
-    /// Records a token of `user`; its id.
+    /// Records a token of `user` that works until `expires_at_ms`; its id and that time as
+    /// text.
     pub async fn add_token(
         &self,
         user: &str,
         label: &str,
         secret_hash: &str,
-    ) -> Result<i64, StoreError> {
+        expires_at_ms: i64,
+    ) -> Result<(i64, String), StoreError> {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO api_tokens (user_name, label, secret_hash, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (user_name, label, secret_hash, created_at, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(user)
         .bind(label)
         .bind(secret_hash)
         .bind(now_text())
+        .bind(expires_at_ms)
         .fetch_one(&self.pool)
         .await?;
-        Ok(id)
+        Ok((id, time_text(expires_at_ms)))
     }
 
-    /// The account a token acts as, noting that it was used. Every request with a token asks
+    /// The account a token that has not expired acts as, noting that it was used. Every request with a token asks
     /// this, so the note is written at most once a minute (and not at all when the database
     /// cannot be written: a read-only database still answers reads).
     pub async fn token_account(&self, secret_hash: &str) -> Result<Option<Me>, StoreError> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT users.name, users.role FROM api_tokens JOIN users ON users.name = api_tokens.user_name \
-             WHERE api_tokens.secret_hash = $1",
+             WHERE api_tokens.secret_hash = $1 AND api_tokens.expires_at_ms > $2",
         )
         .bind(secret_hash)
+        .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
         if row.is_some() {
@@ -232,8 +282,8 @@ impl Store {
 
     /// Tokens of `user`, or of everyone; newest first.
     pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenSummary>, StoreError> {
-        let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, user_name, label, created_at, last_used_at FROM api_tokens \
+        let rows: Vec<(i64, String, String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, user_name, label, created_at, last_used_at, expires_at_ms FROM api_tokens \
              WHERE ($1 IS NULL OR user_name = $1) ORDER BY id DESC",
         )
         .bind(user)
@@ -241,13 +291,16 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, user, label, created_at, last_used_at)| TokenSummary {
-                id,
-                user,
-                label,
-                created_at,
-                last_used_at,
-            })
+            .map(
+                |(id, user, label, created_at, last_used_at, expires_at_ms)| TokenSummary {
+                    id,
+                    user,
+                    label,
+                    created_at,
+                    last_used_at,
+                    expires_at: time_text(expires_at_ms),
+                },
+            )
             .collect())
     }
 

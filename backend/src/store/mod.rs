@@ -10,7 +10,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 
-pub use accounts::StoredUser;
+pub use accounts::{AdminKept, StoredUser};
 pub use audit::{Actor, AuditEvent};
 pub use launches::LaunchClaim;
 pub use runs::{HEARTBEAT, NewRun};

@@ -1,4 +1,5 @@
-//! `/account`: your API tokens, and for admins every account: add one, change its role, remove it.
+//! `/account`: your API tokens (made with your password again, for a number of days), and for
+//! admins every account: add one, change its role, remove it.
 //! The server checks everything again; this page only saves a round trip.
 
 use knit_shared::{NewToken, NewUser, Role, TokenSummary, UserSummary, validate};
@@ -26,10 +27,10 @@ fn Tokens() -> impl IntoView {
         api::tokens()
     });
     let label = RwSignal::new(String::new());
-    let create = Action::new_local(move |label: &String| {
-        let token = NewToken {
-            label: label.clone(),
-        };
+    let days = RwSignal::new(validate::TOKEN_DAYS.to_string());
+    let password = RwSignal::new(String::new());
+    let create = Action::new_local(move |token: &NewToken| {
+        let token = token.clone();
         async move {
             let created = api::create_token(&token).await;
             changed.update(|n| *n += 1);
@@ -38,12 +39,27 @@ fn Tokens() -> impl IntoView {
     });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        create.dispatch(label.get_untracked());
+        create.dispatch(NewToken {
+            label: label.get_untracked(),
+            expires_in_days: days.get_untracked().parse().ok(),
+            password: Some(password.get_untracked()),
+        });
+        password.set(String::new());
     };
     let problem = move || {
         validate::token_label(&label.get())
             .err()
             .map(|invalid| invalid.message)
+            .or_else(|| match days.get().parse::<u32>() {
+                Ok(days) if days > 0 => None,
+                _ => Some("say how many days the token works".to_owned()),
+            })
+            .or_else(|| {
+                password
+                    .get()
+                    .is_empty()
+                    .then(|| "give your password again".to_owned())
+            })
     };
     view! {
         <section>
@@ -51,13 +67,18 @@ fn Tokens() -> impl IntoView {
             <p class="hint">"A script sends one as " <code>"Authorization: Bearer <token>"</code> " and acts as you."</p>
             <form class="inline-form" on:submit=submit>
                 <label>"What it is for" <input id="token-label" bind:value=label /></label>
+                <label>"Days it works" <input id="token-days" type="number" min="1" bind:value=days /></label>
+                <label>"Your password"
+                    <input id="token-password" type="password" autocomplete="current-password" bind:value=password />
+                </label>
                 <button class="button primary" id="token-create" type="submit"
                     disabled=move || problem().is_some() || create.pending().get()>"Create token"</button>
             </form>
             {move || create.value().get().map(|created| match created {
                 Ok(created) => view! {
                     <p class="notice ok" role="status">
-                        "Token " {created.id} ", shown only now: " <code id="token-secret">{created.token}</code>
+                        "Token " {created.id} " (works until " {created.expires_at} "), shown only now: "
+                        <code id="token-secret">{created.token}</code>
                     </p>
                 }.into_any(),
                 Err(failure) => view! { <p class="notice failed" role="alert">{failure.message}</p> }.into_any(),
@@ -70,7 +91,7 @@ fn Tokens() -> impl IntoView {
                 }.into_any(),
                 Some(Ok(list)) => view! {
                     <table class="tokens" id="token-table">
-                        <thead><tr><th>"Id"</th><th>"Account"</th><th>"For"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                        <thead><tr><th>"Id"</th><th>"Account"</th><th>"For"</th><th>"Created"</th><th>"Last used"</th><th>"Expires"</th><th></th></tr></thead>
                         <tbody>
                             {list.tokens.into_iter().map(|token| view! { <TokenRow token changed /> }).collect_view()}
                         </tbody>
@@ -96,6 +117,7 @@ fn TokenRow(token: TokenSummary, changed: RwSignal<u32>) -> impl IntoView {
             <td>{token.label}</td>
             <td>{token.created_at}</td>
             <td>{token.last_used_at.unwrap_or_else(|| "never".to_owned())}</td>
+            <td>{token.expires_at}</td>
             <td><button class="button danger" on:click=move |_| { revoke.dispatch(()); }>"Revoke"</button></td>
         </tr>
     }

@@ -1,0 +1,62 @@
+//! Cancelling a run as the console asks for it: only a cluster's operators may (when it names
+//! them), and a launch cannot be cancelled.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::start::{Attempt, NotAnOperator, OperatorCheck, find, require_operator};
+use super::{CancelOutcome, Runs};
+use crate::store::{Actor, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error("no run {0}")]
+    NoRun(i64),
+    #[error(transparent)]
+    NotAnOperator(#[from] NotAnOperator),
+    #[error(
+        "run {id} is {status} here: only a running run started by this server can be cancelled from the console"
+    )]
+    NotRunning { id: i64, status: &'static str },
+    #[error(
+        "run {0} is a launch, which cannot be cancelled midway: its EC2 calls are short, and it ends by itself (its wait for SSH within 5 minutes per instance)"
+    )]
+    Launch(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Runs {
+    /// Cancels run `id` for `actor`, with the definitions of `dirs` saying who may.
+    pub async fn cancel_request(
+        self: &Arc<Self>,
+        dirs: &[PathBuf],
+        id: i64,
+        actor: &Actor,
+    ) -> Result<(), CancelError> {
+        let Some((run, _)) = self.store.run(id).await? else {
+            return Err(CancelError::NoRun(id));
+        };
+        // A cluster whose definition is gone names no operators any more.
+        if let Ok(definition) = find(dirs, &run.cluster).await {
+            let attempt = Attempt {
+                what: "cancel runs of",
+                action: "run.cancel",
+                target: format!("run {id}"),
+            };
+            match require_operator(&self.store, &definition, actor, attempt).await {
+                Ok(()) => {}
+                Err(OperatorCheck::Refused(refused)) => return Err(refused.into()),
+                Err(OperatorCheck::Store(error)) => return Err(error.into()),
+            }
+        }
+        match self.cancel(id, actor).await? {
+            CancelOutcome::Cancelling => Ok(()),
+            CancelOutcome::NotHere => Err(CancelError::NotRunning {
+                id,
+                status: run.status.as_str(),
+            }),
+            CancelOutcome::NotCancellable => Err(CancelError::Launch(id)),
+        }
+    }
+}
