@@ -22,6 +22,7 @@ mod run_engine;
 mod runs_api;
 mod runs_page;
 mod sandbox;
+mod scenario_params;
 mod secrets;
 mod serve_config;
 mod sign_in;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use knit::runs::{CancelOutcome, LAUNCH, Mask, RunError, Runs};
+use knit::runs::{CancelOutcome, LAUNCH, Mask, RunError, RunHeader, Runs};
 use knit::ssh::KnownHosts;
 use knit::store::{Actor, Store};
 use knit_shared::{
@@ -586,18 +586,17 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
     };
     let (finish, finished) = tokio::sync::oneshot::channel::<()>();
     let actor = Actor::named("ada");
+    let header = RunHeader {
+        cluster: "shop",
+        scenario: LAUNCH,
+        shape: &shape,
+        params: &Default::default(),
+    };
     let started = runs
-        .begin(
-            "shop",
-            LAUNCH,
-            &shape,
-            &actor,
-            Mask::default(),
-            |_, _| async move {
-                let _ = finished.await;
-                RunStatus::Ok
-            },
-        )
+        .begin(header, &actor, Mask::default(), |_, _| async move {
+            let _ = finished.await;
+            RunStatus::Ok
+        })
         .await
         .expect("the launch starts");
     let asked = runs.cancel(started.id, &actor).await.expect("asked");

@@ -45,6 +45,7 @@ async fn post_run(server: &KnitServer, cluster: &str, scenario: &str) -> reqwest
             scenario: scenario.to_owned(),
             hosts: Vec::new(),
             roles: Vec::new(),
+            params: Default::default(),
         })
         .send()
         .await

@@ -87,6 +87,7 @@ cleanup = ["echo \"\u001b[32mcleaned up\u001b[0m on {{ host }}\""]
 chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; done"]
 
 flood = ["if [ $KNIT_SANDBOX_HOST = web1 ]; then seq 1 100000; else echo quiet; fi"]
+ship = ["echo shipping {{ ref }} in {{ color }}"]
 
 [scenarios.strict]
 steps = ["app.prepare", "app.check", "app.after"]
@@ -95,6 +96,14 @@ finally = ["app.cleanup"]
 steps = ["app.chatty"]
 [scenarios.flood]
 steps = ["app.flood"]
+[scenarios.ship]
+steps = ["app.ship"]
+[scenarios.ship.params.ref]
+description = "what to ship"
+default = "main"
+[scenarios.ship.params.color]
+choices = ["blue", "green"]
+default = "blue"
 "#;
 
 async fn start_shop(dir: &std::path::Path) -> (TestHosts, knit::sandbox::Moto, KnitServer) {
@@ -372,6 +381,61 @@ async fn a_log_of_100000_lines_is_all_there_and_the_page_stays_usable() {
     browser.select("#log-host", "web-2").await;
     browser.wait_for_text("#log-count", "3 lines").await;
     assert!(browser.text_of("#run-log").await.contains("quiet"));
+    browser.close().await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await;
+    press(&browser, &server.url, "shop", "ship").await;
+    browser.type_into("#run-confirm", "shop").await;
+    let go = browser
+        .client
+        .find(Locator::Css("#run-go"))
+        .await
+        .expect("button");
+    // The default is offered; a value against the rule is said at once, and nothing can start.
+    let field = browser
+        .client
+        .find(Locator::Css("#param-ref"))
+        .await
+        .expect("field");
+    assert_eq!(
+        field.prop("value").await.expect("value").as_deref(),
+        Some("main")
+    );
+    browser.replace_text("#param-ref", "v2; id").await;
+    browser
+        .wait_for_text_containing("#param-ref-error", "must match")
+        .await;
+    assert!(!go.is_enabled().await.expect("enabled?"));
+    browser.replace_text("#param-ref", "v2").await;
+    browser.select("#param-color", "green").await;
+    assert!(go.is_enabled().await.expect("enabled?"));
+    go.click().await.expect("click");
+
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    browser
+        .wait_for_text_containing("#run-params", "color=green, ref=v2")
+        .await;
+    browser
+        .wait_for_text_containing("#run-log", "shipping v2 in green")
+        .await;
+    let first = browser.path().await;
+    browser.click("#run-again").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while browser.path().await == first {
+        assert!(tokio::time::Instant::now() < deadline, "no new run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    browser
+        .wait_for_text_containing("#run-params", "color=green, ref=v2")
+        .await;
     browser.close().await;
     server.stop();
 }

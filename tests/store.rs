@@ -24,12 +24,17 @@ fn plan() -> RunPlan {
     }
 }
 
+/// No parameters, for runs that take none.
+static NO_PARAMS: std::sync::LazyLock<std::collections::BTreeMap<String, String>> =
+    std::sync::LazyLock::new(Default::default);
+
 fn new_run<'a>(cluster: &'a str, scenario: &'a str, plan: &'a RunPlan) -> NewRun<'a> {
     NewRun {
         cluster,
         scenario,
         actor: "ada",
         plan,
+        params: &NO_PARAMS,
     }
 }
 

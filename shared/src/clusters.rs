@@ -115,4 +115,7 @@ pub struct ScenarioSummary {
     pub steps: Vec<String>,
     /// Steps that run at the end even when an earlier one failed.
     pub finally: Vec<String>,
+    /// What may be given when it starts.
+    #[serde(default)]
+    pub params: Vec<crate::ScenarioParam>,
 }

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clusters;
 pub mod instances;
 pub mod launch;
+pub mod params;
 pub mod progress;
 pub mod runs;
 pub mod security_groups;
@@ -40,6 +41,7 @@ pub use instances::{
     SortOrder,
 };
 pub use launch::{Change, LaunchPlan};
+pub use params::ScenarioParam;
 pub use progress::{InstanceProgress, LaunchProgress, ProgressQuery};
 pub use runs::{
     Cell, CellStatus, Grid, PlannedHost, PlannedStep, RunDetail, RunEvent, RunEventBody, RunList,

@@ -17,6 +17,9 @@ pub struct StartRun {
     /// Only the tasks of these roles; all when empty.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Values of the scenario's parameters, by name; the others take their defaults.
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 /// The scenario that creates machines and firewall groups rather than deploying to them.
@@ -93,6 +96,9 @@ pub struct RunSummary {
     pub started_at: String,
     /// When it ended, if it has.
     pub finished_at: Option<String>,
+    /// The values of its scenario's parameters (`****` for secret ones).
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 /// `GET /api/runs`: runs, newest first.

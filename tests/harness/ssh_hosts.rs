@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use knit::clusters::{Definition, Library, Narrow, Plan, load_dir};
+use knit::clusters::{Definition, Library, Plan, RunRequest, load_dir};
 use knit::runs::Runs;
 use knit::sandbox::{SshHost, sandbox_user};
 use knit::ssh::{self, KnownHosts};
@@ -192,7 +192,7 @@ pub fn plan(definition: &Definition, scenario: &str) -> Plan {
             Library::builtin(),
             scenario,
             &definition.static_hosts(),
-            &Narrow::default(),
+            &RunRequest::default(),
         )
         .expect("the scenario expands")
 }

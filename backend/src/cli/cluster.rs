@@ -13,7 +13,7 @@ use clap::Args;
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
 use super::{StoreArgs, cli_actor};
-use crate::clusters::{self, Command, Definition, Library, Narrow, Plan};
+use crate::clusters::{self, Command, Definition, Library, Plan, PlanError, RunRequest};
 use crate::config;
 use crate::ec2::{self, Ec2Target};
 use crate::launch;
@@ -49,6 +49,10 @@ pub struct ClusterArgs {
     /// Print the commands each host would run, and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// A value for a parameter of the scenario, e.g. `--set ref=v2` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_and_value)]
+    pub set: Vec<(String, String)>,
 
     /// Hosts a step runs on at the same time [default: the cluster's `parallel`, else 20].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -122,16 +126,27 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         list_hosts(&definition, &hosts);
         return Ok(ExitCode::SUCCESS);
     }
-    let narrow = Narrow {
+    let asked = RunRequest {
         hosts: args.hosts.clone(),
         roles: args.roles.clone(),
+        params: args.set.iter().cloned().collect(),
     };
-    let mut plan = definition.plan(library, action, &hosts, &narrow)?;
+    let mut plan = match definition.plan(library, action, &hosts, &asked) {
+        Ok(plan) => plan,
+        // A value refused is the person's mistake, told apart from a failed run.
+        Err(refused @ PlanError::Params(_)) => {
+            eprintln!("knit: {refused}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(other) => return Err(other.into()),
+    };
     if let Some(parallel) = args.parallel {
         plan.parallel = usize::from(parallel);
     }
     if args.dry_run {
-        print_plan(&plan, &Mask::new(definition.secret_values(library)));
+        let mut secrets = definition.secret_values(library);
+        secrets.extend(plan.secret_params());
+        print_plan(&plan, &Mask::new(secrets));
         return Ok(ExitCode::SUCCESS);
     }
     let status = run_plan(&definition, plan, &args).await?;
@@ -269,8 +284,13 @@ impl Printer {
 fn print_plan(plan: &Plan, mask: &Mask) {
     for (index, step) in plan.steps.iter().enumerate() {
         let finally = if step.finally { " (finally)" } else { "" };
+        let once = if step.once {
+            " (once: on the first host of each role still in the run)"
+        } else {
+            ""
+        };
         println!(
-            "== [{}/{}] {}{finally}",
+            "== [{}/{}] {}{finally}{once}",
             index + 1,
             plan.steps.len(),
             step.name
@@ -336,8 +356,13 @@ fn list_hosts(definition: &Definition, hosts: &BTreeMap<String, Vec<SshTarget>>)
     }
 }
 
-/// Who runs it, as the audit log and run history name the person at a terminal.
-/// The person at the terminal, as the history names them.
+/// `NAME=VALUE` of `--set`.
+fn name_and_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
+}
+
 fn exit_code(ok: bool) -> ExitCode {
     if ok {
         ExitCode::SUCCESS

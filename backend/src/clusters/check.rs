@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use knit_shared::validate;
+use knit_shared::{ScenarioParam, validate};
 
 use super::Library;
 use super::format::{Action, File};
@@ -165,6 +165,35 @@ pub fn upload_source(folder: &Path, upload: &str) -> Result<PathBuf, String> {
     Ok(source)
 }
 
+/// Names templates already give a meaning to.
+const RESERVED: [&str; 6] = ["host", "machine", "role", "cluster", "domain", "params"];
+
+/// What is wrong with a scenario's parameter, if anything.
+fn param_problem(name: &str, param: &ScenarioParam) -> Result<(), String> {
+    let well_formed = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        return Err("a name is lowercase letters, digits and _, starting with a letter".to_owned());
+    }
+    if RESERVED.contains(&name) {
+        return Err(format!("{name} is a name templates already have"));
+    }
+    if param.pattern.is_some() && !param.choices.is_empty() {
+        return Err("give pattern or choices, not both".to_owned());
+    }
+    if let Some(pattern) = &param.pattern {
+        knit_shared::params::compile(pattern).map_err(|invalid| invalid.message)?;
+    }
+    if let Some(default) = &param.default {
+        param
+            .check(default)
+            .map_err(|invalid| format!("its default: {}", invalid.message))?;
+    }
+    Ok(())
+}
+
 fn firewall(file: &File, problems: &mut Vec<Problem>) {
     for rule in file
         .firewall
@@ -203,6 +232,16 @@ fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
     let tasks_of = |kind: &str| library.tasks(&file.kinds, kind).unwrap_or_default();
     for (name, scenario) in &file.scenarios {
         let body = scenario.get_ref();
+        for (param, spec) in &body.params {
+            if let Err(message) =
+                param_problem(param, &super::params::declared(param, spec.get_ref()))
+            {
+                problems.push((
+                    spec.span().start,
+                    format!("parameter {param} of {name}: {message}"),
+                ));
+            }
+        }
         if body.steps.is_empty() {
             problems.push((
                 scenario.span().start,

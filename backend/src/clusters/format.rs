@@ -188,10 +188,29 @@ pub struct Scenario {
     pub steps: Vec<Spanned<Step>>,
     #[serde(default)]
     pub finally: Vec<Spanned<Step>>,
+    /// Values given when a run starts, by name.
+    #[serde(default)]
+    pub params: BTreeMap<String, Spanned<Param>>,
+}
+
+/// `[scenarios.deploy.params.ref]`: a value given when the scenario starts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    pub description: Option<String>,
+    /// Without one, the parameter must be given.
+    pub default: Option<String>,
+    /// A regular expression the whole value must match.
+    pub pattern: Option<String>,
+    /// The only values allowed.
+    pub choices: Option<Vec<String>>,
+    /// Masked in answers and logs.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// `"role.task"`, or `{ step = "role.task", continue_on_failure = true }` to go on with the
-/// scenario when the step fails.
+/// scenario when the step fails, `once = true` to run it on one host of the role only.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Step {
@@ -200,6 +219,8 @@ pub enum Step {
         step: String,
         #[serde(default)]
         continue_on_failure: bool,
+        #[serde(default)]
+        once: bool,
     },
 }
 
@@ -218,5 +239,10 @@ impl Step {
                 ..
             }
         )
+    }
+
+    /// Whether the step runs on only one host of each of its roles.
+    pub fn once(&self) -> bool {
+        matches!(self, Self::Table { once: true, .. })
     }
 }

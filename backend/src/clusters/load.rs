@@ -117,7 +117,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::parse;
-    use crate::clusters::{Library, Narrow};
+    use crate::clusters::{Library, RunRequest};
 
     const GOOD: &str = r#"[cluster]
 name = "shop.prod"
@@ -151,7 +151,7 @@ steps = ["app.greet", "ALL.greet", { step = "app.greet", continue_on_failure = t
                         Library::builtin(),
                         scenario,
                         &definition.static_hosts(),
-                        &Narrow::default(),
+                        &RunRequest::default(),
                     );
                 }
             }

@@ -6,6 +6,7 @@ mod check;
 pub mod format;
 mod kinds;
 mod load;
+mod params;
 mod plan;
 mod secrets;
 mod summary;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
-pub use plan::{Command, Host, INSTALL, Job, Narrow, Plan, PlanError, Step};
+pub use plan::{Command, Host, INSTALL, Job, Plan, PlanError, RunRequest, Step};
 
 /// A definition file that parsed and passed every check.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use knit_shared::{PlannedHost, PlannedStep, RunPlan};
+use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior};
 
@@ -35,6 +35,10 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Hosts a step runs on at the same time.
     pub parallel: usize,
+    /// The value of each of the scenario's parameters.
+    pub params: BTreeMap<String, String>,
+    /// The parameters as declared (which are secret).
+    pub declared: Vec<ScenarioParam>,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +47,8 @@ pub struct Step {
     pub name: String,
     pub finally: bool,
     pub continue_on_failure: bool,
+    /// Runs on one host of each of its roles: the first still in the run.
+    pub once: bool,
     pub jobs: Vec<Job>,
 }
 
@@ -52,6 +58,22 @@ pub struct Job {
     /// Index into the plan's hosts.
     pub host: usize,
     pub commands: Vec<Command>,
+}
+
+impl Job {
+    /// Whether some of the job's commands are `role`'s.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.commands.iter().any(|command| command.role() == role)
+    }
+}
+
+impl Command {
+    /// The role whose task the command comes from.
+    pub fn role(&self) -> &str {
+        match self {
+            Self::Run { role, .. } | Self::Upload { role, .. } => role,
+        }
+    }
 }
 
 /// One rendered action of a role's task.
@@ -73,11 +95,13 @@ pub enum Command {
     },
 }
 
-/// Narrows a run to some hosts or roles; empty lists narrow nothing.
+/// What a run asks for besides its scenario: only some hosts or roles (empty lists narrow
+/// nothing), and values of the scenario's parameters.
 #[derive(Debug, Clone, Default)]
-pub struct Narrow {
+pub struct RunRequest {
     pub hosts: Vec<String>,
     pub roles: Vec<String>,
+    pub params: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +138,9 @@ pub enum PlanError {
     },
     #[error("nothing to run: no host carries the roles of {scenario}")]
     Empty { scenario: String },
+    /// A parameter unknown, missing, or against its rule.
+    #[error("{0}")]
+    Params(Invalid),
 }
 
 impl Definition {
@@ -133,35 +160,40 @@ impl Definition {
             .collect()
     }
 
-    /// Expands `scenario` (or `install`) over `machine_hosts`, the hosts found for each machine.
+    /// Expands `scenario` (or `install`) over `machine_hosts`, the hosts found for each machine,
+    /// as `request` asks.
     pub fn plan(
         &self,
         library: &Library,
         scenario: &str,
         machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
-        narrow: &Narrow,
+        request: &RunRequest,
     ) -> Result<Plan, PlanError> {
         let cluster = self.name().to_owned();
-        let hosts = self.hosts(machine_hosts, narrow)?;
-        if let Some(role) = narrow.roles.iter().find(|role| !self.has_role(role)) {
+        let (steps, finally) = self.scenario_steps(scenario)?;
+        let params = self
+            .param_values(scenario, &request.params)
+            .map_err(PlanError::Params)?;
+        let hosts = self.hosts(machine_hosts, request)?;
+        if let Some(role) = request.roles.iter().find(|role| !self.has_role(role)) {
             return Err(PlanError::UnknownRole {
                 cluster,
                 role: role.clone(),
             });
         }
-        let (steps, finally) = self.scenario_steps(scenario)?;
         let mut planned = Vec::new();
         for (spec, is_finally) in steps
             .iter()
             .map(|s| (s, false))
             .chain(finally.iter().map(|s| (s, true)))
         {
-            let jobs = self.jobs(library, spec.name(), &hosts, narrow)?;
+            let jobs = self.jobs(library, spec.name(), &hosts, request, &params)?;
             if !jobs.is_empty() {
                 planned.push(Step {
                     name: spec.name().to_owned(),
                     finally: is_finally,
                     continue_on_failure: spec.continues_on_failure(),
+                    once: spec.once(),
                     jobs,
                 });
             }
@@ -182,6 +214,8 @@ impl Definition {
                 .parallel
                 .as_ref()
                 .map_or(20, |p| *p.get_ref()),
+            declared: self.scenario_params(scenario),
+            params,
         })
     }
 
@@ -207,10 +241,10 @@ impl Definition {
     fn hosts(
         &self,
         machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
-        narrow: &Narrow,
+        request: &RunRequest,
     ) -> Result<Vec<Host>, PlanError> {
         let all = self.named_hosts(machine_hosts);
-        if let Some(unknown) = narrow
+        if let Some(unknown) = request
             .hosts
             .iter()
             .find(|name| !all.iter().any(|host| &host.name == *name))
@@ -227,7 +261,7 @@ impl Definition {
         }
         Ok(all
             .into_iter()
-            .filter(|host| narrow.hosts.is_empty() || narrow.hosts.contains(&host.name))
+            .filter(|host| request.hosts.is_empty() || request.hosts.contains(&host.name))
             .collect())
     }
 
@@ -266,7 +300,8 @@ impl Definition {
         library: &Library,
         step: &str,
         hosts: &[Host],
-        narrow: &Narrow,
+        request: &RunRequest,
+        params: &BTreeMap<String, String>,
     ) -> Result<Vec<Job>, PlanError> {
         let (role_name, task) = step.split_once('.').unwrap_or((step, ""));
         let mut jobs = Vec::new();
@@ -277,7 +312,7 @@ impl Definition {
             let mut commands = Vec::new();
             for (role, spec) in &machine.get_ref().roles {
                 let wanted = role_name == "ALL" || role == role_name;
-                if !wanted || !(narrow.roles.is_empty() || narrow.roles.contains(role)) {
+                if !wanted || !(request.roles.is_empty() || request.roles.contains(role)) {
                     continue;
                 }
                 let spec = spec.get_ref();
@@ -295,6 +330,7 @@ impl Definition {
                     role,
                     task,
                     settings,
+                    params,
                 };
                 for action in actions {
                     commands.push(renderer.render(action.get_ref())?);
@@ -318,6 +354,7 @@ struct Renderer<'a> {
     role: &'a str,
     task: &'a str,
     settings: toml::Table,
+    params: &'a BTreeMap<String, String>,
 }
 
 impl Renderer<'_> {
@@ -372,6 +409,14 @@ impl Renderer<'_> {
         env.set_syntax(syntax);
         let cluster = &self.definition.file.cluster;
         let mut context = self.settings.clone();
+        // A parameter overrides the role's setting of its name, for this run.
+        let params: toml::Table = self
+            .params
+            .iter()
+            .map(|(name, value)| (name.clone(), toml::Value::String(value.clone())))
+            .collect();
+        context.extend(params.clone());
+        context.insert("params".to_owned(), toml::Value::Table(params));
         for (key, value) in [
             ("host", Some(self.host.name.as_str())),
             ("machine", Some(self.host.machine.as_str())),
@@ -410,6 +455,20 @@ fn upload_script(to: &str) -> String {
 }
 
 impl Plan {
+    /// The values of the parameters as they may be shown: secret ones hidden.
+    pub fn shown_params(&self) -> BTreeMap<String, String> {
+        knit_shared::params::masked(&self.declared, &self.params)
+    }
+
+    /// The values of the secret parameters, to hide wherever the run is shown.
+    pub fn secret_params(&self) -> Vec<String> {
+        self.declared
+            .iter()
+            .filter(|param| param.secret)
+            .filter_map(|param| self.params.get(&param.name).cloned())
+            .collect()
+    }
+
     /// The plan as recorded with a run and shown in the progress grid.
     pub fn shape(&self) -> RunPlan {
         RunPlan {

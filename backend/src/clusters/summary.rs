@@ -76,6 +76,7 @@ impl Definition {
                         name: name.clone(),
                         steps: steps(&scenario.get_ref().steps),
                         finally: steps(&scenario.get_ref().finally),
+                        params: self.scenario_params(name),
                     }
                 })
                 .collect(),

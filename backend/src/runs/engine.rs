@@ -2,10 +2,12 @@
 //! `parallel`), over one multiplexed SSH connection per host kept for the whole run.
 //!
 //! A step that fails on any host stops the scenario unless the step says to continue; the
-//! remaining steps are skipped and the `finally` steps run all the same. A cancel stops the
+//! remaining steps are skipped and the `finally` steps run all the same. A `once` step runs on
+//! one host of each of its roles: the first, in host order, still in the run. A cancel stops the
 //! commands running (their remote process groups are killed) and skips what is left but the
 //! `finally` steps; a second cancel stops those too.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use knit_shared::{CellStatus, RunStatus, Stream};
@@ -14,7 +16,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::Journal;
-use crate::clusters::{Command, Host, Job, Plan};
+use crate::clusters::{Command, Host, Job, Plan, Step};
 use crate::ssh::exec::{self, Exit, Output, Remote};
 use crate::ssh::{self, Identity};
 
@@ -58,6 +60,7 @@ pub async fn execute(
     cancel: &Cancel,
 ) -> RunStatus {
     let hosts = Hosts::new(&plan.hosts, identity);
+    let mut failed_hosts: HashSet<usize> = HashSet::new();
     let mut failed = false;
     let mut stopped_by: Option<String> = None;
     for (index, step) in plan.steps.iter().enumerate() {
@@ -77,16 +80,34 @@ pub async fn execute(
             }
             continue;
         }
+        let jobs = if step.once {
+            let chosen = choose_once(index, step, plan, &hosts, &failed_hosts, journal).await;
+            failed |= chosen.passed_over_failed;
+            failed_hosts.extend(chosen.unreachable.iter().copied());
+            chosen.jobs
+        } else {
+            step.jobs.clone()
+        };
         let slots = Semaphore::new(plan.parallel.max(1));
-        let mut cells = Vec::with_capacity(step.jobs.len());
-        for job in &step.jobs {
+        let mut cells = Vec::with_capacity(jobs.len());
+        for job in &jobs {
             cells.push(async {
                 let _slot = slots.acquire().await;
-                run_job(index, job, &hosts, journal, token).await
+                (job.host, run_job(index, job, &hosts, journal, token).await)
             });
         }
         let cells = futures_util::future::join_all(cells).await;
-        if cells.contains(&CellStatus::Failed) {
+        let step_failed = cells
+            .iter()
+            .any(|(_, status)| *status == CellStatus::Failed)
+            || (step.once && jobs.is_empty());
+        failed_hosts.extend(
+            cells
+                .iter()
+                .filter(|(_, status)| *status == CellStatus::Failed)
+                .map(|(host, _)| *host),
+        );
+        if step_failed {
             failed = true;
             if !step.continue_on_failure && stopped_by.is_none() {
                 stopped_by = Some(format!("{} failed", step.name));
@@ -100,6 +121,95 @@ pub async fn execute(
         RunStatus::Failed
     } else {
         RunStatus::Ok
+    }
+}
+
+/// The jobs a `once` step runs, and what choosing them found.
+struct Chosen {
+    jobs: Vec<Job>,
+    /// Hosts passed over because they could not be reached (their cells failed).
+    unreachable: Vec<usize>,
+    passed_over_failed: bool,
+}
+
+/// For each role of a `once` step, the first host (in host order) that is still in the run: not
+/// failed before, reachable now. The chosen hosts run only their chosen roles' commands; every
+/// other host of the step is skipped, saying where the step ran.
+async fn choose_once(
+    index: usize,
+    step: &Step,
+    plan: &Plan,
+    hosts: &Hosts<'_>,
+    failed_hosts: &HashSet<usize>,
+    journal: &Journal,
+) -> Chosen {
+    let mut roles: Vec<&str> = Vec::new();
+    for command in step.jobs.iter().flat_map(|job| &job.commands) {
+        if !roles.contains(&command.role()) {
+            roles.push(command.role());
+        }
+    }
+    let mut chosen: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut unreachable = Vec::new();
+    for role in &roles {
+        for job in step.jobs.iter().filter(|job| job.has_role(role)) {
+            if failed_hosts.contains(&job.host) || unreachable.contains(&job.host) {
+                continue;
+            }
+            if let Some((_, with)) = chosen.iter_mut().find(|(host, _)| *host == job.host) {
+                with.push(role);
+                break;
+            }
+            match hosts.session(job.host).await {
+                Ok(_) => {
+                    chosen.push((job.host, vec![role]));
+                    break;
+                }
+                Err((first, reason)) => {
+                    unreachable.push(job.host);
+                    let host = &plan.hosts[job.host].name;
+                    if first {
+                        journal.started(index, host);
+                        journal.line(index, host, Stream::Knit, reason.clone());
+                        journal.finished(index, host, CellStatus::Failed, None, Some(reason));
+                    }
+                }
+            }
+        }
+    }
+    let ran_on: Vec<String> = chosen
+        .iter()
+        .map(|(host, with)| match roles.len() {
+            1 => plan.hosts[*host].name.clone(),
+            _ => format!("{} on {}", with.join(", "), plan.hosts[*host].name),
+        })
+        .collect();
+    let reason = if ran_on.is_empty() {
+        "runs once: no host of its role could run it".to_owned()
+    } else {
+        format!("runs once: on {}", ran_on.join("; "))
+    };
+    let mut jobs = Vec::new();
+    for job in &step.jobs {
+        if let Some((_, with)) = chosen.iter().find(|(host, _)| *host == job.host) {
+            jobs.push(Job {
+                host: job.host,
+                commands: job
+                    .commands
+                    .iter()
+                    .filter(|command| with.contains(&command.role()))
+                    .cloned()
+                    .collect(),
+            });
+        } else if !unreachable.contains(&job.host) {
+            let host = &plan.hosts[job.host].name;
+            journal.finished(index, host, CellStatus::Skipped, None, Some(reason.clone()));
+        }
+    }
+    Chosen {
+        jobs,
+        passed_over_failed: !unreachable.is_empty(),
+        unreachable,
     }
 }
 

@@ -1,13 +1,14 @@
 //! `launch` as a run: one step, on EC2 itself, whose log says what was created; recorded,
 //! locked and watched like any scenario.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_ec2::Client;
 use knit_shared::{CellStatus, PlannedHost, PlannedStep, RunPlan, RunStatus, Stream};
 
 use super::mask::Mask;
-use super::{RunError, Runs, Started};
+use super::{RunError, RunHeader, Runs, Started};
 use crate::accounts::new_secret;
 use crate::clusters::{Definition, Library};
 use crate::ec2::Ec2Target;
@@ -43,33 +44,32 @@ impl Runs {
         let cluster = definition.name().to_owned();
         let known_hosts = self.known_hosts.clone();
         let mask = Mask::new(definition.secret_values(Library::builtin()));
-        self.begin(
-            &cluster,
-            LAUNCH,
-            &shape,
-            actor,
-            mask,
-            move |journal, _cancel| async move {
-                journal.started(0, EC2);
-                let say = |line| journal.line(0, EC2, Stream::Knit, line);
-                // Run ids repeat across knit installations; the random part does not.
-                let launch_id = new_secret(&format!("{}-", journal.run_id()));
-                let applied =
-                    launch::apply(&definition, &launch_id, &client, &target, &known_hosts, say);
-                match applied.await {
-                    Ok(_) => {
-                        journal.finished(0, EC2, CellStatus::Ok, None, None);
-                        RunStatus::Ok
-                    }
-                    Err(error) => {
-                        let reason = error.to_string();
-                        journal.line(0, EC2, Stream::Knit, reason.clone());
-                        journal.finished(0, EC2, CellStatus::Failed, None, Some(reason));
-                        RunStatus::Failed
-                    }
+        let header = RunHeader {
+            cluster: &cluster,
+            scenario: LAUNCH,
+            shape: &shape,
+            params: &BTreeMap::new(),
+        };
+        self.begin(header, actor, mask, move |journal, _cancel| async move {
+            journal.started(0, EC2);
+            let say = |line| journal.line(0, EC2, Stream::Knit, line);
+            // Run ids repeat across knit installations; the random part does not.
+            let launch_id = new_secret(&format!("{}-", journal.run_id()));
+            let applied =
+                launch::apply(&definition, &launch_id, &client, &target, &known_hosts, say);
+            match applied.await {
+                Ok(_) => {
+                    journal.finished(0, EC2, CellStatus::Ok, None, None);
+                    RunStatus::Ok
                 }
-            },
-        )
+                Err(error) => {
+                    let reason = error.to_string();
+                    journal.line(0, EC2, Stream::Knit, reason.clone());
+                    journal.finished(0, EC2, CellStatus::Failed, None, Some(reason));
+                    RunStatus::Failed
+                }
+            }
+        })
         .await
     }
 }

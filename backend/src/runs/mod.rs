@@ -10,7 +10,7 @@ mod launch;
 mod mask;
 mod start;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -49,6 +49,17 @@ struct Active {
     /// A launch does not watch `cancel`: its EC2 calls are short and each leaves EC2 in a
     /// state the next launch builds on, so it is always let finish.
     cancellable: bool,
+}
+
+/// What a run is, as recorded when it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct RunHeader<'a> {
+    pub cluster: &'a str,
+    pub scenario: &'a str,
+    /// Its steps and hosts.
+    pub shape: &'a RunPlan,
+    /// Its parameters' values as they may be shown (secret ones hidden).
+    pub params: &'a BTreeMap<String, String>,
 }
 
 /// What asking to cancel a run did.
@@ -106,12 +117,19 @@ impl Runs {
         let identity = identity_for(definition, &self.known_hosts);
         let (cluster, scenario, shape) =
             (plan.cluster.clone(), plan.scenario.clone(), plan.shape());
+        let shown = plan.shown_params();
+        let mut mask = definition.secret_values(Library::builtin());
+        mask.extend(plan.secret_params());
+        let header = RunHeader {
+            cluster: &cluster,
+            scenario: &scenario,
+            shape: &shape,
+            params: &shown,
+        };
         self.begin(
-            &cluster,
-            &scenario,
-            &shape,
+            header,
             actor,
-            Mask::new(definition.secret_values(Library::builtin())),
+            Mask::new(mask),
             move |journal, cancel| async move {
                 engine::execute(&plan, &identity, &journal, &cancel).await
             },
@@ -119,14 +137,11 @@ impl Runs {
         .await
     }
 
-    /// Records a run of `scenario` on `cluster` with the steps and hosts of `shape` under the
-    /// cluster's lock, and carries out `work` in the background; `work` records its events in
-    /// the journal and says how the run ended.
+    /// Records the run `header` describes under its cluster's lock, and carries out `work` in
+    /// the background; `work` records its events in the journal and says how the run ended.
     pub async fn begin<W, F>(
         self: &Arc<Self>,
-        cluster: &str,
-        scenario: &str,
-        shape: &RunPlan,
+        header: RunHeader<'_>,
         actor: &Actor,
         mask: Mask,
         work: W,
@@ -135,13 +150,17 @@ impl Runs {
         W: FnOnce(Journal, Cancel) -> F + Send + 'static,
         F: Future<Output = RunStatus> + Send + 'static,
     {
+        let RunHeader {
+            cluster, scenario, ..
+        } = header;
         let claimed = self
             .store
             .start_run(&NewRun {
                 cluster,
                 scenario,
                 actor: &actor.name,
-                plan: shape,
+                plan: header.shape,
+                params: header.params,
             })
             .await?;
         let audit =

@@ -8,7 +8,7 @@ use aws_sdk_ec2::Client;
 use knit_shared::{LaunchPlan, RunSummary, StartRun};
 
 use super::{HostsError, LAUNCH, RunError, Runs, machine_hosts, needs_ec2};
-use crate::clusters::{self, Definition, Library, Narrow, PlanError};
+use crate::clusters::{self, Definition, Library, PlanError, RunRequest};
 use crate::ec2::{Ec2Error, Ec2Hub, Ec2Target, ScopeError};
 use crate::launch;
 use crate::store::Actor;
@@ -153,11 +153,12 @@ impl Runs {
         } else {
             definition.static_hosts()
         };
-        let narrow = Narrow {
+        let asked = RunRequest {
             hosts: request.hosts.clone(),
             roles: request.roles.clone(),
+            params: request.params.clone(),
         };
-        let plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &narrow)?;
+        let plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &asked)?;
         Ok(self.start(definition, plan, actor).await?)
     }
 }

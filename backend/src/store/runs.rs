@@ -2,6 +2,8 @@
 //! processes sharing the database (the server and a CLI, maybe on other machines) cannot run
 //! the same cluster at once.
 
+use std::collections::BTreeMap;
+
 use knit_shared::{RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, RunSummary};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -12,7 +14,8 @@ use super::{Store, StoreError, now_ms, now_text};
 macro_rules! select_runs {
     ($rest:literal) => {
         concat!(
-            "SELECT id, cluster, scenario, actor, status, started_at, finished_at, plan FROM runs ",
+            "SELECT id, cluster, scenario, actor, status, started_at, finished_at, plan, params \
+             FROM runs ",
             $rest
         )
     };
@@ -31,18 +34,21 @@ pub struct NewRun<'a> {
     pub scenario: &'a str,
     pub actor: &'a str,
     pub plan: &'a RunPlan,
+    /// Its parameters' values as they may be shown (secret ones hidden).
+    pub params: &'a BTreeMap<String, String>,
 }
 
 impl Store {
     /// Records a new running run and returns its id, or the run that holds the cluster.
     pub async fn start_run(&self, run: &NewRun<'_>) -> Result<Result<i64, RunSummary>, StoreError> {
         let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
+        let params = serde_json::to_string(run.params).map_err(StoreError::Encode)?;
         // The holder may end, or turn out to be interrupted, between the refused insert and
         // the look-up: then try again.
         for _ in 0..3 {
             let inserted: Result<(i64,), _> = sqlx::query_as(
                 "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
-                 started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 started_at, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(run.cluster)
             .bind(run.scenario)
@@ -52,6 +58,7 @@ impl Store {
             .bind(hostname())
             .bind(now_ms())
             .bind(now_text())
+            .bind(&params)
             .fetch_one(&self.pool)
             .await;
             match inserted {
@@ -234,6 +241,8 @@ fn summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
         status: RunStatus::parse(&status).ok_or(StoreError::Corrupt("runs.status", status))?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        params: serde_json::from_str(&row.try_get::<String, _>("params")?)
+            .map_err(StoreError::Encode)?,
     })
 }
 

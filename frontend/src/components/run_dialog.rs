@@ -1,7 +1,8 @@
-//! Asking before a scenario runs: which cluster, which steps; a production cluster's name must
-//! be typed. Confirming starts the run and opens its view.
+//! Asking before a scenario runs: which cluster, which steps, a field per parameter (checked as
+//! it is typed, by the server's own rules); a production cluster's name must be typed.
+//! Confirming starts the run and opens its view.
 
-use knit_shared::{ScenarioSummary, StartRun};
+use knit_shared::{ScenarioParam, ScenarioSummary, StartRun};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -18,24 +19,46 @@ pub fn RunDialog(
     let failure = RwSignal::new(None::<String>);
     let starting = RwSignal::new(false);
     let navigate = use_navigate();
+    let fields: Vec<(ScenarioParam, RwSignal<String>)> = scenario
+        .params
+        .iter()
+        .map(|param| {
+            (
+                param.clone(),
+                RwSignal::new(param.default.clone().unwrap_or_default()),
+            )
+        })
+        .collect();
     let ready = {
         let cluster = cluster.clone();
-        move || !starting.get() && (!production || typed.get().trim() == cluster)
-    };
-    let request = StartRun {
-        cluster: cluster.clone(),
-        scenario: scenario.name.clone(),
-        hosts: Vec::new(),
-        roles: Vec::new(),
+        let fields = fields.clone();
+        move || {
+            !starting.get()
+                && (!production || typed.get().trim() == cluster)
+                && fields
+                    .iter()
+                    .all(|(param, value)| problem(param, &value.get()).is_none())
+        }
     };
     let start = {
         let ready = ready.clone();
+        let (cluster, scenario_name, fields) =
+            (cluster.clone(), scenario.name.clone(), fields.clone());
         move |_| {
             if !ready() {
                 return;
             }
             starting.set(true);
-            let request = request.clone();
+            let request = StartRun {
+                cluster: cluster.clone(),
+                scenario: scenario_name.clone(),
+                hosts: Vec::new(),
+                roles: Vec::new(),
+                params: fields
+                    .iter()
+                    .map(|(param, value)| (param.name.clone(), value.get_untracked()))
+                    .collect(),
+            };
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
                 match api::start_run(&request).await {
@@ -66,6 +89,7 @@ pub fn RunDialog(
                         </ol>
                     }.into_any()
                 }}
+                {fields.into_iter().map(|(param, value)| view! { <ParamField param value /> }).collect_view()}
                 {production.then(|| view! {
                     <label for="run-confirm">
                         {format!("{cluster} is a production cluster. Type its name to confirm.")}
@@ -85,6 +109,51 @@ pub fn RunDialog(
                 </div>
             </div>
         </div>
+    }
+}
+
+/// Why `value` cannot be given for `param`, if it cannot.
+fn problem(param: &ScenarioParam, value: &str) -> Option<String> {
+    if value.is_empty() && param.default.is_none() {
+        return Some(format!("{} is required", param.name));
+    }
+    param.check(value).err().map(|invalid| invalid.message)
+}
+
+/// One parameter: a select of its choices, or a field (hidden as typed when secret).
+#[component]
+fn ParamField(param: ScenarioParam, value: RwSignal<String>) -> impl IntoView {
+    let id = format!("param-{}", param.name);
+    let label = match &param.description {
+        Some(description) => format!("{} — {description}", param.name),
+        None => param.name.clone(),
+    };
+    let input = if param.choices.is_empty() {
+        let kind = if param.secret { "password" } else { "text" };
+        view! {
+            <input id=id.clone() type=kind autocomplete="off"
+                prop:value=move || value.get()
+                on:input=move |event| value.set(event_target_value(&event)) />
+        }
+        .into_any()
+    } else {
+        view! {
+            <select id=id.clone() on:change=move |event| value.set(event_target_value(&event))>
+                {param.choices.iter().map(|choice| {
+                    let selected = value.get_untracked() == *choice;
+                    view! { <option value=choice.clone() selected=selected>{choice.clone()}</option> }
+                }).collect_view()}
+            </select>
+        }
+        .into_any()
+    };
+    let error_id = format!("{id}-error");
+    view! {
+        <label for=id.clone()>{label}</label>
+        {input}
+        {move || problem(&param, &value.get()).map(|message| view! {
+            <p class="field-error" id=error_id.clone()>{message}</p>
+        })}
     }
 }
 

@@ -117,6 +117,7 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
                 name: LAUNCH_SCENARIO.to_owned(),
                 steps: vec!["create firewall groups and machines".to_owned()],
                 finally: Vec::new(),
+                params: Vec::new(),
             },
         );
     }
@@ -125,6 +126,7 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
             name: "install".to_owned(),
             steps: vec!["ALL.install".to_owned()],
             finally: Vec::new(),
+            params: Vec::new(),
         });
     }
     let tags = cluster

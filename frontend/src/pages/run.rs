@@ -132,11 +132,18 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
     };
     let rerun = move |_| {
         let run = summary.get_untracked();
+        // The same values again; a secret one is not known here, so it takes its default.
+        let params = run
+            .params
+            .into_iter()
+            .filter(|(_, value)| value != knit_shared::params::HIDDEN)
+            .collect();
         let request = StartRun {
             cluster: run.cluster,
             scenario: run.scenario,
             hosts: Vec::new(),
             roles: Vec::new(),
+            params,
         };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
@@ -162,6 +169,10 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
                     format!("started by {} at {}{ended}", run.actor, run.started_at)
                 })}
             </p>
+            {move || summary.with(|run| (!run.params.is_empty()).then(|| {
+                let shown: Vec<String> = run.params.iter().map(|(name, value)| format!("{name}={value}")).collect();
+                view! { <p class="muted" id="run-params">{format!("with {}", shown.join(", "))}</p> }
+            }))}
             <div class="run-actions">
                 <button class="button danger" id="run-cancel" hidden=move || !running() on:click=cancel>"Cancel"</button>
                 <button class="button" id="run-again" hidden=running on:click=rerun>"Run again"</button>

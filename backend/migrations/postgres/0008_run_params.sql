@@ -1,0 +1,2 @@
+-- The values of a run's scenario parameters, as JSON (secret ones already hidden).
+ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
