@@ -41,6 +41,7 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::DELETE, "/tokens/{id}", "/tokens/999999", None, AtLeast(Viewer)),
         (M::GET, "/clusters", "/clusters", None, AtLeast(Viewer)),
         (M::GET, "/clusters/{name}/plan", "/clusters/nope/plan", None, AtLeast(Viewer)),
+        (M::GET, "/clusters/{name}/releases", "/clusters/nope/releases", None, AtLeast(Viewer)),
         (M::GET, "/regions", "/regions", None, AtLeast(Viewer)),
         (M::GET, "/zones", "/zones", None, AtLeast(Viewer)),
         (M::GET, "/profiles", "/profiles", None, AtLeast(Viewer)),

@@ -30,6 +30,7 @@ security_groups = ["shop-web"]
 count = 2
 [machines.frontend.roles.app]
 kind = "app"
+repository = "https://git.example/shop.git"
 
 [machines.db]
 ami = "ami-12c6146b"

@@ -16,6 +16,7 @@ mod instances_api;
 mod instances_page;
 mod launch;
 mod launch_wizard;
+mod releases;
 mod router;
 mod run_cli;
 mod run_engine;

@@ -2,12 +2,11 @@
 //! how it went, `--dry-run`, `hosts`, narrowing, and definition mistakes that stop everything.
 
 use std::path::Path;
-use std::process::Output;
 
 use knit::store::Store;
 use knit_shared::RunQuery;
 
-use crate::harness::{TestHosts, knit_command, start_hosts};
+use crate::harness::start_hosts;
 
 const CLUSTER: &str = r#"[machines.web]
 hosts = ["{HOST:web1}", "{HOST:web2}"]
@@ -24,17 +23,6 @@ steps = ["app.greet"]
 [scenarios.broken]
 steps = ["app.fail"]
 "#;
-
-fn knit(hosts: &TestHosts, data: &Path, args: &[&str]) -> Output {
-    knit_command()
-        .arg("--clusters")
-        .arg(&hosts.clusters)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("knit runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -59,19 +47,19 @@ async fn the_cli_runs_scenarios_and_exits_non_zero_when_a_step_fails() {
     let hosts = start_hosts(data, &["web1", "web2"]).await;
     hosts.write_cluster("cli", CLUSTER);
 
-    let greet = knit(&hosts, data, &["cli", "greet"]);
+    let greet = hosts.knit(data, &["cli", "greet"]);
     let stdout = text(&greet.stdout);
     assert!(greet.status.success(), "{}{}", stdout, text(&greet.stderr));
     assert!(stdout.contains("web-1 | hello from web-1"), "{stdout}");
     assert!(stdout.contains("web-2 | hello from web-2"), "{stdout}");
 
-    let broken = knit(&hosts, data, &["cli", "broken"]);
+    let broken = hosts.knit(data, &["cli", "broken"]);
     assert_eq!(broken.status.code(), Some(1));
     let stderr = text(&broken.stderr);
     assert!(stderr.contains("app.fail on web-1: FAILED"), "{stderr}");
     assert!(stderr.contains("run 2 failed"), "{stderr}");
 
-    let narrowed = knit(&hosts, data, &["cli", "greet", "--hosts", "web-2"]);
+    let narrowed = hosts.knit(data, &["cli", "greet", "--hosts", "web-2"]);
     assert!(narrowed.status.success());
     let stdout = text(&narrowed.stdout);
     assert!(
@@ -81,18 +69,18 @@ async fn the_cli_runs_scenarios_and_exits_non_zero_when_a_step_fails() {
     assert_eq!(recorded_runs(data).await, 3);
 
     // Looking runs nothing.
-    let dry = knit(&hosts, data, &["cli", "greet", "--dry-run"]);
+    let dry = hosts.knit(data, &["cli", "greet", "--dry-run"]);
     assert!(dry.status.success());
     assert!(text(&dry.stdout).contains("[app] $ echo hello from web-1"));
-    let listed = knit(&hosts, data, &["cli", "hosts"]);
+    let listed = hosts.knit(data, &["cli", "hosts"]);
     let listing = text(&listed.stdout);
     assert!(
         listing.contains(&format!("web-2\t{}", hosts.address("web2"))),
         "{listing}"
     );
-    let clusters = knit(&hosts, data, &["clusters"]);
+    let clusters = hosts.knit(data, &["clusters"]);
     assert!(text(&clusters.stdout).starts_with("cli\t1 machines"));
-    let unknown = knit(&hosts, data, &["cli", "deploy"]);
+    let unknown = hosts.knit(data, &["cli", "deploy"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(
         text(&unknown.stderr)
@@ -117,7 +105,7 @@ async fn a_definition_with_mistakes_runs_nothing_and_says_where_they_are() {
         "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"app\"\n\n\
          [scenarios.deploy]\nsteps = [\"app.update\", \"proxy.reload\"]\n",
     );
-    let refused = knit(&hosts, data, &["typo", "deploy"]);
+    let refused = hosts.knit(data, &["typo", "deploy"]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = text(&refused.stderr);
     assert!(
@@ -149,7 +137,7 @@ migrate = ["connect --password {{ db_password }} --tokens {{ api_tokens | join('
 steps = ["db.migrate"]
 "#,
     );
-    let dry = knit(&hosts, data, &["vault", "migrate", "--dry-run"]);
+    let dry = hosts.knit(data, &["vault", "migrate", "--dry-run"]);
     let printed = text(&dry.stdout);
     assert!(dry.status.success(), "{printed}{}", text(&dry.stderr));
     assert!(

@@ -3,16 +3,13 @@
 //! hidden in logs and answers, and a `once` step runs on one host, the first still in the run.
 
 use std::path::Path;
-use std::process::Output;
 
 use knit::clusters::RunRequest;
 use knit::store::{Actor, Store};
 use knit_shared::{CellStatus, RunEventBody, RunQuery, RunStatus, RunSummary};
 use serde_json::{Value, json};
 
-use crate::harness::{
-    TestHosts, dummy_web_dir, error_of, knit_command, serve_cluster, start_hosts,
-};
+use crate::harness::{TestHosts, dummy_web_dir, error_of, serve_cluster, start_hosts};
 
 const RELEASE: &str = r#"[machines.web]
 hosts = ["{HOST:web1}"]
@@ -37,17 +34,6 @@ secret = true
 
 const TOKEN: &str = "tok-9d1c27ee";
 
-fn knit(hosts: &TestHosts, data: &Path, args: &[&str]) -> Output {
-    knit_command()
-        .arg("--clusters")
-        .arg(&hosts.clusters)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("knit runs")
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -66,15 +52,14 @@ async fn parameters_reach_the_templates_and_a_refused_value_starts_nothing() {
     hosts.write_cluster("shop", RELEASE);
     let token = format!("token={TOKEN}");
 
-    let defaults = knit(&hosts, data, &["shop", "deploy", "--set", &token]);
+    let defaults = hosts.knit(data, &["shop", "deploy", "--set", &token]);
     let out = text(&defaults.stdout);
     assert!(defaults.status.success(), "{out}{}", text(&defaults.stderr));
     assert!(
         out.contains("shipping main as main in blue with token ****"),
         "{out}"
     );
-    let given = knit(
-        &hosts,
+    let given = hosts.knit(
         data,
         &[
             "shop",
@@ -118,7 +103,7 @@ async fn parameters_reach_the_templates_and_a_refused_value_starts_nothing() {
     ] {
         let mut all = vec!["shop", "deploy"];
         all.extend(args);
-        let refused = knit(&hosts, data, &all);
+        let refused = hosts.knit(data, &all);
         assert_eq!(refused.status.code(), Some(2), "{all:?}");
         assert!(
             text(&refused.stderr).contains(says),

@@ -54,6 +54,12 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, DELETE, "/tokens/{id}", tokens::revoke),
         route!(SignedIn, GET, "/clusters", clusters::list),
         route!(SignedIn, GET, "/clusters/{name}/plan", clusters::plan),
+        route!(
+            SignedIn,
+            GET,
+            "/clusters/{name}/releases",
+            clusters::releases
+        ),
         route!(SignedIn, GET, "/regions", regions::list),
         route!(SignedIn, GET, "/zones", regions::zones),
         route!(SignedIn, GET, "/profiles", regions::profiles),

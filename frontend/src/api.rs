@@ -10,8 +10,8 @@ use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterList, Health,
     ImageList, InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList,
     LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, LogIn, Me, Profiles,
-    Regions, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList,
-    Zones,
+    Regions, ReleaseList, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun,
+    SubnetList, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use serde::Serialize;
@@ -223,6 +223,10 @@ pub async fn launch(request: &LaunchRequest) -> Result<LaunchResponse, ApiFailur
 
 pub async fn launch_plan(cluster: String) -> Result<LaunchPlan, ApiFailure> {
     get(&format!("/api/clusters/{cluster}/plan")).await
+}
+
+pub async fn releases(cluster: String) -> Result<ReleaseList, ApiFailure> {
+    get(&format!("/api/clusters/{cluster}/releases")).await
 }
 
 pub async fn start_run(request: &StartRun) -> Result<RunSummary, ApiFailure> {

@@ -119,3 +119,30 @@ pub struct ScenarioSummary {
     #[serde(default)]
     pub params: Vec<crate::ScenarioParam>,
 }
+
+/// What a host of a cluster runs now: what it reported (`::knit-output name=value`) in the
+/// latest run whose steps all ended well on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HostRelease {
+    /// The host's name in runs, e.g. `web-1`.
+    pub host: String,
+    /// What it reported, e.g. `release`, `commit`, `ref`.
+    pub outputs: std::collections::BTreeMap<String, String>,
+    /// The run it reported it in.
+    pub run: i64,
+    /// Who started that run.
+    pub actor: String,
+    /// When that run ended.
+    pub at: String,
+}
+
+/// `GET /api/clusters/{name}/releases`: what each host runs now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleaseList {
+    /// The cluster.
+    pub cluster: String,
+    /// Hosts that reported anything, by name.
+    pub hosts: Vec<HostRelease>,
+}

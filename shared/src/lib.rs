@@ -33,8 +33,8 @@ pub use catalog::{
     InstanceTypeList, InstanceTypeSummary, KeyPairList, PriceSources, SubnetList, SubnetSummary,
 };
 pub use clusters::{
-    ClusterList, ClusterSummary, FirewallSummary, MachineInstance, MachineSummary, RuleSummary,
-    ScenarioSummary,
+    ClusterList, ClusterSummary, FirewallSummary, HostRelease, MachineInstance, MachineSummary,
+    ReleaseList, RuleSummary, ScenarioSummary,
 };
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,

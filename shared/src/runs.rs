@@ -1,6 +1,8 @@
 //! Runs of a scenario: what the server records and streams, and the progress grid both sides
 //! rebuild from the same events.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/runs`: run `scenario` (or `install`) of `cluster`, optionally on fewer hosts.
@@ -19,7 +21,7 @@ pub struct StartRun {
     pub roles: Vec<String>,
     /// Values of the scenario's parameters, by name; the others take their defaults.
     #[serde(default)]
-    pub params: std::collections::BTreeMap<String, String>,
+    pub params: BTreeMap<String, String>,
 }
 
 /// The scenario that creates machines and firewall groups rather than deploying to them.
@@ -98,7 +100,7 @@ pub struct RunSummary {
     pub finished_at: Option<String>,
     /// The values of its scenario's parameters (`****` for secret ones).
     #[serde(default)]
-    pub params: std::collections::BTreeMap<String, String>,
+    pub params: BTreeMap<String, String>,
 }
 
 /// `GET /api/runs`: runs, newest first.
@@ -239,6 +241,18 @@ pub enum RunEventBody {
         /// Why it failed or was skipped, for a person.
         reason: Option<String>,
     },
+    /// A value `host` reported for the run, by printing `::knit-output name=value` during step
+    /// `step` (e.g. the release it now serves).
+    Output {
+        /// Index into the plan's steps.
+        step: usize,
+        /// Host name.
+        host: String,
+        /// What the value is, e.g. `release`.
+        name: String,
+        /// The value.
+        value: String,
+    },
     /// The run ended.
     RunFinished {
         /// How.
@@ -269,6 +283,9 @@ pub struct Cell {
 pub struct Grid {
     /// `cells[step][host]`, hosts in the plan's order.
     pub cells: Vec<Vec<Option<Cell>>>,
+    /// What each host reported (`::knit-output name=value`), by host, then name.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Grid {
@@ -292,7 +309,10 @@ impl Grid {
                     .collect()
             })
             .collect();
-        Self { cells }
+        Self {
+            cells,
+            outputs: BTreeMap::new(),
+        }
     }
 
     /// Applies one event of a run of `plan`; lines and unknown cells change nothing. The end of
@@ -333,6 +353,14 @@ impl Grid {
                         _ => {}
                     }
                 }
+            }
+            RunEventBody::Output {
+                host, name, value, ..
+            } => {
+                self.outputs
+                    .entry(host.clone())
+                    .or_default()
+                    .insert(name.clone(), value.clone());
             }
             RunEventBody::Line { .. } | RunEventBody::RunFinished { .. } => {}
         }

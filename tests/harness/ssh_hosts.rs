@@ -158,6 +158,19 @@ impl TestHosts {
         super::KnitServer::on_moto(data, moto, web, &args)
     }
 
+    /// `knit ARGS` on the command line with these hosts' clusters and the data folder `data`
+    /// (where the hosts live, so it trusts their keys).
+    pub fn knit(&self, data: &Path, args: &[&str]) -> std::process::Output {
+        super::knit_command()
+            .arg("--clusters")
+            .arg(&self.clusters)
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .output()
+            .expect("knit runs")
+    }
+
     /// Runs over a fresh database in `dir`, verifying host keys against the test's file.
     pub async fn runs(&self, dir: &Path) -> std::sync::Arc<Runs> {
         let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))

@@ -28,7 +28,7 @@ pub struct ClusterArgs {
 
     /// A scenario of the cluster; `install` (every role's install task); `plan` (what `launch`
     /// would change in EC2); `launch` (create the firewall groups and start the machines);
-    /// `hosts` (list the hosts).
+    /// `hosts` (list the hosts); `releases` (what each host runs now, as it last reported).
     pub action: Option<String>,
 
     /// Folder of cluster definition files (*.toml).
@@ -108,6 +108,25 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         }
         for change in &plan.changes {
             println!("{}", change.describe());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if action == "releases" {
+        let store = args.store.open().await?;
+        for live in store.live_outputs(name).await? {
+            let reported: Vec<String> = live
+                .outputs
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect();
+            println!(
+                "{}\t{}\trun {} by {} at {}",
+                live.host,
+                reported.join("\t"),
+                live.run,
+                live.actor,
+                live.at
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -275,7 +294,10 @@ impl Printer {
                 let name = self.steps.get(*step).map_or("?", String::as_str);
                 eprintln!("[{}/{total}] {name} on {host}: {word}", step + 1);
             }
-            RunEventBody::StepStarted { .. } | RunEventBody::RunFinished { .. } => {}
+            // Reported values are lines of the output too, printed as such.
+            RunEventBody::StepStarted { .. }
+            | RunEventBody::Output { .. }
+            | RunEventBody::RunFinished { .. } => {}
         }
     }
 }

@@ -79,6 +79,24 @@ fn machines(file: &File, library: &Library, problems: &mut Vec<Problem>) {
         }
         for (role, spec) in &body.roles {
             let kind = &spec.get_ref().kind;
+            if let Some(resolved) = library.resolve(&file.kinds, kind.get_ref()) {
+                for setting in &resolved.required {
+                    let given = spec
+                        .get_ref()
+                        .settings
+                        .get(setting)
+                        .or(resolved.settings.get(setting));
+                    if given.is_none_or(|value| value.as_str() == Some("")) {
+                        problems.push((
+                            spec.span().start,
+                            format!(
+                                "role {role} of machine {name} needs the setting {setting} (its kind {} requires it)",
+                                kind.get_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
             if !file.kinds.contains_key(kind.get_ref()) && !library.contains(kind.get_ref()) {
                 problems.push((
                     kind.span().start,

@@ -103,6 +103,10 @@ pub struct Role {
 #[serde(deny_unknown_fields)]
 pub struct Kind {
     pub extends: Option<Spanned<String>>,
+    /// Settings every role of this kind (or of a kind extending it) must give, e.g. the app's
+    /// `repository`.
+    #[serde(default)]
+    pub required: Vec<String>,
     #[serde(default)]
     pub settings: toml::Table,
     /// Task name to its actions, run in order.

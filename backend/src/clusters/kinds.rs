@@ -75,6 +75,7 @@ impl Library {
         }
         let mut resolved = ResolvedKind::default();
         for (_, kind) in chain.into_iter().rev() {
+            resolved.required.extend(kind.required.iter().cloned());
             resolved.settings.extend(kind.settings.clone());
             resolved.tasks.extend(kind.tasks.clone());
         }
@@ -85,6 +86,8 @@ impl Library {
 /// A kind with its inheritance applied.
 #[derive(Debug, Default)]
 pub struct ResolvedKind {
+    /// Settings a role must give (its own or its kind's), from every kind of the chain.
+    pub required: Vec<String>,
     pub settings: toml::Table,
     pub tasks: BTreeMap<String, Vec<Spanned<Action>>>,
 }

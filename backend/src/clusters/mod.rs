@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
-pub use plan::{Command, Host, INSTALL, Job, Plan, PlanError, RunRequest, Step};
+pub use plan::{Command, Host, INSTALL, Job, Plan, PlanError, ROLLBACK, RunRequest, Step};
 
 /// A definition file that parsed and passed every check.
 #[derive(Debug)]

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use knit_shared::{Invalid, ScenarioParam, params};
 
-use super::Definition;
 use super::format::Param;
+use super::{Definition, ROLLBACK};
 
 /// Parameter `name` as declared by `spec`.
 pub fn declared(name: &str, spec: &Param) -> ScenarioParam {
@@ -19,21 +19,33 @@ pub fn declared(name: &str, spec: &Param) -> ScenarioParam {
     }
 }
 
+/// The built-in `rollback`'s one parameter: the release to go back to.
+pub fn rollback_release() -> ScenarioParam {
+    ScenarioParam {
+        name: "release".to_owned(),
+        description: Some(
+            "a kept release folder to go back to; the one before the current when empty".to_owned(),
+        ),
+        default: Some(String::new()),
+        pattern: Some("^$|^[0-9]{8}T[0-9]{6}(\\.[0-9]{3})?Z-[0-9a-f]{7,40}$".to_owned()),
+        choices: Vec::new(),
+        secret: false,
+    }
+}
+
 impl Definition {
-    /// The parameters of `scenario`; none for the built-in ones and unknown names.
+    /// The parameters of `scenario`; none for `install` and unknown names.
     pub fn scenario_params(&self, scenario: &str) -> Vec<ScenarioParam> {
-        self.file
-            .scenarios
-            .get(scenario)
-            .map(|found| {
-                found
-                    .get_ref()
-                    .params
-                    .iter()
-                    .map(|(name, spec)| declared(name, spec.get_ref()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        match self.file.scenarios.get(scenario) {
+            Some(found) => found
+                .get_ref()
+                .params
+                .iter()
+                .map(|(name, spec)| declared(name, spec.get_ref()))
+                .collect(),
+            None if scenario == ROLLBACK => vec![rollback_release()],
+            None => Vec::new(),
+        }
     }
 
     /// The value of each of `scenario`'s parameters for a run given `given`.

@@ -17,6 +17,9 @@ use crate::ssh::SshTarget;
 
 /// The scenario every cluster has without defining it: every role's `install`.
 pub const INSTALL: &str = "install";
+/// The scenario a cluster has without defining it when a role has a `rollback` task: each such
+/// role's `rollback`, then their `restart`.
+pub const ROLLBACK: &str = "rollback";
 
 /// A host of a run: a short name, its machine, and where to log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +173,7 @@ impl Definition {
         request: &RunRequest,
     ) -> Result<Plan, PlanError> {
         let cluster = self.name().to_owned();
-        let (steps, finally) = self.scenario_steps(scenario)?;
+        let (steps, finally) = self.scenario_steps(library, scenario)?;
         let params = self
             .param_values(scenario, &request.params)
             .map_err(PlanError::Params)?;
@@ -272,7 +275,11 @@ impl Definition {
             .any(|machine| machine.get_ref().roles.contains_key(role))
     }
 
-    fn scenario_steps(&self, scenario: &str) -> Result<(Vec<StepSpec>, Vec<StepSpec>), PlanError> {
+    fn scenario_steps(
+        &self,
+        library: &Library,
+        scenario: &str,
+    ) -> Result<(Vec<StepSpec>, Vec<StepSpec>), PlanError> {
         if let Some(found) = self.file.scenarios.get(scenario) {
             let specs = |list: &[toml::Spanned<StepSpec>]| {
                 list.iter().map(|step| step.get_ref().clone()).collect()
@@ -285,13 +292,45 @@ impl Definition {
         if scenario == INSTALL {
             return Ok((vec![StepSpec::Name(format!("ALL.{INSTALL}"))], Vec::new()));
         }
+        let rollback = self.builtin_rollback(library);
+        if scenario == ROLLBACK && !rollback.is_empty() {
+            return Ok((rollback, Vec::new()));
+        }
         let mut known: Vec<&str> = self.file.scenarios.keys().map(String::as_str).collect();
         known.push(INSTALL);
+        if !rollback.is_empty() {
+            known.push(ROLLBACK);
+        }
         Err(PlanError::UnknownScenario {
             cluster: self.name().to_owned(),
             scenario: scenario.to_owned(),
             known: known.join(", "),
         })
+    }
+
+    /// The steps of the built-in `rollback` (none when the file defines its own, or no role has
+    /// a `rollback` task): each such role's `rollback`, then the `restart` of those that have one.
+    pub fn builtin_rollback(&self, library: &Library) -> Vec<StepSpec> {
+        if self.file.scenarios.contains_key(ROLLBACK) {
+            return Vec::new();
+        }
+        let mut roles: Vec<(&str, Vec<String>)> = Vec::new();
+        for (role, spec) in self.file.machines.values().flat_map(|m| &m.get_ref().roles) {
+            let tasks = library
+                .tasks(&self.file.kinds, spec.get_ref().kind.get_ref())
+                .unwrap_or_default();
+            if tasks.contains(ROLLBACK) && !roles.iter().any(|(known, _)| known == role) {
+                roles.push((role, tasks.into_iter().collect()));
+            }
+        }
+        let rollbacks = roles
+            .iter()
+            .map(|(role, _)| StepSpec::Name(format!("{role}.{ROLLBACK}")));
+        let restarts = roles
+            .iter()
+            .filter(|(_, tasks)| tasks.iter().any(|task| task == "restart"))
+            .map(|(role, _)| StepSpec::Name(format!("{role}.restart")));
+        rollbacks.chain(restarts).collect()
     }
 
     /// The step `role.task` or `ALL.task` on each host that has something to do for it.

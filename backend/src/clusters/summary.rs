@@ -2,9 +2,20 @@
 
 use knit_shared::{ClusterSummary, FirewallSummary, MachineSummary, RuleSummary, ScenarioSummary};
 
-use super::Definition;
+use super::{Definition, Library, ROLLBACK};
 
 impl Definition {
+    /// The built-in `rollback`, when the cluster has it.
+    fn rollback_summary(&self) -> Option<ScenarioSummary> {
+        let steps = self.builtin_rollback(Library::builtin());
+        (!steps.is_empty()).then(|| ScenarioSummary {
+            name: ROLLBACK.to_owned(),
+            steps: steps.iter().map(|step| step.name().to_owned()).collect(),
+            finally: Vec::new(),
+            params: self.scenario_params(ROLLBACK),
+        })
+    }
+
     pub fn summary(&self) -> ClusterSummary {
         let file = &self.file;
         ClusterSummary {
@@ -79,6 +90,7 @@ impl Definition {
                         params: self.scenario_params(name),
                     }
                 })
+                .chain(self.rollback_summary())
                 .collect(),
             operators: file.cluster.operators.clone(),
             active_run: None,

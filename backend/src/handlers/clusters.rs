@@ -1,9 +1,10 @@
 //! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them;
-//! `GET /api/clusters/{name}/plan`: what `launch` would change.
+//! `GET /api/clusters/{name}/plan`: what `launch` would change; `.../releases`: what each host
+//! runs now.
 
 use axum::Json;
 use axum::extract::State;
-use knit_shared::{ClusterList, LaunchPlan};
+use knit_shared::{ClusterList, LaunchPlan, ReleaseList};
 
 use super::extract::PathParam;
 
@@ -42,4 +43,25 @@ pub async fn plan(
         .launch_plan(&app.cluster_dirs, &app.inventory.hub, &name)
         .await?;
     Ok(Json(plan))
+}
+
+/// What each host of the cluster runs now: what it reported in its latest run that ended well
+/// on it (release, commit, ref, ...), with that run.
+#[utoipa::path(
+    get,
+    path = "/api/clusters/{name}/releases",
+    operation_id = "clusters_releases",
+    tag = "clusters",
+    params(("name" = String, Path, description = "Cluster name")),
+    responses((status = 200, description = "OK", body = knit_shared::ReleaseList))
+)]
+pub async fn releases(
+    State(app): State<App>,
+    PathParam(name): PathParam<String>,
+) -> Result<Json<ReleaseList>, ApiError> {
+    let hosts = app.store.live_outputs(&name).await?;
+    Ok(Json(ReleaseList {
+        cluster: name,
+        hosts,
+    }))
 }

@@ -306,7 +306,16 @@ async fn run_job(
                 Output::Stdout => Stream::Stdout,
                 Output::Stderr => Stream::Stderr,
             };
-            journal.line(step, host, stream, text);
+            let reported = (output == Output::Stdout)
+                .then(|| reported_value(&text))
+                .flatten();
+            if let Some((name, value)) = reported {
+                let (name, value) = (name.to_owned(), value.to_owned());
+                journal.line(step, host, stream, text);
+                journal.output(step, host, &name, value);
+            } else {
+                journal.line(step, host, stream, text);
+            }
         })
         .await;
         let (status, code, reason) = match exit {
@@ -340,6 +349,17 @@ async fn run_job(
     }
     journal.finished(step, host, CellStatus::Ok, None, None);
     CellStatus::Ok
+}
+
+/// A task reports a value for the run by printing `::knit-output name=value` on stdout: a name
+/// of lowercase letters, digits and `_`, and the rest of the line.
+fn reported_value(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.strip_prefix("::knit-output ")?.split_once('=')?;
+    let well_formed = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    well_formed.then_some((name, value.trim_end()))
 }
 
 /// Says in the log what `command` is about to do, and returns what to run for it.
@@ -380,6 +400,31 @@ fn announce<'c>(command: &'c Command, mut say: impl FnMut(String)) -> (Remote<'c
                 timeout: None,
             };
             (remote, false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reported_value;
+
+    #[test]
+    fn reported_values_are_read_from_their_marked_lines_only() {
+        assert_eq!(
+            reported_value("::knit-output release=20261130T051200Z-1a2b3c4"),
+            Some(("release", "20261130T051200Z-1a2b3c4"))
+        );
+        assert_eq!(
+            reported_value("::knit-output ref=a=b "),
+            Some(("ref", "a=b"))
+        );
+        for other in [
+            "release=1",
+            "::knit-output =1",
+            "::knit-output Bad=1",
+            "::knit-output x",
+        ] {
+            assert_eq!(reported_value(other), None, "{other}");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! they come fast), and only then hands it to live watchers, so whatever a watcher has seen is
 //! already stored and a watcher that resumes from the store misses nothing.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use knit_shared::{CellStatus, RunEvent, RunEventBody, Stream};
@@ -75,6 +76,16 @@ impl Journal {
         });
     }
 
+    /// A value `host` reported (`::knit-output name=value`).
+    pub fn output(&self, step: usize, host: &str, name: &str, value: String) {
+        self.record(RunEventBody::Output {
+            step,
+            host: host.to_owned(),
+            name: name.to_owned(),
+            value: self.mask.apply(value),
+        });
+    }
+
     pub fn finished(
         &self,
         step: usize,
@@ -93,6 +104,44 @@ impl Journal {
     }
 }
 
+/// What the hosts of a run reported, kept for those whose every step ended well: what they
+/// reported is what they now run.
+#[derive(Debug, Default)]
+struct Reported {
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    failed: BTreeSet<String>,
+}
+
+impl Reported {
+    /// Notes `event`; at the run's end, the outputs of the hosts that did not fail.
+    fn take(&mut self, event: &RunEventBody) -> Option<BTreeMap<String, BTreeMap<String, String>>> {
+        match event {
+            RunEventBody::Output {
+                host, name, value, ..
+            } => {
+                self.outputs
+                    .entry(host.clone())
+                    .or_default()
+                    .insert(name.clone(), value.clone());
+            }
+            RunEventBody::StepFinished {
+                host,
+                status: CellStatus::Failed | CellStatus::Cancelled,
+                ..
+            } => {
+                self.failed.insert(host.clone());
+            }
+            RunEventBody::RunFinished { .. } => {
+                let mut outputs = std::mem::take(&mut self.outputs);
+                outputs.retain(|host, _| !self.failed.contains(host));
+                return Some(outputs);
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
 async fn write(
     store: Store,
     run_id: i64,
@@ -103,6 +152,7 @@ async fn write(
     let mut outcome = Ok(());
     let mut bodies = Vec::with_capacity(BATCH);
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut reported = Reported::default();
     loop {
         tokio::select! {
             received = receiver.recv_many(&mut bodies, BATCH) => if received == 0 {
@@ -127,6 +177,13 @@ async fn write(
             tracing::error!(run_id, %error, "cannot store events of the run");
             if outcome.is_ok() {
                 outcome = Err(error);
+            }
+        }
+        for event in &events {
+            if let Some(outputs) = reported.take(&event.body)
+                && let Err(error) = store.record_outputs(run_id, &outputs).await
+            {
+                tracing::error!(run_id, %error, "cannot store what the hosts reported");
             }
         }
         for event in events {

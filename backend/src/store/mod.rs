@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod launches;
+mod outputs;
 mod runs;
 
 use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};

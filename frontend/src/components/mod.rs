@@ -1,6 +1,7 @@
 //! Reusable pieces of the console, one per file.
 
 mod empty_state;
+mod live_releases;
 mod progress_grid;
 mod query_filters;
 mod run_dialog;
@@ -12,6 +13,7 @@ mod top_bar;
 mod topology;
 
 pub use empty_state::EmptyState;
+pub use live_releases::LiveReleases;
 pub use progress_grid::ProgressGrid;
 pub use query_filters::QueryFilters;
 pub use run_dialog::RunDialog;

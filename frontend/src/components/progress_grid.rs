@@ -30,6 +30,7 @@ pub fn ProgressGrid(
                             <th class="host" title=host.address.clone()>
                                 {host.name.clone()}
                                 <span class="muted">" "{host.address.clone()}</span>
+                                <Reported grid host=host.name.clone() />
                             </th>
                             {(0..steps.len()).map(|step| {
                                 let host = host.name.clone();
@@ -43,6 +44,22 @@ pub fn ProgressGrid(
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// What `host` reported in the run (`::knit-output`), e.g. the release it now serves.
+#[component]
+fn Reported(grid: ReadSignal<Grid>, host: String) -> impl IntoView {
+    let id = format!("reported-{host}");
+    move || {
+        let reported = grid.with(|grid| grid.outputs.get(&host).cloned().unwrap_or_default());
+        (!reported.is_empty()).then(|| {
+            let shown: Vec<String> = reported
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            view! { <span class="reported" id=id.clone()>{shown.join(" · ")}</span> }
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use knit_shared::{ClusterList, ClusterSummary, RunSummary, ScenarioSummary};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{EmptyState, RunDialog, Topology};
+use crate::components::{EmptyState, LiveReleases, RunDialog, Topology};
 use crate::{api, session};
 
 /// How often the page looks again for runs that took or freed a cluster.
@@ -165,6 +165,8 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
                     }).collect_view()}
                 </tbody>
             </table>
+            <h3>"Live"</h3>
+            <LiveReleases cluster=cluster.name.clone() />
             <h3>"Scenarios"</h3>
             {active.clone().map(|run| view! { <Locked run /> })}
             <ul class="scenarios">

@@ -211,6 +211,8 @@ fn log_line(plan: &RunPlan, event: &RunEvent) -> Option<LogLine> {
             stream: Some(*stream),
             text: text.clone(),
         }),
-        RunEventBody::StepFinished { .. } | RunEventBody::RunFinished { .. } => None,
+        RunEventBody::StepFinished { .. }
+        | RunEventBody::Output { .. }
+        | RunEventBody::RunFinished { .. } => None,
     }
 }

@@ -1,0 +1,221 @@
+//! Releases in Capistrano's layout on real sshd hosts: v1 then v2 deployed from a git
+//! repository the test makes (over file://), `current` on v2, the built-in rollback back on
+//! v1 and the live view saying so; a deploy whose preparation fails leaves `current` as it was;
+//! releases beyond `keep_releases` go; the cluster page (Chromium) marks a host left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use knit_shared::ReleaseList;
+
+use crate::harness::{Browser, TestHosts, built_console, start_hosts, start_moto};
+
+const SITE: &str = r#"[machines.web]
+hosts = ["{HOST:web1}"]
+[machines.web.roles.app]
+kind = "site"
+repository = "file://{ORIGIN}"
+app_dir = "{WORK}/web1"
+[machines.spare]
+hosts = ["{HOST:web2}"]
+[machines.spare.roles.app]
+kind = "site"
+repository = "file://{ORIGIN}"
+app_dir = "{WORK}/web2"
+
+[kinds.site]
+extends = "app"
+[kinds.site.tasks]
+restart = ["echo restarted {{ host }}"]
+
+[scenarios.deploy]
+steps = ["ALL.update", "app.restart"]
+[scenarios.deploy.params.ref]
+default = "main"
+"#;
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "knit test")
+        .env("GIT_AUTHOR_EMAIL", "test@knit.invalid")
+        .env("GIT_COMMITTER_NAME", "knit test")
+        .env("GIT_COMMITTER_EMAIL", "test@knit.invalid")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A bare repository with tags v1 and v2 of a one-file site, readable by the hosts' account.
+fn origin(dir: &Path) -> PathBuf {
+    let work = dir.join("site-src");
+    std::fs::create_dir_all(&work).expect("folder");
+    git(&work, &["init", "-q", "-b", "main"]);
+    for version in ["v1", "v2"] {
+        std::fs::write(work.join("version.txt"), format!("{version}\n")).expect("write");
+        git(&work, &["add", "version.txt"]);
+        git(&work, &["commit", "-q", "-m", version]);
+        git(&work, &["tag", version]);
+    }
+    let bare = dir.join("origin.git");
+    git(
+        dir,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8"),
+            "origin.git",
+        ],
+    );
+    let user = knit::sandbox::sandbox_user().expect("the hosts' account");
+    let owned = Command::new("chown")
+        .args(["-R", &user])
+        .arg(&bare)
+        .status()
+        .expect("chown runs");
+    assert!(owned.success());
+    bare
+}
+
+fn ok(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The version `host`'s current release serves.
+fn live_version(hosts: &TestHosts, host: &str) -> String {
+    std::fs::read_to_string(hosts.work.join(host).join("current/version.txt"))
+        .expect("a current release")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1", "web2"]).await;
+    let origin = origin(data);
+    hosts.write_cluster(
+        "site",
+        &SITE.replace("{ORIGIN}", origin.to_str().expect("utf-8")),
+    );
+    ok(&hosts.knit(data, &["site", "install"]));
+
+    let first = ok(&hosts.knit(data, &["site", "deploy", "--set", "ref=v1"]));
+    assert!(first.contains("::knit-output ref=v1"), "{first}");
+    assert_eq!(live_version(&hosts, "web1"), "v1");
+    ok(&hosts.knit(data, &["site", "deploy", "--set", "ref=v2"]));
+    assert_eq!(live_version(&hosts, "web1"), "v2");
+    assert_eq!(live_version(&hosts, "web2"), "v2");
+
+    // The built-in rollback: back one release on every host, and restarted.
+    let back = ok(&hosts.knit(data, &["site", "rollback"]));
+    assert!(back.contains("restarted web-1"), "{back}");
+    assert_eq!(live_version(&hosts, "web1"), "v1");
+    let live = ok(&hosts.knit(data, &["site", "releases"]));
+    let lines: Vec<&str> = live.lines().collect();
+    assert_eq!(lines.len(), 2, "{live}");
+    for line in &lines {
+        assert!(line.contains("\tref=v1\t"), "{line}");
+    }
+
+    // A ref that does not exist: the deploy fails before switching anything.
+    let failed = hosts.knit(data, &["site", "deploy", "--set", "ref=v9"]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(live_version(&hosts, "web1"), "v1");
+    assert_eq!(ok(&hosts.knit(data, &["site", "releases"])), live);
+
+    for _ in 0..7 {
+        ok(&hosts.knit(data, &["site", "deploy", "--set", "ref=v2"]));
+    }
+    let mut kept: Vec<String> = std::fs::read_dir(hosts.work.join("web1/releases"))
+        .expect("releases")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 5, "{kept:?}");
+    // Back to a kept release by name (each host names its own releases).
+    let oldest = format!("release={}", kept[0]);
+    ok(&hosts.knit(
+        data,
+        &["site", "rollback", "--set", &oldest, "--hosts", "web-1"],
+    ));
+    let live = ok(&hosts.knit(data, &["site", "releases"]));
+    assert!(live.contains(&oldest), "{live}");
+}
+
+#[tokio::test]
+async fn the_cluster_page_shows_what_each_host_runs_and_marks_the_one_left_behind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let hosts = start_hosts(&data, &["web1", "web2", "web3"]).await;
+    let origin = origin(&data);
+    let three = format!(
+        "{SITE}[machines.extra]\nhosts = [\"{{HOST:web3}}\"]\n[machines.extra.roles.app]\n\
+         kind = \"site\"\nrepository = \"file://{{ORIGIN}}\"\napp_dir = \"{{WORK}}/web3\"\n"
+    );
+    hosts.write_cluster(
+        "site",
+        &three.replace("{ORIGIN}", origin.to_str().expect("utf-8")),
+    );
+    ok(&hosts.knit(&data, &["site", "install"]));
+    ok(&hosts.knit(&data, &["site", "deploy", "--set", "ref=v1"]));
+    // Only web-1 gets v2: it is the one that differs now.
+    ok(&hosts.knit(
+        &data,
+        &["site", "deploy", "--set", "ref=v2", "--hosts", "web-1"],
+    ));
+
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(&data, &moto, &built_console());
+    let live: ReleaseList = server.get_json("/clusters/site/releases").await;
+    let refs: Vec<(&str, &str)> = live
+        .hosts
+        .iter()
+        .map(|host| (host.host.as_str(), host.outputs["ref"].as_str()))
+        .collect();
+    assert_eq!(
+        refs,
+        [("extra-1", "v1"), ("spare-1", "v1"), ("web-1", "v2")]
+    );
+
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await;
+    browser.open(&format!("{}/clusters/site", server.url)).await;
+    let web = browser
+        .wait_for_text_containing(".live-releases tr[data-host=\"web-1\"]", "(differs)")
+        .await;
+    assert!(web.contains("v2"), "{web}");
+    let spare = browser
+        .text_of(".live-releases tr[data-host=\"spare-1\"]")
+        .await;
+    assert!(
+        spare.contains("v1") && !spare.contains("differs"),
+        "{spare}"
+    );
+
+    // The run view says what each host reported.
+    let run = live.hosts[2].run;
+    browser.open(&format!("{}/runs/{run}", server.url)).await;
+    browser
+        .wait_for_text_containing("#reported-web-1", "ref=v2")
+        .await;
+    browser.close().await;
+    server.stop();
+}
