@@ -226,3 +226,19 @@ fn host_keys_says_where_a_launched_machines_key_may_come_from() {
         assert_eq!(cluster.trusts_first_seen_keys(), allowed == "first_seen");
     }
 }
+
+#[test]
+fn an_app_role_without_its_repository_is_a_mistake_where_the_role_stands() {
+    let errors = errors_of(&format!(
+        "{HEAD}[machines.web.roles.site]\nkind = \"django\"\n"
+    ));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("role site of machine web needs the setting repository"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].line >= 8, "{}", errors[0]);
+}

@@ -697,7 +697,11 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     }
 
     // An AMI gone since it was picked: the review shows the dry run's refusal, and Launch
-    // stays disabled.
+    // stays disabled. The page saves its draft as its checks come back: edit the draft only
+    // once the dry run has answered, or the page may save over the edit.
+    browser
+        .wait_for_text_containing("#dry-run", "EC2's dry run accepts")
+        .await;
     browser
         .client
         .execute(

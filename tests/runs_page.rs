@@ -436,6 +436,11 @@ async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values()
     browser
         .wait_for_text_containing("#run-params", "color=green, ref=v2")
         .await;
+    // The list of runs says with what each ran.
+    browser.open(&format!("{}/runs", server.url)).await;
+    browser
+        .wait_for_text_containing("td.run-params", "color=green, ref=v2")
+        .await;
     browser.close().await;
     server.stop();
 }

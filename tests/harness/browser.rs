@@ -66,13 +66,7 @@ impl Browser {
 
     /// The text of the first element matching `css`, waiting up to 15 s for it to appear.
     pub async fn text_of(&self, css: &str) -> String {
-        let element = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("no element {css:?} appeared: {error}"));
+        let element = self.element(css).await;
         element.text().await.expect("element text")
     }
 
@@ -200,12 +194,23 @@ impl Browser {
 
     /// Waits up to 15 s for an element matching `css`.
     pub async fn wait_for_element(&self, css: &str) {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("no element {css:?} appeared: {error}"));
+        self.element(css).await;
+    }
+
+    /// The first element matching `css`, waiting up to 15 s for it. A page that is navigating
+    /// (the console sends a signed-out visitor to the sign-in page) makes a look fail: look
+    /// again then.
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(error) if tokio::time::Instant::now() >= deadline => {
+                    panic!("no element {css:?} appeared: {error}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     pub async fn path(&self) -> String {

@@ -37,7 +37,7 @@ pub fn RunsPage() -> impl IntoView {
             Some(Ok(list)) => view! {
                 <table class="runs" id="runs-table">
                     <thead><tr>
-                        <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"Status"</th>
+                        <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"With"</th><th>"Status"</th>
                         <th>"By"</th><th>"Started"</th><th>"Ended"</th>
                     </tr></thead>
                     <tbody>
@@ -46,6 +46,7 @@ pub fn RunsPage() -> impl IntoView {
                                 <td><a href=format!("/runs/{}", run.id)>{run.id}</a></td>
                                 <td>{run.cluster}</td>
                                 <td>{run.scenario}</td>
+                                <td class="run-params">{run.params.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join(", ")}</td>
                                 <td><span class=format!("badge run-{}", run.status.as_str())>{run.status.as_str()}</span></td>
                                 <td>{run.actor}</td>
                                 <td>{run.started_at}</td>
