@@ -242,3 +242,32 @@ fn an_app_role_without_its_repository_is_a_mistake_where_the_role_stands() {
     );
     assert!(errors[0].line >= 8, "{}", errors[0]);
 }
+
+#[test]
+fn ssh_kex_names_a_choice_or_key_exchanges() {
+    let with = |value: &str| {
+        HEAD.replacen(
+            "name = \"c\"\n",
+            &format!("name = \"c\"\nssh_kex = \"{value}\"\n"),
+            1,
+        )
+    };
+    let errors = errors_of(&with("fast; rm -rf /"));
+    assert!(
+        errors[0]
+            .message
+            .contains("ssh_kex must be fast, post-quantum"),
+        "{}",
+        errors[0]
+    );
+    for allowed in [
+        "fast",
+        "post-quantum",
+        "curve25519-sha256,sntrup761x25519-sha512@openssh.com",
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("c.toml"), with(allowed)).expect("write");
+        let loaded = load_dir(dir.path(), Library::builtin());
+        assert!(loaded.errors.is_empty(), "{allowed}: {:?}", loaded.errors);
+    }
+}

@@ -613,3 +613,40 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
         .collect::<Vec<_>>();
     assert_eq!(refusals, ["refused: a launch cannot be cancelled"]);
 }
+
+#[tokio::test]
+async fn hosts_are_reached_with_the_fast_key_exchange_unless_the_cluster_wants_post_quantum() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts_configured(dir.path(), &["web1"], "LogLevel DEBUG\n").await;
+    let log = dir.path().join("hosts/web1/sshd.log");
+    for (name, setting, expected) in [
+        ("quick", "", "curve25519-sha256"),
+        (
+            "careful",
+            "ssh_kex = \"post-quantum\"\n",
+            "sntrup761x25519-sha512",
+        ),
+    ] {
+        let before = std::fs::read_to_string(&log).unwrap_or_default().len();
+        hosts.write_cluster(
+            name,
+            &format!(
+                "{setting}[machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\n\
+                 kind = \"hello\"\n\n[kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n\
+                 [scenarios.greet]\nsteps = [\"app.greet\"]\n"
+            ),
+        );
+        let (_, detail) = run_to_end(&hosts, dir.path(), name, "greet").await;
+        assert_eq!(detail.run.status, RunStatus::Ok);
+        let said = std::fs::read_to_string(&log).expect("sshd's log");
+        let chosen: Vec<&str> = said[before..]
+            .lines()
+            .filter_map(|line| line.split("kex: algorithm: ").nth(1))
+            .collect();
+        assert!(!chosen.is_empty(), "sshd logged no key exchange");
+        assert!(
+            chosen.iter().all(|kex| kex.starts_with(expected)),
+            "{name}: {chosen:?}"
+        );
+    }
+}

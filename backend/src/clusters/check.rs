@@ -36,6 +36,24 @@ pub fn check(file: &File, library: &Library, folder: &Path) -> Vec<Problem> {
             ),
         ));
     }
+    if let Some(kex) = &file.cluster.ssh_kex {
+        let names = kex.get_ref();
+        let well_formed = |name: &str| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-@.".contains(c))
+        };
+        if !["fast", "post-quantum"].contains(&names.as_str()) && !names.split(',').all(well_formed)
+        {
+            problems.push((
+                kex.span().start,
+                format!(
+                    "ssh_kex must be fast, post-quantum, or key exchange names separated by commas (see ssh -Q kex), not {names:?}"
+                ),
+            ));
+        }
+    }
     if let Some(parallel) = &file.cluster.parallel
         && *parallel.get_ref() == 0
     {

@@ -49,6 +49,9 @@ pub struct Cluster {
     /// keys in EC2's console output, else the launch fails) or `first_seen` (the default: those,
     /// else after two minutes the key the machine shows at the first connection).
     pub host_keys: Option<Spanned<String>>,
+    /// The SSH key exchange: `fast` (the default: ML-KEM or curve25519 first, then the client's
+    /// defaults), `post-quantum` (only those), or OpenSSH's names, comma-separated.
+    pub ssh_kex: Option<Spanned<String>>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// Accounts that may run scenarios on the cluster and launch it; when empty, every deployer

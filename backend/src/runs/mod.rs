@@ -27,7 +27,7 @@ pub use mask::Mask;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Library, Plan};
-use crate::ssh::{Identity, KnownHosts};
+use crate::ssh::{Identity, KeyExchange, KnownHosts};
 use crate::store::{Actor, NewRun, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -285,5 +285,6 @@ fn identity_for(definition: &Definition, known_hosts: &KnownHosts) -> Identity {
         known_hosts: known_hosts.clone(),
         ssh_config: true,
         bastion: cluster.bastion.clone(),
+        kex: KeyExchange::named(cluster.ssh_kex.as_ref().map(|kex| kex.get_ref().as_str())),
     }
 }

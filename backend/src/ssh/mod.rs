@@ -3,12 +3,14 @@
 //! knit drives the system's OpenSSH client (through the `openssh` crate's native multiplexing),
 //! always with strict host key checking against knit's own known_hosts file, never the user's.
 
+mod config;
 pub mod exec;
 mod keys;
 mod keyscan;
 mod known_hosts;
 mod session;
 
+pub use config::KeyExchange;
 pub use keys::{KeyPair, ensure_key_pair, fingerprint};
 pub use keyscan::keyscan;
 pub use known_hosts::{KnownHosts, host_pattern};

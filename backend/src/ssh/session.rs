@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use openssh::{KnownHosts as Checking, Session, SessionBuilder};
 
+use super::config::{KeyExchange, config_file};
 use super::{KnownHosts, SshError};
 use crate::report::cause_chain;
 
@@ -56,6 +57,8 @@ pub struct Identity {
     pub ssh_config: bool,
     /// `user@host` to jump through.
     pub bastion: Option<String>,
+    /// Which key exchange to offer first.
+    pub kex: KeyExchange,
 }
 
 impl Identity {
@@ -66,6 +69,7 @@ impl Identity {
             known_hosts,
             ssh_config: false,
             bastion: None,
+            kex: KeyExchange::default(),
         }
     }
 }
@@ -99,72 +103,9 @@ pub async fn connect(target: &SshTarget, identity: &Identity) -> Result<Session,
         })
 }
 
-/// What knit's own ssh configuration says: only knit's known_hosts holds trusted keys (the
-/// system-wide file, which any admin of the machine may fill, is not read). With the user's
-/// set-up, ~/.ssh/config and the system's configuration follow: they apply too, but for a
-/// setting both name, ssh takes the first value, knit's.
-fn config_text(with_users_setup: bool) -> &'static str {
-    if with_users_setup {
-        "GlobalKnownHostsFile /dev/null\nInclude ~/.ssh/config\nInclude /etc/ssh/ssh_config\n"
-    } else {
-        "GlobalKnownHostsFile /dev/null\n"
-    }
-}
-
-/// knit's ssh configuration for `identity`, written beside its known_hosts when missing.
-fn config_file(identity: &Identity) -> Result<PathBuf, SshError> {
-    let (name, text) = if identity.ssh_config {
-        ("ssh_config.with_user", config_text(true))
-    } else {
-        ("ssh_config", config_text(false))
-    };
-    let path = identity.known_hosts.path().with_file_name(name);
-    if std::fs::read_to_string(&path).ok().as_deref() == Some(text) {
-        return Ok(path);
-    }
-    let file_error = |source| SshError::File {
-        path: path.clone(),
-        source,
-    };
-    // Written whole, then renamed: a connection made meanwhile reads the old file or the new.
-    let fresh = path.with_extension(format!("new-{}", std::process::id()));
-    std::fs::write(&fresh, text).map_err(file_error)?;
-    std::fs::rename(&fresh, &path).map_err(file_error)?;
-    Ok(path)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn only_knits_known_hosts_are_trusted_as_ssh_reads_its_configuration() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for with_users_setup in [false, true] {
-            let identity = Identity {
-                ssh_config: with_users_setup,
-                ..Identity::isolated(
-                    dir.path().join("key"),
-                    KnownHosts::new(dir.path().join("known_hosts")),
-                )
-            };
-            let config = config_file(&identity).expect("written");
-            let seen = std::process::Command::new("ssh")
-                .arg("-G")
-                .arg("-F")
-                .arg(&config)
-                .arg("host.example")
-                .output()
-                .expect("ssh runs (openssh-client)");
-            let settings = String::from_utf8_lossy(&seen.stdout);
-            assert!(
-                settings
-                    .lines()
-                    .any(|line| line == "globalknownhostsfile /dev/null"),
-                "{settings}"
-            );
-        }
-    }
+    use super::SshTarget;
 
     #[test]
     fn addresses_read_with_and_without_user_and_port() {
