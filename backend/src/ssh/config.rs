@@ -123,8 +123,9 @@ pub fn config_file(identity: &Identity) -> Result<PathBuf, SshError> {
         path: path.clone(),
         source,
     };
-    // Written whole, then renamed: a connection made meanwhile reads the old file or the new.
-    let fresh = path.with_extension(format!("new-{}", std::process::id()));
+    // Written whole, then renamed: a connection made meanwhile reads no half-written file. The
+    // temporary name carries the digest, so two texts written at once never swap files.
+    let fresh = path.with_file_name(format!("ssh_config.{digest}.new-{}", std::process::id()));
     std::fs::write(&fresh, text).map_err(file_error)?;
     std::fs::rename(&fresh, &path).map_err(file_error)?;
     Ok(path)
