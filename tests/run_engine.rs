@@ -650,3 +650,42 @@ async fn hosts_are_reached_with_the_fast_key_exchange_unless_the_cluster_wants_p
         );
     }
 }
+
+#[tokio::test]
+async fn a_second_run_uses_the_kept_connection_and_a_dead_one_is_replaced() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1"]).await;
+    hosts.write_cluster(
+        "kept",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
+         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
+    );
+    let definition = hosts.definition("kept");
+    let runs = hosts.runs(dir.path()).await;
+    let log = dir.path().join("hosts/web1/sshd.log");
+    let logins = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("Accepted publickey")
+            .count()
+    };
+    let run = || async {
+        let started = runs
+            .start(
+                &definition,
+                plan(&definition, "greet"),
+                &Actor::named("test"),
+            )
+            .await
+            .expect("starts");
+        started.done.await.expect("ends")
+    };
+    assert_eq!(run().await, RunStatus::Ok);
+    assert_eq!(run().await, RunStatus::Ok);
+    assert_eq!(logins(), 1, "the second run logged in again");
+
+    // The kept connection is cut: the next run connects anew instead of failing.
+    hosts.drop_connections("web1");
+    assert_eq!(run().await, RunStatus::Ok);
+    assert_eq!(logins(), 2);
+}

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::Journal;
 use crate::clusters::{Command, Host, Job, Plan, Step};
 use crate::ssh::exec::{self, Exit, Output, Remote};
-use crate::ssh::{self, Identity};
+use crate::ssh::{Identity, Pool};
 
 /// Stops a run: the first cancel stops the steps, the next (or any once the `finally` steps
 /// have begun) stops those too.
@@ -58,8 +58,9 @@ pub async fn execute(
     identity: &Identity,
     journal: &Journal,
     cancel: &Cancel,
+    pool: &Pool,
 ) -> RunStatus {
-    let hosts = Hosts::new(&plan.hosts, identity);
+    let hosts = Hosts::new(&plan.hosts, identity, pool);
     let mut failed_hosts: HashSet<usize> = HashSet::new();
     let mut failed = false;
     let mut stopped_by: Option<String> = None;
@@ -114,7 +115,6 @@ pub async fn execute(
             }
         }
     }
-    hosts.close().await;
     if cancel.is_cancelled() {
         RunStatus::Cancelled
     } else if failed {
@@ -213,20 +213,23 @@ async fn choose_once(
     }
 }
 
-/// The connection to each host, opened at its first step and kept for the run.
+/// The connection to each host, from the pool (kept from an earlier run, or new), taken at its
+/// first step and used for the whole run.
 struct Hosts<'a> {
     hosts: &'a [Host],
     identity: &'a Identity,
+    pool: &'a Pool,
     sessions: Vec<OnceCell<Result<Arc<Session>, String>>>,
     /// Hosts whose connection broke mid-run, and why.
     lost: Mutex<Vec<Option<String>>>,
 }
 
 impl<'a> Hosts<'a> {
-    fn new(hosts: &'a [Host], identity: &'a Identity) -> Self {
+    fn new(hosts: &'a [Host], identity: &'a Identity, pool: &'a Pool) -> Self {
         Self {
             hosts,
             identity,
+            pool,
             sessions: hosts.iter().map(|_| OnceCell::new()).collect(),
             lost: Mutex::new(vec![None; hosts.len()]),
         }
@@ -243,9 +246,9 @@ impl<'a> Hosts<'a> {
             .get_or_init(|| {
                 first = true;
                 async {
-                    ssh::connect(&self.hosts[index].target, self.identity)
+                    self.pool
+                        .session(&self.hosts[index].target, self.identity)
                         .await
-                        .map(Arc::new)
                         .map_err(|error| error.to_string())
                 }
             })
@@ -260,16 +263,6 @@ impl<'a> Hosts<'a> {
     fn mark_lost(&self, index: usize, reason: String) {
         if let Ok(mut lost) = self.lost.lock() {
             lost[index] = Some(reason);
-        }
-    }
-
-    async fn close(self) {
-        for cell in self.sessions {
-            if let Some(Ok(session)) = cell.into_inner()
-                && let Ok(session) = Arc::try_unwrap(session)
-            {
-                let _ = session.close().await;
-            }
         }
     }
 }

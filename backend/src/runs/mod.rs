@@ -27,7 +27,7 @@ pub use mask::Mask;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Library, Plan};
-use crate::ssh::{Identity, KeyExchange, KnownHosts};
+use crate::ssh::{Identity, KeyExchange, KnownHosts, Pool};
 use crate::store::{Actor, NewRun, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,8 @@ pub enum CancelOutcome {
 pub struct Runs {
     store: Store,
     known_hosts: KnownHosts,
+    /// Connections kept between runs.
+    pool: Arc<Pool>,
     active: Mutex<HashMap<i64, Active>>,
     tasks: TaskTracker,
 }
@@ -98,6 +100,7 @@ impl Runs {
         Ok(Arc::new(Self {
             store,
             known_hosts,
+            pool: Arc::default(),
             active: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
         }))
@@ -126,12 +129,13 @@ impl Runs {
             shape: &shape,
             params: &shown,
         };
+        let pool = Arc::clone(&self.pool);
         self.begin(
             header,
             actor,
             Mask::new(mask),
             move |journal, cancel| async move {
-                engine::execute(&plan, &identity, &journal, &cancel).await
+                engine::execute(&plan, &identity, &journal, &cancel, &pool).await
             },
         )
         .await
@@ -258,7 +262,8 @@ impl Runs {
         self.lock_active().get(&id).map(|run| run.live.subscribe())
     }
 
-    /// Cancels every run (steps and `finally` alike) and waits until each has recorded its end.
+    /// Cancels every run (steps and `finally` alike), waits until each has recorded its end,
+    /// and closes the connections kept for later runs.
     pub async fn stop_all(&self) {
         for run in self.lock_active().values() {
             run.cancel.cancel();
@@ -266,6 +271,7 @@ impl Runs {
         }
         self.tasks.close();
         self.tasks.wait().await;
+        self.pool.close_all();
     }
 
     fn lock_active(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Active>> {

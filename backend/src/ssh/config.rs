@@ -24,7 +24,7 @@ const POST_QUANTUM: [&str; 3] = [
 ];
 
 /// Which key exchange a cluster wants (`ssh_kex` in `[cluster]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub enum KeyExchange {
     /// `FAST` first (those the local client has), then the client's own defaults.
     #[default]

@@ -149,7 +149,14 @@ async fn break_out(session: &Session, pid: tokio::sync::oneshot::Receiver<u32>) 
          for i in 1 2 3 4 5 6; do sleep 0.5; kill -0 -{pid} 2>/dev/null || exit 0; done; \
          kill -KILL -{pid} 2>/dev/null; exit 0"
     );
-    let _ = session.raw_command(script).status().await;
+    // What the host prints (a login banner) is of no use here, and must not reach knit's own
+    // terminal.
+    let _ = session
+        .raw_command(script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
 }
 
 /// A line prefix no output of a command can guess: the remote pid follows it on stderr.

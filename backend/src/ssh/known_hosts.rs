@@ -13,7 +13,7 @@ pub fn host_pattern(host: &str, port: u16) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KnownHosts {
     path: PathBuf,
 }

@@ -8,12 +8,14 @@ pub mod exec;
 mod keys;
 mod keyscan;
 mod known_hosts;
+mod pool;
 mod session;
 
 pub use config::KeyExchange;
 pub use keys::{KeyPair, ensure_key_pair, fingerprint};
 pub use keyscan::keyscan;
 pub use known_hosts::{KnownHosts, host_pattern};
+pub use pool::Pool;
 pub use session::{Identity, SshTarget, connect};
 
 #[derive(Debug, thiserror::Error)]

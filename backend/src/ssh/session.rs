@@ -4,14 +4,16 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use openssh::{KnownHosts as Checking, Session, SessionBuilder};
+use std::num::NonZeroUsize;
+
+use openssh::{ControlPersist, KnownHosts as Checking, Session, SessionBuilder};
 
 use super::config::{KeyExchange, config_file};
 use super::{KnownHosts, SshError};
 use crate::report::cause_chain;
 
 /// Where to log in: `user@host:port`; without a user, the SSH client's own choice.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SshTarget {
     pub user: Option<String>,
     pub host: String,
@@ -48,7 +50,7 @@ impl fmt::Display for SshTarget {
 }
 
 /// Who knit is on the other side, which host keys it trusts, and the way there.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {
     /// The private key to offer; without one, the agent's and ~/.ssh's.
     pub private_key: Option<PathBuf>,
@@ -76,7 +78,20 @@ impl Identity {
 
 /// Connects to `target`, refusing any host whose key is not in `identity.known_hosts`.
 pub async fn connect(target: &SshTarget, identity: &Identity) -> Result<Session, SshError> {
+    connect_for(target, identity, None).await
+}
+
+/// The same; with `idle`, the connection's master process ends by itself once no command has
+/// used it for that long (a kept connection that nobody closes does not outlive its use).
+pub async fn connect_for(
+    target: &SshTarget,
+    identity: &Identity,
+    idle: Option<Duration>,
+) -> Result<Session, SshError> {
     let mut builder = SessionBuilder::default();
+    if let Some(seconds) = idle.and_then(|idle| NonZeroUsize::new(idle.as_secs() as usize)) {
+        builder.control_persist(ControlPersist::IdleFor(seconds));
+    }
     builder
         .port(target.port)
         // Whatever ~/.ssh/config says, knit checks host keys strictly against its own file.
