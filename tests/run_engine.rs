@@ -684,8 +684,25 @@ async fn a_second_run_uses_the_kept_connection_and_a_dead_one_is_replaced() {
     assert_eq!(run().await, RunStatus::Ok);
     assert_eq!(logins(), 1, "the second run logged in again");
 
-    // The kept connection is cut: the next run connects anew instead of failing.
+    // The kept connection is cut: once its client side has noticed, the next run connects
+    // anew instead of failing.
     hosts.drop_connections("web1");
+    let master = format!("ssh .*-M .*-p {} ", hosts.hosts[0].port);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = std::process::Command::new("pgrep")
+            .args(["-f", &master])
+            .output()
+            .expect("pgrep");
+        if !found.status.success() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cut connection's client stays"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(run().await, RunStatus::Ok);
     assert_eq!(logins(), 2);
 }

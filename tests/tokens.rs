@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::harness::{
     KnitServer, TEST_PASSWORD, client_with, dummy_web_dir, error_of, session_cookie, sign_in,
-    signed_in_as, start_moto,
+    signed_in_as, start_moto, start_server,
 };
 
 async fn create(
@@ -138,13 +138,7 @@ async fn tokens_live_their_days_and_end_with_a_password_change_or_their_account(
 #[tokio::test]
 async fn a_browser_session_gives_the_password_again_to_make_a_token() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let moto = start_moto(dir.path()).await;
-    let server = KnitServer::on_moto(
-        &dir.path().join("data"),
-        &moto,
-        &dummy_web_dir(dir.path()),
-        &[],
-    );
+    let (_moto, server) = start_server(dir.path()).await;
     server.add_user("vic", "viewer");
     let cookie = session_cookie(&sign_in(&server, "vic").await);
     let from_console = |body: serde_json::Value| {

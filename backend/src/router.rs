@@ -1,5 +1,7 @@
 //! Every route of the server, in one table.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::Method;
@@ -101,15 +103,10 @@ pub fn api_routes() -> Vec<(Method, String)> {
 
 /// The routes with `access`, the methods of one path merged.
 fn routes_with(access: Access) -> Router<App> {
-    let mut by_path: Vec<(&'static str, MethodRouter<App>)> = Vec::new();
+    let mut by_path: BTreeMap<&str, MethodRouter<App>> = BTreeMap::new();
     for (_, _, path, handler) in api_table().into_iter().filter(|route| route.0 == access) {
-        match by_path.iter().position(|(known, _)| *known == path) {
-            Some(at) => {
-                let (_, earlier) = by_path.remove(at);
-                by_path.insert(at, (path, earlier.merge(handler)));
-            }
-            None => by_path.push((path, handler)),
-        }
+        let merged = by_path.remove(path).unwrap_or_default().merge(handler);
+        by_path.insert(path, merged);
     }
     by_path
         .into_iter()
