@@ -526,15 +526,25 @@ async fn cancelling_stops_the_commands_of_a_host_that_prints_before_them() {
         )
         .await
         .expect("the run starts");
-    let mut said = Vec::new();
-    while !said.iter().any(|line| line == "waiting") {
-        let event = started.live.recv().await.expect("events until the end");
-        if let RunEventBody::Line { text, .. } = event.body {
-            said.push(text);
-        }
-    }
+    // The banner comes on stderr and "waiting" on stdout: two streams, read in either order.
     // The host's own words are output like any other, not taken for knit's.
-    assert!(said.iter().any(|line| line == BANNER), "{said:?}");
+    let mut said = Vec::new();
+    let heard_both = |said: &Vec<String>| {
+        ["waiting", BANNER]
+            .iter()
+            .all(|w| said.iter().any(|l| l == w))
+    };
+    let listening = async {
+        while !heard_both(&said) {
+            let event = started.live.recv().await.expect("events until the end");
+            if let RunEventBody::Line { text, .. } = event.body {
+                said.push(text);
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), listening)
+        .await
+        .unwrap_or_else(|_| panic!("the banner and the command's output within 30 s: {said:?}"));
     // knit's own marker is read, not shown.
     assert!(
         !said.iter().any(|line| line.contains("knit-pid-")),
