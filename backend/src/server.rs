@@ -82,6 +82,9 @@ pub async fn serve(
     if settings.sandbox {
         let password = accounts.sandbox_admin().await?;
         println!("knit: sandbox sign-in: {SANDBOX_ADMIN} with password {password}");
+        if let Some(sandbox) = &sandbox {
+            println!("knit: sandbox site: {}", sandbox.info.site);
+        }
     } else if store.users().await?.is_empty() {
         println!(
             "knit: no account exists yet; create the first admin with `knit user add NAME --role admin`"

@@ -32,6 +32,8 @@ pub struct Health {
 pub struct SandboxInfo {
     /// The endpoint of the local EC2 API server (moto) that stands in for AWS.
     pub ec2_endpoint: String,
+    /// The demo cluster's site, once deployed: nginx on the first web host.
+    pub site: String,
     /// The local SSH hosts (real `sshd` processes on loopback) of the demo cluster.
     pub hosts: Vec<SandboxHost>,
 }

@@ -13,7 +13,9 @@ use clap::Args;
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
 use super::{StoreArgs, cli_actor};
-use crate::clusters::{self, Command, Definition, Library, Plan, PlanError, RunRequest};
+use crate::clusters::{
+    self, Command, Definition, Library, Plan, PlanError, RunRequest, file_action,
+};
 use crate::config;
 use crate::ec2::{self, Ec2Target};
 use crate::launch;
@@ -327,14 +329,13 @@ fn print_plan(plan: &Plan, mask: &Mask) {
                     }
                     Command::Upload {
                         role,
-                        source,
+                        from,
                         to,
                         content,
                         ..
                     } => println!(
-                        "  [{role}] upload {} to {} ({} bytes)",
-                        source.display(),
-                        mask.apply(to.clone()),
+                        "  [{role}] {} ({} bytes)",
+                        file_action(from, &mask.apply(to.clone())),
                         content.len()
                     ),
                 }

@@ -89,6 +89,24 @@ fn machines(file: &File, library: &Library, problems: &mut Vec<Problem>) {
                 problems.push((host.span().start, message));
             }
         }
+        let host_count = body
+            .hosts
+            .as_ref()
+            .map_or(body.count.unwrap_or(1) as usize, Vec::len);
+        for (host, settings) in &body.host_settings {
+            let number = host
+                .strip_prefix(name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|n| n.parse::<usize>().ok());
+            if !number.is_some_and(|n| (1..=host_count).contains(&n)) {
+                problems.push((
+                    settings.span().start,
+                    format!(
+                        "host_settings names host {host:?}, which machine {name} does not have: its hosts are {name}-1 to {name}-{host_count}"
+                    ),
+                ));
+            }
+        }
         if body.roles.is_empty() {
             problems.push((
                 at,
@@ -165,9 +183,18 @@ fn uploads(file: &File, folder: &Path, problems: &mut Vec<Problem>) {
         .values()
         .flat_map(|kind| kind.get_ref().tasks.values().flatten());
     for action in actions {
-        if let Action::Upload(upload) = action.get_ref()
-            && let Err(message) = upload_source(folder, &upload.upload)
-        {
+        let Action::File(file) = action.get_ref() else {
+            continue;
+        };
+        let problem = match (&file.upload, &file.write) {
+            (Some(upload), None) => upload_source(folder, upload).err(),
+            (None, Some(_)) => None,
+            _ => Some(format!(
+                "a file for {:?} needs either upload (a template file) or write (its text), not both",
+                file.to
+            )),
+        };
+        if let Some(message) = problem {
             problems.push((action.span().start, message));
         }
     }

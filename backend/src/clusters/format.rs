@@ -91,6 +91,10 @@ pub struct Machine {
     pub hosts: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub roles: BTreeMap<String, Spanned<Role>>,
+    /// Settings of one host (`web-1`, named as in runs) over those of every role it carries:
+    /// a port or a folder that differs between hosts of a machine.
+    #[serde(default)]
+    pub host_settings: BTreeMap<String, Spanned<toml::Table>>,
 }
 
 /// A role a machine carries: a kind and the settings its tasks are rendered with.
@@ -125,8 +129,9 @@ pub enum Action {
     Command(String),
     /// `{ run = "...", continue_on_error = true, timeout = "5m" }`.
     Run(RunAction),
-    /// `{ upload = "templates/site.conf", to = "/etc/nginx/sites-available/{{ site }}" }`.
-    Upload(UploadAction),
+    /// `{ upload = "templates/site.conf", to = "/etc/nginx/sites-available/{{ site }}" }`, or
+    /// `{ write = "port {{ port }}\n", to = "/etc/redis/redis.conf", sudo = "{{ sudo }}" }`.
+    File(FileAction),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,11 +167,26 @@ impl RunAction {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UploadAction {
+pub struct FileAction {
     /// A template file, relative to the definition file's folder.
-    pub upload: String,
-    /// Where it goes on the host.
+    pub upload: Option<String>,
+    /// The file's text, a template; instead of `upload`.
+    pub write: Option<String>,
+    /// Where it goes on the host. This and the fields below are templates.
     pub to: String,
+    /// The command that gives the power to write there, e.g. `sudo`; none by default.
+    #[serde(default)]
+    pub sudo: String,
+    /// Octal permissions [default: 644].
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// The file's owner [default: whoever writes it].
+    #[serde(default)]
+    pub owner: String,
+}
+
+fn default_mode() -> String {
+    "644".to_owned()
 }
 
 /// A security group and its inbound rules.

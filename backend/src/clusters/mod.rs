@@ -8,6 +8,7 @@ mod kinds;
 mod load;
 mod params;
 mod plan;
+mod render;
 mod secrets;
 mod summary;
 
@@ -17,7 +18,9 @@ use std::path::PathBuf;
 
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
-pub use plan::{Command, Host, INSTALL, Job, Plan, PlanError, ROLLBACK, RunRequest, Step};
+pub use plan::{
+    Command, Host, INSTALL, Job, Plan, PlanError, ROLLBACK, RunRequest, Step, file_action,
+};
 
 /// A definition file that parsed and passed every check.
 #[derive(Debug)]

@@ -6,14 +6,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam};
-use minijinja::syntax::SyntaxConfig;
-use minijinja::{Environment, UndefinedBehavior};
-
-use super::check::upload_source;
-use super::format::{Action, Step as StepSpec};
+use super::format::{Role, Step as StepSpec};
+use super::render::Renderer;
 use super::{Definition, Library};
 use crate::ssh::SshTarget;
+use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam};
 
 /// The scenario every cluster has without defining it: every role's `install`.
 pub const INSTALL: &str = "install";
@@ -90,12 +87,21 @@ pub enum Command {
     },
     Upload {
         role: String,
-        source: PathBuf,
+        /// The template file the text comes from; none for a kind's own text (`write`).
+        from: Option<String>,
         content: String,
         to: String,
         /// The shell script that writes its standard input to `to`.
         upload_script: String,
     },
+}
+
+/// `upload templates/site.conf to /etc/...`, or `write /etc/...` for a kind's own text.
+pub fn file_action(from: &Option<String>, to: &str) -> String {
+    match from {
+        Some(from) => format!("upload {from} to {to}"),
+        None => format!("write {to}"),
+    }
 }
 
 /// What a run asks for besides its scenario: only some hosts or roles (empty lists narrow
@@ -177,20 +183,27 @@ impl Definition {
         let params = self
             .param_values(scenario, &request.params)
             .map_err(PlanError::Params)?;
-        let hosts = self.hosts(machine_hosts, request)?;
         if let Some(role) = request.roles.iter().find(|role| !self.has_role(role)) {
             return Err(PlanError::UnknownRole {
                 cluster,
                 role: role.clone(),
             });
         }
+        let scope = Scope {
+            library,
+            hosts: self.hosts(machine_hosts, request)?,
+            request,
+            params,
+            // A role's peers are all of the cluster's hosts, also those this run leaves out.
+            roles: self.roles_on(library, &self.named_hosts(machine_hosts)),
+        };
         let mut planned = Vec::new();
         for (spec, is_finally) in steps
             .iter()
             .map(|s| (s, false))
             .chain(finally.iter().map(|s| (s, true)))
         {
-            let jobs = self.jobs(library, spec.name(), &hosts, request, &params)?;
+            let jobs = self.jobs(spec.name(), &scope)?;
             if !jobs.is_empty() {
                 planned.push(Step {
                     name: spec.name().to_owned(),
@@ -209,7 +222,7 @@ impl Definition {
         Ok(Plan {
             cluster,
             scenario: scenario.to_owned(),
-            hosts,
+            hosts: scope.hosts,
             steps: planned,
             parallel: self
                 .file
@@ -218,7 +231,7 @@ impl Definition {
                 .as_ref()
                 .map_or(20, |p| *p.get_ref()),
             declared: self.scenario_params(scenario),
-            params,
+            params: scope.params,
         })
     }
 
@@ -334,14 +347,14 @@ impl Definition {
     }
 
     /// The step `role.task` or `ALL.task` on each host that has something to do for it.
-    fn jobs(
-        &self,
-        library: &Library,
-        step: &str,
-        hosts: &[Host],
-        request: &RunRequest,
-        params: &BTreeMap<String, String>,
-    ) -> Result<Vec<Job>, PlanError> {
+    fn jobs(&self, step: &str, scope: &Scope) -> Result<Vec<Job>, PlanError> {
+        let Scope {
+            library,
+            hosts,
+            request,
+            params,
+            roles,
+        } = scope;
         let (role_name, task) = step.split_once('.').unwrap_or((step, ""));
         let mut jobs = Vec::new();
         for (index, host) in hosts.iter().enumerate() {
@@ -361,18 +374,17 @@ impl Definition {
                 let Some(actions) = kind.tasks.get(task) else {
                     continue;
                 };
-                let mut settings = kind.settings;
-                settings.extend(spec.settings.clone());
                 let renderer = Renderer {
                     definition: self,
                     host,
                     role,
                     task,
-                    settings,
+                    settings: self.settings_on(host, spec, kind.settings),
                     params,
+                    roles,
                 };
                 for action in actions {
-                    commands.push(renderer.render(action.get_ref())?);
+                    commands.extend(renderer.render(action.get_ref())?);
                 }
             }
             if !commands.is_empty() {
@@ -384,113 +396,57 @@ impl Definition {
         }
         Ok(jobs)
     }
-}
 
-/// Renders the actions of one role's task for one host.
-struct Renderer<'a> {
-    definition: &'a Definition,
-    host: &'a Host,
-    role: &'a str,
-    task: &'a str,
-    settings: toml::Table,
-    params: &'a BTreeMap<String, String>,
-}
+    /// The settings of role `spec` on `host`: its kind's (`settings`), the role's over them,
+    /// the host's over those.
+    fn settings_on(&self, host: &Host, spec: &Role, mut settings: toml::Table) -> toml::Table {
+        settings.extend(spec.settings.clone());
+        let own = self
+            .file
+            .machines
+            .get(&host.machine)
+            .and_then(|machine| machine.get_ref().host_settings.get(&host.name));
+        if let Some(own) = own {
+            settings.extend(own.get_ref().clone());
+        }
+        settings
+    }
 
-impl Renderer<'_> {
-    fn render(&self, action: &Action) -> Result<Command, PlanError> {
-        let role = self.role.to_owned();
-        Ok(match action {
-            Action::Command(script) => Command::Run {
-                role,
-                script: self.text(script)?,
-                continue_on_error: false,
-                timeout: None,
-            },
-            Action::Run(run) => Command::Run {
-                role,
-                script: self.text(&run.run)?,
-                continue_on_error: run.continue_on_error,
-                // The definition checks refused any timeout that does not parse.
-                timeout: run.timeout().ok().flatten(),
-            },
-            Action::Upload(upload) => {
-                let folder = self.definition.path.parent().unwrap_or(".".as_ref());
-                // Checked again: a link may have changed since the definition was read.
-                let source = upload_source(folder, &upload.upload).map_err(PlanError::Outside)?;
-                let template =
-                    std::fs::read_to_string(&source).map_err(|error| PlanError::Upload {
-                        role: self.role.to_owned(),
-                        task: self.task.to_owned(),
-                        path: source.clone(),
-                        source: error,
-                    })?;
-                let to = self.text(&upload.to)?;
-                Command::Upload {
-                    role,
-                    content: self.text(&template)?,
-                    upload_script: upload_script(&to),
-                    to,
-                    source,
+    /// What templates see as `roles`: each role's hosts, each with its `host` name, `address`
+    /// and settings.
+    fn roles_on(&self, library: &Library, hosts: &[Host]) -> toml::Table {
+        let mut roles = toml::Table::new();
+        for host in hosts {
+            let Some(machine) = self.file.machines.get(&host.machine) else {
+                continue;
+            };
+            for (role, spec) in &machine.get_ref().roles {
+                let spec = spec.get_ref();
+                let Some(kind) = library.resolve(&self.file.kinds, spec.kind.get_ref()) else {
+                    continue;
+                };
+                let mut member = self.settings_on(host, spec, kind.settings);
+                member.insert("host".to_owned(), host.name.clone().into());
+                member.insert("address".to_owned(), host.target.host.clone().into());
+                let members = roles
+                    .entry(role.clone())
+                    .or_insert_with(|| toml::Value::Array(Vec::new()));
+                if let toml::Value::Array(members) = members {
+                    members.push(toml::Value::Table(member));
                 }
             }
-        })
-    }
-
-    fn text(&self, template: &str) -> Result<String, PlanError> {
-        let mut env = Environment::new();
-        // A misspelt setting must fail here, not become an empty string in a shell command.
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        // Uploaded files keep their last line break.
-        let syntax = SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-            .expect("the default delimiters are valid");
-        env.set_syntax(syntax);
-        let cluster = &self.definition.file.cluster;
-        let mut context = self.settings.clone();
-        // A parameter overrides the role's setting of its name, for this run.
-        let params: toml::Table = self
-            .params
-            .iter()
-            .map(|(name, value)| (name.clone(), toml::Value::String(value.clone())))
-            .collect();
-        context.extend(params.clone());
-        context.insert("params".to_owned(), toml::Value::Table(params));
-        for (key, value) in [
-            ("host", Some(self.host.name.as_str())),
-            ("machine", Some(self.host.machine.as_str())),
-            ("role", Some(self.role)),
-            ("cluster", Some(self.definition.name())),
-            ("domain", cluster.domain.as_deref()),
-        ] {
-            if let Some(value) = value {
-                context.insert(key.to_owned(), toml::Value::String(value.to_owned()));
-            }
         }
-        env.render_str(
-            template,
-            minijinja::Value::from(minijinja::value::Serde(&context)),
-        )
-        .map_err(|error| PlanError::Render {
-            role: self.role.to_owned(),
-            task: self.task.to_owned(),
-            host: self.host.name.clone(),
-            detail: error.to_string(),
-        })
+        roles
     }
 }
 
-/// Writes standard input to `to`, creating its folder first. `to` is double-quoted, so
-/// `$HOME` in it expands but spaces do not split it.
-fn upload_script(to: &str) -> String {
-    let mut quoted = String::with_capacity(to.len() + 2);
-    for c in to.chars() {
-        if matches!(c, '\\' | '"' | '`') {
-            quoted.push('\\');
-        }
-        quoted.push(c);
-    }
-    format!("f=\"{quoted}\"; mkdir -p \"$(dirname \"$f\")\" && cat > \"$f\"")
+/// What every step of a plan is expanded with.
+struct Scope<'a> {
+    library: &'a Library,
+    hosts: Vec<Host>,
+    request: &'a RunRequest,
+    params: BTreeMap<String, String>,
+    roles: toml::Table,
 }
 
 impl Plan {

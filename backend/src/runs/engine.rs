@@ -16,7 +16,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::Journal;
-use crate::clusters::{Command, Host, Job, Plan, Step};
+use crate::clusters::{Command, Host, Job, Plan, Step, file_action};
 use crate::ssh::exec::{self, Exit, Output, Remote};
 use crate::ssh::{Identity, Pool};
 
@@ -377,14 +377,14 @@ fn announce<'c>(command: &'c Command, mut say: impl FnMut(String)) -> (Remote<'c
         }
         Command::Upload {
             role,
-            source,
+            from,
             content,
             to,
             upload_script,
         } => {
             say(format!(
-                "[{role}] upload {} to {to} ({} bytes)",
-                source.display(),
+                "[{role}] {} ({} bytes)",
+                file_action(from, to),
                 content.len()
             ));
             let remote = Remote {

@@ -42,3 +42,17 @@ pub fn sandbox_user() -> Result<String, SandboxError> {
             fix: "run knit as an account listed in /etc/passwd".to_owned(),
         })
 }
+
+/// The home folder of `user`, from /etc/passwd.
+pub fn home_of(user: &str) -> Result<std::path::PathBuf, SandboxError> {
+    std::fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.first() == Some(&user))
+        .and_then(|fields| fields.get(5).map(std::path::PathBuf::from))
+        .ok_or_else(|| SandboxError::NoUser {
+            user: user.to_owned(),
+            fix: "give the account a home folder in /etc/passwd".to_owned(),
+        })
+}

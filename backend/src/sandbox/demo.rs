@@ -1,8 +1,9 @@
-//! The sandbox's demo cluster: web hosts and a database host, all local sshd hosts.
+//! The sandbox's demo cluster: web hosts and a database host, all local sshd hosts, carrying
+//! knit's built-in roles.
 
 use std::path::Path;
 
-use super::SshHost;
+use super::{Site, SshHost};
 use crate::ssh::Identity;
 
 const TEMPLATE: &str = include_str!("demo.toml");
@@ -18,11 +19,13 @@ pub fn host_names(count: u8) -> Vec<String> {
     names
 }
 
-/// Writes the demo cluster definition into `folder` with the hosts' current addresses.
+/// Writes the demo cluster definition into `folder` with the hosts' current addresses and the
+/// site's ports. With a single host, it carries the database's roles too.
 pub async fn write_cluster(
     folder: &Path,
     hosts: &[SshHost],
     identity: &Identity,
+    site: &Site,
 ) -> std::io::Result<()> {
     let quoted = |prefix: &str| {
         hosts
@@ -32,15 +35,41 @@ pub async fn write_cluster(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let db_hosts = match quoted("db") {
+        none if none.is_empty() => quoted("web1"),
+        some => some,
+    };
     let key_file = identity
         .private_key
         .as_ref()
         .map(|key| key.display().to_string())
         .unwrap_or_default();
+    let root = site.root.display().to_string();
+    let web_host_settings: String = site
+        .web
+        .iter()
+        .enumerate()
+        .map(|(index, ports)| {
+            let n = index + 1;
+            format!(
+                "[machines.web.host_settings.web-{n}]\nprefix = \"{root}/web{n}\"\n\
+                 app_dir = \"{root}/web{n}/srv/app\"\nlisten = \"127.0.0.1:{}\"\napp_port = {}\n",
+                ports.nginx, ports.app
+            )
+        })
+        .collect();
     let text = TEMPLATE
         .replace("{{KEY_FILE}}", &key_file)
         .replace("{{WEB_HOSTS}}", &quoted("web"))
-        .replace("{{DB_HOSTS}}", &quoted("db"));
+        .replace("{{DB_HOSTS}}", &db_hosts)
+        .replace("{{WEB_HOST_SETTINGS}}", &web_host_settings)
+        .replace("{{REPOSITORY}}", &site.repository().display().to_string())
+        .replace("{{ROOT}}", &root)
+        .replace("{{MEMCACHED_PORT}}", &site.memcached.to_string())
+        .replace("{{REDIS_PORT}}", &site.redis.to_string())
+        .replace("{{POSTGRES_PORT}}", &site.postgres.to_string())
+        .replace("{{PGBOUNCER_PORT}}", &site.pgbouncer.to_string())
+        .replace("{{POSTGRES_VERSION}}", &site.postgres_version.to_string());
     tokio::fs::write(folder.join(FILE_NAME), text).await
 }
 

@@ -10,6 +10,7 @@ mod moto;
 mod port;
 mod process;
 mod seed;
+mod site;
 mod sshd;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::ssh::{self, Identity, KnownHosts, SshError};
 pub use account::sandbox_user;
 pub use moto::Moto;
 pub use port::free_port;
+pub use site::Site;
 pub use sshd::SshHost;
 
 /// moto ships its catalogue of public AMIs in this region only.
@@ -58,6 +60,7 @@ pub enum SandboxError {
 pub struct Sandbox {
     moto: Option<Moto>,
     hosts: Vec<SshHost>,
+    site: Site,
     ec2_endpoint: String,
     client_public_key: String,
     clusters_dir: PathBuf,
@@ -82,13 +85,18 @@ impl Sandbox {
         };
 
         let user = sandbox_user()?;
+        let names = demo::host_names(settings.sandbox_hosts);
+        let web_hosts = names.iter().filter(|name| name.starts_with("web")).count();
+        let site = Site::plan(&account::home_of(&user)?, &settings.data_dir, web_hosts)?;
+        // Daemons of an earlier start that did not end cleanly would hold the site's files.
+        stop_services(&site).await;
         let client_key = ssh::ensure_key_pair(&dir.join("client_ed25519"), "knit-sandbox").await?;
         let client_public_key = client_key.public_key().await?;
         let known_hosts = KnownHosts::new(settings.known_hosts());
         let identity = Identity::isolated(client_key.private.clone(), known_hosts.clone());
 
         let mut hosts = Vec::new();
-        for name in demo::host_names(settings.sandbox_hosts) {
+        for name in names {
             let host_dir = dir.join("hosts").join(&name);
             create_dir(&host_dir).await?;
             let host = SshHost::start(&host_dir, &name, &user, &client_public_key).await?;
@@ -98,10 +106,11 @@ impl Sandbox {
             hosts.push(host);
         }
         prove_reachable(&hosts, &identity).await?;
+        site.make_repository(&hosts[0], &identity).await?;
 
         let clusters = dir.join("clusters");
         create_dir(&clusters).await?;
-        demo::write_cluster(&clusters, &hosts, &identity)
+        demo::write_cluster(&clusters, &hosts, &identity, &site)
             .await
             .map_err(|source| SandboxError::Folder {
                 path: clusters.clone(),
@@ -110,6 +119,7 @@ impl Sandbox {
 
         let info = SandboxInfo {
             ec2_endpoint: ec2_endpoint.clone(),
+            site: site.url(),
             hosts: hosts
                 .iter()
                 .map(SshHost::describe)
@@ -118,6 +128,7 @@ impl Sandbox {
         Ok(Self {
             moto,
             hosts,
+            site,
             ec2_endpoint,
             client_public_key,
             clusters_dir: clusters,
@@ -141,8 +152,10 @@ impl Sandbox {
         seed::seed(ec2, &self.client_public_key).await
     }
 
-    /// Stops every process the sandbox started and waits until they are gone.
+    /// Stops every process the sandbox started, and the daemons its runs started, and waits
+    /// until they are gone.
     pub async fn stop(self) {
+        stop_services(&self.site).await;
         for host in self.hosts {
             host.stop().await;
         }
@@ -159,6 +172,11 @@ async fn prove_reachable(hosts: &[SshHost], identity: &Identity) -> Result<(), S
         let _ = session.close().await;
     }
     Ok(())
+}
+
+async fn stop_services(site: &Site) {
+    let site = site.clone();
+    let _ = tokio::task::spawn_blocking(move || site.stop_services()).await;
 }
 
 async fn create_dir(path: &std::path::Path) -> Result<(), SandboxError> {

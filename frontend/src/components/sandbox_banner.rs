@@ -20,7 +20,12 @@ pub fn SandboxBanner(health: LocalResource<Result<Health, ApiFailure>>) -> impl 
                         <strong>"Sandbox"</strong>
                         " — not a real AWS account. EC2 is a local emulator at "
                         <code>{sandbox.ec2_endpoint}</code>
-                        {format!(", and the demo cluster runs on {hosts} local SSH hosts.")}
+                        {format!(", and the demo cluster runs on {hosts} local SSH hosts; ")}
+                        "once installed and deployed, it serves "
+                        <a id="sandbox-site" href=sandbox.site.clone() target="_blank" rel="noopener">
+                            {sandbox.site.clone()}
+                        </a>
+                        "."
                     </div>
                 }
                 .into_any(),

@@ -1,0 +1,25 @@
+set -e
+{% set pidfile = prefixed("run/" ~ service ~ ".pid") -%}
+{% set log = prefixed("var/log/" ~ service ~ ".log") -%}
+{% if services == "user" -%}
+cat > {{ app_dir }}/shared/knit-start.sh <<'KNIT_START'
+cd {{ app_dir }}/current
+set -a; . {{ app_dir }}/shared/knit.env; set +a
+echo $$ > {{ pidfile }}
+exec {{ start }}
+KNIT_START
+{% else -%}
+{{ sudo }} systemctl daemon-reload
+{% endif -%}
+{{ knit.restart(service, prefixed("var/lib/knit/" ~ service ~ ".started"),
+     start="setsid sh " ~ app_dir ~ "/shared/knit-start.sh >> " ~ log ~ " 2>&1 < /dev/null &",
+     pidfile=pidfile, log=log) }}
+# The app answers on {{ health_path }} within {{ health_timeout }} s, or the step fails with its log.
+url=http://127.0.0.1:{{ app_port }}{{ health_path }}
+for _ in $(seq 1 {{ health_timeout * 5 }}); do
+  if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then echo "{{ service }} answers on $url"; exit 0; fi
+  sleep 0.2
+done
+echo "{{ service }} does not answer on $url after {{ health_timeout }} s; the end of its log:" >&2
+{% if services == "user" %}tail -n 20 {{ log }} >&2{% else %}{{ sudo }} journalctl -u {{ service }} -n 20 --no-pager >&2{% endif %}
+exit 1

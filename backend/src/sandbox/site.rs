@@ -1,0 +1,201 @@
+//! The demo site the sandbox's cluster serves: where its files go, the ports of its services, the
+//! app's repository on the hosts, and stopping the daemons its runs started.
+//!
+//! The daemons (nginx, the app, memcached, redis, PostgreSQL, pgbouncer) are started by knit's
+//! own runs over SSH, as the sandbox account, so they outlive the sshd processes; each leaves a
+//! pid file under the site's folder, and the sandbox stops them by those when it stops.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use super::{SandboxError, SshHost, free_port};
+use crate::ssh::exec::{self, Exit, Remote};
+use crate::ssh::{self, Identity};
+
+const APP: &str = include_str!("demo_app.py");
+const MAKE_REPOSITORY: &str = include_str!("demo_repo.sh");
+
+/// The ports of one web host: nginx and the app behind it.
+#[derive(Debug, Clone, Copy)]
+pub struct WebPorts {
+    pub nginx: u16,
+    pub app: u16,
+}
+
+/// Where the demo site lives and the ports its services listen on, chosen at every start.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Every host's files, under `<root>/<host>`; the app's repository in `<root>`.
+    pub root: PathBuf,
+    pub web: Vec<WebPorts>,
+    pub memcached: u16,
+    pub redis: u16,
+    pub postgres: u16,
+    pub pgbouncer: u16,
+    /// The major version of the installed PostgreSQL, whose binaries the database host runs.
+    pub postgres_version: u32,
+}
+
+impl Site {
+    /// Chooses free ports for `web_hosts` web hosts and the database host. `home` is the home
+    /// folder of the sandbox account; each data folder has a site of its own below it, so two
+    /// sandboxes on one machine never share files.
+    pub fn plan(home: &Path, data_dir: &Path, web_hosts: usize) -> Result<Self, SandboxError> {
+        let port = || {
+            free_port().map_err(|error| SandboxError::Start {
+                program: "the demo site".to_owned(),
+                detail: format!("no free port: {error}"),
+            })
+        };
+        let web = (0..web_hosts)
+            .map(|_| {
+                Ok(WebPorts {
+                    nginx: port()?,
+                    app: port()?,
+                })
+            })
+            .collect::<Result<Vec<_>, SandboxError>>()?;
+        let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+        let instance: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self {
+            root: home.join("sandbox").join(instance),
+            web,
+            memcached: port()?,
+            redis: port()?,
+            postgres: port()?,
+            pgbouncer: port()?,
+            postgres_version: postgres_version().ok_or_else(|| SandboxError::Start {
+                program: "the demo site".to_owned(),
+                detail: "no PostgreSQL in /usr/lib/postgresql: install Debian's postgresql"
+                    .to_owned(),
+            })?,
+        })
+    }
+
+    /// The app's repository, made by `make_repository`.
+    pub fn repository(&self) -> PathBuf {
+        self.root.join("demo-app.git")
+    }
+
+    /// The address a browser opens: the first web host's nginx.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.web[0].nginx)
+    }
+
+    /// Makes the app's repository with releases v1 and v2, as the sandbox account on `host`,
+    /// unless an earlier start made it.
+    pub async fn make_repository(
+        &self,
+        host: &SshHost,
+        identity: &Identity,
+    ) -> Result<(), SandboxError> {
+        let session = Arc::new(ssh::connect(&host.target(), identity).await?);
+        let script = format!(
+            "set -- {}\n{MAKE_REPOSITORY}",
+            exec::quote(&self.repository().display().to_string())
+        );
+        let mut said = Vec::new();
+        let exit = exec::run(
+            &session,
+            Remote {
+                script: &script,
+                stdin: Some(APP.as_bytes()),
+                timeout: Some(Duration::from_secs(60)),
+            },
+            &CancellationToken::new(),
+            |_, line| said.push(line),
+        )
+        .await;
+        if let Ok(session) = Arc::try_unwrap(session) {
+            let _ = session.close().await;
+        }
+        match exit {
+            Exit::Code(0) => Ok(()),
+            other => Err(SandboxError::Start {
+                program: "the demo app's repository".to_owned(),
+                detail: format!("{other:?}: {}", said.join("\n")),
+            }),
+        }
+    }
+
+    /// Stops every daemon that left a pid file under the site's folder, and waits (up to ten
+    /// seconds) until they are gone.
+    pub fn stop_services(&self) {
+        let mut pids = Vec::new();
+        pid_files(&self.root, &mut pids);
+        for pid in &pids {
+            signal(*pid, "TERM");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for pid in pids.iter().filter(|pid| alive(**pid)) {
+            signal(*pid, "KILL");
+        }
+    }
+}
+
+/// The pids in `*.pid` files below `folder` whose processes run as the file's owner: a stale
+/// file must not name some other process that took its number since.
+fn pid_files(folder: &Path, pids: &mut Vec<u32>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            pid_files(&path, pids);
+        } else if path.extension().is_some_and(|ext| ext == "pid") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let pid: Option<u32> = text
+                .lines()
+                .next()
+                .and_then(|line| line.trim().parse().ok());
+            let owner = |path: &Path| std::fs::metadata(path).ok().map(|meta| meta.uid());
+            if let Some(pid) = pid
+                && owner(&path).is_some()
+                && owner(&path) == owner(Path::new(&format!("/proc/{pid}")))
+            {
+                pids.push(pid);
+            }
+        }
+    }
+}
+
+/// Whether `pid` runs: it exists and is no zombie waiting for its parent.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    })
+}
+
+fn signal(pid: u32, name: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// The newest PostgreSQL major version in /usr/lib/postgresql.
+fn postgres_version() -> Option<u32> {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .filter(|version: &u32| {
+            Path::new(&format!("/usr/lib/postgresql/{version}/bin/postgres")).exists()
+        })
+        .max()
+}
