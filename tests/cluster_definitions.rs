@@ -32,7 +32,7 @@ fn the_example_cluster_loads() {
     assert_eq!(production.name(), "production.mysite");
     assert_eq!(production.file.machines.len(), 2);
     let deploy = production.file.scenarios["deploy"].get_ref();
-    assert_eq!(deploy.steps.len(), 5);
+    assert_eq!(deploy.steps.len(), 6);
     assert_eq!(deploy.finally[0].get_ref().name(), "proxy.site_up");
 }
 
@@ -230,7 +230,7 @@ fn host_keys_says_where_a_launched_machines_key_may_come_from() {
 #[test]
 fn an_app_role_without_its_repository_is_a_mistake_where_the_role_stands() {
     let errors = errors_of(&format!(
-        "{HEAD}[machines.web.roles.site]\nkind = \"django\"\n"
+        "{HEAD}[machines.web.roles.site]\nkind = \"django\"\nwsgi_module = \"site.wsgi\"\n"
     ));
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(

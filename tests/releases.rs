@@ -16,15 +16,21 @@ hosts = ["{HOST:web1}"]
 kind = "site"
 repository = "file://{ORIGIN}"
 app_dir = "{WORK}/web1"
+prefix = "{WORK}/web1-files"
 [machines.spare]
 hosts = ["{HOST:web2}"]
 [machines.spare.roles.app]
 kind = "site"
 repository = "file://{ORIGIN}"
 app_dir = "{WORK}/web2"
+prefix = "{WORK}/web2-files"
 
 [kinds.site]
 extends = "app"
+[kinds.site.settings]
+sudo = ""
+services = "user"
+start = "sleep 600"
 [kinds.site.tasks]
 restart = ["echo restarted {{ host }}"]
 
