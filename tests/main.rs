@@ -23,6 +23,7 @@ mod run_engine;
 mod runs_api;
 mod runs_page;
 mod sandbox;
+mod sandbox_site;
 mod scenario_params;
 mod secrets;
 mod serve_config;

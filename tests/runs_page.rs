@@ -6,9 +6,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use knit_shared::{RunEvent, RunEventBody};
 
-use crate::harness::{
-    Browser, EventReader, KnitServer, TestHosts, built_console, serve_cluster, start_sandbox,
-};
+use crate::harness::{Browser, EventReader, KnitServer, TestHosts, built_console, serve_cluster};
 
 /// The `data-status` of every cell of the grid, as `(step, host, status)`.
 async fn cells(browser: &Browser) -> Vec<(String, String, String)> {
@@ -39,36 +37,6 @@ async fn press(browser: &Browser, url: &str, cluster: &str, scenario: &str) {
     browser.text_of(&button).await;
     browser.click(&button).await;
     browser.text_of("#run-dialog").await;
-}
-
-#[tokio::test]
-async fn deploying_the_sandbox_demo_from_the_console_fills_the_grid_and_the_log() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (_moto, server) = start_sandbox(dir.path()).await;
-    let browser = Browser::start().await;
-    browser.sign_in(&server).await;
-    press(&browser, &server.url, "sandbox.demo", "deploy").await;
-    browser.click("#run-go").await;
-    browser.wait_for_text_within("#run-status", "ok", 60).await;
-    assert!(browser.path().await.starts_with("/runs/"));
-
-    let cells = cells(&browser).await;
-    assert_eq!(cells.len(), 12, "{cells:?}");
-    assert!(
-        cells.iter().all(|(_, _, status)| status == "ok"),
-        "{cells:?}"
-    );
-    for (host, line) in [
-        ("web-1", "site up on web1"),
-        ("web-2", "site up on web2"),
-        ("db-1", "restarted cache on db1"),
-    ] {
-        browser.select("#log-host", host).await;
-        let log = browser.text_of("#run-log").await;
-        assert!(log.contains(line), "{host}'s log lacks {line:?}:\n{log}");
-    }
-    browser.close().await;
-    server.stop();
 }
 
 const CLUSTER: &str = r#"[cluster.tags]

@@ -210,6 +210,16 @@ impl KnitServer {
     }
 }
 
+impl Drop for KnitServer {
+    /// A sandbox's demo site runs daemons that knit stops when it stops; a test that ends
+    /// otherwise (a failure) must not leave them running.
+    fn drop(&mut self) {
+        if self.sandbox_sign_in.is_some() {
+            knit::sandbox::stop_site(&self.data_dir);
+        }
+    }
+}
+
 fn path_text(path: &Path) -> String {
     path.to_str().expect("test paths are UTF-8").to_owned()
 }

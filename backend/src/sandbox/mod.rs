@@ -174,6 +174,14 @@ async fn prove_reachable(hosts: &[SshHost], identity: &Identity) -> Result<(), S
     Ok(())
 }
 
+/// Stops the daemons the demo site of data folder `data_dir` runs, for whoever stops a sandbox
+/// that could not stop them itself (a test that kills knit).
+pub fn stop_site(data_dir: &std::path::Path) {
+    if let Ok(home) = sandbox_user().and_then(|user| account::home_of(&user)) {
+        site::stop_services(&site::root(&home, data_dir));
+    }
+}
+
 async fn stop_services(site: &Site) {
     let site = site.clone();
     let _ = tokio::task::spawn_blocking(move || site.stop_services()).await;

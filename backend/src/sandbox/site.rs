@@ -60,10 +60,8 @@ impl Site {
                 })
             })
             .collect::<Result<Vec<_>, SandboxError>>()?;
-        let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
-        let instance: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
         Ok(Self {
-            root: home.join("sandbox").join(instance),
+            root: root(home, data_dir),
             web,
             memcached: port()?,
             redis: port()?,
@@ -123,21 +121,33 @@ impl Site {
         }
     }
 
-    /// Stops every daemon that left a pid file under the site's folder, and waits (up to ten
-    /// seconds) until they are gone.
+    /// Stops every daemon that left a pid file under the site's folder.
     pub fn stop_services(&self) {
-        let mut pids = Vec::new();
-        pid_files(&self.root, &mut pids);
-        for pid in &pids {
-            signal(*pid, "TERM");
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while pids.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        for pid in pids.iter().filter(|pid| alive(**pid)) {
-            signal(*pid, "KILL");
-        }
+        stop_services(&self.root);
+    }
+}
+
+/// The folder of the site of data folder `data_dir`, below the sandbox account's `home`.
+pub fn root(home: &Path, data_dir: &Path) -> PathBuf {
+    let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+    let instance: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    home.join("sandbox").join(instance)
+}
+
+/// Stops every daemon that left a pid file under `root`, and waits (up to ten seconds) until
+/// they are gone.
+pub fn stop_services(root: &Path) {
+    let mut pids = Vec::new();
+    pid_files(root, &mut pids);
+    for pid in &pids {
+        signal(*pid, "TERM");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for pid in pids.iter().filter(|pid| alive(**pid)) {
+        signal(*pid, "KILL");
     }
 }
 
