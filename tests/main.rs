@@ -7,6 +7,7 @@ mod harness;
 
 mod account_page;
 mod accounts;
+mod builtin_kinds;
 mod cluster_definitions;
 mod cluster_isolation;
 mod console;

@@ -10,6 +10,9 @@ use super::process::ProcessGroup;
 pub struct Postgres {
     /// `postgres://knit@127.0.0.1:PORT/postgres`.
     pub url: String,
+    pub port: u16,
+    /// Its data folder, owned by the account it runs as.
+    pub data: PathBuf,
     _server: ProcessGroup,
     _dir: tempfile::TempDir,
 }
@@ -63,6 +66,8 @@ pub fn start_postgres() -> Postgres {
     wait_until_ready(&bin, port, dir.path());
     Postgres {
         url: format!("postgres://knit@127.0.0.1:{port}/postgres"),
+        port,
+        data,
         _server: server,
         _dir: dir,
     }

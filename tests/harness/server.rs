@@ -212,10 +212,13 @@ impl KnitServer {
 
 impl Drop for KnitServer {
     /// A sandbox's demo site runs daemons that knit stops when it stops; a test that ends
-    /// otherwise (a failure) must not leave them running.
+    /// otherwise (a failure) must not leave them running, nor any test its files.
     fn drop(&mut self) {
         if self.sandbox_sign_in.is_some() {
             knit::sandbox::stop_site(&self.data_dir);
+            if let Ok(root) = knit::sandbox::site_root(&self.data_dir) {
+                let _ = std::fs::remove_dir_all(root);
+            }
         }
     }
 }

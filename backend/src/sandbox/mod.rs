@@ -174,11 +174,17 @@ async fn prove_reachable(hosts: &[SshHost], identity: &Identity) -> Result<(), S
     Ok(())
 }
 
+/// The folder of the demo site of data folder `data_dir`, where its daemons keep their files.
+pub fn site_root(data_dir: &std::path::Path) -> Result<PathBuf, SandboxError> {
+    let home = account::home_of(&sandbox_user()?)?;
+    Ok(site::root(&home, data_dir))
+}
+
 /// Stops the daemons the demo site of data folder `data_dir` runs, for whoever stops a sandbox
 /// that could not stop them itself (a test that kills knit).
 pub fn stop_site(data_dir: &std::path::Path) {
-    if let Ok(home) = sandbox_user().and_then(|user| account::home_of(&user)) {
-        site::stop_services(&site::root(&home, data_dir));
+    if let Ok(root) = site_root(data_dir) {
+        site::stop_services(&root);
     }
 }
 

@@ -1,0 +1,398 @@
+//! The built-in kinds as they are on real machines (sudo, systemd), which these machines cannot
+//! run: every file they write for the example cluster is rendered and checked by its own daemon
+//! (nginx -t, memcached, redis and pgbouncer started with theirs and asked what they took,
+//! PostgreSQL reading its settings and pg_hba.conf), and their commands carry their settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use knit::clusters::{self, Command as Step, Definition, Library, RunRequest};
+use knit::ssh::SshTarget;
+
+use crate::harness::{ProcessGroup, start_postgres};
+
+/// The example cluster, its database roles' files under `prefix` and their ports free ones,
+/// everything else as written.
+fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusters");
+    let mut loaded = clusters::load_dir(&dir, Library::builtin());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let mut definition = loaded.definitions.remove(0);
+    let db = definition
+        .file
+        .machines
+        .get_mut("db")
+        .expect("db")
+        .get_mut();
+    for (role, settings) in [
+        ("memcache", vec![("port", "memcached")]),
+        ("redis", vec![("port", "redis")]),
+        (
+            "postgres",
+            vec![("port", "postgres"), ("bouncer_port", "pgbouncer")],
+        ),
+    ] {
+        let role = db.roles.get_mut(role).expect("role").get_mut();
+        role.settings
+            .insert("prefix".to_owned(), prefix.display().to_string().into());
+        for (setting, port) in settings {
+            role.settings
+                .insert(setting.to_owned(), i64::from(ports[port]).into());
+        }
+    }
+    definition
+}
+
+/// Every command of `scenario` on the example, its launched frontend at 10.0.0.1.
+fn commands(definition: &Definition, scenario: &str) -> Vec<Step> {
+    let mut hosts = definition.static_hosts();
+    hosts.insert(
+        "frontend".to_owned(),
+        vec![SshTarget::parse("deploy@10.0.0.1")],
+    );
+    let plan = definition
+        .plan(Library::builtin(), scenario, &hosts, &RunRequest::default())
+        .unwrap_or_else(|error| panic!("{scenario}: {error}"));
+    plan.steps
+        .into_iter()
+        .flat_map(|step| step.jobs)
+        .flat_map(|job| job.commands)
+        .collect()
+}
+
+/// The text written to the file whose path ends with `end`.
+fn written(commands: &[Step], end: &str) -> (String, String) {
+    commands
+        .iter()
+        .find_map(|command| match command {
+            Step::Upload { to, content, .. } if to.ends_with(end) => {
+                Some((to.clone(), content.clone()))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("nothing is written to …{end}"))
+}
+
+fn put(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+    std::fs::write(path, text).expect("write");
+}
+
+fn free_port() -> u16 {
+    knit::sandbox::free_port().expect("a free port")
+}
+
+fn running_as_root() -> bool {
+    String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout).trim()
+        == "0"
+}
+
+/// Runs `program` until it answers `probe` (polled), or panics with its output.
+fn daemon(
+    mut command: Command,
+    what: &str,
+    probe: impl Fn() -> Option<String>,
+) -> (ProcessGroup, String) {
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let process = ProcessGroup::spawn(command).unwrap_or_else(|error| panic!("{what}: {error}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(answer) = probe() {
+            return (process, answer);
+        }
+        assert!(Instant::now() < deadline, "{what} did not answer in 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let done = Command::new(program).args(args).output().ok()?;
+    done.status
+        .success()
+        .then(|| String::from_utf8_lossy(&done.stdout).into_owned())
+}
+
+#[test]
+fn nginx_accepts_the_proxy_and_maintenance_sites() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ports = ports();
+    let install = commands(&example(dir.path(), &ports), "install");
+    let (to, site) = written(&install, "/sites-available/production.mysite");
+    assert_eq!(to, "/etc/nginx/sites-available/production.mysite");
+    for line in [
+        "server 10.0.0.1:8000;",
+        "listen 80 default_server;",
+        "server_name mysite;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    ] {
+        assert!(site.contains(line), "{line:?} not in {site}");
+    }
+    let (_, maintenance) = written(&install, "/sites-available/production.mysite.maintenance");
+    assert!(maintenance.contains("return 503;"), "{maintenance}");
+    assert!(
+        maintenance.contains("root /var/www/knit-maintenance;"),
+        "{maintenance}"
+    );
+
+    for (name, text) in [("site.conf", &site), ("maintenance.conf", &maintenance)] {
+        let folder = dir.path().join(name.replace('.', "-"));
+        put(&folder.join(name), text);
+        let main = folder.join("nginx.conf");
+        put(
+            &main,
+            &format!(
+                "pid {0}/nginx.pid;\nerror_log {0}/error.log;\nevents {{}}\nhttp {{\n\
+                 include /etc/nginx/mime.types;\ninclude {0}/{name};\n}}\n",
+                folder.display()
+            ),
+        );
+        let checked = Command::new("/usr/sbin/nginx")
+            .arg("-t")
+            .arg("-c")
+            .arg(&main)
+            .arg("-e")
+            .arg(folder.join("error.log"))
+            .output()
+            .expect("nginx runs");
+        assert!(
+            checked.status.success(),
+            "nginx -t refused {name}: {}",
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
+}
+
+fn ports() -> BTreeMap<&'static str, u16> {
+    ["memcached", "redis", "postgres", "pgbouncer"]
+        .into_iter()
+        .map(|name| (name, free_port()))
+        .collect()
+}
+
+#[test]
+fn memcached_and_redis_take_their_settings_from_the_written_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ports = ports();
+    let install = commands(&example(dir.path(), &ports), "install");
+
+    let (to, options) = written(&install, "/etc/memcached.conf");
+    assert_eq!(PathBuf::from(&to), dir.path().join("etc/memcached.conf"));
+    assert!(options.contains("\n-u memcache\n"), "{options}");
+    let args: Vec<&str> = options
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let mut memcached = Command::new("memcached");
+    memcached.args(&args);
+    if !running_as_root() {
+        // Only root may change the account; any other runs it as itself.
+        memcached.args(["-u", "nobody"]);
+    }
+    let port = ports["memcached"].to_string();
+    let (_memcached, stats) = daemon(memcached, "memcached", || {
+        use std::io::{BufRead, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", ports["memcached"])).ok()?;
+        stream.write_all(b"stats settings\r\n").ok()?;
+        let mut text = String::new();
+        for line in std::io::BufReader::new(stream).lines() {
+            let line = line.ok()?;
+            if line == "END" {
+                return Some(text);
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        None
+    });
+    // The example gives memory_mb = 256.
+    assert!(stats.contains("STAT maxbytes 268435456\n"), "{stats}");
+    assert!(stats.contains(&format!("STAT tcpport {port}\n")), "{stats}");
+
+    let (to, conf) = written(&install, "/etc/redis/redis.conf");
+    for folder in ["var/lib/redis", "var/log/redis", "run/redis"] {
+        std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
+    }
+    put(Path::new(&to), &conf);
+    assert!(conf.contains("supervised systemd"), "{conf}");
+    let mut redis = Command::new("redis-server");
+    redis.arg(&to);
+    let port = ports["redis"].to_string();
+    let (_redis, maxmemory) = daemon(redis, "redis-server", || {
+        output("redis-cli", &["-p", &port, "config", "get", "maxmemory"])
+            .filter(|answer| answer.starts_with("maxmemory"))
+    });
+    // The example gives maxmemory = "128mb".
+    assert_eq!(maxmemory.lines().nth(1), Some("134217728"), "{maxmemory}");
+}
+
+#[test]
+fn pgbouncer_and_postgresql_take_their_settings_from_the_written_files() {
+    let postgres = start_postgres();
+    let dir = tempfile::Builder::new()
+        .prefix("knit-bouncer")
+        .tempdir()
+        .expect("temp dir");
+    let mut ports = ports();
+    ports.insert("postgres", postgres.port);
+    let install = commands(&example(dir.path(), &ports), "install");
+
+    // PostgreSQL reads the settings and the access rules without a complaint.
+    let (_, settings) = written(&install, "/conf.d/knit.conf");
+    let (_, rules) = written(&install, "/main/pg_hba.conf");
+    std::fs::write(postgres.data.join("knit.conf"), &settings).expect("write");
+    let conf = postgres.data.join("postgresql.conf");
+    let mut text = std::fs::read_to_string(&conf).expect("read");
+    text.push_str("include 'knit.conf'\n");
+    std::fs::write(&conf, text).expect("write");
+    let psql = |sql: &str| {
+        output(
+            "psql",
+            &[&postgres.url, "-X", "-q", "-t", "-A", "-F", "|", "-c", sql],
+        )
+        .unwrap_or_else(|| panic!("psql: {sql}"))
+    };
+    // A setting that needs a restart is read, and "could not be applied" until then.
+    let read = psql(
+        "select name || '=' || setting || '=' || case when error is null \
+         or error = 'setting could not be applied' then 'read' else error end \
+         from pg_file_settings where sourcefile like '%knit.conf' order by name",
+    );
+    assert!(read.contains("max_connections=4101=read"), "{read}");
+    assert!(
+        read.contains(&format!("port={}=read", postgres.port)),
+        "{read}"
+    );
+    assert!(read.contains("listen_addresses=localhost=read"), "{read}");
+    // pg_hba_file_rules reads the file as it is now; the server keeps the rules it loaded.
+    std::fs::write(postgres.data.join("pg_hba.conf"), &rules).expect("write");
+    let parsed = psql(
+        "select coalesce(error, 'ok') || '=' || type || '=' || array_to_string(user_name, ',') \
+         || '=' || auth_method from pg_hba_file_rules",
+    );
+    assert!(
+        !parsed.lines().any(|line| !line.starts_with("ok=")),
+        "{parsed}"
+    );
+    assert!(parsed.contains("ok=host=mysite=trust"), "{parsed}");
+    assert!(parsed.contains("ok=local=postgres=peer"), "{parsed}");
+
+    // pgbouncer starts with its three files and says what it took.
+    for end in [
+        "pgbouncer.ini",
+        "pgbouncer/pg_hba.conf",
+        "pgbouncer/userlist.txt",
+    ] {
+        let (to, text) = written(&install, end);
+        put(Path::new(&to), &text);
+    }
+    let (ini, _) = written(&install, "pgbouncer.ini");
+    let mut pgbouncer = Command::new("/usr/sbin/pgbouncer");
+    if running_as_root() {
+        // pgbouncer refuses root, as the systemd unit knows: it runs as postgres.
+        let chowned = Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(chowned.success());
+        pgbouncer = Command::new("runuser");
+        pgbouncer.args(["-u", "postgres", "--", "/usr/sbin/pgbouncer"]);
+    }
+    pgbouncer.arg(&ini);
+    let port = ports["pgbouncer"].to_string();
+    let (_pgbouncer, config) = daemon(pgbouncer, "pgbouncer", || {
+        output(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "mysite",
+                "-d",
+                "pgbouncer",
+                "-X",
+                "-t",
+                "-A",
+                "-c",
+                "SHOW CONFIG",
+            ],
+        )
+    });
+    for (key, value) in [
+        ("max_client_conn", "8192"),
+        ("max_db_connections", "4096"),
+        ("auth_type", "hba"),
+        ("listen_port", port.as_str()),
+    ] {
+        let line = format!("{key}|{value}|");
+        assert!(config.contains(&line), "{line} not in {config}");
+    }
+}
+
+#[test]
+fn commands_carry_their_settings_and_privilege() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let definition = example(dir.path(), &ports());
+    let install = commands(&definition, "install");
+    let scripts: Vec<&str> = install
+        .iter()
+        .filter_map(|command| match command {
+            Step::Run { script, .. } => Some(script.as_str()),
+            Step::Upload { .. } => None,
+        })
+        .collect();
+    let all = scripts.join("\n");
+    for expected in [
+        // Package lists refreshed when stale, installs not interactive, and with sudo.
+        "sudo apt-get update -q",
+        "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing",
+        "for package in nginx curl; do",
+        "for package in git curl python3-venv; do",
+        "for package in postgresql-15 pgbouncer; do",
+        // Services are systemd's.
+        "sudo systemctl restart memcached",
+        "sudo systemctl restart postgresql@15-main",
+        "sudo systemctl enable --quiet postgresql",
+        "sudo rm /etc/nginx/sites-enabled/default",
+        // The app's folder is the deploy user's, and the unit runs the app as that user.
+        "sudo install -d -o \"$(id -un)\" -g \"$(id -gn)\" /srv/mysite",
+    ] {
+        assert!(all.contains(expected), "{expected:?} not in the install");
+    }
+    assert!(!all.contains("|| true"), "an error is hidden: {all}");
+    let (to, unit) = written(&install, "/etc/systemd/system/app.service");
+    assert!(to.starts_with("/etc/systemd/system/"), "{to}");
+    assert!(
+        unit.contains("WorkingDirectory=/srv/mysite/current"),
+        "{unit}"
+    );
+    let (_, env) = written(&install, "/srv/mysite/shared/knit.env");
+    assert!(env.contains("WSGI_MODULE='mysite.wsgi'"), "{env}");
+
+    let deploy = commands(&definition, "deploy");
+    let scripts: Vec<String> = deploy
+        .iter()
+        .filter_map(|command| match command {
+            Step::Run { script, .. } => Some(script.clone()),
+            Step::Upload { .. } => None,
+        })
+        .collect();
+    let all = scripts.join("\n");
+    for expected in [
+        "git clone --quiet --mirror https://github.com/example/mysite.git repo",
+        "\"$APP_DIR/venv/bin/pip\" install -q -r requirements.txt gunicorn",
+        "\"$APP_DIR/venv/bin/python\" manage.py migrate --noinput",
+        "\"$APP_DIR/venv/bin/python\" manage.py collectstatic --noinput",
+        "sudo systemctl restart app",
+        "url=http://127.0.0.1:8000/",
+        "sudo nginx -t -q",
+        "sudo systemctl reload-or-restart nginx",
+    ] {
+        assert!(all.contains(expected), "{expected:?} not in the deploy");
+    }
+}
