@@ -271,3 +271,127 @@ fn ssh_kex_names_a_choice_or_key_exchanges() {
         assert!(loaded.errors.is_empty(), "{allowed}: {:?}", loaded.errors);
     }
 }
+
+#[test]
+fn host_settings_name_hosts_of_their_machine_and_a_file_is_uploaded_or_written() {
+    let errors = errors_of(&format!(
+        "{HEAD}[machines.web.host_settings.web-2]\nport = 1\n\
+         [machines.web.host_settings.web-1]\nport = 2\n\n\
+         [kinds.k.tasks]\nx = [{{ upload = \"a.conf\", write = \"b\", to = \"/c\" }}]\n"
+    ));
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(errors.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("host_settings names host \"web-2\", which machine web does not have: its hosts are web-1 to web-1"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("needs either upload (a template file) or write (its text), not both"),
+        "{messages:?}"
+    );
+}
+
+const PEERS: &str = r#"[cluster]
+name = "peers"
+[machines.web]
+hosts = ["deploy@10.0.0.1", "deploy@10.0.0.2"]
+[machines.web.roles.app]
+kind = "probe"
+[machines.web.host_settings.web-2]
+port = 8001
+[machines.lb]
+hosts = ["deploy@10.0.0.9"]
+[machines.lb.roles.front]
+kind = "front"
+
+[kinds.probe.settings]
+port = 8000
+prefix = "/opt/p/"
+[kinds.probe.tasks]
+show = ["echo {{ host }} {{ port }} {{ prefixed('etc/x') }}"]
+[kinds.front.tasks]
+show = [
+  "echo{% for app in roles.app %} {{ app.host }}={{ app.address }}:{{ app.port }}{% endfor %}",
+  { write = "only with a prefix", to = "{% if prefix is defined %}/x{% endif %}" },
+]
+refuse = ["{{ fail('front cannot ' ~ role) }}"]
+
+[scenarios.show]
+steps = ["ALL.show"]
+[scenarios.refuse]
+steps = ["front.refuse"]
+"#;
+
+#[test]
+fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
+    use knit::clusters::{Command, RunRequest};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("peers.toml"), PEERS).expect("write");
+    let loaded = load_dir(dir.path(), Library::builtin());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let definition = &loaded.definitions[0];
+    let scripts = |request: &RunRequest| -> Vec<(String, Vec<String>)> {
+        let plan = definition
+            .plan(
+                Library::builtin(),
+                "show",
+                &definition.static_hosts(),
+                request,
+            )
+            .expect("plan");
+        plan.steps[0]
+            .jobs
+            .iter()
+            .map(|job| {
+                let scripts = job
+                    .commands
+                    .iter()
+                    .map(|command| match command {
+                        Command::Run { script, .. } => script.clone(),
+                        Command::Upload { to, .. } => format!("write {to}"),
+                    })
+                    .collect();
+                (plan.hosts[job.host].name.clone(), scripts)
+            })
+            .collect()
+    };
+    // The front's only command: its file is not wanted without a prefix. Its peers are every
+    // app host, also those outside the run.
+    let only_front = RunRequest {
+        hosts: vec!["lb-1".to_owned()],
+        ..RunRequest::default()
+    };
+    assert_eq!(
+        scripts(&only_front),
+        [(
+            "lb-1".to_owned(),
+            vec!["echo web-1=10.0.0.1:8000 web-2=10.0.0.2:8001".to_owned()]
+        )]
+    );
+    let all = scripts(&RunRequest::default());
+    assert_eq!(
+        all.iter()
+            .filter(|(host, _)| host.starts_with("web"))
+            .map(|(host, scripts)| (host.as_str(), scripts[0].as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("web-1", "echo web-1 8000 /opt/p/etc/x"),
+            ("web-2", "echo web-2 8001 /opt/p/etc/x"),
+        ]
+    );
+
+    // A template's fail() stops the plan with its words.
+    let refused = definition
+        .plan(
+            Library::builtin(),
+            "refuse",
+            &definition.static_hosts(),
+            &RunRequest::default(),
+        )
+        .expect_err("refused");
+    assert!(
+        refused.to_string().contains("front cannot front"),
+        "{refused}"
+    );
+}
