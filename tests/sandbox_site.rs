@@ -106,9 +106,9 @@ async fn a_newcomer_installs_deploys_v1_then_v2_and_rolls_back_on_real_daemons()
     assert_eq!(link.attr("href").await.expect("href"), Some(site.clone()));
 
     let said = run(&browser, &server, "install", None).await;
-    let pgbouncer = format!("app answers through pgbouncer on port ");
+    let pgbouncer = "app answers through pgbouncer on port ";
     assert!(
-        said.iter().any(|line| line.starts_with(&pgbouncer)),
+        said.iter().any(|line| line.starts_with(pgbouncer)),
         "{said:?}"
     );
     run(&browser, &server, "deploy", Some("v1")).await;
