@@ -31,6 +31,7 @@ count = 2
 [machines.frontend.roles.app]
 kind = "app"
 repository = "https://git.example/shop.git"
+start = "./serve"
 
 [machines.db]
 ami = "ami-12c6146b"
