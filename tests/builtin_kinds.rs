@@ -62,6 +62,18 @@ fn commands(definition: &Definition, scenario: &str) -> Vec<Step> {
         .collect()
 }
 
+/// The shell scripts among `commands`, one after the other.
+fn scripts(commands: &[Step]) -> String {
+    commands
+        .iter()
+        .filter_map(|command| match command {
+            Step::Run { script, .. } => Some(script.as_str()),
+            Step::Upload { .. } => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The text written to the file whose path ends with `end`.
 fn written(commands: &[Step], end: &str) -> (String, String) {
     commands
@@ -339,14 +351,7 @@ fn commands_carry_their_settings_and_privilege() {
     let dir = tempfile::tempdir().expect("temp dir");
     let definition = example(dir.path(), &ports());
     let install = commands(&definition, "install");
-    let scripts: Vec<&str> = install
-        .iter()
-        .filter_map(|command| match command {
-            Step::Run { script, .. } => Some(script.as_str()),
-            Step::Upload { .. } => None,
-        })
-        .collect();
-    let all = scripts.join("\n");
+    let all = scripts(&install);
     for expected in [
         // Package lists refreshed when stale, installs not interactive, and with sudo.
         "sudo apt-get update -q",
@@ -374,15 +379,7 @@ fn commands_carry_their_settings_and_privilege() {
     let (_, env) = written(&install, "/srv/mysite/shared/knit.env");
     assert!(env.contains("WSGI_MODULE='mysite.wsgi'"), "{env}");
 
-    let deploy = commands(&definition, "deploy");
-    let scripts: Vec<String> = deploy
-        .iter()
-        .filter_map(|command| match command {
-            Step::Run { script, .. } => Some(script.clone()),
-            Step::Upload { .. } => None,
-        })
-        .collect();
-    let all = scripts.join("\n");
+    let all = scripts(&commands(&definition, "deploy"));
     for expected in [
         "git clone --quiet --mirror https://github.com/example/mysite.git repo",
         "\"$APP_DIR/venv/bin/pip\" install -q -r requirements.txt gunicorn",
