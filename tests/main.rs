@@ -8,6 +8,7 @@ mod harness;
 mod account_page;
 mod accounts;
 mod builtin_kinds;
+mod builtin_roles;
 mod cluster_definitions;
 mod cluster_isolation;
 mod console;

@@ -55,7 +55,7 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 /// A bare repository with tags v1 and v2 of a one-file site, readable by the hosts' account.
-fn origin(dir: &Path) -> PathBuf {
+pub fn origin(dir: &Path) -> PathBuf {
     let work = dir.join("site-src");
     std::fs::create_dir_all(&work).expect("folder");
     git(&work, &["init", "-q", "-b", "main"]);

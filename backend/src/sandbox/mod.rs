@@ -23,7 +23,7 @@ use crate::ssh::{self, Identity, KnownHosts, SshError};
 pub use account::sandbox_user;
 pub use moto::Moto;
 pub use port::free_port;
-pub use site::Site;
+pub use site::{Site, stop_services};
 pub use sshd::SshHost;
 
 /// moto ships its catalogue of public AMIs in this region only.
