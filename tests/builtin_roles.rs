@@ -64,7 +64,11 @@ async fn a_configuration_nginx_refuses_leaves_the_running_one_serving() {
     let (listen, nothing) = (port(), port());
     hosts.write_cluster("shop", &proxy(listen, &format!("127.0.0.1:{nothing}")));
     let installed = hosts.knit(data, &["shop", "install"]);
-    assert!(installed.status.success(), "{}", stderr_and_stdout(&installed));
+    assert!(
+        installed.status.success(),
+        "{}",
+        stderr_and_stdout(&installed)
+    );
     // Nothing listens behind it: nginx itself answers, with 502.
     let url = format!("http://127.0.0.1:{listen}/");
     assert_eq!(status(&url).await, 502);
@@ -110,7 +114,11 @@ steps = ["app.update", "app.restart"]
         ),
     );
     let installed = hosts.knit(data, &["shop", "install"]);
-    assert!(installed.status.success(), "{}", stderr_and_stdout(&installed));
+    assert!(
+        installed.status.success(),
+        "{}",
+        stderr_and_stdout(&installed)
+    );
     let deployed = hosts.knit(data, &["shop", "deploy"]);
     let said = stderr_and_stdout(&deployed);
     assert_eq!(deployed.status.code(), Some(1), "{said}");

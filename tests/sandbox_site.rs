@@ -29,19 +29,11 @@ async fn run(
         browser.replace_text("#param-ref", git_ref).await;
     }
     browser.click("#run-go").await;
-    browser.wait_for_text_within("#run-status", "ok", 180).await;
-    for cell in browser
-        .client
-        .find_all(Locator::Css("#progress-grid td[data-status]"))
+    let ended = ["ok", "failed", "cancelled", "interrupted"];
+    let status = browser
+        .wait_until_shown("#run-status", 180, |status| ended.contains(&status))
         .await
-        .expect("grid cells")
-    {
-        let status = cell.attr("data-status").await.expect("status");
-        assert!(
-            matches!(status.as_deref(), Some("ok" | "skipped")),
-            "{scenario}: a cell is {status:?}"
-        );
-    }
+        .unwrap_or_else(|status| panic!("{scenario} still {status:?} after 180 s"));
     let path = browser.path().await;
     let id = path.trim_start_matches("/runs/");
     let mut response = server
@@ -56,6 +48,19 @@ async fn run(
         {
             said.push(text);
         }
+    }
+    assert_eq!(status, "ok", "{scenario}: {}", said.join("\n"));
+    for cell in browser
+        .client
+        .find_all(Locator::Css("#progress-grid td[data-status]"))
+        .await
+        .expect("grid cells")
+    {
+        let status = cell.attr("data-status").await.expect("status");
+        assert!(
+            matches!(status.as_deref(), Some("ok" | "skipped")),
+            "{scenario}: a cell is {status:?}"
+        );
     }
     said
 }

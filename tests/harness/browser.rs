@@ -95,7 +95,7 @@ impl Browser {
 
     /// The text of the first element matching `css` once `good` holds for it, or the last
     /// text seen when `seconds` passed.
-    async fn wait_until_shown(
+    pub async fn wait_until_shown(
         &self,
         css: &str,
         seconds: u64,

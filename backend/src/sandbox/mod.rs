@@ -89,7 +89,7 @@ impl Sandbox {
         let web_hosts = names.iter().filter(|name| name.starts_with("web")).count();
         let site = Site::plan(&account::home_of(&user)?, &settings.data_dir, web_hosts)?;
         // Daemons of an earlier start that did not end cleanly would hold the site's files.
-        stop_services(&site).await;
+        stop_site_services(&site).await;
         let client_key = ssh::ensure_key_pair(&dir.join("client_ed25519"), "knit-sandbox").await?;
         let client_public_key = client_key.public_key().await?;
         let known_hosts = KnownHosts::new(settings.known_hosts());
@@ -155,7 +155,7 @@ impl Sandbox {
     /// Stops every process the sandbox started, and the daemons its runs started, and waits
     /// until they are gone.
     pub async fn stop(self) {
-        stop_services(&self.site).await;
+        stop_site_services(&self.site).await;
         for host in self.hosts {
             host.stop().await;
         }
@@ -188,7 +188,7 @@ pub fn stop_site(data_dir: &std::path::Path) {
     }
 }
 
-async fn stop_services(site: &Site) {
+async fn stop_site_services(site: &Site) {
     let site = site.clone();
     let _ = tokio::task::spawn_blocking(move || site.stop_services()).await;
 }

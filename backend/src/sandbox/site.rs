@@ -191,11 +191,28 @@ fn alive(pid: u32) -> bool {
     })
 }
 
+/// Signals `pid`, and the processes of its group when it leads one (the app's script and the
+/// app it started, nginx's master and its workers).
 fn signal(pid: u32, name: &str) {
+    let target = match leads_group(pid) {
+        true => format!("-{pid}"),
+        false => pid.to_string(),
+    };
     let _ = std::process::Command::new("kill")
-        .args([&format!("-{name}"), &pid.to_string()])
+        .args([&format!("-{name}"), "--", &target])
         .stderr(std::process::Stdio::null())
         .status();
+}
+
+/// Whether `pid` is the leader of its process group.
+fn leads_group(pid: u32) -> bool {
+    // The fields after the command's closing parenthesis: state, parent, process group.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(2))
+            .is_some_and(|group| group == pid.to_string())
+    })
 }
 
 /// The newest PostgreSQL major version in /usr/lib/postgresql.

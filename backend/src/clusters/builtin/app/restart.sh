@@ -2,18 +2,20 @@ set -e
 {% set pidfile = prefixed("run/" ~ service ~ ".pid") -%}
 {% set log = prefixed("var/log/" ~ service ~ ".log") -%}
 {% if services == "user" -%}
+# setsid makes this script the leader of its own process group: `start` may be any shell
+# command, and stopping the group stops all of it.
 cat > {{ app_dir }}/shared/knit-start.sh <<'KNIT_START'
 cd {{ app_dir }}/current
 set -a; . {{ app_dir }}/shared/knit.env; set +a
 echo $$ > {{ pidfile }}
-exec {{ start }}
+{{ start }}
 KNIT_START
 {% else -%}
 {{ sudo }} systemctl daemon-reload
 {% endif -%}
 {{ knit.restart(service, prefixed("var/lib/knit/" ~ service ~ ".started"),
      start="setsid sh " ~ app_dir ~ "/shared/knit-start.sh >> " ~ log ~ " 2>&1 < /dev/null &",
-     pidfile=pidfile, log=log) }}
+     pidfile=pidfile, log=log, group=true) }}
 # The app answers on {{ health_path }} within {{ health_timeout }} s, or the step fails with its log.
 url=http://127.0.0.1:{{ app_port }}{{ health_path }}
 for _ in $(seq 1 {{ health_timeout * 5 }}); do
