@@ -208,9 +208,7 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .json(&StartRun {
             cluster: "prod.shop".to_owned(),
             scenario: "launch".to_owned(),
-            hosts: Vec::new(),
-            roles: Vec::new(),
-            params: Default::default(),
+            ..StartRun::default()
         })
         .send()
         .await

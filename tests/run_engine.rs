@@ -593,6 +593,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
             machine: String::new(),
             address: "us-east-1".to_owned(),
         }],
+        batches: Vec::new(),
     };
     let (finish, finished) = tokio::sync::oneshot::channel::<()>();
     let actor = Actor::named("ada");
@@ -601,6 +602,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
         scenario: LAUNCH,
         shape: &shape,
         params: &Default::default(),
+        retry_of: None,
     };
     let started = runs
         .begin(header, &actor, Mask::default(), |_, _| async move {

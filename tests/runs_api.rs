@@ -43,9 +43,7 @@ async fn post_run(server: &KnitServer, cluster: &str, scenario: &str) -> reqwest
         .json(&StartRun {
             cluster: cluster.to_owned(),
             scenario: scenario.to_owned(),
-            hosts: Vec::new(),
-            roles: Vec::new(),
-            params: Default::default(),
+            ..StartRun::default()
         })
         .send()
         .await

@@ -21,6 +21,7 @@ fn plan() -> RunPlan {
             machine: "web".to_owned(),
             address: "deploy@127.0.0.1:22".to_owned(),
         }],
+        batches: Vec::new(),
     }
 }
 
@@ -35,6 +36,7 @@ fn new_run<'a>(cluster: &'a str, scenario: &'a str, plan: &'a RunPlan) -> NewRun
         actor: "ada",
         plan,
         params: &NO_PARAMS,
+        retry_of: None,
     }
 }
 

@@ -13,7 +13,7 @@ use knit_shared::{ApiErrorBody, Invalid};
 use crate::accounts::AccountError;
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
 use crate::inventory::{LaunchError, ProgressError};
-use crate::runs::{CancelError, HostsError, RunError, StartError};
+use crate::runs::{CancelError, HostsError, RetryError, RunError, StartError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +151,10 @@ impl From<StartError> for ApiError {
             StartError::Run(error) => error.into(),
             StartError::Ec2(error) => error.into(),
             StartError::Unreadable(_) => Self::Internal(anyhow::anyhow!(message)),
+            StartError::Retry(RetryError::UnknownRun(_)) => Self::NotFound(message),
+            StartError::Retry(RetryError::Running(_)) => Self::Conflict(message),
+            StartError::Retry(RetryError::Store(error)) => error.into(),
+            StartError::Retry(_) => Self::Invalid(message),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod instances;
 pub mod launch;
 pub mod params;
 pub mod progress;
+pub mod rollout;
 pub mod runs;
 pub mod security_groups;
 pub mod validate;

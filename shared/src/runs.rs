@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/runs`: run `scenario` (or `install`) of `cluster`, optionally on fewer hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartRun {
     /// The cluster's name.
@@ -22,6 +22,17 @@ pub struct StartRun {
     /// Values of the scenario's parameters, by name; the others take their defaults.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// Rolling batches for this run, over the scenario's `serial`: `[1, "25%"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    pub serial: Option<Vec<crate::rollout::BatchSize>>,
+    /// The share of hosts (0–100) that may fail before the rollout stops, over the scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fail_percentage: Option<u8>,
+    /// Run again on the hosts that failed, were skipped or were never reached in this run, with
+    /// its scenario and parameters (`cluster` and `scenario` must be that run's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
 }
 
 /// The scenario that creates machines and firewall groups rather than deploying to them.
@@ -101,6 +112,9 @@ pub struct RunSummary {
     /// The values of its scenario's parameters (`****` for secret ones).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// The run it retries on the hosts that one left undone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
 }
 
 /// `GET /api/runs`: runs, newest first.
@@ -134,6 +148,9 @@ pub struct RunPlan {
     pub steps: Vec<PlannedStep>,
     /// Hosts, in the order shown.
     pub hosts: Vec<PlannedHost>,
+    /// How many of the hosts, in order, each rolling batch takes; empty: one batch of all.
+    #[serde(default)]
+    pub batches: Vec<usize>,
 }
 
 /// One step of a run.
@@ -384,6 +401,34 @@ pub struct RunDetail {
     pub grid: Grid,
     /// The number of the last event recorded; stream `/events` after it for what comes next.
     pub last_seq: i64,
+    /// The runs that retried this one, oldest first.
+    #[serde(default)]
+    pub retries: Vec<i64>,
+}
+
+impl RunDetail {
+    /// The hosts the run left undone: a step failed, was skipped (but for a step that ran once
+    /// elsewhere), or never ran there.
+    pub fn unfinished_hosts(&self) -> Vec<String> {
+        self.plan
+            .hosts
+            .iter()
+            .enumerate()
+            .filter(|(column, _)| {
+                self.grid.cells.iter().any(|step| {
+                    step.get(*column).cloned().flatten().is_some_and(|cell| match cell.status {
+                        CellStatus::Ok => false,
+                        CellStatus::Skipped => !cell
+                            .reason
+                            .as_deref()
+                            .is_some_and(|reason| reason.starts_with("runs once")),
+                        _ => true,
+                    })
+                })
+            })
+            .map(|(_, host)| host.name.clone())
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -403,6 +448,7 @@ mod tests {
                 hosts: vec!["web-2".to_owned()],
             }],
             hosts: vec![host("web-1"), host("web-2")],
+            batches: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use aws_sdk_ec2::Client;
 use clap::Args;
+use knit_shared::rollout::{self, BatchSize};
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
 use super::{StoreArgs, cli_actor};
@@ -59,6 +60,18 @@ pub struct ClusterArgs {
     /// Hosts a step runs on at the same time [default: the cluster's `parallel`, else 20].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallel: Option<u16>,
+    /// Rolling batches, e.g. `1,25%`: a canary of one host, then a quarter at a time
+    /// [default: the scenario's `serial`, else all hosts at once].
+    #[arg(long, value_parser = rollout::parse_serial)]
+    pub serial: Option<Vec<BatchSize>>,
+    /// The share of hosts (0-100) that may fail before the rollout stops [default: the
+    /// scenario's `max_fail_percentage`, else a failed step stops the run].
+    #[arg(long = "max-fail", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub max_fail_percentage: Option<u8>,
+    /// Run the scenario again on the hosts run N left undone (failed, skipped or not reached),
+    /// with its parameters.
+    #[arg(long, value_name = "N")]
+    pub retry: Option<i64>,
 
     /// Send EC2 API calls to this URL instead of AWS (to find launched machines).
     #[arg(long, env = "KNIT_EC2_ENDPOINT")]
@@ -147,11 +160,23 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         list_hosts(&definition, &hosts);
         return Ok(ExitCode::SUCCESS);
     }
-    let asked = RunRequest {
+    let mut asked = RunRequest {
         hosts: args.hosts.clone(),
         roles: args.roles.clone(),
         params: args.set.iter().cloned().collect(),
+        serial: args.serial.clone(),
+        max_fail_percentage: args.max_fail_percentage,
     };
+    if let Some(retried) = args.retry {
+        let runs = open_runs(&args).await?;
+        asked = match runs.retry_request(retried, name, action, &asked).await {
+            Ok(asked) => asked,
+            Err(refused) => {
+                eprintln!("knit: {refused}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+    }
     let mut plan = match definition.plan(library, action, &hosts, &asked) {
         Ok(plan) => plan,
         // A value refused is the person's mistake, told apart from a failed run.
@@ -164,6 +189,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     if let Some(parallel) = args.parallel {
         plan.parallel = usize::from(parallel);
     }
+    plan.retry_of = args.retry;
     if args.dry_run {
         let mut secrets = definition.secret_values(library);
         secrets.extend(plan.secret_params());

@@ -311,6 +311,16 @@ fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
                 format!("scenario {name} has no steps"),
             ));
         }
+        if let Some(pause) = &body.batch_pause
+            && let Err(message) = super::format::duration("batch_pause", pause.get_ref())
+        {
+            problems.push((pause.span().start, message));
+        }
+        if let Some(share) = &body.max_fail_percentage
+            && let Err(message) = knit_shared::rollout::check_max_fail(*share.get_ref())
+        {
+            problems.push((share.span().start, message));
+        }
         for step in body.steps.iter().chain(&body.finally) {
             let at = step.span().start;
             let name = step.get_ref().name();

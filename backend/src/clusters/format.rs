@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use knit_shared::rollout::BatchSize;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -147,22 +148,27 @@ pub struct RunAction {
 impl RunAction {
     /// The time the command may take, if limited; `Err` says how to write it.
     pub fn timeout(&self) -> Result<Option<Duration>, String> {
-        let Some(text) = &self.timeout else {
-            return Ok(None);
-        };
-        let unit = match text.chars().last() {
-            Some('s') => 1,
-            Some('m') => 60,
-            Some('h') => 3600,
-            _ => 0,
-        };
-        text[..text.len().saturating_sub(1)]
-            .parse::<u64>()
-            .ok()
-            .filter(|count| unit > 0 && *count > 0)
-            .map(|count| Some(Duration::from_secs(count * unit)))
-            .ok_or_else(|| format!("timeout {text:?} must be a number with s, m or h, e.g. \"5m\""))
+        self.timeout
+            .as_deref()
+            .map(|text| duration("timeout", text))
+            .transpose()
     }
+}
+
+/// `30s`, `5m` or `1h` as a duration; `Err` says how to write `name`.
+pub fn duration(name: &str, text: &str) -> Result<Duration, String> {
+    let unit = match text.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        _ => 0,
+    };
+    text[..text.len().saturating_sub(1)]
+        .parse::<u64>()
+        .ok()
+        .filter(|count| unit > 0 && *count > 0)
+        .map(|count| Duration::from_secs(count * unit))
+        .ok_or_else(|| format!("{name} {text:?} must be a number with s, m or h, e.g. \"5m\""))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -218,6 +224,15 @@ pub struct Scenario {
     /// Values given when a run starts, by name.
     #[serde(default)]
     pub params: BTreeMap<String, Spanned<Param>>,
+    /// Rolling batches: `[1, "25%"]` is a canary of one host, then a quarter of the hosts at a
+    /// time; each batch runs every step and its `finally` steps before the next starts.
+    #[serde(default)]
+    pub serial: Vec<BatchSize>,
+    /// How long to wait between batches: `10s`, `5m`.
+    pub batch_pause: Option<Spanned<String>>,
+    /// The share of the hosts reached so far (0–100) that may fail: a failed host drops out and
+    /// the others go on until more fail. Unset, a failed step stops the run.
+    pub max_fail_percentage: Option<Spanned<u8>>,
 }
 
 /// `[scenarios.deploy.params.ref]`: a value given when the scenario starts.

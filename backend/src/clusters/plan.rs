@@ -10,6 +10,7 @@ use super::format::{Role, Step as StepSpec};
 use super::render::Renderer;
 use super::{Definition, Library};
 use crate::ssh::SshTarget;
+use knit_shared::rollout::{BatchSize, batch_sizes};
 use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam};
 
 /// The scenario every cluster has without defining it: every role's `install`.
@@ -39,6 +40,15 @@ pub struct Plan {
     pub params: BTreeMap<String, String>,
     /// The parameters as declared (which are secret).
     pub declared: Vec<ScenarioParam>,
+    /// The rolling batches, in order: indices into `hosts`. One batch of all without `serial`.
+    pub batches: Vec<Vec<usize>>,
+    /// How long to wait between batches.
+    pub batch_pause: Option<Duration>,
+    /// The share of the hosts reached that may fail before the rollout stops; none: a failed
+    /// step stops the run.
+    pub max_fail_percentage: Option<u8>,
+    /// The run this one retries on the hosts it left undone.
+    pub retry_of: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +121,10 @@ pub struct RunRequest {
     pub hosts: Vec<String>,
     pub roles: Vec<String>,
     pub params: BTreeMap<String, String>,
+    /// Rolling batches for this run, over the scenario's.
+    pub serial: Option<Vec<BatchSize>>,
+    /// Over the scenario's.
+    pub max_fail_percentage: Option<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +233,21 @@ impl Definition {
                 scenario: scenario.to_owned(),
             });
         }
+        let rollout = self.file.scenarios.get(scenario).map(|found| found.get_ref());
+        let serial = match (&request.serial, rollout) {
+            (Some(serial), _) => serial.clone(),
+            (None, Some(found)) => found.serial.clone(),
+            (None, None) => Vec::new(),
+        };
         Ok(Plan {
+            batches: batches(&serial, &scope.hosts, &planned),
+            batch_pause: rollout
+                .and_then(|found| found.batch_pause.as_ref())
+                .and_then(|pause| super::format::duration("batch_pause", pause.get_ref()).ok()),
+            max_fail_percentage: request.max_fail_percentage.or_else(|| {
+                rollout.and_then(|found| found.max_fail_percentage.as_ref().map(|p| *p.get_ref()))
+            }),
+            retry_of: None,
             cluster,
             scenario: scenario.to_owned(),
             hosts: scope.hosts,
@@ -440,6 +468,26 @@ impl Definition {
     }
 }
 
+/// The hosts that have something to do, in order, cut into batches of the sizes `serial` says.
+fn batches(serial: &[BatchSize], hosts: &[Host], steps: &[Step]) -> Vec<Vec<usize>> {
+    let busy: Vec<usize> = (0..hosts.len())
+        .filter(|host| {
+            steps
+                .iter()
+                .any(|step| step.jobs.iter().any(|job| job.host == *host))
+        })
+        .collect();
+    let mut left = busy.as_slice();
+    batch_sizes(serial, busy.len())
+        .into_iter()
+        .map(|size| {
+            let (batch, rest) = left.split_at(size);
+            left = rest;
+            batch.to_vec()
+        })
+        .collect()
+}
+
 /// What every step of a plan is expanded with.
 struct Scope<'a> {
     library: &'a Library,
@@ -480,15 +528,26 @@ impl Plan {
                         .collect(),
                 })
                 .collect(),
+            // The batches' hosts in their order, then the hosts with nothing to do.
             hosts: self
-                .hosts
+                .batches
                 .iter()
-                .map(|host| PlannedHost {
-                    name: host.name.clone(),
-                    machine: host.machine.clone(),
-                    address: host.target.to_string(),
+                .flatten()
+                .copied()
+                .chain((0..self.hosts.len()).filter(|host| !self.batches.iter().flatten().any(|h| h == host)))
+                .map(|index| {
+                    let host = &self.hosts[index];
+                    PlannedHost {
+                        name: host.name.clone(),
+                        machine: host.machine.clone(),
+                        address: host.target.to_string(),
+                    }
                 })
                 .collect(),
+            batches: match self.batches.len() {
+                1 => Vec::new(),
+                _ => self.batches.iter().map(Vec::len).collect(),
+            },
         }
     }
 }

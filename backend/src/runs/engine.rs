@@ -1,15 +1,19 @@
 //! The run engine: a plan's steps in order, each on all its hosts at once (up to the plan's
-//! `parallel`), over one multiplexed SSH connection per host kept for the whole run.
+//! `parallel`), over one multiplexed SSH connection per host kept for the whole run. With
+//! rolling batches, each batch runs every step and its `finally` steps before the next begins.
 //!
 //! A step that fails on any host stops the scenario unless the step says to continue; the
-//! remaining steps are skipped and the `finally` steps run all the same. A `once` step runs on
+//! remaining steps (and batches) are skipped and the `finally` steps run all the same. With
+//! `max_fail_percentage`, a failed host drops out and the others go on, until the failed share
+//! of the hosts reached passes it. A `once` step runs on
 //! one host of each of its roles: the first, in host order, still in the run. A cancel stops the
 //! commands running (their remote process groups are killed) and skips what is left but the
 //! `finally` steps; a second cancel stops those too.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use knit_shared::rollout::over_threshold;
 use knit_shared::{CellStatus, RunStatus, Stream};
 use openssh::Session;
 use tokio::sync::{OnceCell, Semaphore};
@@ -41,6 +45,12 @@ impl Cancel {
         self.steps.is_cancelled()
     }
 
+    /// A new batch begins with its steps: a cancel stops them first, as in the first batch.
+    fn steps_again(&self) {
+        self.in_finally
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn token(&self, finally: bool) -> &CancellationToken {
         if finally {
             self.in_finally
@@ -61,72 +71,184 @@ pub async fn execute(
     pool: &Pool,
 ) -> RunStatus {
     let hosts = Hosts::new(&plan.hosts, identity, pool);
-    let mut failed_hosts: HashSet<usize> = HashSet::new();
-    let mut failed = false;
-    let mut stopped_by: Option<String> = None;
-    for (index, step) in plan.steps.iter().enumerate() {
-        let token = cancel.token(step.finally);
-        if cancel.is_cancelled() && !step.finally && stopped_by.is_none() {
-            stopped_by = Some("the run was cancelled".to_owned());
-        }
-        let skip = match &stopped_by {
-            Some(reason) if !step.finally => Some(reason.clone()),
-            _ if token.is_cancelled() => Some("the run was cancelled".to_owned()),
-            _ => None,
-        };
-        if let Some(reason) = skip {
-            for job in &step.jobs {
-                let host = &plan.hosts[job.host].name;
-                journal.finished(index, host, CellStatus::Skipped, None, Some(reason.clone()));
+    let mut rollout = Rollout::default();
+    for (number, batch) in plan.batches.iter().enumerate() {
+        if number > 0 {
+            if let Some(pause) = plan.batch_pause
+                && rollout.halted(cancel).is_none()
+            {
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = cancel.steps.cancelled() => {}
+                }
             }
-            continue;
-        }
-        let jobs = if step.once {
-            let chosen = choose_once(index, step, plan, &hosts, &failed_hosts, journal).await;
-            failed |= chosen.passed_over_failed;
-            failed_hosts.extend(chosen.unreachable.iter().copied());
-            chosen.jobs
-        } else {
-            step.jobs.clone()
-        };
-        let slots = Semaphore::new(plan.parallel.max(1));
-        let mut cells = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            cells.push(async {
-                let _slot = slots.acquire().await;
-                (job.host, run_job(index, job, &hosts, journal, token).await)
-            });
-        }
-        let cells = futures_util::future::join_all(cells).await;
-        let step_failed = cells
-            .iter()
-            .any(|(_, status)| *status == CellStatus::Failed)
-            || (step.once && jobs.is_empty());
-        failed_hosts.extend(
-            cells
-                .iter()
-                .filter(|(_, status)| *status == CellStatus::Failed)
-                .map(|(host, _)| *host),
-        );
-        if step_failed {
-            failed = true;
-            if !step.continue_on_failure && stopped_by.is_none() {
-                stopped_by = Some(format!("{} failed", step.name));
+            if let Some(reason) = rollout.halted(cancel) {
+                skip_batch(plan, batch, journal, &format!("not started: {reason}"));
+                continue;
             }
+            cancel.steps_again();
         }
+        rollout.reached += batch.len();
+        run_batch(plan, batch, &hosts, journal, cancel, &mut rollout).await;
     }
     if cancel.is_cancelled() {
         RunStatus::Cancelled
-    } else if failed {
+    } else if rollout.failed {
         RunStatus::Failed
     } else {
         RunStatus::Ok
     }
 }
 
+/// Where a run stands between its steps and batches.
+#[derive(Default)]
+struct Rollout {
+    /// Hosts where a step failed (a `once` step looks past them).
+    failed_hosts: HashSet<usize>,
+    /// With `max_fail_percentage`: hosts out of the run, their later steps skipped.
+    dropped: HashSet<usize>,
+    failed: bool,
+    /// Why the remaining steps, and batches, do not run.
+    stopped_by: Option<String>,
+    /// Where each `once` step ran, for the batches after.
+    once_ran: HashMap<usize, String>,
+    /// Hosts of the batches begun so far.
+    reached: usize,
+}
+
+impl Rollout {
+    fn halted(&self, cancel: &Cancel) -> Option<String> {
+        match &self.stopped_by {
+            Some(reason) => Some(reason.clone()),
+            None if cancel.is_cancelled() => Some("the run was cancelled".to_owned()),
+            None => None,
+        }
+    }
+}
+
+/// Every step of one batch on its hosts, then its `finally` steps.
+async fn run_batch(
+    plan: &Plan,
+    batch: &[usize],
+    hosts: &Hosts<'_>,
+    journal: &Journal,
+    cancel: &Cancel,
+    rollout: &mut Rollout,
+) {
+    for (index, step) in plan.steps.iter().enumerate() {
+        let here: Vec<Job> = step
+            .jobs
+            .iter()
+            .filter(|job| batch.contains(&job.host))
+            .cloned()
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        let token = cancel.token(step.finally);
+        if cancel.is_cancelled() && !step.finally && rollout.stopped_by.is_none() {
+            rollout.stopped_by = Some("the run was cancelled".to_owned());
+        }
+        let skip = match &rollout.stopped_by {
+            Some(reason) if !step.finally => Some(reason.clone()),
+            _ if token.is_cancelled() => Some("the run was cancelled".to_owned()),
+            _ => None,
+        };
+        if let Some(reason) = skip {
+            skip_jobs(plan, index, &here, journal, &reason);
+            continue;
+        }
+        let jobs = if step.once {
+            if let Some(reason) = rollout.once_ran.get(&index) {
+                skip_jobs(plan, index, &here, journal, reason);
+                continue;
+            }
+            let in_batch = Step {
+                jobs: here,
+                ..step.clone()
+            };
+            let passed_over: HashSet<usize> =
+                rollout.failed_hosts.union(&rollout.dropped).copied().collect();
+            let chosen = choose_once(index, &in_batch, plan, hosts, &passed_over, journal).await;
+            rollout.failed |= chosen.passed_over_failed;
+            rollout.failed_hosts.extend(chosen.unreachable.iter().copied());
+            if plan.max_fail_percentage.is_some() {
+                rollout.dropped.extend(chosen.unreachable.iter().copied());
+            }
+            rollout.once_ran.insert(index, chosen.reason);
+            chosen.jobs
+        } else {
+            let (out, jobs): (Vec<Job>, Vec<Job>) = here
+                .into_iter()
+                .partition(|job| !step.finally && rollout.dropped.contains(&job.host));
+            skip_jobs(plan, index, &out, journal, "failed before: out of the run");
+            jobs
+        };
+        let slots = Semaphore::new(plan.parallel.max(1));
+        let mut cells = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            cells.push(async {
+                let _slot = slots.acquire().await;
+                (job.host, run_job(index, job, hosts, journal, token).await)
+            });
+        }
+        let cells = futures_util::future::join_all(cells).await;
+        let failed_here: Vec<usize> = cells
+            .iter()
+            .filter(|(_, status)| *status == CellStatus::Failed)
+            .map(|(host, _)| *host)
+            .collect();
+        rollout.failed_hosts.extend(failed_here.iter().copied());
+        let step_failed = !failed_here.is_empty() || (step.once && jobs.is_empty());
+        rollout.failed |= step_failed;
+        match plan.max_fail_percentage {
+            None => {
+                if step_failed && !step.continue_on_failure && rollout.stopped_by.is_none() {
+                    rollout.stopped_by = Some(format!("{} failed", step.name));
+                }
+            }
+            Some(share) => {
+                if !step.continue_on_failure && !step.finally {
+                    rollout.dropped.extend(failed_here.iter().copied());
+                }
+                let dropped = rollout.dropped.len();
+                if over_threshold(dropped, rollout.reached, share) && rollout.stopped_by.is_none() {
+                    rollout.stopped_by = Some(format!(
+                        "{dropped} of {} hosts failed, more than max_fail_percentage {share} allows",
+                        rollout.reached
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Skips the cells of `jobs` in step `index`, saying why.
+fn skip_jobs(plan: &Plan, index: usize, jobs: &[Job], journal: &Journal, reason: &str) {
+    for job in jobs {
+        let host = &plan.hosts[job.host].name;
+        journal.finished(index, host, CellStatus::Skipped, None, Some(reason.to_owned()));
+    }
+}
+
+/// Skips every cell of a batch that does not start.
+fn skip_batch(plan: &Plan, batch: &[usize], journal: &Journal, reason: &str) {
+    for (index, step) in plan.steps.iter().enumerate() {
+        let here: Vec<Job> = step
+            .jobs
+            .iter()
+            .filter(|job| batch.contains(&job.host))
+            .cloned()
+            .collect();
+        skip_jobs(plan, index, &here, journal, reason);
+    }
+}
+
 /// The jobs a `once` step runs, and what choosing them found.
 struct Chosen {
     jobs: Vec<Job>,
+    /// Where it ran, as its other cells say.
+    reason: String,
     /// Hosts passed over because they could not be reached (their cells failed).
     unreachable: Vec<usize>,
     passed_over_failed: bool,
@@ -208,6 +330,7 @@ async fn choose_once(
     }
     Chosen {
         jobs,
+        reason,
         passed_over_failed: !unreachable.is_empty(),
         unreachable,
     }

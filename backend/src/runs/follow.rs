@@ -46,6 +46,7 @@ impl Runs {
             }
         }
         Ok(Some(RunDetail {
+            retries: self.store.retries_of(id).await?,
             run,
             plan,
             grid,

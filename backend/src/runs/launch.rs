@@ -40,6 +40,7 @@ impl Runs {
                 machine: String::new(),
                 address: target.region.clone().unwrap_or_default(),
             }],
+            batches: Vec::new(),
         };
         let cluster = definition.name().to_owned();
         let known_hosts = self.known_hosts.clone();
@@ -49,6 +50,7 @@ impl Runs {
             scenario: LAUNCH,
             shape: &shape,
             params: &BTreeMap::new(),
+            retry_of: None,
         };
         self.begin(header, actor, mask, move |journal, _cancel| async move {
             journal.started(0, EC2);

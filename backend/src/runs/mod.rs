@@ -8,6 +8,7 @@ mod hosts;
 mod journal;
 mod launch;
 mod mask;
+mod retry;
 mod start;
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +25,7 @@ pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
 pub use launch::LAUNCH;
 pub use mask::Mask;
+pub use retry::RetryError;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Library, Plan};
@@ -60,6 +62,8 @@ pub struct RunHeader<'a> {
     pub shape: &'a RunPlan,
     /// Its parameters' values as they may be shown (secret ones hidden).
     pub params: &'a BTreeMap<String, String>,
+    /// The run it retries.
+    pub retry_of: Option<i64>,
 }
 
 /// What asking to cancel a run did.
@@ -128,6 +132,7 @@ impl Runs {
             scenario: &scenario,
             shape: &shape,
             params: &shown,
+            retry_of: plan.retry_of,
         };
         let pool = Arc::clone(&self.pool);
         self.begin(
@@ -165,6 +170,7 @@ impl Runs {
                 actor: &actor.name,
                 plan: header.shape,
                 params: header.params,
+                retry_of: header.retry_of,
             })
             .await?;
         let audit =

@@ -32,6 +32,8 @@ pub enum StartError {
     Ec2(#[from] Ec2Error),
     #[error(transparent)]
     NotAnOperator(#[from] NotAnOperator),
+    #[error(transparent)]
+    Retry(#[from] super::RetryError),
 }
 
 /// Refused: the cluster names its operators, and the person is not one of them.
@@ -153,12 +155,20 @@ impl Runs {
         } else {
             definition.static_hosts()
         };
-        let asked = RunRequest {
+        let mut asked = RunRequest {
             hosts: request.hosts.clone(),
             roles: request.roles.clone(),
             params: request.params.clone(),
+            serial: request.serial.clone(),
+            max_fail_percentage: request.max_fail_percentage,
         };
-        let plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &asked)?;
+        if let Some(retried) = request.retry_of {
+            asked = self
+                .retry_request(retried, definition.name(), &request.scenario, &asked)
+                .await?;
+        }
+        let mut plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &asked)?;
+        plan.retry_of = request.retry_of;
         Ok(self.start(definition, plan, actor).await?)
     }
 }

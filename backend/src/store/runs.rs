@@ -14,8 +14,8 @@ use super::{Store, StoreError, now_ms, now_text};
 macro_rules! select_runs {
     ($rest:literal) => {
         concat!(
-            "SELECT id, cluster, scenario, actor, status, started_at, finished_at, plan, params \
-             FROM runs ",
+            "SELECT id, cluster, scenario, actor, status, started_at, finished_at, plan, params, \
+             retry_of FROM runs ",
             $rest
         )
     };
@@ -36,6 +36,8 @@ pub struct NewRun<'a> {
     pub plan: &'a RunPlan,
     /// Its parameters' values as they may be shown (secret ones hidden).
     pub params: &'a BTreeMap<String, String>,
+    /// The run it retries.
+    pub retry_of: Option<i64>,
 }
 
 impl Store {
@@ -48,7 +50,8 @@ impl Store {
         for _ in 0..3 {
             let inserted: Result<(i64,), _> = sqlx::query_as(
                 "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
-                 started_at, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                 started_at, params, retry_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 RETURNING id",
             )
             .bind(run.cluster)
             .bind(run.scenario)
@@ -59,6 +62,7 @@ impl Store {
             .bind(now_ms())
             .bind(now_text())
             .bind(&params)
+            .bind(run.retry_of)
             .fetch_one(&self.pool)
             .await;
             match inserted {
@@ -204,6 +208,15 @@ impl Store {
         Ok(Some((summary(&row)?, plan)))
     }
 
+    /// The runs that retry run `id`, oldest first.
+    pub async fn retries_of(&self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM runs WHERE retry_of = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Events of run `id` after number `after`, in order, at most `limit`.
     pub async fn run_events(
         &self,
@@ -243,6 +256,7 @@ fn summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
         finished_at: row.try_get("finished_at")?,
         params: serde_json::from_str(&row.try_get::<String, _>("params")?)
             .map_err(StoreError::Encode)?,
+        retry_of: row.try_get("retry_of")?,
     })
 }
 

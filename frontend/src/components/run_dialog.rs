@@ -58,6 +58,7 @@ pub fn RunDialog(
                     .iter()
                     .map(|(param, value)| (param.name.clone(), value.get_untracked()))
                     .collect(),
+                ..StartRun::default()
             };
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {

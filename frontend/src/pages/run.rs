@@ -144,6 +144,7 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
             hosts: Vec::new(),
             roles: Vec::new(),
             params,
+            ..StartRun::default()
         };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {

@@ -1,0 +1,71 @@
+//! Retrying a run on the hosts it left undone: the same scenario and parameters, on the hosts
+//! where a step failed, was skipped or never ran.
+
+use knit_shared::params::HIDDEN;
+
+use super::Runs;
+use crate::clusters::RunRequest;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("there is no run {0} to retry")]
+    UnknownRun(i64),
+    #[error("run {id} is {scenario} on {cluster}: a retry runs the same scenario on the same cluster")]
+    Mismatch {
+        id: i64,
+        cluster: String,
+        scenario: String,
+    },
+    #[error("run {0} is still going: retry it once it has ended")]
+    Running(i64),
+    #[error("run {0} left no host undone: every step ran well on every host")]
+    NothingUndone(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Runs {
+    /// What a retry of run `id` as `cluster`'s `scenario` asks for: its undone hosts and its
+    /// parameters (a secret one is not kept: it takes its default). `asked` adds to or
+    /// overrides the parameters, and may set the rollout.
+    pub async fn retry_request(
+        &self,
+        id: i64,
+        cluster: &str,
+        scenario: &str,
+        asked: &RunRequest,
+    ) -> Result<RunRequest, RetryError> {
+        let detail = self
+            .detail(id)
+            .await?
+            .ok_or(RetryError::UnknownRun(id))?;
+        let run = &detail.run;
+        if run.cluster != cluster || run.scenario != scenario {
+            return Err(RetryError::Mismatch {
+                id,
+                cluster: run.cluster.clone(),
+                scenario: run.scenario.clone(),
+            });
+        }
+        if run.status == knit_shared::RunStatus::Running {
+            return Err(RetryError::Running(id));
+        }
+        let hosts = detail.unfinished_hosts();
+        if hosts.is_empty() {
+            return Err(RetryError::NothingUndone(id));
+        }
+        let mut params: std::collections::BTreeMap<String, String> = run
+            .params
+            .iter()
+            .filter(|(_, value)| value.as_str() != HIDDEN)
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        params.extend(asked.params.clone());
+        Ok(RunRequest {
+            hosts,
+            params,
+            ..asked.clone()
+        })
+    }
+}
