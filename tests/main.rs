@@ -19,6 +19,7 @@ mod instances_page;
 mod launch;
 mod launch_wizard;
 mod releases;
+mod rollouts;
 mod router;
 mod run_cli;
 mod run_engine;

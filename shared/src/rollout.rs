@@ -48,7 +48,9 @@ impl BatchSize {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let wrong = || {
-            format!("a batch is a number of hosts (at least 1) or a share such as \"25%\" (1% to 100%), not {text:?}")
+            format!(
+                "a batch is a number of hosts (at least 1) or a share such as \"25%\" (1% to 100%), not {text:?}"
+            )
         };
         match text.strip_suffix('%') {
             Some(share) => share
@@ -139,7 +141,11 @@ mod tests {
         let read: Vec<BatchSize> = serde_json::from_str(r#"[1, "25%", "3"]"#).expect("json");
         assert_eq!(
             read,
-            [BatchSize::Hosts(1), BatchSize::Percent(25), BatchSize::Hosts(3)]
+            [
+                BatchSize::Hosts(1),
+                BatchSize::Percent(25),
+                BatchSize::Hosts(3)
+            ]
         );
         assert!(serde_json::from_str::<BatchSize>(r#""150%""#).is_err());
     }

@@ -416,14 +416,17 @@ impl RunDetail {
             .enumerate()
             .filter(|(column, _)| {
                 self.grid.cells.iter().any(|step| {
-                    step.get(*column).cloned().flatten().is_some_and(|cell| match cell.status {
-                        CellStatus::Ok => false,
-                        CellStatus::Skipped => !cell
-                            .reason
-                            .as_deref()
-                            .is_some_and(|reason| reason.starts_with("runs once")),
-                        _ => true,
-                    })
+                    step.get(*column)
+                        .cloned()
+                        .flatten()
+                        .is_some_and(|cell| match cell.status {
+                            CellStatus::Ok => false,
+                            CellStatus::Skipped => !cell
+                                .reason
+                                .as_deref()
+                                .is_some_and(|reason| reason.starts_with("runs once")),
+                            _ => true,
+                        })
                 })
             })
             .map(|(_, host)| host.name.clone())

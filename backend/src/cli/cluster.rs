@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use aws_sdk_ec2::Client;
 use clap::Args;
-use knit_shared::rollout::{self, BatchSize};
+use knit_shared::rollout::BatchSize;
 use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
 use super::{StoreArgs, cli_actor};
@@ -62,8 +62,8 @@ pub struct ClusterArgs {
     pub parallel: Option<u16>,
     /// Rolling batches, e.g. `1,25%`: a canary of one host, then a quarter at a time
     /// [default: the scenario's `serial`, else all hosts at once].
-    #[arg(long, value_parser = rollout::parse_serial)]
-    pub serial: Option<Vec<BatchSize>>,
+    #[arg(long, value_delimiter = ',', value_parser = BatchSize::parse)]
+    pub serial: Vec<BatchSize>,
     /// The share of hosts (0-100) that may fail before the rollout stops [default: the
     /// scenario's `max_fail_percentage`, else a failed step stops the run].
     #[arg(long = "max-fail", value_parser = clap::value_parser!(u8).range(0..=100))]
@@ -164,7 +164,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         hosts: args.hosts.clone(),
         roles: args.roles.clone(),
         params: args.set.iter().cloned().collect(),
-        serial: args.serial.clone(),
+        serial: (!args.serial.is_empty()).then(|| args.serial.clone()),
         max_fail_percentage: args.max_fail_percentage,
     };
     if let Some(retried) = args.retry {
@@ -273,7 +273,10 @@ async fn follow(
         })
     };
     let began = Instant::now();
-    let mut printer = Printer { steps };
+    let mut printer = Printer {
+        steps,
+        hosts: BTreeMap::new(),
+    };
     let mut live = started.live;
     loop {
         match live.recv().await {
@@ -287,9 +290,10 @@ async fn follow(
     let status = started.done.await.context("the run stopped abnormally")?;
     interrupt.abort();
     eprintln!(
-        "knit: run {id} {} in {:.1} s",
+        "knit: run {id} {} in {:.1} s ({})",
         status.as_str(),
-        began.elapsed().as_secs_f64()
+        began.elapsed().as_secs_f64(),
+        printer.summary()
     );
     Ok(status)
 }
@@ -297,6 +301,65 @@ async fn follow(
 /// Prints a run's events as they come: output prefixed by host, a line per cell that ends.
 struct Printer {
     steps: Vec<String>,
+    /// How each host fared: ok until a cell fails or is skipped for another reason than a
+    /// step run once elsewhere.
+    hosts: BTreeMap<String, HostOutcome>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostOutcome {
+    Ok,
+    Failed,
+    NotRun,
+}
+
+impl Printer {
+    /// `5 hosts ok, 1 failed`, and how many did not run it all.
+    fn summary(&self) -> String {
+        let count = |outcome| self.hosts.values().filter(|o| **o == outcome).count();
+        let ok = count(HostOutcome::Ok);
+        let mut said = format!("{ok} host{} ok", if ok == 1 { "" } else { "s" });
+        for (outcome, words) in [
+            (HostOutcome::Failed, "failed"),
+            (HostOutcome::NotRun, "not run to the end"),
+        ] {
+            if count(outcome) > 0 {
+                said.push_str(&format!(", {} {words}", count(outcome)));
+            }
+        }
+        said
+    }
+
+    fn note(&mut self, host: &str, status: CellStatus, reason: Option<&str>) {
+        let outcome = match status {
+            CellStatus::Failed => HostOutcome::Failed,
+            CellStatus::Skipped if reason.is_some_and(|r| r.starts_with("runs once")) => {
+                HostOutcome::Ok
+            }
+            CellStatus::Skipped | CellStatus::Cancelled => HostOutcome::NotRun,
+            _ => HostOutcome::Ok,
+        };
+        let known = self.hosts.entry(host.to_owned()).or_insert(HostOutcome::Ok);
+        if *known == HostOutcome::Ok || outcome == HostOutcome::Failed {
+            *known = outcome.max_with(*known);
+        }
+    }
+}
+
+impl HostOutcome {
+    /// The worse of two: failed over not run over ok.
+    fn max_with(self, other: Self) -> Self {
+        let rank = |outcome| match outcome {
+            HostOutcome::Ok => 0,
+            HostOutcome::NotRun => 1,
+            HostOutcome::Failed => 2,
+        };
+        if rank(self) >= rank(other) {
+            self
+        } else {
+            other
+        }
+    }
 }
 
 impl Printer {
@@ -309,7 +372,11 @@ impl Printer {
                 Stream::Stdout | Stream::Knit => println!("{host} | {text}"),
             },
             RunEventBody::StepFinished {
-                step, host, status, ..
+                step,
+                host,
+                status,
+                reason,
+                ..
             } => {
                 let word = match status {
                     CellStatus::Ok => "ok",
@@ -318,9 +385,14 @@ impl Printer {
                     CellStatus::Cancelled => "cancelled",
                     CellStatus::Pending | CellStatus::Running => return,
                 };
+                self.note(host, *status, reason.as_deref());
                 let total = self.steps.len();
                 let name = self.steps.get(*step).map_or("?", String::as_str);
-                eprintln!("[{}/{total}] {name} on {host}: {word}", step + 1);
+                let why = match (status, reason) {
+                    (CellStatus::Skipped, Some(reason)) => format!(" ({reason})"),
+                    _ => String::new(),
+                };
+                eprintln!("[{}/{total}] {name} on {host}: {word}{why}", step + 1);
             }
             // Reported values are lines of the output too, printed as such.
             RunEventBody::StepStarted { .. }

@@ -233,7 +233,11 @@ impl Definition {
                 scenario: scenario.to_owned(),
             });
         }
-        let rollout = self.file.scenarios.get(scenario).map(|found| found.get_ref());
+        let rollout = self
+            .file
+            .scenarios
+            .get(scenario)
+            .map(|found| found.get_ref());
         let serial = match (&request.serial, rollout) {
             (Some(serial), _) => serial.clone(),
             (None, Some(found)) => found.serial.clone(),
@@ -534,7 +538,10 @@ impl Plan {
                 .iter()
                 .flatten()
                 .copied()
-                .chain((0..self.hosts.len()).filter(|host| !self.batches.iter().flatten().any(|h| h == host)))
+                .chain(
+                    (0..self.hosts.len())
+                        .filter(|host| !self.batches.iter().flatten().any(|h| h == host)),
+                )
                 .map(|index| {
                     let host = &self.hosts[index];
                     PlannedHost {

@@ -167,11 +167,16 @@ async fn run_batch(
                 jobs: here,
                 ..step.clone()
             };
-            let passed_over: HashSet<usize> =
-                rollout.failed_hosts.union(&rollout.dropped).copied().collect();
+            let passed_over: HashSet<usize> = rollout
+                .failed_hosts
+                .union(&rollout.dropped)
+                .copied()
+                .collect();
             let chosen = choose_once(index, &in_batch, plan, hosts, &passed_over, journal).await;
             rollout.failed |= chosen.passed_over_failed;
-            rollout.failed_hosts.extend(chosen.unreachable.iter().copied());
+            rollout
+                .failed_hosts
+                .extend(chosen.unreachable.iter().copied());
             if plan.max_fail_percentage.is_some() {
                 rollout.dropped.extend(chosen.unreachable.iter().copied());
             }
@@ -227,7 +232,13 @@ async fn run_batch(
 fn skip_jobs(plan: &Plan, index: usize, jobs: &[Job], journal: &Journal, reason: &str) {
     for job in jobs {
         let host = &plan.hosts[job.host].name;
-        journal.finished(index, host, CellStatus::Skipped, None, Some(reason.to_owned()));
+        journal.finished(
+            index,
+            host,
+            CellStatus::Skipped,
+            None,
+            Some(reason.to_owned()),
+        );
     }
 }
 

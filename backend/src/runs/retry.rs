@@ -11,7 +11,9 @@ use crate::store::StoreError;
 pub enum RetryError {
     #[error("there is no run {0} to retry")]
     UnknownRun(i64),
-    #[error("run {id} is {scenario} on {cluster}: a retry runs the same scenario on the same cluster")]
+    #[error(
+        "run {id} is {scenario} on {cluster}: a retry runs the same scenario on the same cluster"
+    )]
     Mismatch {
         id: i64,
         cluster: String,
@@ -36,10 +38,7 @@ impl Runs {
         scenario: &str,
         asked: &RunRequest,
     ) -> Result<RunRequest, RetryError> {
-        let detail = self
-            .detail(id)
-            .await?
-            .ok_or(RetryError::UnknownRun(id))?;
+        let detail = self.detail(id).await?.ok_or(RetryError::UnknownRun(id))?;
         let run = &detail.run;
         if run.cluster != cluster || run.scenario != scenario {
             return Err(RetryError::Mismatch {

@@ -210,10 +210,11 @@ impl Store {
 
     /// The runs that retry run `id`, oldest first.
     pub async fn retries_of(&self, id: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM runs WHERE retry_of = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM runs WHERE retry_of = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 

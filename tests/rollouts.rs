@@ -1,0 +1,320 @@
+//! Safe rollouts on real sshd hosts: rolling batches with a canary (ordered by the hosts' own
+//! clocks), failure thresholds (an unreachable host counts), and a retry of the hosts a run left
+//! undone, from the CLI and the API.
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use knit_shared::{CellStatus, RunDetail, RunSummary, StartRun};
+
+use crate::harness::{TestHosts, dummy_web_dir, start_hosts, start_moto};
+
+const HOSTS: [&str; 6] = ["web1", "web2", "web3", "web4", "web5", "web6"];
+
+/// Six web hosts; each step notes on the host's clock when it began and ended; `check` fails
+/// where `{WORK}/broken-<host>` exists.
+fn cluster(extra_hosts: &str, rollout: &str) -> String {
+    format!(
+        r#"[machines.web]
+hosts = ["{{HOST:web1}}", "{{HOST:web2}}", "{{HOST:web3}}", "{{HOST:web4}}", "{{HOST:web5}}", "{{HOST:web6}}"{extra_hosts}]
+[machines.web.roles.app]
+kind = "noter"
+
+[kinds.noter.tasks]
+first = ["echo \"{{{{ host }}}} first $(date +%s%N)\" >> {{WORK}}/clock; sleep 0.1; echo \"{{{{ host }}}} first $(date +%s%N)\" >> {{WORK}}/clock"]
+check = ["test ! -e {{WORK}}/broken-{{{{ host }}}}"]
+last = ["echo \"{{{{ host }}}} last $(date +%s%N) ref={{{{ ref }}}}\" >> {{WORK}}/clock"]
+after = ["echo \"{{{{ host }}}} after $(date +%s%N)\" >> {{WORK}}/clock"]
+
+[scenarios.roll]
+steps = ["app.first", "app.check", "app.last"]
+finally = ["app.after"]
+{rollout}
+[scenarios.roll.params.ref]
+default = "main"
+"#
+    )
+}
+
+fn ok(output: &Output) -> String {
+    let text = said(output);
+    assert!(output.status.success(), "{text}");
+    text
+}
+
+fn said(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The clock file's notes, as (host, step, nanoseconds), and then forgotten.
+fn take_notes(hosts: &TestHosts) -> Vec<(String, String, u128)> {
+    let path = hosts.work.join("clock");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    text.lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (
+                fields[0].to_owned(),
+                fields[1].to_owned(),
+                fields[2].parse().expect("nanoseconds"),
+            )
+        })
+        .collect()
+}
+
+/// The first and last moment each host did anything, by the hosts' own clocks.
+fn spans(notes: &[(String, String, u128)]) -> BTreeMap<String, (u128, u128)> {
+    let mut spans: BTreeMap<String, (u128, u128)> = BTreeMap::new();
+    for (host, _, at) in notes {
+        let span = spans.entry(host.clone()).or_insert((*at, *at));
+        span.0 = span.0.min(*at);
+        span.1 = span.1.max(*at);
+    }
+    spans
+}
+
+/// The number of the run the CLI's output names: `knit: run 7: ...`.
+fn run_id(output: &str) -> i64 {
+    output
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("knit: run ")?
+                .split(':')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no run number in {output}"))
+}
+
+#[tokio::test]
+async fn batches_run_in_order_after_a_canary_each_with_its_finally_steps() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &HOSTS).await;
+    hosts.write_cluster("fleet", &cluster("", "serial = [1, \"50%\"]"));
+    let run = ok(&hosts.knit(data, &["fleet", "roll"]));
+    let spans = spans(&take_notes(&hosts));
+    assert_eq!(spans.len(), 6, "{run}");
+    // A canary, then half of the six, then the rest: every note of a batch, its finally step
+    // included, comes before any note of the next.
+    let batches: [&[&str]; 3] = [
+        &["web-1"],
+        &["web-2", "web-3", "web-4"],
+        &["web-5", "web-6"],
+    ];
+    for pair in batches.windows(2) {
+        let ended = pair[0]
+            .iter()
+            .map(|host| spans[*host].1)
+            .max()
+            .expect("hosts");
+        let began = pair[1]
+            .iter()
+            .map(|host| spans[*host].0)
+            .min()
+            .expect("hosts");
+        assert!(
+            ended < began,
+            "{:?} overlaps {:?}: {spans:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    // Within a batch the hosts run at once: web-2 begins before web-3 ends.
+    assert!(spans["web-2"].0 < spans["web-3"].1, "{spans:?}");
+}
+
+#[tokio::test]
+async fn a_threshold_lets_a_rollout_go_on_or_stops_it_and_unreachable_hosts_count() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &HOSTS).await;
+    let closed = knit::sandbox::free_port().expect("a free port");
+    hosts.write_cluster("fleet", &cluster("", ""));
+    std::fs::write(hosts.work.join("broken-web-3"), "").expect("write");
+
+    // One failed host of six is within 20%: the others finish, and the run says it failed.
+    let within = hosts.knit(data, &["fleet", "roll", "--max-fail", "20"]);
+    let text = said(&within);
+    assert_eq!(within.status.code(), Some(1), "{text}");
+    let notes = take_notes(&hosts);
+    let lasts: Vec<&str> = notes
+        .iter()
+        .filter(|(_, step, _)| step == "last")
+        .map(|(host, _, _)| host.as_str())
+        .collect();
+    assert_eq!(lasts.len(), 5, "{text}");
+    assert!(!lasts.contains(&"web-3"), "{text}");
+    assert!(text.contains("5 hosts ok, 1 failed"), "{text}");
+
+    // With none allowed, in batches of two: the failure stops the rollout after web-3's batch
+    // (its finally steps run); the last batch never starts.
+    let stopped = hosts.knit(data, &["fleet", "roll", "--serial", "2", "--max-fail", "0"]);
+    let text = said(&stopped);
+    assert_eq!(stopped.status.code(), Some(1), "{text}");
+    let notes = take_notes(&hosts);
+    assert_eq!(
+        spans(&notes).into_keys().collect::<Vec<_>>(),
+        ["web-1", "web-2", "web-3", "web-4"],
+        "{text}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|(host, step, _)| host == "web-4" && step == "after"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not started: 1 of 4 hosts failed, more than max_fail_percentage 0 allows"),
+        "{text}"
+    );
+
+    // A host that cannot be reached counts as failed: one of six is over 10%, within 20%.
+    std::fs::remove_file(hosts.work.join("broken-web-3")).expect("remove");
+    hosts.write_cluster("fleet", &cluster(&format!(", \"127.0.0.1:{closed}\""), ""));
+    let only = "web-1,web-2,web-4,web-5,web-6,web-7";
+    let over = hosts.knit(
+        data,
+        &["fleet", "roll", "--hosts", only, "--max-fail", "10"],
+    );
+    let text = said(&over);
+    assert_eq!(over.status.code(), Some(1), "{text}");
+    assert!(
+        !take_notes(&hosts).iter().any(|(_, step, _)| step == "last"),
+        "{text}"
+    );
+    let within = hosts.knit(
+        data,
+        &["fleet", "roll", "--hosts", only, "--max-fail", "20"],
+    );
+    let text = said(&within);
+    assert_eq!(within.status.code(), Some(1), "{text}");
+    let lasts = take_notes(&hosts)
+        .iter()
+        .filter(|(_, step, _)| step == "last")
+        .count();
+    assert_eq!(lasts, 5, "{text}");
+}
+
+#[tokio::test]
+async fn a_retry_runs_only_the_hosts_left_undone_with_the_same_parameters() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &HOSTS).await;
+    hosts.write_cluster("fleet", &cluster("", "max_fail_percentage = 50"));
+    for host in ["web-2", "web-5"] {
+        std::fs::write(hosts.work.join(format!("broken-{host}")), "").expect("write");
+    }
+    let first = hosts.knit(data, &["fleet", "roll", "--set", "ref=v7"]);
+    let text = said(&first);
+    assert_eq!(first.status.code(), Some(1), "{text}");
+    let failed_run = run_id(&text);
+    take_notes(&hosts);
+
+    // Not this scenario, or nothing to retry: refused, nothing runs.
+    let wrong = hosts.knit(
+        data,
+        &["fleet", "install", "--retry", &failed_run.to_string()],
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", said(&wrong));
+    assert!(said(&wrong).contains("a retry runs the same scenario"));
+
+    for host in ["web-2", "web-5"] {
+        std::fs::remove_file(hosts.work.join(format!("broken-{host}"))).expect("remove");
+    }
+    let retry = ok(&hosts.knit(data, &["fleet", "roll", "--retry", &failed_run.to_string()]));
+    // With the parameters of the run it retries.
+    let clock = std::fs::read_to_string(hosts.work.join("clock")).expect("the hosts' notes");
+    assert_eq!(clock.matches("ref=v7").count(), 2, "{clock}");
+    assert_eq!(
+        spans(&take_notes(&hosts)).into_keys().collect::<Vec<_>>(),
+        ["web-2", "web-5"],
+        "{retry}"
+    );
+    let again = hosts.knit(
+        data,
+        &["fleet", "roll", "--retry", &run_id(&retry).to_string()],
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", said(&again));
+    assert!(
+        said(&again).contains("left no host undone"),
+        "{}",
+        said(&again)
+    );
+
+    // The API: the same, and the runs link to each other.
+    for host in ["web-2", "web-5"] {
+        std::fs::write(hosts.work.join(format!("broken-{host}")), "").expect("write");
+    }
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
+    let failed = hosts.knit(data, &["fleet", "roll", "--set", "ref=v8"]);
+    let failed_run = run_id(&said(&failed));
+    for host in ["web-2", "web-5"] {
+        std::fs::remove_file(hosts.work.join(format!("broken-{host}"))).expect("remove");
+    }
+    let response = server
+        .post(
+            "/runs",
+            &StartRun {
+                cluster: "fleet".to_owned(),
+                scenario: "roll".to_owned(),
+                retry_of: Some(failed_run),
+                ..StartRun::default()
+            },
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let started: RunSummary = response.json().await.expect("run");
+    assert_eq!(started.retry_of, Some(failed_run));
+    assert_eq!(started.params.get("ref").map(String::as_str), Some("v8"));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let detail = loop {
+        let detail: RunDetail = server.get_json(&format!("/runs/{}", started.id)).await;
+        if detail.run.status != knit_shared::RunStatus::Running {
+            break detail;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the retry never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let hosts_run: Vec<&str> = detail.plan.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(hosts_run, ["web-2", "web-5"]);
+    assert!(
+        detail
+            .grid
+            .cells
+            .iter()
+            .flatten()
+            .flatten()
+            .all(|cell| cell.status == CellStatus::Ok),
+        "{detail:?}"
+    );
+    let original: RunDetail = server.get_json(&format!("/runs/{failed_run}")).await;
+    assert_eq!(original.retries, [started.id]);
+
+    // A run that does not exist, or of another cluster: 404 and 400, with the reason.
+    for (retry_of, cluster, status) in [(9999, "fleet", 404), (failed_run, "other", 404)] {
+        let refused = server
+            .post(
+                "/runs",
+                &StartRun {
+                    cluster: cluster.to_owned(),
+                    scenario: "roll".to_owned(),
+                    retry_of: Some(retry_of),
+                    ..StartRun::default()
+                },
+            )
+            .await;
+        assert_eq!(refused.status().as_u16(), status);
+    }
+    server.stop();
+}
