@@ -57,6 +57,10 @@ chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; don
 flood = ["if [ $KNIT_SANDBOX_HOST = web1 ]; then seq 1 100000; else echo quiet; fi"]
 ship = ["echo shipping {{ ref }} in {{ color }}"]
 
+[scenarios.rolling]
+steps = ["app.prepare"]
+serial = [1]
+
 [scenarios.strict]
 steps = ["app.prepare", "app.check", "app.after"]
 finally = ["app.cleanup"]
@@ -127,10 +131,58 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
     };
     assert!(!displayed("#run-cancel").await);
     assert!(displayed("#run-again").await);
+    assert_eq!(
+        browser.text_of("#run-retry").await,
+        "Retry the 2 hosts left undone"
+    );
     // Colours of the output are rendered, not shown as escape codes.
     browser.select("#log-host", "web-2").await;
     let coloured = browser.text_of("#run-log .ansi-green").await;
     assert_eq!(coloured, "cleaned up");
+
+    // Retry: a new run of the same scenario on the hosts left undone, linked both ways.
+    let first = browser.path().await;
+    browser.click("#run-retry").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while browser.path().await == first {
+        assert!(tokio::time::Instant::now() < deadline, "no retry run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let retried = first.trim_start_matches("/runs/");
+    browser
+        .wait_for_text_containing("#run-retry-of", &format!("run {retried}"))
+        .await;
+    browser
+        .wait_for_text_within("#run-status", "failed", 60)
+        .await;
+    browser.open(&format!("{}{first}", server.url)).await;
+    browser
+        .wait_for_text_containing("#run-retries", "Retried by run")
+        .await;
+    browser.close().await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn the_grid_shows_each_rolling_batch_as_a_band() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await;
+    press(&browser, &server.url, "shop", "rolling").await;
+    browser.type_into("#run-confirm", "shop").await;
+    browser.click("#run-go").await;
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    let mut bands = Vec::new();
+    for band in browser
+        .client
+        .find_all(Locator::Css("#progress-grid tr.batch-band"))
+        .await
+        .expect("bands")
+    {
+        bands.push(band.text().await.expect("text"));
+    }
+    assert_eq!(bands, ["Batch 1 of 2 · 1 host", "Batch 2 of 2 · 1 host"]);
     browser.close().await;
     server.stop();
 }

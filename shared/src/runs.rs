@@ -406,16 +406,15 @@ pub struct RunDetail {
     pub retries: Vec<i64>,
 }
 
-impl RunDetail {
-    /// The hosts the run left undone: a step failed, was skipped (but for a step that ran once
-    /// elsewhere), or never ran there.
-    pub fn unfinished_hosts(&self) -> Vec<String> {
-        self.plan
-            .hosts
+impl Grid {
+    /// The hosts of a run of `plan` it left undone: a step failed, was skipped (but for a step
+    /// that ran once elsewhere), or never ran there.
+    pub fn unfinished_hosts(&self, plan: &RunPlan) -> Vec<String> {
+        plan.hosts
             .iter()
             .enumerate()
             .filter(|(column, _)| {
-                self.grid.cells.iter().any(|step| {
+                self.cells.iter().any(|step| {
                     step.get(*column)
                         .cloned()
                         .flatten()

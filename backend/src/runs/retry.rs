@@ -50,7 +50,7 @@ impl Runs {
         if run.status == knit_shared::RunStatus::Running {
             return Err(RetryError::Running(id));
         }
-        let hosts = detail.unfinished_hosts();
+        let hosts = detail.grid.unfinished_hosts(&detail.plan);
         if hosts.is_empty() {
             return Err(RetryError::NothingUndone(id));
         }

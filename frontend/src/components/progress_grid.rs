@@ -26,6 +26,7 @@ pub fn ProgressGrid(
                 </thead>
                 <tbody>
                     {plan.hosts.iter().enumerate().map(|(column, host)| view! {
+                        {band(&plan, column, grid)}
                         <tr>
                             <th class="host" title=host.address.clone()>
                                 {host.name.clone()}
@@ -45,6 +46,44 @@ pub fn ProgressGrid(
             </table>
         </div>
     }
+}
+
+/// The band above the first host of a rolling batch: which batch, how many hosts, and whether
+/// it is the one running.
+fn band(plan: &RunPlan, column: usize, grid: ReadSignal<Grid>) -> Option<impl IntoView + use<>> {
+    let mut first = 0;
+    let (number, size) = plan.batches.iter().enumerate().find_map(|(number, size)| {
+        let starts_here = first == column;
+        first += size;
+        starts_here.then_some((number, *size))
+    })?;
+    let total = plan.batches.len();
+    let columns = (column..column + size).collect::<Vec<_>>();
+    let running = move || {
+        grid.with(|grid| {
+            grid.cells.iter().any(|step| {
+                columns.iter().any(|column| {
+                    step.get(*column)
+                        .cloned()
+                        .flatten()
+                        .is_some_and(|cell| cell.status == CellStatus::Running)
+                })
+            })
+        })
+    };
+    let hosts = if size == 1 { "1 host" } else { "hosts" };
+    let label = match size {
+        1 => format!("Batch {} of {total} · {hosts}", number + 1),
+        _ => format!("Batch {} of {total} · {size} {hosts}", number + 1),
+    };
+    Some(view! {
+        <tr class="batch-band" data-batch=number + 1>
+            <th colspan=plan.steps.len() + 1>
+                {label}
+                <span class="batch-running">{move || running().then_some(" · running")}</span>
+            </th>
+        </tr>
+    })
 }
 
 /// What `host` reported in the run (`::knit-output`), e.g. the release it now serves.

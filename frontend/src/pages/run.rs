@@ -110,8 +110,10 @@ fn Live(detail: RunDetail) -> impl IntoView {
     on_cleanup(move || source.set_value(None));
 
     let hosts: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
+    let retries = detail.retries.clone();
+    let header_plan = plan.clone();
     view! {
-        <RunHeader summary ended />
+        <RunHeader summary ended grid plan=header_plan retries />
         <ProgressGrid plan grid now />
         <h2>"Log"</h2>
         <RunLog lines hosts />
@@ -119,7 +121,14 @@ fn Live(detail: RunDetail) -> impl IntoView {
 }
 
 #[component]
-fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>) -> impl IntoView {
+fn RunHeader(
+    summary: ReadSignal<knit_shared::RunSummary>,
+    ended: RwSignal<bool>,
+    grid: ReadSignal<Grid>,
+    plan: RunPlan,
+    /// Runs that retried this one.
+    retries: Vec<i64>,
+) -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let cancel = move |_| {
@@ -130,6 +139,7 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
             }
         });
     };
+    let rerun_navigate = navigate.clone();
     let rerun = move |_| {
         let run = summary.get_untracked();
         // The same values again; a secret one is not known here, so it takes its default.
@@ -146,13 +156,35 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
             params,
             ..StartRun::default()
         };
-        let navigate = navigate.clone();
+        let navigate = rerun_navigate.clone();
         leptos::task::spawn_local(async move {
             match api::start_run(&request).await {
                 Ok(run) => navigate(&format!("/runs/{}", run.id), Default::default()),
                 Err(error) => failure.set(Some(error.to_string())),
             }
         });
+    };
+    let plan = StoredValue::new(plan);
+    let undone =
+        move || plan.with_value(|plan| grid.with(|grid| grid.unfinished_hosts(plan).len()));
+    let retry = {
+        let navigate = navigate.clone();
+        move |_| {
+            let run = summary.get_untracked();
+            let request = StartRun {
+                cluster: run.cluster,
+                scenario: run.scenario,
+                retry_of: Some(run.id),
+                ..StartRun::default()
+            };
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                match api::start_run(&request).await {
+                    Ok(run) => navigate(&format!("/runs/{}", run.id), Default::default()),
+                    Err(error) => failure.set(Some(error.to_string())),
+                }
+            });
+        }
     };
     let running = move || summary.with(|run| run.status == RunStatus::Running) && !ended.get();
     view! {
@@ -174,9 +206,24 @@ fn RunHeader(summary: ReadSignal<knit_shared::RunSummary>, ended: RwSignal<bool>
                 let shown: Vec<String> = run.params.iter().map(|(name, value)| format!("{name}={value}")).collect();
                 view! { <p class="muted" id="run-params">{format!("with {}", shown.join(", "))}</p> }
             }))}
+            {move || summary.with(|run| run.retry_of.map(|of| view! {
+                <p class="muted" id="run-retry-of">"Retries "<a href=format!("/runs/{of}")>{format!("run {of}")}</a>" on the hosts it left undone"</p>
+            }))}
+            {(!retries.is_empty()).then(|| view! {
+                <p class="muted" id="run-retries">"Retried by "
+                    {retries.iter().map(|id| view! { <a href=format!("/runs/{id}")>{format!("run {id}")}</a>" " }).collect_view()}
+                </p>
+            })}
             <div class="run-actions">
                 <button class="button danger" id="run-cancel" hidden=move || !running() on:click=cancel>"Cancel"</button>
                 <button class="button" id="run-again" hidden=running on:click=rerun>"Run again"</button>
+                <button class="button" id="run-retry" hidden=move || running() || undone() == 0 on:click=retry
+                    title="the same scenario and parameters, on the hosts where a step failed, was skipped or never ran">
+                    {move || match undone() {
+                        1 => "Retry the host left undone".to_owned(),
+                        count => format!("Retry the {count} hosts left undone"),
+                    }}
+                </button>
                 <a class="button" href="/runs">"All runs"</a>
             </div>
             {move || failure.get().map(|message| view! { <p class="notice failed" role="alert">{message}</p> })}
