@@ -128,7 +128,12 @@ async fn clusters_with_overlapping_tags_and_names_touch_only_their_own_machines_
         .await
         .expect("rule");
 
-    let first = knit_ok(&clusters, &data, &endpoint, &["shop.a", "launch"]);
+    let first = knit_ok(
+        &clusters,
+        &data,
+        &endpoint,
+        &["shop.a", "launch", "--yes", "shop.a"],
+    );
     assert!(first.contains("created webserver"), "{first}");
     // b's plan knows nothing of a's instance or group.
     let plan_b = knit_ok(&clusters, &data, &endpoint, &["shop.b", "plan"]);
@@ -140,7 +145,12 @@ async fn clusters_with_overlapping_tags_and_names_touch_only_their_own_machines_
             "launch 1 × t3.micro (ami-12c6146b) for web",
         ]
     );
-    knit_ok(&clusters, &data, &endpoint, &["shop.b", "launch"]);
+    knit_ok(
+        &clusters,
+        &data,
+        &endpoint,
+        &["shop.b", "launch", "--yes", "shop.b"],
+    );
 
     // Each cluster has its own group with its own rule; the stranger's is as it was.
     let group_a = group_named(&ec2, "shop.a-webserver").await;
@@ -231,7 +241,12 @@ async fn a_terminated_machine_is_replaced_by_the_next_launch() {
     let endpoint = moto.endpoint();
     let ec2 = moto_client(&moto, "us-east-1").await;
 
-    knit_ok(&clusters, &data, &endpoint, &["shop.a", "launch"]);
+    knit_ok(
+        &clusters,
+        &data,
+        &endpoint,
+        &["shop.a", "launch", "--yes", "shop.a"],
+    );
     let first = instances_of(&ec2, "shop.a", "running").await;
     assert_eq!(first.len(), 1);
     ec2.terminate_instances()
@@ -240,7 +255,12 @@ async fn a_terminated_machine_is_replaced_by_the_next_launch() {
         .await
         .expect("terminate");
 
-    let again = knit_ok(&clusters, &data, &endpoint, &["shop.a", "launch"]);
+    let again = knit_ok(
+        &clusters,
+        &data,
+        &endpoint,
+        &["shop.a", "launch", "--yes", "shop.a"],
+    );
     assert!(again.contains("launch 1 × t3.micro"), "{again}");
     let running = instances_of(&ec2, "shop.a", "running").await;
     assert_eq!(running.len(), 1, "a new instance runs: {again}");

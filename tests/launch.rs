@@ -49,8 +49,14 @@ rules = [
 rules = [{ proto = "tcp", ports = "5432", from = "shop-web" }]
 "#;
 
+/// `knit prod.shop ACTION`, the cluster's name given as a production cluster wants.
 fn knit(clusters: &Path, data: &Path, moto: &str, action: &str) -> Output {
-    knit_on_moto(clusters, data, moto, &["prod.shop", action])
+    knit_on_moto(
+        clusters,
+        data,
+        moto,
+        &["prod.shop", action, "--yes", "prod.shop"],
+    )
 }
 
 /// Every instance tagged Stage=Production, as moto has them.
@@ -208,6 +214,7 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         .json(&StartRun {
             cluster: "prod.shop".to_owned(),
             scenario: "launch".to_owned(),
+            confirm: Some("prod.shop".to_owned()),
             ..StartRun::default()
         })
         .send()

@@ -1,6 +1,7 @@
 //! Safe rollouts on real sshd hosts: rolling batches with a canary (ordered by the hosts' own
-//! clocks), failure thresholds (an unreachable host counts), and a retry of the hosts a run left
-//! undone, from the CLI and the API.
+//! clocks), failure thresholds (an unreachable host counts), a retry of the hosts a run left
+//! undone, and a production cluster that starts nothing without its name, from the CLI and the
+//! API.
 
 use std::collections::BTreeMap;
 use std::process::Output;
@@ -316,5 +317,54 @@ async fn a_retry_runs_only_the_hosts_left_undone_with_the_same_parameters() {
             .await;
         assert_eq!(refused.status().as_u16(), status);
     }
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_cluster_that_wants_its_name_starts_nothing_without_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "prod",
+        "[cluster.tags]\nStage = \"Production\"\n\n[machines.web]\nhosts = [\"{HOST:web1}\"]\n\
+         [machines.web.roles.app]\nkind = \"noter\"\n\n[kinds.noter.tasks]\n\
+         note = [\"echo ran >> {WORK}/ran\"]\n\n[scenarios.note]\nsteps = [\"app.note\"]\n",
+    );
+    let ran = || std::fs::read_to_string(hosts.work.join("ran")).unwrap_or_default();
+
+    // The CLI, without a terminal: --yes with the name, or nothing runs (exit 2).
+    for refused in [vec![], vec!["--yes", "prd"]] {
+        let output = hosts.knit(data, &[&["prod", "note"][..], &refused].concat());
+        assert_eq!(output.status.code(), Some(2), "{}", said(&output));
+        assert!(
+            said(&output).contains("give --yes prod"),
+            "{}",
+            said(&output)
+        );
+    }
+    assert_eq!(ran(), "");
+    ok(&hosts.knit(data, &["prod", "note", "--yes", "prod"]));
+    assert_eq!(ran(), "ran\n");
+
+    // The API: 400 with the reason, and no run; with the name typed, 201.
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
+    let start = |confirm: Option<&str>| StartRun {
+        cluster: "prod".to_owned(),
+        scenario: "note".to_owned(),
+        confirm: confirm.map(str::to_owned),
+        ..StartRun::default()
+    };
+    for confirm in [None, Some("production")] {
+        let refused = server.post("/runs", &start(confirm)).await;
+        assert_eq!(refused.status().as_u16(), 400);
+        let body = refused.text().await.expect("body");
+        assert!(body.contains("wants its name typed"), "{body}");
+    }
+    let list: knit_shared::RunList = server.get_json("/runs?cluster=prod").await;
+    assert_eq!(list.runs.len(), 1, "only the CLI's run: {list:?}");
+    let accepted = server.post("/runs", &start(Some("prod"))).await;
+    assert_eq!(accepted.status().as_u16(), 201);
     server.stop();
 }

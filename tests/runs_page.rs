@@ -141,7 +141,15 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
     assert_eq!(coloured, "cleaned up");
 
     // Retry: a new run of the same scenario on the hosts left undone, linked both ways.
+    // The cluster wants its name for a retry too.
     let first = browser.path().await;
+    let retry = browser
+        .client
+        .find(Locator::Css("#run-retry"))
+        .await
+        .expect("button");
+    assert!(!retry.is_enabled().await.expect("enabled?"));
+    browser.type_into("#run-again-confirm", "shop").await;
     browser.click("#run-retry").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while browser.path().await == first {
@@ -446,6 +454,7 @@ async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values()
         .wait_for_text_containing("#run-log", "shipping v2 in green")
         .await;
     let first = browser.path().await;
+    browser.type_into("#run-again-confirm", "shop").await;
     browser.click("#run-again").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while browser.path().await == first {

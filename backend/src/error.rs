@@ -154,7 +154,7 @@ impl From<StartError> for ApiError {
             StartError::Retry(RetryError::UnknownRun(_)) => Self::NotFound(message),
             StartError::Retry(RetryError::Running(_)) => Self::Conflict(message),
             StartError::Retry(RetryError::Store(error)) => error.into(),
-            StartError::Retry(_) => Self::Invalid(message),
+            StartError::Retry(_) | StartError::Unconfirmed(_) => Self::Invalid(message),
         }
     }
 }

@@ -38,15 +38,9 @@ pub struct ClusterSummary {
     /// The run that holds the cluster's lock, if one is going.
     #[serde(default)]
     pub active_run: Option<crate::RunSummary>,
-}
-
-impl ClusterSummary {
-    /// Production clusters (tag `Stage=Production`) ask for their name before a run.
-    pub fn is_production(&self) -> bool {
-        self.tags
-            .iter()
-            .any(|(key, value)| key == "Stage" && value.eq_ignore_ascii_case("production"))
-    }
+    /// A run starts only with the cluster's name typed (`"confirm"` of `POST /api/runs`).
+    #[serde(default)]
+    pub confirm: bool,
 }
 
 /// A group of machines of a cluster.

@@ -33,6 +33,10 @@ pub struct StartRun {
     /// its scenario and parameters (`cluster` and `scenario` must be that run's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<i64>,
+    /// The cluster's name, typed by the person starting the run: a cluster with `confirm` (by
+    /// default one tagged `Stage=Production`) refuses a start without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<String>,
 }
 
 /// The scenario that creates machines and firewall groups rather than deploying to them.

@@ -2,6 +2,7 @@
 //! engine and store. The exit code says whether every step succeeded on every host.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,6 +73,10 @@ pub struct ClusterArgs {
     /// with its parameters.
     #[arg(long, value_name = "N")]
     pub retry: Option<i64>,
+    /// The cluster's name, for a cluster that wants it typed before a run (`confirm`, or tagged
+    /// `Stage=Production`); at a terminal knit asks instead.
+    #[arg(long, value_name = "CLUSTER")]
+    pub yes: Option<String>,
 
     /// Send EC2 API calls to this URL instead of AWS (to find launched machines).
     #[arg(long, env = "KNIT_EC2_ENDPOINT")]
@@ -146,6 +151,9 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if action == runs::LAUNCH {
+        if !confirmed(&definition, &args, action) {
+            return Ok(ExitCode::from(2));
+        }
         let (client, target) = cluster_ec2(&definition, &args).await;
         let runs = open_runs(&args).await?;
         let cluster = definition.name().to_owned();
@@ -196,8 +204,37 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         print_plan(&plan, &Mask::new(secrets));
         return Ok(ExitCode::SUCCESS);
     }
+    if !confirmed(&definition, &args, action) {
+        return Ok(ExitCode::from(2));
+    }
     let status = run_plan(&definition, plan, &args).await?;
     Ok(exit_code(status == RunStatus::Ok))
+}
+
+/// Whether the person confirmed `action` on a cluster that wants its name typed: `--yes NAME`,
+/// or the name typed at a terminal. Says what to do when not.
+fn confirmed(definition: &Definition, args: &ClusterArgs, action: &str) -> bool {
+    let name = definition.name();
+    if !definition.file.cluster.needs_confirmation() {
+        return true;
+    }
+    let typed = match &args.yes {
+        Some(given) => given.clone(),
+        None if std::io::stdin().is_terminal() => {
+            eprint!("knit: type the cluster's name to run {action} on {name}: ");
+            let mut typed = String::new();
+            let _ = std::io::stdin().read_line(&mut typed);
+            typed
+        }
+        None => String::new(),
+    };
+    if typed.trim() == name {
+        return true;
+    }
+    eprintln!(
+        "knit: {name} wants its name typed to run {action}: give --yes {name}, or type it at a terminal; nothing ran"
+    );
+    false
 }
 
 async fn find_hosts(

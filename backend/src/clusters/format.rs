@@ -59,6 +59,9 @@ pub struct Cluster {
     /// may (and every admin may launch).
     #[serde(default)]
     pub operators: Vec<String>,
+    /// Whether a run must be confirmed by typing the cluster's name [default: when tagged
+    /// `Stage=Production`].
+    pub confirm: Option<bool>,
 }
 
 impl Cluster {
@@ -68,6 +71,15 @@ impl Cluster {
         self.connect
             .as_ref()
             .map_or("public_ip", |connect| connect.get_ref().as_str())
+    }
+
+    /// Whether starting a run needs the cluster's name typed: `confirm`, else a production tag.
+    pub fn needs_confirmation(&self) -> bool {
+        self.confirm.unwrap_or_else(|| {
+            self.tags
+                .iter()
+                .any(|(key, value)| key == "Stage" && value.eq_ignore_ascii_case("production"))
+        })
     }
 
     /// Whether a launched machine's host key may be taken from its first connection when

@@ -22,6 +22,7 @@ impl Definition {
             name: self.name().to_owned(),
             file: self.path.display().to_string(),
             region: file.cluster.region.clone(),
+            confirm: file.cluster.needs_confirmation(),
             tags: file.cluster.tags.clone().into_iter().collect(),
             machines: file
                 .machines

@@ -34,6 +34,8 @@ pub enum StartError {
     NotAnOperator(#[from] NotAnOperator),
     #[error(transparent)]
     Retry(#[from] super::RetryError),
+    #[error("cluster {0} wants its name typed to start a run: send \"confirm\": \"{0}\"")]
+    Unconfirmed(String),
 }
 
 /// Refused: the cluster names its operators, and the person is not one of them.
@@ -108,6 +110,11 @@ impl Runs {
             Ok(()) => {}
             Err(OperatorCheck::Refused(refused)) => return Err(refused.into()),
             Err(OperatorCheck::Store(error)) => return Err(RunError::Store(error).into()),
+        }
+        if definition.file.cluster.needs_confirmation()
+            && request.confirm.as_deref().map(str::trim) != Some(definition.name())
+        {
+            return Err(StartError::Unconfirmed(definition.name().to_owned()));
         }
         let started = if request.scenario == LAUNCH {
             let (client, target) = cluster_ec2(&definition, hub).await?;

@@ -1,5 +1,6 @@
 //! Asking before a scenario runs: which cluster, which steps, a field per parameter (checked as
-//! it is typed, by the server's own rules); a production cluster's name must be typed.
+//! it is typed, by the server's own rules); a cluster that wants confirmation (by default a
+//! production one) has its name typed, and the server checks it again.
 //! Confirming starts the run and opens its view.
 
 use knit_shared::{ScenarioParam, ScenarioSummary, StartRun};
@@ -58,6 +59,7 @@ pub fn RunDialog(
                     .iter()
                     .map(|(param, value)| (param.name.clone(), value.get_untracked()))
                     .collect(),
+                confirm: production.then(|| typed.get_untracked().trim().to_owned()),
                 ..StartRun::default()
             };
             let navigate = navigate.clone();

@@ -102,7 +102,7 @@ fn narrowed(mut list: ClusterList, only: Option<&str>) -> ClusterList {
 
 #[component]
 fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoView {
-    let production = cluster.is_production();
+    let production = cluster.confirm;
     let active = cluster.active_run.clone();
     let operators = cluster.operators.clone();
     let mut scenarios = cluster.scenarios.clone();

@@ -131,6 +131,22 @@ fn RunHeader(
 ) -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     let navigate = use_navigate();
+    // A cluster that wants its name typed wants it for Run again and Retry too.
+    let cluster_name = summary.with_untracked(|run| run.cluster.clone());
+    let wants_name = LocalResource::new(move || {
+        let cluster_name = cluster_name.clone();
+        async move {
+            api::clusters().await.is_ok_and(|list| {
+                list.clusters
+                    .iter()
+                    .any(|cluster| cluster.name == cluster_name && cluster.confirm)
+            })
+        }
+    });
+    let wants_name = move || wants_name.get().unwrap_or(false);
+    let typed = RwSignal::new(String::new());
+    let confirm = move || wants_name().then(|| typed.get_untracked().trim().to_owned());
+    let named = move || !wants_name() || summary.with(|run| typed.get().trim() == run.cluster);
     let cancel = move |_| {
         let id = summary.get_untracked().id;
         leptos::task::spawn_local(async move {
@@ -154,6 +170,7 @@ fn RunHeader(
             hosts: Vec::new(),
             roles: Vec::new(),
             params,
+            confirm: confirm(),
             ..StartRun::default()
         };
         let navigate = rerun_navigate.clone();
@@ -175,6 +192,7 @@ fn RunHeader(
                 cluster: run.cluster,
                 scenario: run.scenario,
                 retry_of: Some(run.id),
+                confirm: confirm(),
                 ..StartRun::default()
             };
             let navigate = navigate.clone();
@@ -216,8 +234,16 @@ fn RunHeader(
             })}
             <div class="run-actions">
                 <button class="button danger" id="run-cancel" hidden=move || !running() on:click=cancel>"Cancel"</button>
-                <button class="button" id="run-again" hidden=running on:click=rerun>"Run again"</button>
-                <button class="button" id="run-retry" hidden=move || running() || undone() == 0 on:click=retry
+                {move || (wants_name() && !running()).then(|| view! {
+                    <label class="confirm-again">
+                        {move || summary.with(|run| format!("Type {} to run it again: ", run.cluster))}
+                        <input id="run-again-confirm" type="text" autocomplete="off"
+                            prop:value=move || typed.get()
+                            on:input=move |event| typed.set(event_target_value(&event)) />
+                    </label>
+                })}
+                <button class="button" id="run-again" hidden=running disabled=move || !named() on:click=rerun>"Run again"</button>
+                <button class="button" id="run-retry" hidden=move || running() || undone() == 0 disabled=move || !named() on:click=retry
                     title="the same scenario and parameters, on the hosts where a step failed, was skipped or never ran">
                     {move || match undone() {
                         1 => "Retry the host left undone".to_owned(),
