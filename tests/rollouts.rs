@@ -368,3 +368,77 @@ async fn a_cluster_that_wants_its_name_starts_nothing_without_it() {
     assert_eq!(accepted.status().as_u16(), 201);
     server.stop();
 }
+
+#[tokio::test]
+async fn a_frozen_cluster_refuses_every_start_until_an_operator_unfreezes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "shop",
+        "operators = [\"olga\"]\n\n[machines.web]\nhosts = [\"{HOST:web1}\"]\n\
+         [machines.web.roles.app]\nkind = \"noter\"\n\n[kinds.noter.tasks]\n\
+         note = [\"echo ran >> {WORK}/ran\"]\n\n[scenarios.note]\nsteps = [\"app.note\"]\n",
+    );
+    let why = "release freeze until Monday";
+    ok(&hosts.knit(data, &["shop", "freeze", "--message", why]));
+    // The command line is refused too, saying who froze it and why.
+    let refused = hosts.knit(data, &["shop", "note"]);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(said(&refused).contains(why), "{}", said(&refused));
+    assert!(!hosts.work.join("ran").exists());
+
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &crate::harness::built_console());
+    server.add_user("olga", "deployer");
+    server.add_user("dan", "deployer");
+    let start = StartRun {
+        cluster: "shop".to_owned(),
+        scenario: "note".to_owned(),
+        ..StartRun::default()
+    };
+    let olga = crate::harness::client_with(&server.token_of("olga"));
+    let start_as_olga = || olga.post(server.api("/runs")).json(&start).send();
+    let (status, message) = crate::harness::error_of(start_as_olga().await.expect("start")).await;
+    assert_eq!(status, 409);
+    assert!(
+        message.contains(why) && message.contains("frozen by"),
+        "{message}"
+    );
+    let list: knit_shared::ClusterList = server.get_json("/clusters").await;
+    let frozen = list.clusters[0].frozen.clone().expect("frozen");
+    assert_eq!(frozen.message, why);
+
+    // A deployer who is not the cluster's operator may not unfreeze it.
+    let dan = crate::harness::client_with(&server.token_of("dan"));
+    let answer = dan
+        .post(server.api("/clusters/shop/unfreeze"))
+        .send()
+        .await
+        .expect("unfreeze");
+    let (status, message) = crate::harness::error_of(answer).await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("only admins and its operators (olga)"),
+        "{message}"
+    );
+
+    // The operator sees the banner and unfreezes it in the console; then runs start.
+    let browser = crate::harness::Browser::start().await;
+    browser
+        .sign_in_as(&server.url, "olga", crate::harness::TEST_PASSWORD)
+        .await;
+    browser.open(&format!("{}/clusters/shop", server.url)).await;
+    browser
+        .wait_for_text_containing("#freeze-banner", why)
+        .await;
+    browser.click("#unfreeze").await;
+    browser.wait_for_text_containing("#freeze", "Freeze").await;
+    let started = start_as_olga().await.expect("start");
+    assert_eq!(started.status().as_u16(), 201);
+    let audit = server.audit("cluster.").await;
+    let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();
+    assert_eq!(actions, ["cluster.unfreeze", "cluster.freeze"], "{audit:?}");
+    browser.close().await;
+    server.stop();
+}

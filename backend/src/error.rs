@@ -13,7 +13,7 @@ use knit_shared::{ApiErrorBody, Invalid};
 use crate::accounts::AccountError;
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
 use crate::inventory::{LaunchError, ProgressError};
-use crate::runs::{CancelError, HostsError, RetryError, RunError, StartError};
+use crate::runs::{CancelError, FreezeError, HostsError, RetryError, RunError, StartError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -203,10 +203,22 @@ impl From<ProgressError> for ApiError {
     }
 }
 
+impl From<FreezeError> for ApiError {
+    fn from(error: FreezeError) -> Self {
+        let message = error.to_string();
+        match error {
+            FreezeError::Cluster(error) => error.into(),
+            FreezeError::NotAllowed { .. } => Self::Forbidden(message),
+            FreezeError::NoMessage => Self::Invalid(message),
+            FreezeError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<RunError> for ApiError {
     fn from(error: RunError) -> Self {
         match error {
-            RunError::Locked(_) => Self::Conflict(error.to_string()),
+            RunError::Locked(_) | RunError::Frozen { .. } => Self::Conflict(error.to_string()),
             RunError::Store(error) => error.into(),
         }
     }

@@ -62,6 +62,13 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
             "/clusters/{name}/releases",
             clusters::releases
         ),
+        route!(SignedIn, POST, "/clusters/{name}/freeze", clusters::freeze),
+        route!(
+            SignedIn,
+            POST,
+            "/clusters/{name}/unfreeze",
+            clusters::unfreeze
+        ),
         route!(SignedIn, GET, "/regions", regions::list),
         route!(SignedIn, GET, "/zones", regions::zones),
         route!(SignedIn, GET, "/profiles", regions::profiles),

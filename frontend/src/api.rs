@@ -7,11 +7,11 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterList, Health,
-    ImageList, InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList,
-    LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest, LaunchResponse, LogIn, Me, Profiles,
-    Regions, ReleaseList, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun,
-    SubnetList, Zones,
+    ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterList,
+    FreezeRequest, Health, ImageList, InstanceChanges, InstanceList, InstanceProfileList,
+    InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest,
+    LaunchResponse, LogIn, Me, Profiles, Regions, ReleaseList, RunDetail, RunEvent, RunList,
+    RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use serde::Serialize;
@@ -227,6 +227,25 @@ pub async fn launch_plan(cluster: String) -> Result<LaunchPlan, ApiFailure> {
 
 pub async fn releases(cluster: String) -> Result<ReleaseList, ApiFailure> {
     get(&format!("/api/clusters/{cluster}/releases")).await
+}
+
+/// Freezes `cluster` with `message`, or unfreezes it when `message` is `None`.
+pub async fn set_freeze(cluster: &str, message: Option<String>) -> Result<(), ApiFailure> {
+    let sent = match message {
+        Some(message) => {
+            Request::post(&format!("/api/clusters/{}/freeze", encode(cluster)))
+                .json(&FreezeRequest { message })
+                .map_err(unreachable_server)?
+                .send()
+                .await
+        }
+        None => {
+            Request::post(&format!("/api/clusters/{}/unfreeze", encode(cluster)))
+                .send()
+                .await
+        }
+    };
+    without_answer(sent).await
 }
 
 pub async fn start_run(request: &StartRun) -> Result<RunSummary, ApiFailure> {

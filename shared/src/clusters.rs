@@ -41,6 +41,29 @@ pub struct ClusterSummary {
     /// A run starts only with the cluster's name typed (`"confirm"` of `POST /api/runs`).
     #[serde(default)]
     pub confirm: bool,
+    /// While frozen, no run starts.
+    #[serde(default)]
+    pub frozen: Option<Freeze>,
+}
+
+/// A freeze of a cluster: who froze it, since when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Freeze {
+    /// What the person who froze it says, e.g. "release freeze until Monday".
+    pub message: String,
+    /// Who froze it.
+    pub by: String,
+    /// When, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub since: String,
+}
+
+/// `POST /api/clusters/{name}/freeze`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FreezeRequest {
+    /// Why, shown to everyone whose run is refused.
+    pub message: String,
 }
 
 /// A group of machines of a cluster.

@@ -32,7 +32,8 @@ pub struct ClusterArgs {
 
     /// A scenario of the cluster; `install` (every role's install task); `plan` (what `launch`
     /// would change in EC2); `launch` (create the firewall groups and start the machines);
-    /// `hosts` (list the hosts); `releases` (what each host runs now, as it last reported).
+    /// `hosts` (list the hosts); `releases` (what each host runs now, as it last reported);
+    /// `freeze --message "..."` (no run starts until `unfreeze`).
     pub action: Option<String>,
 
     /// Folder of cluster definition files (*.toml).
@@ -77,6 +78,9 @@ pub struct ClusterArgs {
     /// `Stage=Production`); at a terminal knit asks instead.
     #[arg(long, value_name = "CLUSTER")]
     pub yes: Option<String>,
+    /// Why the cluster is frozen (`freeze`), shown to everyone whose run it refuses.
+    #[arg(long)]
+    pub message: Option<String>,
 
     /// Send EC2 API calls to this URL instead of AWS (to find launched machines).
     #[arg(long, env = "KNIT_EC2_ENDPOINT")]
@@ -147,6 +151,24 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
                 live.actor,
                 live.at
             );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if action == "freeze" || action == "unfreeze" {
+        let runs = open_runs(&args).await?;
+        let message = (action == "freeze").then(|| args.message.clone().unwrap_or_default());
+        // The command line is the machine's own account, as for runs: it may.
+        runs.set_freeze(
+            std::slice::from_ref(&args.clusters),
+            name,
+            message.as_deref(),
+            &cli_actor(),
+            true,
+        )
+        .await?;
+        match message {
+            Some(message) => println!("{name} is frozen: {message}"),
+            None => println!("{name} is not frozen"),
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -23,6 +23,7 @@ impl Definition {
             file: self.path.display().to_string(),
             region: file.cluster.region.clone(),
             confirm: file.cluster.needs_confirmation(),
+            frozen: None,
             tags: file.cluster.tags.clone().into_iter().collect(),
             machines: file
                 .machines

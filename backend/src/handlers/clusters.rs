@@ -1,12 +1,13 @@
 //! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them;
 //! `GET /api/clusters/{name}/plan`: what `launch` would change; `.../releases`: what each host
-//! runs now.
+//! runs now; `POST .../freeze` and `.../unfreeze`.
 
 use axum::Json;
 use axum::extract::State;
-use knit_shared::{ClusterList, LaunchPlan, ReleaseList};
+use axum::http::StatusCode;
+use knit_shared::{ClusterList, FreezeRequest, LaunchPlan, ReleaseList, Role};
 
-use super::extract::PathParam;
+use super::extract::{Body, Deployer, PathParam};
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -64,4 +65,55 @@ pub async fn releases(
         cluster: name,
         hosts,
     }))
+}
+
+/// Freezes the cluster: every run start is refused with the message until it is unfrozen
+/// (admins, and the cluster's operators).
+#[utoipa::path(
+    post,
+    path = "/api/clusters/{name}/freeze",
+    operation_id = "clusters_freeze",
+    tag = "clusters",
+    params(("name" = String, Path, description = "Cluster name")),
+    request_body = knit_shared::FreezeRequest,
+    responses((status = 204, description = "Frozen"))
+)]
+pub async fn freeze(
+    State(app): State<App>,
+    Deployer(caller): Deployer,
+    PathParam(name): PathParam<String>,
+    Body(request): Body<FreezeRequest>,
+) -> Result<StatusCode, ApiError> {
+    let admin = caller.me.role.may(Role::Admin);
+    app.runs
+        .set_freeze(
+            &app.cluster_dirs,
+            &name,
+            Some(&request.message),
+            &caller.actor(),
+            admin,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unfreezes the cluster (admins, and the cluster's operators).
+#[utoipa::path(
+    post,
+    path = "/api/clusters/{name}/unfreeze",
+    operation_id = "clusters_unfreeze",
+    tag = "clusters",
+    params(("name" = String, Path, description = "Cluster name")),
+    responses((status = 204, description = "Unfrozen"))
+)]
+pub async fn unfreeze(
+    State(app): State<App>,
+    Deployer(caller): Deployer,
+    PathParam(name): PathParam<String>,
+) -> Result<StatusCode, ApiError> {
+    let admin = caller.me.role.may(Role::Admin);
+    app.runs
+        .set_freeze(&app.cluster_dirs, &name, None, &caller.actor(), admin)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

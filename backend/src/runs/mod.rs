@@ -4,6 +4,7 @@
 mod cancel;
 mod engine;
 mod follow;
+mod freeze;
 mod hosts;
 mod journal;
 mod launch;
@@ -21,6 +22,7 @@ use tokio_util::task::TaskTracker;
 
 pub use cancel::CancelError;
 pub use engine::Cancel;
+pub use freeze::FreezeError;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
 pub use launch::LAUNCH;
@@ -39,6 +41,14 @@ pub enum RunError {
         .0.id, .0.actor, .0.scenario, .0.cluster, .0.started_at
     )]
     Locked(Box<RunSummary>),
+    #[error(
+        "cluster {cluster} is frozen by {} since {}: {}; no run starts until it is unfrozen",
+        .freeze.by, .freeze.since, .freeze.message
+    )]
+    Frozen {
+        cluster: String,
+        freeze: knit_shared::Freeze,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -162,6 +172,17 @@ impl Runs {
         let RunHeader {
             cluster, scenario, ..
         } = header;
+        if let Some(freeze) = self.store.freeze_of(cluster).await? {
+            let refused = RunError::Frozen {
+                cluster: cluster.to_owned(),
+                freeze,
+            };
+            let note = format!("refused: {refused}");
+            self.store
+                .record(&actor.did("run.start", format!("{cluster}/{scenario}"), note))
+                .await?;
+            return Err(refused);
+        }
         let claimed = self
             .store
             .start_run(&NewRun {
@@ -235,6 +256,11 @@ impl Runs {
         for run in self.store.runs(&running, 1000).await? {
             if let Some(cluster) = list.clusters.iter_mut().find(|c| c.name == run.cluster) {
                 cluster.active_run = Some(run);
+            }
+        }
+        for (name, freeze) in self.store.freezes().await? {
+            if let Some(cluster) = list.clusters.iter_mut().find(|c| c.name == name) {
+                cluster.frozen = Some(freeze);
             }
         }
         Ok(list)

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use knit_shared::runs::{LAUNCH_SCENARIO, scenario_needs};
-use knit_shared::{ClusterList, ClusterSummary, RunSummary, ScenarioSummary};
+use knit_shared::{ClusterList, ClusterSummary, Freeze, Role, RunSummary, ScenarioSummary};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -39,6 +39,8 @@ fn Clusters(only: Option<String>) -> impl IntoView {
         on_cleanup(move || timer.clear());
     }
     let asking = RwSignal::new(Asking::None);
+    // The cluster whose freeze is being asked for: its dialog outlives the list's refreshes.
+    let freezing = RwSignal::new(None::<String>);
     let title = if only.is_some() {
         "Cluster"
     } else {
@@ -48,6 +50,12 @@ fn Clusters(only: Option<String>) -> impl IntoView {
         <h1>{title}</h1>
         {move || asking.get().map(|(cluster, production, scenario)| view! {
             <RunDialog cluster production scenario on_close=Callback::new(move |()| asking.set(None)) />
+        })}
+        {move || freezing.get().map(|cluster| view! {
+            <FreezeDialog cluster on_close=Callback::new(move |()| {
+                freezing.set(None);
+                list.refetch();
+            }) />
         })}
         {move || match list.get() {
             None => view! { <p class="loading" role="status">"Reading cluster definitions…"</p> }.into_any(),
@@ -82,7 +90,7 @@ fn Clusters(only: Option<String>) -> impl IntoView {
                         </EmptyState>
                     }.into_any()
                 } else {
-                    list.clusters.into_iter().map(|cluster| view! { <ClusterCard cluster asking /> }).collect_view().into_any()
+                    list.clusters.into_iter().map(|cluster| view! { <ClusterCard cluster asking freezing /> }).collect_view().into_any()
                 }}
                 }.into_any()
             }
@@ -101,9 +109,14 @@ fn narrowed(mut list: ClusterList, only: Option<&str>) -> ClusterList {
 }
 
 #[component]
-fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoView {
+fn ClusterCard(
+    cluster: ClusterSummary,
+    asking: RwSignal<Asking>,
+    freezing: RwSignal<Option<String>>,
+) -> impl IntoView {
     let production = cluster.confirm;
     let active = cluster.active_run.clone();
+    let frozen = cluster.frozen.clone();
     let operators = cluster.operators.clone();
     let mut scenarios = cluster.scenarios.clone();
     if cluster
@@ -168,15 +181,100 @@ fn ClusterCard(cluster: ClusterSummary, asking: RwSignal<Asking>) -> impl IntoVi
             <h3>"Live"</h3>
             <LiveReleases cluster=cluster.name.clone() />
             <h3>"Scenarios"</h3>
+            <Frozen cluster=cluster.name.clone() frozen=cluster.frozen.clone() operators=operators.clone() freezing />
             {active.clone().map(|run| view! { <Locked run /> })}
             <ul class="scenarios">
                 {scenarios.into_iter().map(|scenario| {
                     let cluster = cluster.name.clone();
-                    let locked = active.clone();
-                    view! { <Scenario scenario cluster production locked operators=operators.clone() asking /> }
+                    let held = match (&frozen, &active) {
+                        (Some(freeze), _) => Some(format!("frozen by {}: {}", freeze.by, freeze.message)),
+                        (None, Some(run)) => Some(format!("run {} by {} holds the cluster", run.id, run.actor)),
+                        (None, None) => None,
+                    };
+                    view! { <Scenario scenario cluster production held operators=operators.clone() asking /> }
                 }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// A frozen cluster's banner with Unfreeze, or the way to freeze it, for those who may: admins
+/// and the cluster's operators.
+#[component]
+fn Frozen(
+    cluster: String,
+    frozen: Option<Freeze>,
+    operators: Vec<String>,
+    freezing: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let may = move || {
+        session::may(Role::Admin) || session::me().is_some_and(|me| operators.contains(&me.name))
+    };
+    let failure = RwSignal::new(None::<String>);
+    match frozen {
+        Some(freeze) => {
+            let unfreeze = move |_| {
+                let cluster = cluster.clone();
+                leptos::task::spawn_local(async move {
+                    if let Err(error) = api::set_freeze(&cluster, None).await {
+                        failure.set(Some(error.to_string()));
+                    }
+                });
+            };
+            view! {
+                <p class="notice frozen" role="status" id="freeze-banner">
+                    {format!("Frozen by {} since {}: {}. No run starts until it is unfrozen. ", freeze.by, freeze.since, freeze.message)}
+                    <button class="button small" id="unfreeze" hidden=move || !may() on:click=unfreeze>"Unfreeze"</button>
+                </p>
+                {move || failure.get().map(|message| view! { <p class="notice failed" role="alert">{message}</p> })}
+            }
+            .into_any()
+        }
+        None => view! {
+            <button class="button small" id="freeze" hidden=move || !may()
+                on:click=move |_| freezing.set(Some(cluster.clone()))>
+                "Freeze"
+            </button>
+        }
+        .into_any(),
+    }
+}
+
+/// Asks why the cluster is frozen, then freezes it.
+#[component]
+fn FreezeDialog(cluster: String, on_close: Callback<()>) -> impl IntoView {
+    let message = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<String>);
+    let freeze = {
+        let cluster = cluster.clone();
+        move |_| {
+            let cluster = cluster.clone();
+            let text = message.get_untracked();
+            leptos::task::spawn_local(async move {
+                match api::set_freeze(&cluster, Some(text)).await {
+                    Ok(()) => on_close.run(()),
+                    Err(error) => failure.set(Some(error.to_string())),
+                }
+            });
+        }
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" id="freeze-dialog">
+                <h2>{format!("Freeze {cluster}")}</h2>
+                <p>"No run starts on it until it is unfrozen; everyone whose run it refuses reads why."</p>
+                <label for="freeze-message">"Why"</label>
+                <input id="freeze-message" type="text" autocomplete="off"
+                    prop:value=move || message.get()
+                    on:input=move |event| message.set(event_target_value(&event)) />
+                {move || failure.get().map(|text| view! { <p class="notice failed" role="alert">{text}</p> })}
+                <div class="modal-actions">
+                    <button class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button class="button danger" id="freeze-go"
+                        disabled=move || message.get().trim().is_empty() on:click=freeze>"Freeze"</button>
+                </div>
+            </div>
+        </div>
     }
 }
 
@@ -196,15 +294,14 @@ fn Scenario(
     scenario: ScenarioSummary,
     cluster: String,
     production: bool,
-    locked: Option<RunSummary>,
+    /// Why no run may start now: the run that holds the cluster, or its freeze.
+    held: Option<String>,
     operators: Vec<String>,
     asking: RwSignal<Asking>,
 ) -> impl IntoView {
     let name = scenario.name.clone();
     let needs = scenario_needs(&scenario.name);
-    let locked_by = locked
-        .as_ref()
-        .map(|run| format!("run {} by {} holds the cluster", run.id, run.actor));
+    let locked_by = held.clone();
     let may_run = {
         let operators = operators.clone();
         move || {
@@ -228,7 +325,7 @@ fn Scenario(
         }
     };
     let disabled = {
-        let locked = locked.is_some();
+        let locked = held.is_some();
         move || locked || !may_run()
     };
     let ask = {
