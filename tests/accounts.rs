@@ -42,6 +42,7 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::GET, "/clusters", "/clusters", None, AtLeast(Viewer)),
         (M::GET, "/clusters/{name}/plan", "/clusters/nope/plan", None, AtLeast(Viewer)),
         (M::GET, "/clusters/{name}/releases", "/clusters/nope/releases", None, AtLeast(Viewer)),
+        (M::GET, "/clusters/{name}/hosts", "/clusters/nope/hosts", None, AtLeast(Viewer)),
         (M::POST, "/clusters/{name}/freeze", "/clusters/nope/freeze", Some(json!({"message": "x"})), AtLeast(Deployer)),
         (M::POST, "/clusters/{name}/unfreeze", "/clusters/nope/unfreeze", None, AtLeast(Deployer)),
         (M::GET, "/regions", "/regions", None, AtLeast(Viewer)),

@@ -473,3 +473,29 @@ async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values()
     browser.close().await;
     server.stop();
 }
+
+#[tokio::test]
+async fn the_run_dialog_lists_the_hosts_and_runs_on_those_left_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await;
+    press(&browser, &server.url, "shop", "ship").await;
+    browser
+        .wait_for_text_containing("#run-hosts", "web-2")
+        .await;
+    let hosts = browser.text_of("#run-hosts").await;
+    assert!(hosts.contains("web") && hosts.contains("app"), "{hosts}");
+    browser.click("#run-hosts input[data-host='web-2']").await;
+    browser.type_into("#run-confirm", "shop").await;
+    browser.click("#run-go").await;
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    let ran_on: Vec<String> = cells(&browser)
+        .await
+        .into_iter()
+        .map(|(_, host, _)| host)
+        .collect();
+    assert_eq!(ran_on, ["web-1"]);
+    browser.close().await;
+    server.stop();
+}

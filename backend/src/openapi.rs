@@ -26,7 +26,7 @@ use crate::handlers::{
         session::log_in, session::me, session::log_out,
         users::list, users::add, users::set_role, users::remove,
         tokens::list, tokens::create, tokens::revoke,
-        clusters::list, clusters::plan, clusters::releases, clusters::freeze, clusters::unfreeze,
+        clusters::list, clusters::plan, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts,
         regions::list, regions::zones, regions::profiles,
         instances::list, instances::act, instances::events,
         launch::launch, launch::check, launch::progress, launch::client_address,

@@ -62,6 +62,7 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
             "/clusters/{name}/releases",
             clusters::releases
         ),
+        route!(SignedIn, GET, "/clusters/{name}/hosts", clusters::hosts),
         route!(SignedIn, POST, "/clusters/{name}/freeze", clusters::freeze),
         route!(
             SignedIn,

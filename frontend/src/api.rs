@@ -7,11 +7,11 @@ use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterList,
-    FreezeRequest, Health, ImageList, InstanceChanges, InstanceList, InstanceProfileList,
-    InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan, LaunchProgress, LaunchRequest,
-    LaunchResponse, LogIn, Me, Profiles, Regions, ReleaseList, RunDetail, RunEvent, RunList,
-    RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
+    ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterHosts,
+    ClusterList, FreezeRequest, Health, ImageList, InstanceChanges, InstanceList,
+    InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan, LaunchProgress,
+    LaunchRequest, LaunchResponse, LogIn, Me, Profiles, Regions, ReleaseList, RunDetail, RunEvent,
+    RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use serde::Serialize;
@@ -223,6 +223,10 @@ pub async fn launch(request: &LaunchRequest) -> Result<LaunchResponse, ApiFailur
 
 pub async fn launch_plan(cluster: String) -> Result<LaunchPlan, ApiFailure> {
     get(&format!("/api/clusters/{cluster}/plan")).await
+}
+
+pub async fn cluster_hosts(cluster: &str) -> Result<ClusterHosts, ApiFailure> {
+    get(&format!("/api/clusters/{}/hosts", encode(cluster))).await
 }
 
 pub async fn releases(cluster: String) -> Result<ReleaseList, ApiFailure> {

@@ -154,6 +154,28 @@ pub struct HostRelease {
     pub at: String,
 }
 
+/// `GET /api/clusters/{name}/hosts`: the hosts a run of the cluster would use now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClusterHosts {
+    /// In the order of the definition.
+    pub hosts: Vec<ClusterHost>,
+}
+
+/// One host of a cluster, as runs name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClusterHost {
+    /// `<machine>-<n>`, e.g. `web-2`.
+    pub name: String,
+    /// Its machine.
+    pub machine: String,
+    /// Where knit logs in.
+    pub address: String,
+    /// The roles its machine carries.
+    pub roles: Vec<String>,
+}
+
 /// `GET /api/clusters/{name}/releases`: what each host runs now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

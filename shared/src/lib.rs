@@ -34,8 +34,8 @@ pub use catalog::{
     InstanceTypeList, InstanceTypeSummary, KeyPairList, PriceSources, SubnetList, SubnetSummary,
 };
 pub use clusters::{
-    ClusterList, ClusterSummary, FirewallSummary, Freeze, FreezeRequest, HostRelease,
-    MachineInstance, MachineSummary, ReleaseList, RuleSummary, ScenarioSummary,
+    ClusterHost, ClusterHosts, ClusterList, ClusterSummary, FirewallSummary, Freeze, FreezeRequest,
+    HostRelease, MachineInstance, MachineSummary, ReleaseList, RuleSummary, ScenarioSummary,
 };
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,

@@ -1,11 +1,11 @@
 //! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them;
 //! `GET /api/clusters/{name}/plan`: what `launch` would change; `.../releases`: what each host
-//! runs now; `POST .../freeze` and `.../unfreeze`.
+//! runs now; `.../hosts`: the hosts a run would use; `POST .../freeze` and `.../unfreeze`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use knit_shared::{ClusterList, FreezeRequest, LaunchPlan, ReleaseList, Role};
+use knit_shared::{ClusterHosts, ClusterList, FreezeRequest, LaunchPlan, ReleaseList, Role};
 
 use super::extract::{Body, Deployer, PathParam};
 
@@ -44,6 +44,27 @@ pub async fn plan(
         .launch_plan(&app.cluster_dirs, &app.inventory.hub, &name)
         .await?;
     Ok(Json(plan))
+}
+
+/// The hosts a run of the cluster would use now (its static hosts, or the instances EC2 runs),
+/// named as runs name them, with their roles.
+#[utoipa::path(
+    get,
+    path = "/api/clusters/{name}/hosts",
+    operation_id = "clusters_hosts",
+    tag = "clusters",
+    params(("name" = String, Path, description = "Cluster name")),
+    responses((status = 200, description = "OK", body = knit_shared::ClusterHosts))
+)]
+pub async fn hosts(
+    State(app): State<App>,
+    PathParam(name): PathParam<String>,
+) -> Result<Json<ClusterHosts>, ApiError> {
+    let hosts = app
+        .runs
+        .cluster_hosts(&app.cluster_dirs, &app.inventory.hub, &name)
+        .await?;
+    Ok(Json(ClusterHosts { hosts }))
 }
 
 /// What each host of the cluster runs now: what it reported in its latest run that ended well

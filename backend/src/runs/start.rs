@@ -1,16 +1,18 @@
 //! Starting a run as the console asks for it: find the cluster's definition, its hosts, expand
 //! the scenario, then take the lock and go.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_sdk_ec2::Client;
-use knit_shared::{LaunchPlan, RunSummary, StartRun};
+use knit_shared::{ClusterHost, LaunchPlan, RunSummary, StartRun};
 
 use super::{HostsError, LAUNCH, RunError, Runs, machine_hosts, needs_ec2};
 use crate::clusters::{self, Definition, Library, PlanError, RunRequest};
 use crate::ec2::{Ec2Error, Ec2Hub, Ec2Target, ScopeError};
 use crate::launch;
+use crate::ssh::SshTarget;
 use crate::store::Actor;
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +139,32 @@ impl Runs {
         Ok(summary)
     }
 
+    /// The hosts a run of cluster `name` would use now, with their machines' roles.
+    pub async fn cluster_hosts(
+        &self,
+        dirs: &[PathBuf],
+        hub: &Ec2Hub,
+        name: &str,
+    ) -> Result<Vec<ClusterHost>, StartError> {
+        let definition = find(dirs, name).await?;
+        let hosts = hosts_now(&definition, hub).await?;
+        Ok(definition
+            .named_hosts(&hosts)
+            .into_iter()
+            .map(|host| ClusterHost {
+                roles: definition.file.machines[&host.machine]
+                    .get_ref()
+                    .roles
+                    .keys()
+                    .cloned()
+                    .collect(),
+                name: host.name,
+                address: host.target.to_string(),
+                machine: host.machine,
+            })
+            .collect())
+    }
+
     /// What `launch` would change for cluster `name`.
     pub async fn launch_plan(
         &self,
@@ -156,12 +184,7 @@ impl Runs {
         request: &StartRun,
         actor: &Actor,
     ) -> Result<super::Started, StartError> {
-        let hosts = if needs_ec2(definition) {
-            let (client, target) = cluster_ec2(definition, hub).await?;
-            machine_hosts(definition, Some((&client, &target))).await?
-        } else {
-            definition.static_hosts()
-        };
+        let hosts = hosts_now(definition, hub).await?;
         let mut asked = RunRequest {
             hosts: request.hosts.clone(),
             roles: request.roles.clone(),
@@ -178,6 +201,18 @@ impl Runs {
         plan.retry_of = request.retry_of;
         Ok(self.start(definition, plan, actor).await?)
     }
+}
+
+/// The hosts of each machine of `definition`: its static ones, or those EC2 runs now.
+async fn hosts_now(
+    definition: &Definition,
+    hub: &Ec2Hub,
+) -> Result<BTreeMap<String, Vec<SshTarget>>, StartError> {
+    if !needs_ec2(definition) {
+        return Ok(definition.static_hosts());
+    }
+    let (client, target) = cluster_ec2(definition, hub).await?;
+    Ok(machine_hosts(definition, Some((&client, &target))).await?)
 }
 
 /// The EC2 client of the cluster's profile and region.

@@ -3,7 +3,9 @@
 //! production one) has its name typed, and the server checks it again.
 //! Confirming starts the run and opens its view.
 
-use knit_shared::{ScenarioParam, ScenarioSummary, StartRun};
+use std::collections::BTreeSet;
+
+use knit_shared::{ClusterHost, ScenarioParam, ScenarioSummary, StartRun};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -30,11 +32,40 @@ pub fn RunDialog(
             )
         })
         .collect();
+    // The hosts to run on: all of them, until some are unchecked. A launch makes hosts.
+    let launch = scenario.name == "launch";
+    let hosts = LocalResource::new({
+        let cluster = cluster.clone();
+        move || {
+            let cluster = cluster.clone();
+            async move {
+                match launch {
+                    true => Vec::new(),
+                    false => api::cluster_hosts(&cluster)
+                        .await
+                        .map(|list| list.hosts)
+                        .unwrap_or_default(),
+                }
+            }
+        }
+    });
+    let unchecked = RwSignal::new(BTreeSet::<String>::new());
+    let chosen = move || {
+        let all = hosts.get().unwrap_or_default();
+        let left: Vec<String> = unchecked.with(|unchecked| {
+            all.iter()
+                .filter(|host| !unchecked.contains(&host.name))
+                .map(|host| host.name.clone())
+                .collect()
+        });
+        (left.len(), all.len(), left)
+    };
     let ready = {
         let cluster = cluster.clone();
         let fields = fields.clone();
         move || {
             !starting.get()
+                && (launch || chosen().0 > 0)
                 && (!production || typed.get().trim() == cluster)
                 && fields
                     .iter()
@@ -50,10 +81,12 @@ pub fn RunDialog(
                 return;
             }
             starting.set(true);
+            // Every host checked runs on all of them, as the cluster has them when it starts.
+            let (left, all, names) = chosen();
             let request = StartRun {
                 cluster: cluster.clone(),
                 scenario: scenario_name.clone(),
-                hosts: Vec::new(),
+                hosts: if left == all { Vec::new() } else { names },
                 roles: Vec::new(),
                 params: fields
                     .iter()
@@ -93,6 +126,10 @@ pub fn RunDialog(
                     }.into_any()
                 }}
                 {fields.into_iter().map(|(param, value)| view! { <ParamField param value /> }).collect_view()}
+                {move || {
+                    let hosts = hosts.get().unwrap_or_default();
+                    (!hosts.is_empty()).then(|| view! { <HostPicker hosts unchecked /> })
+                }}
                 {production.then(|| view! {
                     <label for="run-confirm">
                         {format!("{cluster} is a production cluster. Type its name to confirm.")}
@@ -112,6 +149,53 @@ pub fn RunDialog(
                 </div>
             </div>
         </div>
+    }
+}
+
+/// The cluster's hosts by machine, each with a box: unchecked ones are left out of the run.
+#[component]
+fn HostPicker(hosts: Vec<ClusterHost>, unchecked: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let mut machines: Vec<(String, Vec<String>, Vec<ClusterHost>)> = Vec::new();
+    for host in hosts {
+        match machines
+            .iter_mut()
+            .find(|(machine, _, _)| *machine == host.machine)
+        {
+            Some((_, _, members)) => members.push(host),
+            None => machines.push((host.machine.clone(), host.roles.clone(), vec![host])),
+        }
+    }
+    view! {
+        <fieldset class="host-picker" id="run-hosts">
+            <legend>"Hosts"</legend>
+            {machines.into_iter().map(|(machine, roles, members)| view! {
+                <div class="host-group">
+                    <span class="host-machine">{machine}</span>
+                    {roles.into_iter().map(|role| view! { <span class="chip">{role}</span> }).collect_view()}
+                    {members.into_iter().map(|host| {
+                        let name = host.name.clone();
+                        let toggle = {
+                            let name = name.clone();
+                            move |_| unchecked.update(|unchecked| {
+                                if !unchecked.remove(&name) {
+                                    unchecked.insert(name.clone());
+                                }
+                            })
+                        };
+                        let checked = {
+                            let name = name.clone();
+                            move || unchecked.with(|unchecked| !unchecked.contains(&name))
+                        };
+                        view! {
+                            <label class="host-choice" title=host.address.clone()>
+                                <input type="checkbox" data-host=name.clone() prop:checked=checked on:change=toggle />
+                                {name}
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            }).collect_view()}
+        </fieldset>
     }
 }
 
