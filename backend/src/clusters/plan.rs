@@ -70,6 +70,17 @@ pub struct Job {
     pub commands: Vec<Command>,
 }
 
+impl Step {
+    /// The step's jobs on `hosts` (indices into the plan's hosts), e.g. a rolling batch's.
+    pub fn jobs_on(&self, hosts: &[usize]) -> Vec<Job> {
+        self.jobs
+            .iter()
+            .filter(|job| hosts.contains(&job.host))
+            .cloned()
+            .collect()
+    }
+}
+
 impl Job {
     /// Whether some of the job's commands are `role`'s.
     pub fn has_role(&self, role: &str) -> bool {

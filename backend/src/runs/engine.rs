@@ -136,12 +136,7 @@ async fn run_batch(
     rollout: &mut Rollout,
 ) {
     for (index, step) in plan.steps.iter().enumerate() {
-        let here: Vec<Job> = step
-            .jobs
-            .iter()
-            .filter(|job| batch.contains(&job.host))
-            .cloned()
-            .collect();
+        let here = step.jobs_on(batch);
         if here.is_empty() {
             continue;
         }
@@ -245,12 +240,7 @@ fn skip_jobs(plan: &Plan, index: usize, jobs: &[Job], journal: &Journal, reason:
 /// Skips every cell of a batch that does not start.
 fn skip_batch(plan: &Plan, batch: &[usize], journal: &Journal, reason: &str) {
     for (index, step) in plan.steps.iter().enumerate() {
-        let here: Vec<Job> = step
-            .jobs
-            .iter()
-            .filter(|job| batch.contains(&job.host))
-            .cloned()
-            .collect();
+        let here = step.jobs_on(batch);
         skip_jobs(plan, index, &here, journal, reason);
     }
 }
