@@ -442,3 +442,118 @@ async fn a_frozen_cluster_refuses_every_start_until_an_operator_unfreezes_it() {
     browser.close().await;
     server.stop();
 }
+
+#[tokio::test]
+async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "line",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
+         [kinds.holder.tasks]\n\
+         hold = [\"for i in $(seq 1 600); do [ -e {WORK}/go ] && break; sleep 0.1; done; echo {{ ref }} >> {WORK}/order\"]\n\n\
+         [scenarios.hold]\nsteps = [\"app.hold\"]\n[scenarios.hold.params.ref]\ndefault = \"x\"\n",
+    );
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
+    let start = |name: &str, wait: bool| StartRun {
+        cluster: "line".to_owned(),
+        scenario: "hold".to_owned(),
+        params: [("ref".to_owned(), name.to_owned())].into(),
+        wait,
+        ..StartRun::default()
+    };
+    // A run's status; none before the run exists (another process may not have made it yet).
+    let status_of = |id: i64| {
+        let server = &server;
+        async move {
+            let answer = server.get(&format!("/runs/{id}")).await.expect("GET");
+            if answer.status().as_u16() == 404 {
+                return None;
+            }
+            let detail: RunDetail = answer.json().await.expect("run");
+            Some(detail.run.status)
+        }
+    };
+    let until = |id: i64, wanted: knit_shared::RunStatus| {
+        let status_of = &status_of;
+        async move {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+            while status_of(id).await != Some(wanted) {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "run {id} never {wanted:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let first: RunSummary = server
+        .post("/runs", &start("a", false))
+        .await
+        .json()
+        .await
+        .expect("run");
+    assert_eq!(first.status, knit_shared::RunStatus::Running);
+
+    // Another process waits in line: the command line.
+    let mut waiting = tokio::process::Command::from(crate::harness::knit_command());
+    waiting
+        .arg("--clusters")
+        .arg(&hosts.clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["line", "hold", "--set", "ref=b", "--wait"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let waiting = waiting.spawn().expect("knit runs");
+    let second = first.id + 1;
+    until(second, knit_shared::RunStatus::Queued).await;
+
+    // The server's own start waits behind it; one more waits and is cancelled in line.
+    let third: RunSummary = server
+        .post("/runs", &start("c", true))
+        .await
+        .json()
+        .await
+        .expect("run");
+    assert_eq!(third.status, knit_shared::RunStatus::Queued);
+    let fourth: RunSummary = server
+        .post("/runs", &start("d", true))
+        .await
+        .json()
+        .await
+        .expect("run");
+    let cancelled = server
+        .post(&format!("/runs/{}/cancel", fourth.id), &())
+        .await;
+    assert_eq!(cancelled.status().as_u16(), 202);
+    until(fourth.id, knit_shared::RunStatus::Cancelled).await;
+
+    // A start that does not wait is refused while runs wait in line, naming the first.
+    let (status, message) =
+        crate::harness::error_of(server.post("/runs", &start("e", false)).await).await;
+    assert_eq!(status, 409);
+    assert!(
+        message.contains(&format!("run {second}")) && message.contains("waiting in line"),
+        "{message}"
+    );
+
+    std::fs::write(hosts.work.join("go"), "").expect("write");
+    let ended = waiting.wait_with_output().await.expect("knit ends");
+    assert!(
+        ended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ended.stderr).contains("waits in line"),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    until(third.id, knit_shared::RunStatus::Ok).await;
+    let order = std::fs::read_to_string(hosts.work.join("order")).expect("order");
+    assert_eq!(order, "a\nb\nc\n");
+    server.stop();
+}

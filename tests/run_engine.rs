@@ -603,6 +603,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
         shape: &shape,
         params: &Default::default(),
         retry_of: None,
+        wait: false,
     };
     let started = runs
         .begin(header, &actor, Mask::default(), |_, _| async move {

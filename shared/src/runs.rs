@@ -37,6 +37,10 @@ pub struct StartRun {
     /// default one tagged `Stage=Production`) refuses a start without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm: Option<String>,
+    /// Wait in line behind the run that holds the cluster instead of being refused: the run is
+    /// `queued` until its turn.
+    #[serde(default)]
+    pub wait: bool,
 }
 
 /// The scenario that creates machines and firewall groups rather than deploying to them.
@@ -57,6 +61,8 @@ pub fn scenario_needs(scenario: &str) -> crate::Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// Waiting in line for the run that holds its cluster.
+    Queued,
     /// Still going.
     Running,
     /// Every step succeeded on every host.
@@ -73,6 +79,7 @@ impl RunStatus {
     /// The word stored and shown, e.g. `ok`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Queued => "queued",
             Self::Running => "running",
             Self::Ok => "ok",
             Self::Failed => "failed",
@@ -81,9 +88,15 @@ impl RunStatus {
         }
     }
 
+    /// Whether the run has not ended: queued or running.
+    pub fn is_going(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+
     /// The status named `word`, if any.
     pub fn parse(word: &str) -> Option<Self> {
         [
+            Self::Queued,
             Self::Running,
             Self::Ok,
             Self::Failed,

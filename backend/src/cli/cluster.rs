@@ -78,6 +78,9 @@ pub struct ClusterArgs {
     /// `Stage=Production`); at a terminal knit asks instead.
     #[arg(long, value_name = "CLUSTER")]
     pub yes: Option<String>,
+    /// Wait in line while another run holds the cluster, instead of being refused.
+    #[arg(long)]
+    pub wait: bool,
     /// Why the cluster is frozen (`freeze`), shown to everyone whose run it refuses.
     #[arg(long)]
     pub message: Option<String>,
@@ -220,6 +223,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         plan.parallel = usize::from(parallel);
     }
     plan.retry_of = args.retry;
+    plan.wait = args.wait;
     if args.dry_run {
         let mut secrets = definition.secret_values(library);
         secrets.extend(plan.secret_params());
@@ -318,6 +322,11 @@ async fn follow(
         "knit: run {id}: {scenario} on {cluster}, {} steps on {hosts} hosts",
         steps.len()
     );
+    if let Some((run, _)) = runs.store().run(id).await?
+        && run.status == RunStatus::Queued
+    {
+        eprintln!("knit: run {id} waits in line: it starts when {cluster} is free");
+    }
     let interrupt = {
         let runs = Arc::clone(runs);
         tokio::spawn(async move {

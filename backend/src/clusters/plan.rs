@@ -49,6 +49,8 @@ pub struct Plan {
     pub max_fail_percentage: Option<u8>,
     /// The run this one retries on the hosts it left undone.
     pub retry_of: Option<i64>,
+    /// Wait in line while another run holds the cluster, instead of being refused.
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +265,7 @@ impl Definition {
                 rollout.and_then(|found| found.max_fail_percentage.as_ref().map(|p| *p.get_ref()))
             }),
             retry_of: None,
+            wait: false,
             cluster,
             scenario: scenario.to_owned(),
             hosts: scope.hosts,

@@ -45,6 +45,11 @@ impl Cancel {
         self.steps.is_cancelled()
     }
 
+    /// Resolves at the first cancel.
+    pub async fn cancelled(&self) {
+        self.steps.cancelled().await;
+    }
+
     /// A new batch begins with its steps: a cancel stops them first, as in the first batch.
     fn steps_again(&self) {
         self.in_finally

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
-use knit_shared::{Grid, RunDetail, RunEvent, RunEventBody, RunStatus};
+use knit_shared::{Grid, RunDetail, RunEvent, RunEventBody};
 use tokio::sync::broadcast;
 
 use super::Runs;
@@ -114,7 +114,7 @@ impl Follower {
                         .store
                         .run(self.id)
                         .await?
-                        .is_some_and(|(run, _)| run.status == RunStatus::Running);
+                        .is_some_and(|(run, _)| run.status.is_going());
                     if !running {
                         // Its end is stored; one last read finds what is left.
                         let rest = self.runs.store.run_events(self.id, self.last, PAGE).await?;

@@ -51,6 +51,7 @@ impl Runs {
             shape: &shape,
             params: &BTreeMap::new(),
             retry_of: None,
+            wait: false,
         };
         self.begin(header, actor, mask, move |journal, _cancel| async move {
             journal.started(0, EC2);

@@ -37,8 +37,8 @@ use crate::store::{Actor, NewRun, Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(
-        "run {} by {} ({}) is in progress on {} since {}; wait for it or cancel it",
-        .0.id, .0.actor, .0.scenario, .0.cluster, .0.started_at
+        "run {} by {} ({}) is {} on {} since {}; wait for it (or in line) or cancel it",
+        .0.id, .0.actor, .0.scenario, doing(.0.status), .0.cluster, .0.started_at
     )]
     Locked(Box<RunSummary>),
     #[error(
@@ -51,6 +51,17 @@ pub enum RunError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How often a run waiting in line looks whether its turn came.
+const TURN_POLL: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// What a run that holds its cluster does, in words.
+fn doing(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Queued => "waiting in line",
+        _ => "in progress",
+    }
 }
 
 /// A run being carried out by this process.
@@ -74,6 +85,8 @@ pub struct RunHeader<'a> {
     pub params: &'a BTreeMap<String, String>,
     /// The run it retries.
     pub retry_of: Option<i64>,
+    /// Wait in line while another run holds the cluster, instead of being refused.
+    pub wait: bool,
 }
 
 /// What asking to cancel a run did.
@@ -143,6 +156,7 @@ impl Runs {
             shape: &shape,
             params: &shown,
             retry_of: plan.retry_of,
+            wait: plan.wait,
         };
         let pool = Arc::clone(&self.pool);
         self.begin(
@@ -183,17 +197,18 @@ impl Runs {
                 .await?;
             return Err(refused);
         }
-        let claimed = self
-            .store
-            .start_run(&NewRun {
-                cluster,
-                scenario,
-                actor: &actor.name,
-                plan: header.shape,
-                params: header.params,
-                retry_of: header.retry_of,
-            })
-            .await?;
+        let new_run = NewRun {
+            cluster,
+            scenario,
+            actor: &actor.name,
+            plan: header.shape,
+            params: header.params,
+            retry_of: header.retry_of,
+        };
+        let claimed = match header.wait {
+            true => Ok(self.store.enqueue_run(&new_run).await?),
+            false => self.store.start_run(&new_run).await?,
+        };
         let audit =
             |outcome: String| actor.did("run.start", format!("{cluster}/{scenario}"), outcome);
         let id = match claimed {
@@ -206,7 +221,10 @@ impl Runs {
                 return Err(refused);
             }
         };
-        self.store.record(&audit(format!("run {id}"))).await?;
+        let queued = if header.wait { ", waiting in line" } else { "" };
+        self.store
+            .record(&audit(format!("run {id}{queued}")))
+            .await?;
 
         let (journal, live, writer) = Journal::open(self.store.clone(), id, mask);
         let cancel = Cancel::default();
@@ -220,8 +238,13 @@ impl Runs {
             },
         );
         let runs = Arc::clone(self);
+        let (wait, cluster) = (header.wait, cluster.to_owned());
         let done = self.tasks.spawn(async move {
-            let status = work(journal.clone(), cancel).await;
+            let status = match wait && !runs.wait_turn(id, &cluster, &cancel).await {
+                // Cancelled in line, or the store failed: the run never started.
+                true => RunStatus::Cancelled,
+                false => work(journal.clone(), cancel).await,
+            };
             journal.record(RunEventBody::RunFinished { status });
             drop(journal);
             if let Ok(Err(error)) = writer.await {
@@ -264,6 +287,32 @@ impl Runs {
             }
         }
         Ok(list)
+    }
+
+    /// Waits until queued run `id` is first in line and `cluster` is free, and makes it the
+    /// running one; false when it was cancelled first (or the store keeps failing).
+    async fn wait_turn(&self, id: i64, cluster: &str, cancel: &Cancel) -> bool {
+        let mut failures = 0;
+        loop {
+            if cancel.is_cancelled() {
+                return false;
+            }
+            match self.store.promote_run(id, cluster).await {
+                Ok(true) => return true,
+                Ok(false) => failures = 0,
+                Err(error) => {
+                    failures += 1;
+                    tracing::warn!(run = id, %error, "cannot look whether the run's turn came");
+                    if failures > 20 {
+                        return false;
+                    }
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(TURN_POLL) => {}
+                () = cancel.cancelled() => {}
+            }
+        }
     }
 
     /// Cancels run `id` if this process carries it out and it can be cancelled.

@@ -47,7 +47,7 @@ impl Runs {
                 scenario: run.scenario.clone(),
             });
         }
-        if run.status == knit_shared::RunStatus::Running {
+        if run.status.is_going() {
             return Err(RetryError::Running(id));
         }
         let hosts = detail.grid.unfinished_hosts(&detail.plan);

@@ -199,6 +199,7 @@ impl Runs {
         }
         let mut plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &asked)?;
         plan.retry_of = request.retry_of;
+        plan.wait = request.wait;
         Ok(self.start(definition, plan, actor).await?)
     }
 }

@@ -45,6 +45,17 @@ impl Store {
     pub async fn start_run(&self, run: &NewRun<'_>) -> Result<Result<i64, RunSummary>, StoreError> {
         let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
         let params = serde_json::to_string(run.params).map_err(StoreError::Encode)?;
+        // Runs waiting in line go first (unless their process is gone).
+        self.mark_interrupted_runs().await?;
+        let waiting = sqlx::query(select_runs!(
+            "WHERE cluster = $1 AND status = 'queued' ORDER BY id LIMIT 1"
+        ))
+        .bind(run.cluster)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = waiting {
+            return Ok(Err(summary(&row)?));
+        }
         // The holder may end, or turn out to be interrupted, between the refused insert and
         // the look-up: then try again.
         for _ in 0..3 {
@@ -86,6 +97,51 @@ impl Store {
         Err(StoreError::Contended(run.cluster.to_owned()))
     }
 
+    /// Records a new run waiting in line for its cluster; its id.
+    pub async fn enqueue_run(&self, run: &NewRun<'_>) -> Result<i64, StoreError> {
+        let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
+        let params = serde_json::to_string(run.params).map_err(StoreError::Encode)?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
+             started_at, params, retry_of, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued') RETURNING id",
+        )
+        .bind(run.cluster)
+        .bind(run.scenario)
+        .bind(run.actor)
+        .bind(&plan)
+        .bind(i64::from(std::process::id()))
+        .bind(hostname())
+        .bind(now_ms())
+        .bind(now_text())
+        .bind(&params)
+        .bind(run.retry_of)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Makes queued run `id` of `cluster` the running one, if it is first in line and the
+    /// cluster is free; whether it did. The lock's index decides between processes.
+    pub async fn promote_run(&self, id: i64, cluster: &str) -> Result<bool, StoreError> {
+        self.mark_interrupted_runs().await?;
+        let promoted = sqlx::query(
+            "UPDATE runs SET status = 'running', alive_at_ms = $3 WHERE id = $1 \
+             AND status = 'queued' AND id = \
+             (SELECT MIN(id) FROM runs WHERE cluster = $2 AND status = 'queued')",
+        )
+        .bind(id)
+        .bind(cluster)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await;
+        match promoted {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Appends events of a run in one transaction.
     pub async fn append_run_events(
         &self,
@@ -123,7 +179,7 @@ impl Store {
     /// interrupted by another process) keeps that end.
     pub async fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3 AND status = 'running'",
+            "UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
         )
         .bind(status.as_str())
         .bind(now_text())
@@ -133,11 +189,11 @@ impl Store {
         Ok(())
     }
 
-    /// Marks as interrupted every running run whose process has gone (the server or CLI
-    /// stopped mid-run), ending its log with that; returns their ids.
+    /// Marks as interrupted every running or queued run whose process has gone (the server or
+    /// CLI stopped mid-run, or while it waited), ending its log with that; returns their ids.
     pub async fn mark_interrupted_runs(&self) -> Result<Vec<i64>, StoreError> {
         let running: Vec<(i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, pid, hostname, alive_at_ms FROM runs WHERE status = 'running'",
+            "SELECT id, pid, hostname, alive_at_ms FROM runs WHERE status IN ('running', 'queued')",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -88,6 +88,17 @@ fn Live(detail: RunDetail) -> impl IntoView {
                 .iter()
                 .for_each(|event| grid.apply(&frame_plan, event))
         });
+        // A run that waited in line runs once its first step starts.
+        if fresh
+            .iter()
+            .any(|e| matches!(e.body, RunEventBody::StepStarted { .. }))
+        {
+            set_summary.update(|run| {
+                if run.status == RunStatus::Queued {
+                    run.status = RunStatus::Running;
+                }
+            });
+        }
         set_lines
             .update(|lines| lines.extend(fresh.iter().filter_map(|e| log_line(&frame_plan, e))));
         if fresh
@@ -204,7 +215,7 @@ fn RunHeader(
             });
         }
     };
-    let running = move || summary.with(|run| run.status == RunStatus::Running) && !ended.get();
+    let running = move || summary.with(|run| run.status.is_going()) && !ended.get();
     view! {
         <header class="run-header">
             <h1>{move || summary.with(|run| format!("Run {}: {} on {}", run.id, run.scenario, run.cluster))}</h1>
