@@ -395,3 +395,25 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
         "{refused}"
     );
 }
+
+#[test]
+fn scenarios_needing_approval_need_approvers_and_a_timeout_that_reads() {
+    let errors = errors_of(
+        "[cluster]\nname = \"c\"\napproval = [\"deploy\"]\napproval_timeout = \"soon\"\n\n\
+         [machines.web]\nhosts = [\"deploy@127.0.0.1:2201\"]\n[machines.web.roles.proxy]\nkind = \"nginx_proxy\"\n",
+    );
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(errors.len(), 2, "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("approval_timeout \"soon\" must be a number")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("deploy needs approval, but the cluster names no approvers")),
+        "{messages:?}"
+    );
+}

@@ -557,3 +557,171 @@ async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled
     assert_eq!(order, "a\nb\nc\n");
     server.stop();
 }
+
+#[tokio::test]
+async fn a_run_that_needs_approval_starts_on_an_approvers_yes_and_never_on_a_no() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    let gated = |name: &str, timeout: &str| {
+        format!(
+            "approvers = [\"ada\"]\napproval = [\"note\"]\napproval_timeout = \"{timeout}\"\n\n\
+             [machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\nkind = \"noter\"\n\n\
+             [kinds.noter.tasks]\nnote = [\"echo {name} >> {{WORK}}/ran\"]\n\n[scenarios.note]\nsteps = [\"app.note\"]\n"
+        )
+    };
+    hosts.write_cluster("gated", &gated("gated", "1h"));
+    hosts.write_cluster("hasty", &gated("hasty", "1s"));
+    let ran = || std::fs::read_to_string(hosts.work.join("ran")).unwrap_or_default();
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &crate::harness::built_console());
+    server.add_user("ada", "deployer");
+    server.add_user("alice", "deployer");
+    let client = |name: &str| crate::harness::client_with(&server.token_of(name));
+    let (ada, alice) = (client("ada"), client("alice"));
+    let start = |cluster: &str| StartRun {
+        cluster: cluster.to_owned(),
+        scenario: "note".to_owned(),
+        ..StartRun::default()
+    };
+    let ask = |cluster: &'static str| {
+        let alice = &alice;
+        let server = &server;
+        async move {
+            let run: RunSummary = alice
+                .post(server.api("/runs"))
+                .json(&start(cluster))
+                .send()
+                .await
+                .expect("start")
+                .json()
+                .await
+                .expect("run");
+            assert_eq!(run.status, knit_shared::RunStatus::AwaitingApproval);
+            run.id
+        }
+    };
+    let status_of = |id: i64| {
+        let server = &server;
+        async move {
+            let detail: RunDetail = server.get_json(&format!("/runs/{id}")).await;
+            detail.run
+        }
+    };
+    let until = |id: i64, wanted: knit_shared::RunStatus| {
+        let status_of = &status_of;
+        async move {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let run = status_of(id).await;
+                if run.status == wanted {
+                    return run;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "run {id} never {wanted:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let answer = |who: &reqwest::Client, id: i64, verb: &str, comment: &str| {
+        who.post(server.api(&format!("/runs/{id}/{verb}")))
+            .json(&knit_shared::Decision {
+                comment: comment.to_owned(),
+            })
+            .send()
+    };
+
+    // Nothing runs until an approver says yes; the one who asked, or anyone else, may not.
+    let first = ask("gated").await;
+    let (status, message) =
+        crate::harness::error_of(answer(&alice, first, "approve", "").await.expect("approve"))
+            .await;
+    assert_eq!(status, 403);
+    assert!(message.contains("only ada may approve"), "{message}");
+    assert_eq!(ran(), "");
+
+    // Ada approves in the console; the run starts and ends well.
+    let browser = crate::harness::Browser::start().await;
+    browser
+        .sign_in_as(&server.url, "ada", crate::harness::TEST_PASSWORD)
+        .await;
+    browser.open(&format!("{}/runs/{first}", server.url)).await;
+    browser
+        .wait_for_text_containing("#run-approval", "Awaiting approval by ada")
+        .await;
+    browser.type_into("#approval-comment", "go ahead").await;
+    browser.click("#run-approve").await;
+    let done = until(first, knit_shared::RunStatus::Ok).await;
+    assert_eq!(done.decided_by.as_deref(), Some("ada"));
+    assert_eq!(ran(), "gated\n");
+    browser.wait_for_text_within("#run-status", "ok", 30).await;
+    browser
+        .wait_for_text_containing("#run-decision", "Approved by ada: go ahead")
+        .await;
+    browser.close().await;
+
+    // A no ends it without running; a second answer finds it decided.
+    let second = ask("gated").await;
+    let rejected = answer(&ada, second, "reject", "not today")
+        .await
+        .expect("reject");
+    assert_eq!(rejected.status().as_u16(), 204);
+    let run = until(second, knit_shared::RunStatus::Rejected).await;
+    assert_eq!(run.decision.as_deref(), Some("not today"));
+    let late = answer(&ada, second, "approve", "").await.expect("approve");
+    assert_eq!(late.status().as_u16(), 409);
+
+    // Nobody answers in time: it expires.
+    let third = ask("hasty").await;
+    until(third, knit_shared::RunStatus::Expired).await;
+
+    // The command line waits for the answer too.
+    let mut waiting = tokio::process::Command::from(crate::harness::knit_command());
+    waiting
+        .arg("--clusters")
+        .arg(&hosts.clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["gated", "note"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let waiting = waiting.spawn().expect("knit runs");
+    let fourth = third + 1;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let answer = server.get(&format!("/runs/{fourth}")).await.expect("GET");
+        if answer.status().as_u16() == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the CLI's run never came"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let approved = answer(&ada, fourth, "approve", "").await.expect("approve");
+    assert_eq!(approved.status().as_u16(), 204);
+    let ended = waiting.wait_with_output().await.expect("knit ends");
+    assert!(
+        ended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    assert_eq!(ran(), "gated\ngated\n");
+    assert_eq!(
+        ran().lines().count(),
+        2,
+        "the rejected and expired runs never ran"
+    );
+
+    let audit = server.audit("run.").await;
+    let decisions: Vec<&str> = audit
+        .iter()
+        .map(|entry| entry.action.as_str())
+        .filter(|action| *action == "run.approve" || *action == "run.reject")
+        .collect();
+    assert_eq!(decisions, ["run.approve", "run.reject", "run.approve"]);
+    server.stop();
+}

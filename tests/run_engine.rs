@@ -604,6 +604,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
         params: &Default::default(),
         retry_of: None,
         wait: false,
+        approval: None,
     };
     let started = runs
         .begin(header, &actor, Mask::default(), |_, _| async move {

@@ -13,7 +13,9 @@ use knit_shared::{ApiErrorBody, Invalid};
 use crate::accounts::AccountError;
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
 use crate::inventory::{LaunchError, ProgressError};
-use crate::runs::{CancelError, FreezeError, HostsError, RetryError, RunError, StartError};
+use crate::runs::{
+    ApproveError, CancelError, FreezeError, HostsError, RetryError, RunError, StartError,
+};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +201,21 @@ impl From<ProgressError> for ApiError {
         match error {
             ProgressError::Invalid(invalid) => invalid.into(),
             ProgressError::Scope(error) => error.into(),
+        }
+    }
+}
+
+impl From<ApproveError> for ApiError {
+    fn from(error: ApproveError) -> Self {
+        let message = error.to_string();
+        match error {
+            ApproveError::NoRun(_) => Self::NotFound(message),
+            ApproveError::NotAwaiting { .. } => Self::Conflict(message),
+            ApproveError::NotAnApprover { .. } | ApproveError::OwnRun(_) => {
+                Self::Forbidden(message)
+            }
+            ApproveError::Definition(_) => Self::Invalid(message),
+            ApproveError::Store(error) => error.into(),
         }
     }
 }

@@ -33,7 +33,8 @@ use crate::handlers::{
         catalog::images, catalog::instance_types, catalog::key_pairs, catalog::subnets,
         catalog::instance_profiles,
         security_groups::list,
-        runs::list, runs::start, runs::show, runs::events, runs::cancel,
+        runs::list, runs::start, runs::show, runs::events, runs::cancel, runs::approve,
+        runs::reject,
         audit::list,
     ),
     // Types the query parameters refer to, which utoipa does not collect by itself.

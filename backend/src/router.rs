@@ -97,6 +97,8 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, GET, "/runs/{id}", runs::show),
         route!(SignedIn, GET, "/runs/{id}/events", runs::events),
         route!(SignedIn, POST, "/runs/{id}/cancel", runs::cancel),
+        route!(SignedIn, POST, "/runs/{id}/approve", runs::approve),
+        route!(SignedIn, POST, "/runs/{id}/reject", runs::reject),
     ]
 }
 

@@ -8,7 +8,7 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterHosts,
-    ClusterList, FreezeRequest, Health, ImageList, InstanceChanges, InstanceList,
+    ClusterList, Decision, FreezeRequest, Health, ImageList, InstanceChanges, InstanceList,
     InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan, LaunchProgress,
     LaunchRequest, LaunchResponse, LogIn, Me, Profiles, Regions, ReleaseList, RunDetail, RunEvent,
     RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
@@ -267,6 +267,15 @@ pub async fn runs(query_string: &str) -> Result<RunList, ApiFailure> {
 
 pub async fn run(id: i64) -> Result<RunDetail, ApiFailure> {
     get(&format!("/api/runs/{id}")).await
+}
+
+/// Approves (`approved`) or rejects run `id`.
+pub async fn decide(id: i64, approved: bool, decision: &Decision) -> Result<(), ApiFailure> {
+    let verb = if approved { "approve" } else { "reject" };
+    let request = Request::post(&format!("/api/runs/{id}/{verb}"))
+        .json(decision)
+        .map_err(unreachable_server)?;
+    without_answer(request.send().await).await
 }
 
 pub async fn cancel_run(id: i64) -> Result<(), ApiFailure> {

@@ -44,6 +44,12 @@ pub struct ClusterSummary {
     /// While frozen, no run starts.
     #[serde(default)]
     pub frozen: Option<Freeze>,
+    /// Who may approve the runs that need approval.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// The scenarios whose runs need approval.
+    #[serde(default)]
+    pub approval: Vec<String>,
 }
 
 /// A freeze of a cluster: who froze it, since when, and why.

@@ -61,6 +61,12 @@ pub fn scenario_needs(scenario: &str) -> crate::Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// Waiting for an approver's yes before it may start.
+    AwaitingApproval,
+    /// An approver said no; it never ran.
+    Rejected,
+    /// No approver answered in time; it never ran.
+    Expired,
     /// Waiting in line for the run that holds its cluster.
     Queued,
     /// Still going.
@@ -79,6 +85,9 @@ impl RunStatus {
     /// The word stored and shown, e.g. `ok`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
             Self::Queued => "queued",
             Self::Running => "running",
             Self::Ok => "ok",
@@ -88,14 +97,17 @@ impl RunStatus {
         }
     }
 
-    /// Whether the run has not ended: queued or running.
+    /// Whether the run has not ended: awaiting approval, queued or running.
     pub fn is_going(self) -> bool {
-        matches!(self, Self::Queued | Self::Running)
+        matches!(self, Self::AwaitingApproval | Self::Queued | Self::Running)
     }
 
     /// The status named `word`, if any.
     pub fn parse(word: &str) -> Option<Self> {
         [
+            Self::AwaitingApproval,
+            Self::Rejected,
+            Self::Expired,
             Self::Queued,
             Self::Running,
             Self::Ok,
@@ -132,6 +144,21 @@ pub struct RunSummary {
     /// The run it retries on the hosts that one left undone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<i64>,
+    /// Who approved or rejected it, for a run that needed approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// What they said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+/// `POST /api/runs/{id}/approve` or `.../reject`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decision {
+    /// Why, shown with the run.
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// `GET /api/runs`: runs, newest first.

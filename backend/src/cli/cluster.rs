@@ -322,10 +322,14 @@ async fn follow(
         "knit: run {id}: {scenario} on {cluster}, {} steps on {hosts} hosts",
         steps.len()
     );
-    if let Some((run, _)) = runs.store().run(id).await?
-        && run.status == RunStatus::Queued
-    {
-        eprintln!("knit: run {id} waits in line: it starts when {cluster} is free");
+    match runs.store().run(id).await?.map(|(run, _)| run.status) {
+        Some(RunStatus::Queued) => {
+            eprintln!("knit: run {id} waits in line: it starts when {cluster} is free");
+        }
+        Some(RunStatus::AwaitingApproval) => eprintln!(
+            "knit: run {id} awaits an approver's yes (the run's page, or POST /api/runs/{id}/approve); it starts then"
+        ),
+        _ => {}
     }
     let interrupt = {
         let runs = Arc::clone(runs);

@@ -54,6 +54,22 @@ pub fn check(file: &File, library: &Library, folder: &Path) -> Vec<Problem> {
             ));
         }
     }
+    if let Some(timeout) = &file.cluster.approval_timeout
+        && let Err(message) = super::format::duration("approval_timeout", timeout.get_ref())
+    {
+        problems.push((timeout.span().start, message));
+    }
+    for scenario in &file.cluster.approval {
+        if file.cluster.approvers.is_empty() {
+            problems.push((
+                scenario.span().start,
+                format!(
+                    "{} needs approval, but the cluster names no approvers: add approvers = [\"...\"]",
+                    scenario.get_ref()
+                ),
+            ));
+        }
+    }
     if let Some(parallel) = &file.cluster.parallel
         && *parallel.get_ref() == 0
     {

@@ -62,6 +62,14 @@ pub struct Cluster {
     /// Whether a run must be confirmed by typing the cluster's name [default: when tagged
     /// `Stage=Production`].
     pub confirm: Option<bool>,
+    /// Accounts that may approve the runs of the scenarios in `approval`.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// Scenarios (`launch` too) whose runs wait for an approver's yes before they start.
+    #[serde(default)]
+    pub approval: Vec<Spanned<String>>,
+    /// How long a run waits for approval before it expires: `30m`, `1h` [default: 1h].
+    pub approval_timeout: Option<Spanned<String>>,
 }
 
 impl Cluster {
@@ -71,6 +79,19 @@ impl Cluster {
         self.connect
             .as_ref()
             .map_or("public_ip", |connect| connect.get_ref().as_str())
+    }
+
+    /// How long a run of `scenario` waits for an approver, when its runs need approval.
+    pub fn approval_for(&self, scenario: &str) -> Option<Duration> {
+        self.approval
+            .iter()
+            .any(|name| name.get_ref() == scenario)
+            .then(|| {
+                self.approval_timeout
+                    .as_ref()
+                    .and_then(|timeout| duration("approval_timeout", timeout.get_ref()).ok())
+                    .unwrap_or(Duration::from_secs(3600))
+            })
     }
 
     /// Whether starting a run needs the cluster's name typed: `confirm`, else a production tag.

@@ -51,6 +51,8 @@ pub struct Plan {
     pub retry_of: Option<i64>,
     /// Wait in line while another run holds the cluster, instead of being refused.
     pub wait: bool,
+    /// How long the run waits for an approver, when its scenario needs approval.
+    pub approval: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -266,6 +268,7 @@ impl Definition {
             }),
             retry_of: None,
             wait: false,
+            approval: self.file.cluster.approval_for(scenario),
             cluster,
             scenario: scenario.to_owned(),
             hosts: scope.hosts,

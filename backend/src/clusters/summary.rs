@@ -24,6 +24,13 @@ impl Definition {
             region: file.cluster.region.clone(),
             confirm: file.cluster.needs_confirmation(),
             frozen: None,
+            approvers: file.cluster.approvers.clone(),
+            approval: file
+                .cluster
+                .approval
+                .iter()
+                .map(|name| name.get_ref().clone())
+                .collect(),
             tags: file.cluster.tags.clone().into_iter().collect(),
             machines: file
                 .machines

@@ -1,4 +1,5 @@
-//! `/api/runs`: start a scenario, list runs, a run's detail, its live events, cancel.
+//! `/api/runs`: start a scenario, list runs, a run's detail, its live events, cancel, approve
+//! or reject.
 
 use std::convert::Infallible;
 
@@ -8,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use knit_shared::runs::scenario_needs;
-use knit_shared::{RunDetail, RunList, RunQuery, RunSummary, StartRun};
+use knit_shared::{Decision, RunDetail, RunList, RunQuery, RunSummary, StartRun};
 use serde::Deserialize;
 
 use super::extract::{Body, Deployer, Params, PathParam};
@@ -146,4 +147,62 @@ pub async fn events(
 
 fn no_run(id: i64) -> ApiError {
     ApiError::NotFound(format!("no run {id}"))
+}
+
+/// Approves a run awaiting approval: it waits in line and starts (the cluster's approvers, not
+/// the person who asked).
+#[utoipa::path(
+    post,
+    path = "/api/runs/{id}/approve",
+    operation_id = "runs_approve",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    request_body = knit_shared::Decision,
+    responses((status = 204, description = "Approved"))
+)]
+pub async fn approve(
+    State(app): State<App>,
+    Deployer(caller): Deployer,
+    PathParam(id): PathParam<i64>,
+    Body(decision): Body<Decision>,
+) -> Result<StatusCode, ApiError> {
+    app.runs
+        .decide(
+            &app.cluster_dirs,
+            id,
+            &caller.actor(),
+            true,
+            &decision.comment,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rejects a run awaiting approval: it ends without running (the cluster's approvers, not the
+/// person who asked).
+#[utoipa::path(
+    post,
+    path = "/api/runs/{id}/reject",
+    operation_id = "runs_reject",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    request_body = knit_shared::Decision,
+    responses((status = 204, description = "Rejected"))
+)]
+pub async fn reject(
+    State(app): State<App>,
+    Deployer(caller): Deployer,
+    PathParam(id): PathParam<i64>,
+    Body(decision): Body<Decision>,
+) -> Result<StatusCode, ApiError> {
+    app.runs
+        .decide(
+            &app.cluster_dirs,
+            id,
+            &caller.actor(),
+            false,
+            &decision.comment,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

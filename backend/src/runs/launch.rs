@@ -52,6 +52,7 @@ impl Runs {
             params: &BTreeMap::new(),
             retry_of: None,
             wait: false,
+            approval: definition.file.cluster.approval_for(LAUNCH),
         };
         self.begin(header, actor, mask, move |journal, _cancel| async move {
             journal.started(0, EC2);

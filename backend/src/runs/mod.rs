@@ -1,6 +1,7 @@
 //! Runs: starting a plan under the cluster's lock, recording everything it does, letting people
 //! watch and cancel it. The web server and the CLI both run scenarios through `Runs`.
 
+mod approve;
 mod cancel;
 mod engine;
 mod follow;
@@ -20,6 +21,7 @@ use knit_shared::{ClusterList, RunEvent, RunEventBody, RunPlan, RunQuery, RunSta
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
+pub use approve::ApproveError;
 pub use cancel::CancelError;
 pub use engine::Cancel;
 pub use freeze::FreezeError;
@@ -87,6 +89,8 @@ pub struct RunHeader<'a> {
     pub retry_of: Option<i64>,
     /// Wait in line while another run holds the cluster, instead of being refused.
     pub wait: bool,
+    /// How long it waits for an approver, when its scenario needs approval.
+    pub approval: Option<std::time::Duration>,
 }
 
 /// What asking to cancel a run did.
@@ -157,6 +161,7 @@ impl Runs {
             params: &shown,
             retry_of: plan.retry_of,
             wait: plan.wait,
+            approval: plan.approval,
         };
         let pool = Arc::clone(&self.pool);
         self.begin(
@@ -205,9 +210,10 @@ impl Runs {
             params: header.params,
             retry_of: header.retry_of,
         };
-        let claimed = match header.wait {
-            true => Ok(self.store.enqueue_run(&new_run).await?),
-            false => self.store.start_run(&new_run).await?,
+        let claimed = match (header.approval, header.wait) {
+            (Some(_), _) => Ok(self.store.await_approval(&new_run).await?),
+            (None, true) => Ok(self.store.enqueue_run(&new_run).await?),
+            (None, false) => self.store.start_run(&new_run).await?,
         };
         let audit =
             |outcome: String| actor.did("run.start", format!("{cluster}/{scenario}"), outcome);
@@ -221,7 +227,11 @@ impl Runs {
                 return Err(refused);
             }
         };
-        let queued = if header.wait { ", waiting in line" } else { "" };
+        let queued = match (header.approval, header.wait) {
+            (Some(_), _) => ", awaiting approval",
+            (None, true) => ", waiting in line",
+            (None, false) => "",
+        };
         self.store
             .record(&audit(format!("run {id}{queued}")))
             .await?;
@@ -238,12 +248,20 @@ impl Runs {
             },
         );
         let runs = Arc::clone(self);
-        let (wait, cluster) = (header.wait, cluster.to_owned());
+        let (approval, wait, cluster) = (header.approval, header.wait, cluster.to_owned());
         let done = self.tasks.spawn(async move {
-            let status = match wait && !runs.wait_turn(id, &cluster, &cancel).await {
-                // Cancelled in line, or the store failed: the run never started.
-                true => RunStatus::Cancelled,
-                false => work(journal.clone(), cancel).await,
+            let answer = match approval {
+                Some(timeout) => runs.wait_approval(id, timeout, &cancel).await,
+                None => RunStatus::Queued,
+            };
+            let waits = approval.is_some() || wait;
+            let status = match answer {
+                RunStatus::Queued if waits && !runs.wait_turn(id, &cluster, &cancel).await => {
+                    // Cancelled in line, or the store failed: the run never started.
+                    RunStatus::Cancelled
+                }
+                RunStatus::Queued => work(journal.clone(), cancel).await,
+                refused => refused,
             };
             journal.record(RunEventBody::RunFinished { status });
             drop(journal);
@@ -287,6 +305,44 @@ impl Runs {
             }
         }
         Ok(list)
+    }
+
+    /// Waits until an approver answers run `id`: `Queued` when approved (it then waits in
+    /// line), `Rejected`, `Expired` after `timeout`, or `Cancelled`.
+    async fn wait_approval(
+        &self,
+        id: i64,
+        timeout: std::time::Duration,
+        cancel: &Cancel,
+    ) -> RunStatus {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if cancel.is_cancelled() {
+                return RunStatus::Cancelled;
+            }
+            match self.store.run(id).await {
+                Ok(Some((run, _))) if run.status != RunStatus::AwaitingApproval => {
+                    return run.status;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(run = id, %error, "cannot read the run's approval"),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                match self.store.expire(id).await {
+                    Ok(true) => return RunStatus::Expired,
+                    // Answered at the last moment: read it.
+                    Ok(false) => continue,
+                    Err(error) => {
+                        tracing::warn!(run = id, %error, "cannot end the run as expired");
+                        return RunStatus::Expired;
+                    }
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(TURN_POLL) => {}
+                () = cancel.cancelled() => {}
+            }
+        }
     }
 
     /// Waits until queued run `id` is first in line and `cluster` is free, and makes it the

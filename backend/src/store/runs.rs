@@ -15,7 +15,7 @@ macro_rules! select_runs {
     ($rest:literal) => {
         concat!(
             "SELECT id, cluster, scenario, actor, status, started_at, finished_at, plan, params, \
-             retry_of FROM runs ",
+             retry_of, decided_by, decision FROM runs ",
             $rest
         )
     };
@@ -99,12 +99,61 @@ impl Store {
 
     /// Records a new run waiting in line for its cluster; its id.
     pub async fn enqueue_run(&self, run: &NewRun<'_>) -> Result<i64, StoreError> {
+        self.insert_waiting(run, RunStatus::Queued).await
+    }
+
+    /// Records a new run waiting for an approver; its id.
+    pub async fn await_approval(&self, run: &NewRun<'_>) -> Result<i64, StoreError> {
+        self.insert_waiting(run, RunStatus::AwaitingApproval).await
+    }
+
+    /// An approver's answer to run `id`: approved, it waits in line; rejected, it ends. False
+    /// when the run was not awaiting approval (any more).
+    pub async fn decide(
+        &self,
+        id: i64,
+        approved: bool,
+        by: &str,
+        comment: &str,
+    ) -> Result<bool, StoreError> {
+        let (status, finished) = match approved {
+            true => (RunStatus::Queued, None),
+            false => (RunStatus::Rejected, Some(now_text())),
+        };
+        let done = sqlx::query(
+            "UPDATE runs SET status = $1, decided_by = $2, decision = $3, finished_at = $4 \
+             WHERE id = $5 AND status = 'awaiting_approval'",
+        )
+        .bind(status.as_str())
+        .bind(by)
+        .bind(comment)
+        .bind(finished)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends run `id` as expired if it still awaits approval; whether it did.
+    pub async fn expire(&self, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'expired', finished_at = $1 \
+             WHERE id = $2 AND status = 'awaiting_approval'",
+        )
+        .bind(now_text())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_waiting(&self, run: &NewRun<'_>, status: RunStatus) -> Result<i64, StoreError> {
         let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
         let params = serde_json::to_string(run.params).map_err(StoreError::Encode)?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
              started_at, params, retry_of, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued') RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(run.cluster)
         .bind(run.scenario)
@@ -116,6 +165,7 @@ impl Store {
         .bind(now_text())
         .bind(&params)
         .bind(run.retry_of)
+        .bind(status.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
@@ -179,7 +229,8 @@ impl Store {
     /// interrupted by another process) keeps that end.
     pub async fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
+            "UPDATE runs SET status = $1, finished_at = $2 WHERE id = $3 \
+             AND status IN ('running', 'queued', 'awaiting_approval')",
         )
         .bind(status.as_str())
         .bind(now_text())
@@ -193,7 +244,8 @@ impl Store {
     /// CLI stopped mid-run, or while it waited), ending its log with that; returns their ids.
     pub async fn mark_interrupted_runs(&self) -> Result<Vec<i64>, StoreError> {
         let running: Vec<(i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, pid, hostname, alive_at_ms FROM runs WHERE status IN ('running', 'queued')",
+            "SELECT id, pid, hostname, alive_at_ms FROM runs \
+             WHERE status IN ('running', 'queued', 'awaiting_approval')",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -314,6 +366,8 @@ fn summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
         params: serde_json::from_str(&row.try_get::<String, _>("params")?)
             .map_err(StoreError::Encode)?,
         retry_of: row.try_get("retry_of")?,
+        decided_by: row.try_get("decided_by")?,
+        decision: row.try_get("decision")?,
     })
 }
 

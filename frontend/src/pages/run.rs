@@ -94,7 +94,7 @@ fn Live(detail: RunDetail) -> impl IntoView {
             .any(|e| matches!(e.body, RunEventBody::StepStarted { .. }))
         {
             set_summary.update(|run| {
-                if run.status == RunStatus::Queued {
+                if run.status.is_going() {
                     run.status = RunStatus::Running;
                 }
             });
@@ -124,7 +124,7 @@ fn Live(detail: RunDetail) -> impl IntoView {
     let retries = detail.retries.clone();
     let header_plan = plan.clone();
     view! {
-        <RunHeader summary ended grid plan=header_plan retries />
+        <RunHeader summary set_summary ended grid plan=header_plan retries />
         <ProgressGrid plan grid now />
         <h2>"Log"</h2>
         <RunLog lines hosts />
@@ -134,6 +134,8 @@ fn Live(detail: RunDetail) -> impl IntoView {
 #[component]
 fn RunHeader(
     summary: ReadSignal<knit_shared::RunSummary>,
+    /// A decision on an approval changes the run's status at once.
+    set_summary: WriteSignal<knit_shared::RunSummary>,
     ended: RwSignal<bool>,
     grid: ReadSignal<Grid>,
     plan: RunPlan,
@@ -144,17 +146,29 @@ fn RunHeader(
     let navigate = use_navigate();
     // A cluster that wants its name typed wants it for Run again and Retry too.
     let cluster_name = summary.with_untracked(|run| run.cluster.clone());
-    let wants_name = LocalResource::new(move || {
+    let cluster = LocalResource::new(move || {
         let cluster_name = cluster_name.clone();
         async move {
-            api::clusters().await.is_ok_and(|list| {
+            api::clusters().await.ok().and_then(|list| {
                 list.clusters
-                    .iter()
-                    .any(|cluster| cluster.name == cluster_name && cluster.confirm)
+                    .into_iter()
+                    .find(|cluster| cluster.name == cluster_name)
             })
         }
     });
-    let wants_name = move || wants_name.get().unwrap_or(false);
+    let wants_name = move || {
+        cluster
+            .get()
+            .flatten()
+            .is_some_and(|cluster| cluster.confirm)
+    };
+    let approvers = move || {
+        cluster
+            .get()
+            .flatten()
+            .map(|cluster| cluster.approvers)
+            .unwrap_or_default()
+    };
     let typed = RwSignal::new(String::new());
     let confirm = move || wants_name().then(|| typed.get_untracked().trim().to_owned());
     let named = move || !wants_name() || summary.with(|run| typed.get().trim() == run.cluster);
@@ -216,6 +230,28 @@ fn RunHeader(
         }
     };
     let running = move || summary.with(|run| run.status.is_going()) && !ended.get();
+    let comment = RwSignal::new(String::new());
+    let decide = move |approved: bool| {
+        let id = summary.get_untracked().id;
+        let decision = knit_shared::Decision {
+            comment: comment.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::decide(id, approved, &decision).await {
+                Ok(()) => {
+                    if let Ok(detail) = api::run(id).await {
+                        set_summary.set(detail.run);
+                    }
+                }
+                Err(error) => failure.set(Some(error.to_string())),
+            }
+        });
+    };
+    // Approvers other than the person who asked may answer a run awaiting approval.
+    let may_decide = move || {
+        let me = crate::session::me().map(|me| me.name).unwrap_or_default();
+        summary.with(|run| run.actor != me) && approvers().contains(&me)
+    };
     view! {
         <header class="run-header">
             <h1>{move || summary.with(|run| format!("Run {}: {} on {}", run.id, run.scenario, run.cluster))}</h1>
@@ -234,6 +270,29 @@ fn RunHeader(
             {move || summary.with(|run| (!run.params.is_empty()).then(|| {
                 let shown: Vec<String> = run.params.iter().map(|(name, value)| format!("{name}={value}")).collect();
                 view! { <p class="muted" id="run-params">{format!("with {}", shown.join(", "))}</p> }
+            }))}
+            {move || summary.with(|run| (run.status == RunStatus::AwaitingApproval).then(|| {
+                let who = approvers().join(", ");
+                view! {
+                    <div class="notice approval" role="status" id="run-approval">
+                        {format!("Awaiting approval by {who}: it starts once one of them says yes.")}
+                        {move || may_decide().then(|| view! {
+                            <label>" Comment "
+                                <input id="approval-comment" type="text" autocomplete="off"
+                                    prop:value=move || comment.get()
+                                    on:input=move |event| comment.set(event_target_value(&event)) />
+                            </label>
+                            <button class="button primary" id="run-approve" on:click=move |_| decide(true)>"Approve"</button>
+                            <button class="button danger" id="run-reject" on:click=move |_| decide(false)>"Reject"</button>
+                        })}
+                    </div>
+                }
+            }))}
+            {move || summary.with(|run| run.decided_by.clone().map(|by| view! {
+                <p class="muted" id="run-decision">
+                    {format!("{} by {by}{}", if run.status == RunStatus::Rejected { "Rejected" } else { "Approved" },
+                        run.decision.as_deref().filter(|c| !c.is_empty()).map(|c| format!(": {c}")).unwrap_or_default())}
+                </p>
             }))}
             {move || summary.with(|run| run.retry_of.map(|of| view! {
                 <p class="muted" id="run-retry-of">"Retries "<a href=format!("/runs/{of}")>{format!("run {of}")}</a>" on the hosts it left undone"</p>
