@@ -496,6 +496,23 @@ async fn the_run_dialog_lists_the_hosts_and_runs_on_those_left_checked() {
         .map(|(_, host, _)| host)
         .collect();
     assert_eq!(ran_on, ["web-1"]);
+
+    // Run again keeps the subset.
+    let first = browser.path().await;
+    browser.type_into("#run-again-confirm", "shop").await;
+    browser.click("#run-again").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while browser.path().await == first {
+        assert!(tokio::time::Instant::now() < deadline, "no new run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    let again: Vec<String> = cells(&browser)
+        .await
+        .into_iter()
+        .map(|(_, host, _)| host)
+        .collect();
+    assert_eq!(again, ["web-1"]);
     browser.close().await;
     server.stop();
 }

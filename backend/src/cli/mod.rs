@@ -1,6 +1,7 @@
 //! The command line: one subcommand per file, and Fabric's `knit <cluster> <scenario>`.
 
 mod cluster;
+mod runs;
 mod serve;
 mod token;
 mod user;
@@ -55,6 +56,8 @@ pub enum Command {
     User(user::UserArgs),
     /// Manage API tokens for scripts: create, list, revoke.
     Token(token::TokenArgs),
+    /// Answer a run awaiting approval: approve, reject.
+    Runs(runs::RunsArgs),
 }
 
 /// The database a command works on: the server's, by its data folder or URL.
@@ -96,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Serve(settings)) => serve::run(*settings).await.map(|()| ExitCode::SUCCESS),
         Some(Command::User(args)) => user::run(args).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Token(args)) => token::run(args).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::Runs(args)) => runs::run(args).await.map(|()| ExitCode::SUCCESS),
         None => cluster::run(cli.cluster).await,
     }
 }

@@ -180,6 +180,7 @@ fn RunHeader(
             }
         });
     };
+    let plan = StoredValue::new(plan);
     let rerun_navigate = navigate.clone();
     let rerun = move |_| {
         let run = summary.get_untracked();
@@ -189,11 +190,15 @@ fn RunHeader(
             .into_iter()
             .filter(|(_, value)| value != knit_shared::params::HIDDEN)
             .collect();
+        // On the run's hosts again (a launch makes its own).
+        let hosts = match run.scenario.as_str() {
+            knit_shared::runs::LAUNCH_SCENARIO => Vec::new(),
+            _ => plan.with_value(|plan| plan.hosts.iter().map(|host| host.name.clone()).collect()),
+        };
         let request = StartRun {
             cluster: run.cluster,
             scenario: run.scenario,
-            hosts: Vec::new(),
-            roles: Vec::new(),
+            hosts,
             params,
             confirm: confirm(),
             ..StartRun::default()
@@ -206,7 +211,6 @@ fn RunHeader(
             }
         });
     };
-    let plan = StoredValue::new(plan);
     let undone =
         move || plan.with_value(|plan| grid.with(|grid| grid.unfinished_hosts(plan).len()));
     let retry = {
