@@ -734,6 +734,21 @@ async fn a_run_that_needs_approval_starts_on_an_approvers_yes_and_never_on_a_no(
         "the rejected and expired runs never ran"
     );
 
+    // An approver who asks for a run may not approve it herself.
+    let own: RunSummary = ada
+        .post(server.api("/runs"))
+        .json(&start("gated"))
+        .send()
+        .await
+        .expect("start")
+        .json()
+        .await
+        .expect("run");
+    let (status, message) =
+        crate::harness::error_of(answer(&ada, own.id, "approve", "").await.expect("approve")).await;
+    assert_eq!(status, 403);
+    assert!(message.contains("ada asked for this run"), "{message}");
+
     let audit = server.audit("run.").await;
     let decisions: Vec<&str> = audit
         .iter()
