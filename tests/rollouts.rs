@@ -4,11 +4,12 @@
 //! API.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Output;
 
 use knit_shared::{CellStatus, RunDetail, RunSummary, StartRun};
 
-use crate::harness::{TestHosts, dummy_web_dir, start_hosts, start_moto};
+use crate::harness::{KnitServer, TestHosts, dummy_web_dir, start_hosts, start_moto};
 
 const HOSTS: [&str; 6] = ["web1", "web2", "web3", "web4", "web5", "web6"];
 
@@ -91,6 +92,48 @@ fn run_id(output: &str) -> i64 {
                 .ok()
         })
         .unwrap_or_else(|| panic!("no run number in {output}"))
+}
+
+/// Run `id` as the server has it; none before it exists (another process may not have made it
+/// yet).
+async fn run_of(server: &KnitServer, id: i64) -> Option<RunSummary> {
+    let answer = server.get(&format!("/runs/{id}")).await.expect("GET");
+    if answer.status().as_u16() == 404 {
+        return None;
+    }
+    let detail: RunDetail = answer.json().await.expect("run");
+    Some(detail.run)
+}
+
+/// Waits (up to 60 s) until run `id` is `wanted`; the run then.
+async fn until(server: &KnitServer, id: i64, wanted: knit_shared::RunStatus) -> RunSummary {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(run) = run_of(server, id).await
+            && run.status == wanted
+        {
+            return run;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run {id} never {wanted:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// `knit ARGS` in the background: another process sharing the test's data folder.
+fn knit_in_background(hosts: &TestHosts, data: &Path, args: &[&str]) -> tokio::process::Child {
+    let mut command = tokio::process::Command::from(crate::harness::knit_command());
+    command
+        .arg("--clusters")
+        .arg(&hosts.clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    command.spawn().expect("knit runs")
 }
 
 #[tokio::test]
@@ -464,31 +507,6 @@ async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled
         wait,
         ..StartRun::default()
     };
-    // A run's status; none before the run exists (another process may not have made it yet).
-    let status_of = |id: i64| {
-        let server = &server;
-        async move {
-            let answer = server.get(&format!("/runs/{id}")).await.expect("GET");
-            if answer.status().as_u16() == 404 {
-                return None;
-            }
-            let detail: RunDetail = answer.json().await.expect("run");
-            Some(detail.run.status)
-        }
-    };
-    let until = |id: i64, wanted: knit_shared::RunStatus| {
-        let status_of = &status_of;
-        async move {
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-            while status_of(id).await != Some(wanted) {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "run {id} never {wanted:?}"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
-    };
     let first: RunSummary = server
         .post("/runs", &start("a", false))
         .await
@@ -498,18 +516,9 @@ async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled
     assert_eq!(first.status, knit_shared::RunStatus::Running);
 
     // Another process waits in line: the command line.
-    let mut waiting = tokio::process::Command::from(crate::harness::knit_command());
-    waiting
-        .arg("--clusters")
-        .arg(&hosts.clusters)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["line", "hold", "--set", "ref=b", "--wait"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let waiting = waiting.spawn().expect("knit runs");
+    let waiting = knit_in_background(&hosts, data, &["line", "hold", "--set", "ref=b", "--wait"]);
     let second = first.id + 1;
-    until(second, knit_shared::RunStatus::Queued).await;
+    until(&server, second, knit_shared::RunStatus::Queued).await;
 
     // The server's own start waits behind it; one more waits and is cancelled in line.
     let third: RunSummary = server
@@ -529,7 +538,7 @@ async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled
         .post(&format!("/runs/{}/cancel", fourth.id), &())
         .await;
     assert_eq!(cancelled.status().as_u16(), 202);
-    until(fourth.id, knit_shared::RunStatus::Cancelled).await;
+    until(&server, fourth.id, knit_shared::RunStatus::Cancelled).await;
 
     // A start that does not wait is refused while runs wait in line, naming the first.
     let (status, message) =
@@ -552,7 +561,7 @@ async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled
         "{}",
         String::from_utf8_lossy(&ended.stderr)
     );
-    until(third.id, knit_shared::RunStatus::Ok).await;
+    until(&server, third.id, knit_shared::RunStatus::Ok).await;
     let order = std::fs::read_to_string(hosts.work.join("order")).expect("order");
     assert_eq!(order, "a\nb\nc\n");
     server.stop();
@@ -601,30 +610,6 @@ async fn a_run_that_needs_approval_starts_on_an_approvers_yes_and_never_on_a_no(
             run.id
         }
     };
-    let status_of = |id: i64| {
-        let server = &server;
-        async move {
-            let detail: RunDetail = server.get_json(&format!("/runs/{id}")).await;
-            detail.run
-        }
-    };
-    let until = |id: i64, wanted: knit_shared::RunStatus| {
-        let status_of = &status_of;
-        async move {
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-            loop {
-                let run = status_of(id).await;
-                if run.status == wanted {
-                    return run;
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "run {id} never {wanted:?}"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
-    };
     let answer = |who: &reqwest::Client, id: i64, verb: &str, comment: &str| {
         who.post(server.api(&format!("/runs/{id}/{verb}")))
             .json(&knit_shared::Decision {
@@ -653,7 +638,7 @@ async fn a_run_that_needs_approval_starts_on_an_approvers_yes_and_never_on_a_no(
         .await;
     browser.type_into("#approval-comment", "go ahead").await;
     browser.click("#run-approve").await;
-    let done = until(first, knit_shared::RunStatus::Ok).await;
+    let done = until(&server, first, knit_shared::RunStatus::Ok).await;
     assert_eq!(done.decided_by.as_deref(), Some("ada"));
     assert_eq!(ran(), "gated\n");
     browser.wait_for_text_within("#run-status", "ok", 30).await;
@@ -668,39 +653,19 @@ async fn a_run_that_needs_approval_starts_on_an_approvers_yes_and_never_on_a_no(
         .await
         .expect("reject");
     assert_eq!(rejected.status().as_u16(), 204);
-    let run = until(second, knit_shared::RunStatus::Rejected).await;
+    let run = until(&server, second, knit_shared::RunStatus::Rejected).await;
     assert_eq!(run.decision.as_deref(), Some("not today"));
     let late = answer(&ada, second, "approve", "").await.expect("approve");
     assert_eq!(late.status().as_u16(), 409);
 
     // Nobody answers in time: it expires.
     let third = ask("hasty").await;
-    until(third, knit_shared::RunStatus::Expired).await;
+    until(&server, third, knit_shared::RunStatus::Expired).await;
 
     // The command line waits for the answer too.
-    let mut waiting = tokio::process::Command::from(crate::harness::knit_command());
-    waiting
-        .arg("--clusters")
-        .arg(&hosts.clusters)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["gated", "note"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let waiting = waiting.spawn().expect("knit runs");
+    let waiting = knit_in_background(&hosts, data, &["gated", "note"]);
     let fourth = third + 1;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let answer = server.get(&format!("/runs/{fourth}")).await.expect("GET");
-        if answer.status().as_u16() == 200 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the CLI's run never came"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    until(&server, fourth, knit_shared::RunStatus::AwaitingApproval).await;
     // Answered on the command line of the machine with knit's database, as ada.
     let approved = crate::harness::knit_command()
         .args([

@@ -30,6 +30,15 @@ async fn cells(browser: &Browser) -> Vec<(String, String, String)> {
     cells
 }
 
+/// Waits (up to 15 s) until the browser leaves run page `first` for another run's.
+async fn wait_for_another_run(browser: &Browser, first: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while browser.path().await == first {
+        assert!(tokio::time::Instant::now() < deadline, "no new run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Opens the cluster's page and asks to run `scenario` of `cluster`.
 async fn press(browser: &Browser, url: &str, cluster: &str, scenario: &str) {
     browser.open(&format!("{url}/clusters/{cluster}")).await;
@@ -151,11 +160,7 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
     assert!(!retry.is_enabled().await.expect("enabled?"));
     browser.type_into("#run-again-confirm", "shop").await;
     browser.click("#run-retry").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while browser.path().await == first {
-        assert!(tokio::time::Instant::now() < deadline, "no retry run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_another_run(&browser, &first).await;
     let retried = first.trim_start_matches("/runs/");
     browser
         .wait_for_text_containing("#run-retry-of", &format!("run {retried}"))
@@ -456,11 +461,7 @@ async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values()
     let first = browser.path().await;
     browser.type_into("#run-again-confirm", "shop").await;
     browser.click("#run-again").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while browser.path().await == first {
-        assert!(tokio::time::Instant::now() < deadline, "no new run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_another_run(&browser, &first).await;
     browser.wait_for_text_within("#run-status", "ok", 60).await;
     browser
         .wait_for_text_containing("#run-params", "color=green, ref=v2")
@@ -501,11 +502,7 @@ async fn the_run_dialog_lists_the_hosts_and_runs_on_those_left_checked() {
     let first = browser.path().await;
     browser.type_into("#run-again-confirm", "shop").await;
     browser.click("#run-again").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while browser.path().await == first {
-        assert!(tokio::time::Instant::now() < deadline, "no new run");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_another_run(&browser, &first).await;
     browser.wait_for_text_within("#run-status", "ok", 60).await;
     let again: Vec<String> = cells(&browser)
         .await

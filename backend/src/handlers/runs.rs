@@ -12,7 +12,7 @@ use knit_shared::runs::scenario_needs;
 use knit_shared::{Decision, RunDetail, RunList, RunQuery, RunSummary, StartRun};
 use serde::Deserialize;
 
-use super::extract::{Body, Deployer, Params, PathParam};
+use super::extract::{Body, Caller, Deployer, Params, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
 
@@ -166,16 +166,7 @@ pub async fn approve(
     PathParam(id): PathParam<i64>,
     Body(decision): Body<Decision>,
 ) -> Result<StatusCode, ApiError> {
-    app.runs
-        .decide(
-            &app.cluster_dirs,
-            id,
-            &caller.actor(),
-            true,
-            &decision.comment,
-        )
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    answer(&app, &caller, id, true, &decision).await
 }
 
 /// Rejects a run awaiting approval: it ends without running (the cluster's approvers, not the
@@ -195,12 +186,23 @@ pub async fn reject(
     PathParam(id): PathParam<i64>,
     Body(decision): Body<Decision>,
 ) -> Result<StatusCode, ApiError> {
+    answer(&app, &caller, id, false, &decision).await
+}
+
+/// An approver's answer to run `id`.
+async fn answer(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    approved: bool,
+    decision: &Decision,
+) -> Result<StatusCode, ApiError> {
     app.runs
         .decide(
             &app.cluster_dirs,
             id,
             &caller.actor(),
-            false,
+            approved,
             &decision.comment,
         )
         .await?;

@@ -43,8 +43,6 @@ pub struct NewRun<'a> {
 impl Store {
     /// Records a new running run and returns its id, or the run that holds the cluster.
     pub async fn start_run(&self, run: &NewRun<'_>) -> Result<Result<i64, RunSummary>, StoreError> {
-        let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
-        let params = serde_json::to_string(run.params).map_err(StoreError::Encode)?;
         // Runs waiting in line go first (unless their process is gone).
         self.mark_interrupted_runs().await?;
         let waiting = sqlx::query(select_runs!(
@@ -59,25 +57,9 @@ impl Store {
         // The holder may end, or turn out to be interrupted, between the refused insert and
         // the look-up: then try again.
         for _ in 0..3 {
-            let inserted: Result<(i64,), _> = sqlx::query_as(
-                "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
-                 started_at, params, retry_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 RETURNING id",
-            )
-            .bind(run.cluster)
-            .bind(run.scenario)
-            .bind(run.actor)
-            .bind(&plan)
-            .bind(i64::from(std::process::id()))
-            .bind(hostname())
-            .bind(now_ms())
-            .bind(now_text())
-            .bind(&params)
-            .bind(run.retry_of)
-            .fetch_one(&self.pool)
-            .await;
+            let inserted = self.insert_run(run, RunStatus::Running).await;
             match inserted {
-                Ok((id,)) => return Ok(Ok(id)),
+                Ok(id) => return Ok(Ok(id)),
                 Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                     if !self.mark_interrupted_runs().await?.is_empty() {
                         continue;
@@ -148,8 +130,14 @@ impl Store {
     }
 
     async fn insert_waiting(&self, run: &NewRun<'_>, status: RunStatus) -> Result<i64, StoreError> {
-        let plan = serde_json::to_string(run.plan).map_err(StoreError::Encode)?;
-        let params = serde_json::to_string(run.params).map_err(StoreError::Encode)?;
+        Ok(self.insert_run(run, status).await?)
+    }
+
+    /// Inserts `run` with `status`; its id. A running one may meet the lock's index.
+    async fn insert_run(&self, run: &NewRun<'_>, status: RunStatus) -> Result<i64, sqlx::Error> {
+        let encode = |error| sqlx::Error::Encode(Box::new(error));
+        let plan = serde_json::to_string(run.plan).map_err(encode)?;
+        let params = serde_json::to_string(run.params).map_err(encode)?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO runs (cluster, scenario, actor, plan, pid, hostname, alive_at_ms, \
              started_at, params, retry_of, status) \
