@@ -190,17 +190,15 @@ impl RunAction {
 
 /// `30s`, `5m` or `1h` as a duration; `Err` says how to write `name`.
 pub fn duration(name: &str, text: &str) -> Result<Duration, String> {
-    let unit = match text.chars().last() {
-        Some('s') => 1,
-        Some('m') => 60,
-        Some('h') => 3600,
-        _ => 0,
-    };
-    text[..text.len().saturating_sub(1)]
-        .parse::<u64>()
-        .ok()
-        .filter(|count| unit > 0 && *count > 0)
-        .map(|count| Duration::from_secs(count * unit))
+    // The unit is one ASCII letter, so what precedes it ends on a character boundary.
+    let units = [("s", 1), ("m", 60), ("h", 3600)];
+    units
+        .iter()
+        .find_map(|(letter, seconds)| Some((text.strip_suffix(letter)?, *seconds)))
+        .and_then(|(count, seconds)| Some((count.parse::<u64>().ok()?, seconds)))
+        .filter(|(count, _)| *count > 0)
+        .and_then(|(count, seconds)| count.checked_mul(seconds))
+        .map(Duration::from_secs)
         .ok_or_else(|| format!("{name} {text:?} must be a number with s, m or h, e.g. \"5m\""))
 }
 
@@ -319,5 +317,33 @@ impl Step {
     /// Whether the step runs on only one host of each of its roles.
     pub fn once(&self) -> bool {
         matches!(self, Self::Table { once: true, .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::duration;
+
+    #[test]
+    fn durations_are_a_whole_number_and_a_unit() {
+        assert_eq!(duration("t", "30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(duration("t", "5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(duration("t", "2h"), Ok(Duration::from_secs(7200)));
+        for bad in [
+            "",
+            "m",
+            "0s",
+            "5",
+            "5d",
+            "é",
+            "5é",
+            "-1s",
+            "1.5m",
+            "9999999999999999h",
+        ] {
+            assert!(duration("t", bad).is_err(), "{bad:?}");
+        }
     }
 }
