@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::harness::{TestHosts, start_hosts};
+use crate::harness::{TestHosts, said, start_hosts};
 use crate::releases::origin;
 
 /// Stops the daemons the roles started under the test's folder, however the test ends.
@@ -39,14 +39,6 @@ steps = ["proxy.update"]
     )
 }
 
-fn stderr_and_stdout(output: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 async fn status(url: &str) -> u16 {
     reqwest::get(url)
         .await
@@ -64,11 +56,7 @@ async fn a_configuration_nginx_refuses_leaves_the_running_one_serving() {
     let (listen, nothing) = (port(), port());
     hosts.write_cluster("shop", &proxy(listen, &format!("127.0.0.1:{nothing}")));
     let installed = hosts.knit(data, &["shop", "install"]);
-    assert!(
-        installed.status.success(),
-        "{}",
-        stderr_and_stdout(&installed)
-    );
+    assert!(installed.status.success(), "{}", said(&installed));
     // Nothing listens behind it: nginx itself answers, with 502.
     let url = format!("http://127.0.0.1:{listen}/");
     assert_eq!(status(&url).await, 502);
@@ -77,7 +65,7 @@ async fn a_configuration_nginx_refuses_leaves_the_running_one_serving() {
     // keeps its configuration.
     hosts.write_cluster("shop", &proxy(listen, "127.0.0.1:1 weight=none"));
     let refused = hosts.knit(data, &["shop", "update"]);
-    let said = stderr_and_stdout(&refused);
+    let said = said(&refused);
     assert_eq!(refused.status.code(), Some(1), "{said}");
     assert!(said.contains("invalid parameter \"weight=none\""), "{said}");
     assert_eq!(status(&url).await, 502);
@@ -114,13 +102,9 @@ steps = ["app.update", "app.restart"]
         ),
     );
     let installed = hosts.knit(data, &["shop", "install"]);
-    assert!(
-        installed.status.success(),
-        "{}",
-        stderr_and_stdout(&installed)
-    );
+    assert!(installed.status.success(), "{}", said(&installed));
     let deployed = hosts.knit(data, &["shop", "deploy"]);
-    let said = stderr_and_stdout(&deployed);
+    let said = said(&deployed);
     assert_eq!(deployed.status.code(), Some(1), "{said}");
     // Either it is seen gone at once, or it never answers on its port: the log says why.
     assert!(said.contains("; the end of "), "{said}");

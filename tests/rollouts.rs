@@ -9,7 +9,7 @@ use std::process::Output;
 
 use knit_shared::{CellStatus, RunDetail, RunSummary, StartRun};
 
-use crate::harness::{KnitServer, TestHosts, dummy_web_dir, start_hosts, start_moto};
+use crate::harness::{KnitServer, TestHosts, dummy_web_dir, said, start_hosts, start_moto};
 
 const HOSTS: [&str; 6] = ["web1", "web2", "web3", "web4", "web5", "web6"];
 
@@ -42,14 +42,6 @@ fn ok(output: &Output) -> String {
     let text = said(output);
     assert!(output.status.success(), "{text}");
     text
-}
-
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// The clock file's notes, as (host, step, nanoseconds), and then forgotten.

@@ -63,3 +63,12 @@ pub async fn start_sandbox(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitS
     );
     (moto, server)
 }
+
+/// What a command printed, standard output then standard error, for its test's assertions.
+pub fn said(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
