@@ -1,12 +1,16 @@
 //! Runs in the browser: a scenario button, its confirmation, the live progress grid and log, a
-//! failing run with its `finally` steps, a reload mid-run, and two people pressing at once.
+//! failing run with its `finally` steps, a reload mid-run, a connection dropped mid-run, and two
+//! people pressing at once.
 
 use std::time::Duration;
 
 use fantoccini::Locator;
 use knit_shared::{RunEvent, RunEventBody};
 
-use crate::harness::{Browser, EventReader, KnitServer, TestHosts, built_console, serve_cluster};
+use crate::harness::{
+    Browser, EventReader, KnitServer, Relay, TEST_ADMIN, TEST_PASSWORD, TestHosts, built_console,
+    serve_cluster,
+};
 
 /// The `data-status` of every cell of the grid, as `(step, host, status)`.
 async fn cells(browser: &Browser) -> Vec<(String, String, String)> {
@@ -228,7 +232,56 @@ async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() 
     assert_eq!(browser.path().await, run_path);
 
     // The page holds exactly the stored log: one header per step and host, and every line.
-    let id = run_path.trim_start_matches("/runs/");
+    let (stored, last_line) = stored_log(&server, run_path.trim_start_matches("/runs/")).await;
+    assert_eq!(log_count(&browser).await, stored);
+    // Following the log, the page shows its last line.
+    let log = browser.text_of("#run-log").await;
+    assert!(
+        log.contains(&last_line),
+        "{last_line:?} not in view:\n{log}"
+    );
+    browser.close().await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_connection_dropped_mid_run_is_made_again_and_the_page_follows_the_run_to_its_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gate = dir.path().join("gate");
+    // The step waits for the test to open its gate (bounded, so that a broken test ends).
+    let cluster = format!(
+        "[machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\nkind = \"gated\"\n\
+         [kinds.gated.tasks]\nwait = [\"echo before; for _ in $(seq 1 600); do [ -e {gate} ] && break; sleep 0.1; done; echo after\"]\n\
+         [scenarios.gated]\nsteps = [\"app.wait\"]\n",
+        gate = gate.display()
+    );
+    let (_hosts, _moto, server) =
+        serve_cluster(dir.path(), "gated", &cluster, &built_console()).await;
+    let relay = Relay::start(&server.url).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in_as(&relay.url, TEST_ADMIN, TEST_PASSWORD)
+        .await;
+    press(&browser, &relay.url, "gated", "gated").await;
+    browser.click("#run-go").await;
+    browser.wait_for_text_containing("#run-log", "before").await;
+
+    // The network drops the page's event stream; the run goes on and ends meanwhile.
+    relay.cut();
+    std::fs::write(&gate, "").expect("open the gate");
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    browser.wait_for_text_containing("#run-log", "after").await;
+    // Every stored line once: nothing lost in the gap, nothing shown twice after it.
+    let id = browser.path().await.trim_start_matches("/runs/").to_owned();
+    let (stored, _) = stored_log(&server, &id).await;
+    assert_eq!(log_count(&browser).await, stored);
+    browser.close().await;
+    server.stop();
+}
+
+/// How many entries the log of run `id` has (a header per step and host, and every line), and
+/// its last line, as stored.
+async fn stored_log(server: &KnitServer, id: &str) -> (usize, String) {
     let mut response = server
         .get(&format!("/runs/{id}/events"))
         .await
@@ -246,17 +299,10 @@ async fn a_reload_mid_run_continues_the_grid_and_log_without_gap_or_duplicate() 
             _ => {}
         }
     }
-    assert_eq!(log_count(&browser).await, stored);
-    // Following the log, the page shows its last line.
-    let log = browser.text_of("#run-log").await;
-    assert!(
-        log.contains(&last_line),
-        "{last_line:?} not in view:\n{log}"
-    );
-    browser.close().await;
-    server.stop();
+    (stored, last_line)
 }
 
+/// How many entries the page's log shows.
 async fn log_count(browser: &Browser) -> usize {
     browser
         .client

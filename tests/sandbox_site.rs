@@ -30,25 +30,23 @@ async fn run(
     }
     browser.click("#run-go").await;
     let ended = ["ok", "failed", "cancelled", "interrupted"];
-    let status = browser
+    let shown = browser
         .wait_until_shown("#run-status", 180, |status| ended.contains(&status))
-        .await
-        .unwrap_or_else(|status| panic!("{scenario} still {status:?} after 180 s"));
+        .await;
     let path = browser.path().await;
     let id = path.trim_start_matches("/runs/");
-    let mut response = server
-        .get(&format!("/runs/{id}/events"))
-        .await
-        .expect("events");
-    let mut reader = EventReader::default();
-    let mut said = Vec::new();
-    while let Some(event) = reader.next::<RunEvent>(&mut response).await {
-        if let RunEventBody::Line { text, .. } = event.body
-            && !text.starts_with('[')
-        {
-            said.push(text);
-        }
-    }
+    let Ok(status) = shown else {
+        // Say where it stands on the server, and what its hosts printed so far.
+        let detail: serde_json::Value = server.get_json(&format!("/runs/{id}")).await;
+        let said = said_so_far(server, id, Duration::from_secs(2)).await;
+        panic!(
+            "{scenario} shown as {shown:?} after 180 s; the server has {} {}\n{}",
+            detail["run"]["status"],
+            detail["grid"]["cells"],
+            said.join("\n")
+        );
+    };
+    let said = said_so_far(server, id, Duration::from_secs(60)).await;
     assert_eq!(status, "ok", "{scenario}: {}", said.join("\n"));
     for cell in browser
         .client
@@ -61,6 +59,27 @@ async fn run(
             matches!(status.as_deref(), Some("ok" | "skipped")),
             "{scenario}: a cell is {status:?}"
         );
+    }
+    said
+}
+
+/// What the hosts of run `id` printed (the commands' own lines left out), read from its events
+/// until they end or `patience` passes without one.
+async fn said_so_far(server: &KnitServer, id: &str, patience: Duration) -> Vec<String> {
+    let mut response = server
+        .get(&format!("/runs/{id}/events"))
+        .await
+        .expect("events");
+    let mut reader = EventReader::default();
+    let mut said = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(patience, reader.next::<RunEvent>(&mut response)).await
+    {
+        if let RunEventBody::Line { text, .. } = event.body
+            && !text.starts_with('[')
+        {
+            said.push(text);
+        }
     }
     said
 }

@@ -167,18 +167,11 @@ pub fn watch_instances(
     scope: String,
     on_changes: impl Fn(InstanceChanges) + 'static,
 ) -> Result<EventSource, ApiFailure> {
-    let url = format!("/api/instances/events{scope}");
-    let mut source = EventSource::new(&url).map_err(unreachable_server)?;
-    let mut messages = source.subscribe("changes").map_err(unreachable_server)?;
-    leptos::task::spawn_local(async move {
-        while let Some(Ok((_, message))) = messages.next().await {
-            let text = message.data().as_string().unwrap_or_default();
-            if let Ok(changes) = serde_json::from_str::<InstanceChanges>(&text) {
-                on_changes(changes);
-            }
-        }
-    });
-    Ok(source)
+    follow(
+        &format!("/api/instances/events{scope}"),
+        "changes",
+        on_changes,
+    )
 }
 
 pub async fn images(query_string: String) -> Result<ImageList, ApiFailure> {
@@ -293,18 +286,7 @@ pub fn watch_run(
     id: i64,
     on_event: impl Fn(RunEvent) + 'static,
 ) -> Result<EventSource, ApiFailure> {
-    let mut source =
-        EventSource::new(&format!("/api/runs/{id}/events")).map_err(unreachable_server)?;
-    let mut messages = source.subscribe("run").map_err(unreachable_server)?;
-    leptos::task::spawn_local(async move {
-        while let Some(Ok((_, message))) = messages.next().await {
-            let text = message.data().as_string().unwrap_or_default();
-            if let Ok(event) = serde_json::from_str::<RunEvent>(&text) {
-                on_event(event);
-            }
-        }
-    });
-    Ok(source)
+    follow(&format!("/api/runs/{id}/events"), "run", on_event)
 }
 
 /// Follows the instances `ids` after a launch; `on_progress` runs for every change.
@@ -316,13 +298,25 @@ pub fn watch_launch(
         "/api/launch/progress?ids={}",
         js_sys::encode_uri_component(ids)
     );
-    let mut source = EventSource::new(&url).map_err(unreachable_server)?;
-    let mut messages = source.subscribe("progress").map_err(unreachable_server)?;
+    follow(&url, "progress", on_progress)
+}
+
+/// Opens Server-Sent Events at `url` and calls `on_message` with every `event` message until the
+/// source closes. A dropped connection does not close it: the browser makes it again, sending
+/// the last event's id, and each feed resumes from there. Dropping the returned `EventSource`
+/// closes it.
+fn follow<T: DeserializeOwned + 'static>(
+    url: &str,
+    event: &str,
+    on_message: impl Fn(T) + 'static,
+) -> Result<EventSource, ApiFailure> {
+    let mut source = EventSource::new(url).map_err(unreachable_server)?;
+    let mut messages = source.subscribe(event).map_err(unreachable_server)?;
     leptos::task::spawn_local(async move {
         while let Some(Ok((_, message))) = messages.next().await {
             let text = message.data().as_string().unwrap_or_default();
-            if let Ok(progress) = serde_json::from_str::<LaunchProgress>(&text) {
-                on_progress(progress);
+            if let Ok(value) = serde_json::from_str::<T>(&text) {
+                on_message(value);
             }
         }
     });

@@ -7,6 +7,7 @@ mod faults;
 mod moto;
 mod postgres;
 mod process;
+mod relay;
 mod server;
 mod sse;
 mod ssh_hosts;
@@ -17,6 +18,7 @@ pub use faults::InjectedError;
 pub use moto::{inbound_cidrs, moto_client, moto_iam, moto_target, start_moto};
 pub use postgres::start_postgres;
 pub use process::ProcessGroup;
+pub use relay::Relay;
 pub use server::{
     KnitServer, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with, dummy_web_dir, error_of,
     knit_command, knit_on_moto, session_cookie, sign_in, signed_in_as,

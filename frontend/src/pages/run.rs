@@ -101,12 +101,13 @@ fn Live(detail: RunDetail) -> impl IntoView {
         }
         set_lines
             .update(|lines| lines.extend(fresh.iter().filter_map(|e| log_line(&frame_plan, e))));
-        if fresh
-            .iter()
-            .any(|e| matches!(e.body, RunEventBody::RunFinished { .. }))
-        {
+        if let Some(status) = fresh.iter().find_map(|e| match e.body {
+            RunEventBody::RunFinished { status } => Some(status),
+            _ => None,
+        }) {
             ended.set(true);
-            // The end is recorded: stop following, read the final status and time.
+            set_summary.update(|run| run.status = status);
+            // The end is recorded: stop following, read the end's time and the rest.
             source.set_value(None);
             leptos::task::spawn_local(async move {
                 if let Ok(done) = api::run(id).await {

@@ -18,7 +18,7 @@ KNIT_START
      pidfile=pidfile, log=log, group=true) }}
 # The app answers on {{ health_path }} within {{ health_timeout }} s, or the step fails with its log.
 url=http://127.0.0.1:{{ app_port }}{{ health_path }}
-for _ in $(seq 1 {{ health_timeout * 5 }}); do
+{{ knit.within(health_timeout) }}; do
   if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then echo "{{ service }} answers on $url"; exit 0; fi
   sleep 0.2
 done

@@ -12,7 +12,7 @@ $nginx_reload
 # A reload takes effect when nginx's new workers answer; wait for them, so that the step ends
 # with the site as it says.
 url="http://{{ listen if ':' in listen|string else '127.0.0.1:' ~ listen }}/"
-for _ in $(seq 1 100); do
+{{ knit.within(10) }}; do
   code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' -H 'Host: {{ sites[0] }}' "$url" || true)
   {% if suffix %}[ "$code" = 503 ]{% else %}[ "$code" != 503 ] && [ "$code" != 000 ]{% endif %} && break
   sleep 0.1

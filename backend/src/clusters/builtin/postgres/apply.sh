@@ -26,7 +26,7 @@ fi
      start="pgbouncer -d -q " ~ pg.bouncer_etc ~ "/pgbouncer.ini",
      pidfile=pg.bouncer_pidfile, log=pg.bouncer_log) }}
 {% if user in trust_users -%}
-for _ in $(seq 1 50); do
+{{ knit.within(10) }}; do
   answer=$(psql -h 127.0.0.1 -p {{ bouncer_port }} -U {{ user }} -d {{ db_name }} -X -t -A -c 'select current_database()' 2>&1) && break
   sleep 0.2
 done
