@@ -720,3 +720,49 @@ async fn a_second_run_uses_the_kept_connection_and_a_dead_one_is_replaced() {
     assert_eq!(run().await, RunStatus::Ok);
     assert_eq!(logins(), 2);
 }
+
+#[tokio::test]
+async fn hosts_behind_one_sshd_that_drops_starts_past_max_startups_all_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // One sshd answering on 16 loopback addresses (16 hosts to knit), refusing every start
+    // beyond 3 at a time, as a bastion or a busy host does.
+    let addresses: Vec<String> = (1..=16).map(|n| format!("127.0.0.{n}")).collect();
+    let mut extra = String::from("MaxStartups 3:100:3\n");
+    for address in &addresses[1..] {
+        extra.push_str(&format!("ListenAddress {address}\n"));
+    }
+    let hosts = start_hosts_configured(dir.path(), &["crowd"], &extra).await;
+    let sshd = &hosts.hosts[0];
+    for address in &addresses[1..] {
+        hosts
+            .known_hosts
+            .trust(
+                &knit::ssh::host_pattern(address, sshd.port),
+                &sshd.public_key,
+            )
+            .await
+            .expect("trust");
+    }
+    let list: Vec<String> = addresses
+        .iter()
+        .map(|address| format!("\"{}@{address}:{}\"", sshd.user, sshd.port))
+        .collect();
+    hosts.write_cluster(
+        "crowded",
+        &format!(
+            "[machines.web]\nhosts = [{}]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
+             [kinds.hello.tasks]\ngreet = [\"echo hello from {{{{ host }}}}\"]\n\n\
+             [scenarios.greet]\nsteps = [\"app.greet\"]\n",
+            list.join(", ")
+        ),
+    );
+    let (_, detail) = run_to_end(&hosts, dir.path(), "crowded", "greet").await;
+    assert_eq!(detail.run.status, RunStatus::Ok, "{:?}", detail.grid);
+    for n in 1..=16 {
+        let host = format!("web-{n}");
+        assert_eq!(cell(&detail, "app.greet", &host).status, CellStatus::Ok);
+    }
+    // sshd did drop starts: the hosts ran because knit tried those again.
+    let log = std::fs::read_to_string(dir.path().join("hosts/crowd/sshd.log")).expect("log");
+    assert!(log.contains("past MaxStartups"), "{log}");
+}

@@ -10,6 +10,7 @@ mod keyscan;
 mod known_hosts;
 mod pool;
 mod session;
+mod starts;
 
 pub use config::KeyExchange;
 pub use keys::{KeyPair, ensure_key_pair, fingerprint};

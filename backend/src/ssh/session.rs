@@ -9,6 +9,7 @@ use std::num::NonZeroUsize;
 use openssh::{ControlPersist, KnownHosts as Checking, Session, SessionBuilder};
 
 use super::config::{KeyExchange, config_file};
+use super::starts::paced;
 use super::{KnownHosts, SshError};
 use crate::report::cause_chain;
 
@@ -109,13 +110,20 @@ pub async fn connect_for(
     if let Some(bastion) = &identity.bastion {
         builder.jump_hosts([bastion]);
     }
-    builder
-        .connect_mux(&target.host)
-        .await
-        .map_err(|error| SshError::Connect {
-            target: target.to_string(),
-            detail: cause_chain(&error),
-        })
+    let server = match &identity.bastion {
+        Some(bastion) => bastion.clone(),
+        None => format!("{}:{}", target.host, target.port),
+    };
+    paced(&server, || async {
+        builder
+            .connect_mux(&target.host)
+            .await
+            .map_err(|error| SshError::Connect {
+                target: target.to_string(),
+                detail: cause_chain(&error),
+            })
+    })
+    .await
 }
 
 #[cfg(test)]
