@@ -766,3 +766,43 @@ async fn hosts_behind_one_sshd_that_drops_starts_past_max_startups_all_run() {
     let log = std::fs::read_to_string(dir.path().join("hosts/crowd/sshd.log")).expect("log");
     assert!(log.contains("past MaxStartups"), "{log}");
 }
+
+#[tokio::test]
+async fn two_hundred_hosts_run_three_steps_without_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names: Vec<String> = (1..=200).map(|n| format!("h{n}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let hosts = start_hosts(dir.path(), &names).await;
+    let list: Vec<String> = names
+        .iter()
+        .map(|name| format!("\"{{HOST:{name}}}\""))
+        .collect();
+    hosts.write_cluster(
+        "fleet",
+        &format!(
+            "[machines.web]\nhosts = [{}]\n[machines.web.roles.app]\nkind = \"steps\"\n\n\
+             [kinds.steps.tasks]\none = [\"echo one\"]\ntwo = [\"echo two\"]\nthree = [\"echo three\"]\n\n\
+             [scenarios.three]\nsteps = [\"app.one\", \"app.two\", \"app.three\"]\n",
+            list.join(", ")
+        ),
+    );
+    let (live, detail) = run_to_end(&hosts, dir.path(), "fleet", "three").await;
+    let failed: Vec<_> = detail
+        .grid
+        .cells
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|cell| cell.status != CellStatus::Ok)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(detail.run.status, RunStatus::Ok);
+    // Every host said each step's word once.
+    for word in ["one", "two", "three"] {
+        let said = live
+            .iter()
+            .filter(|event| matches!(&event.body, RunEventBody::Line { text, .. } if text == word))
+            .count();
+        assert_eq!(said, 200, "{word}");
+    }
+}
