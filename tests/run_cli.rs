@@ -148,3 +148,79 @@ steps = ["db.migrate"]
         assert!(!printed.contains(secret), "{secret} in {printed}");
     }
 }
+
+#[tokio::test]
+async fn a_second_command_uses_the_connection_the_first_left_and_a_dead_one_is_replaced() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1", "web2"]).await;
+    hosts.write_cluster("cli", CLUSTER);
+    let log = data.join("hosts/web1/sshd.log");
+    let logins = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("Accepted publickey")
+            .count()
+    };
+    let greet = || {
+        let greet = hosts.knit(data, &["cli", "greet"]);
+        assert!(greet.status.success(), "{}", text(&greet.stderr));
+    };
+    greet();
+    greet();
+    assert_eq!(logins(), 1, "the second command logged in again");
+    // The sockets are the account's alone.
+    let mode = std::fs::metadata(data.join("ssh")).expect("socket folder");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o700
+    );
+
+    // The connection left running ends (the host rebooted): the next command connects anew.
+    let master = format!("ssh .*-M .*-p {} ", hosts.hosts[0].port);
+    let killed = std::process::Command::new("pkill")
+        .args(["-f", &master])
+        .status()
+        .expect("pkill");
+    assert!(killed.success(), "no connection was left running");
+    greet();
+    assert_eq!(logins(), 2);
+}
+
+#[tokio::test]
+async fn a_run_needing_more_open_files_than_allowed_is_refused_before_it_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1", "web2"]).await;
+    let knit_limited = || {
+        std::process::Command::new("prlimit")
+            .arg("--nofile=140:140")
+            .arg("--")
+            .arg(crate::harness::knit_command().get_program())
+            .arg("--clusters")
+            .arg(&hosts.clusters)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["cli", "greet"])
+            .output()
+            .expect("prlimit runs (util-linux)")
+    };
+    hosts.write_cluster("cli", CLUSTER);
+    let refused = knit_limited();
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains(
+            "this run may hold 144 files open at once (2 hosts at work together), more than the \
+             140 knit may open"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(recorded_runs(data).await, 0, "nothing was recorded");
+
+    // One host at a time fits.
+    hosts.write_cluster("cli", &format!("parallel = 1\n{CLUSTER}"));
+    let narrow = knit_limited();
+    assert!(narrow.status.success(), "{}", text(&narrow.stderr));
+    assert!(text(&narrow.stdout).contains("web-2 | hello from web-2"));
+}

@@ -236,6 +236,7 @@ impl From<RunError> for ApiError {
     fn from(error: RunError) -> Self {
         match error {
             RunError::Locked(_) | RunError::Frozen { .. } => Self::Conflict(error.to_string()),
+            RunError::TooManyFiles { .. } => Self::Invalid(error.to_string()),
             RunError::Store(error) => error.into(),
         }
     }

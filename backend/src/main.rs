@@ -7,6 +7,7 @@ use knit::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    knit::open_files::raise_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

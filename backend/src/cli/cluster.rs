@@ -22,7 +22,7 @@ use crate::config;
 use crate::ec2::{self, Ec2Target};
 use crate::launch;
 use crate::runs::{self, CancelOutcome, Mask, Runs, Started};
-use crate::ssh::{KnownHosts, SshTarget};
+use crate::ssh::{KnownHosts, Pool, SshTarget};
 
 /// What `knit <cluster> <action>` may be told besides the scenario.
 #[derive(Debug, Clone, Args)]
@@ -290,7 +290,9 @@ async fn cluster_ec2(definition: &Definition, args: &ClusterArgs) -> (Client, Ec
 async fn open_runs(args: &ClusterArgs) -> anyhow::Result<Arc<Runs>> {
     let store = args.store.open().await?;
     let known_hosts = KnownHosts::new(config::known_hosts(&args.store.data_dir));
-    Ok(Runs::open(store, known_hosts).await?)
+    // Connections outlive the command, so that the next command on these hosts starts warm.
+    let pool = Pool::shared(&args.store.data_dir.join("ssh"));
+    Ok(Runs::open_with(store, known_hosts, pool).await?)
 }
 
 async fn run_plan(

@@ -33,6 +33,7 @@ pub use retry::RetryError;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Library, Plan};
+use crate::open_files;
 use crate::ssh::{Identity, KeyExchange, KnownHosts, Pool};
 use crate::store::{Actor, NewRun, Store, StoreError};
 
@@ -50,6 +51,16 @@ pub enum RunError {
     Frozen {
         cluster: String,
         freeze: knit_shared::Freeze,
+    },
+    #[error(
+        "this run may hold {needed} files open at once ({hosts} hosts at work together), more than \
+         the {limit} knit may open: raise that limit (`ulimit -n`, or LimitNOFILE= in knit's \
+         systemd unit) or lower `parallel` in [cluster]"
+    )]
+    TooManyFiles {
+        needed: u64,
+        limit: u64,
+        hosts: usize,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -127,11 +138,20 @@ impl Runs {
     /// Runs that verify host keys against `known_hosts`. Runs left `running` by a process that
     /// has gone are marked interrupted first.
     pub async fn open(store: Store, known_hosts: KnownHosts) -> Result<Arc<Self>, StoreError> {
+        Self::open_with(store, known_hosts, Pool::default()).await
+    }
+
+    /// The same, keeping connections in `pool`.
+    pub async fn open_with(
+        store: Store,
+        known_hosts: KnownHosts,
+        pool: Pool,
+    ) -> Result<Arc<Self>, StoreError> {
         store.mark_interrupted_runs().await?;
         Ok(Arc::new(Self {
             store,
             known_hosts,
-            pool: Arc::default(),
+            pool: Arc::new(pool),
             active: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
         }))
@@ -148,6 +168,15 @@ impl Runs {
         plan: Plan,
         actor: &Actor,
     ) -> Result<Started, RunError> {
+        let together = plan.parallel.min(plan.hosts.len());
+        let needed = open_files::needed_for(together);
+        if let Some(limit) = open_files::limit().filter(|limit| *limit < needed) {
+            return Err(RunError::TooManyFiles {
+                needed,
+                limit,
+                hosts: together,
+            });
+        }
         let identity = identity_for(definition, &self.known_hosts);
         let (cluster, scenario, shape) =
             (plan.cluster.clone(), plan.scenario.clone(), plan.shape());

@@ -79,19 +79,24 @@ impl Identity {
 
 /// Connects to `target`, refusing any host whose key is not in `identity.known_hosts`.
 pub async fn connect(target: &SshTarget, identity: &Identity) -> Result<Session, SshError> {
-    connect_for(target, identity, None).await
+    connect_for(target, identity, None, None).await
 }
 
 /// The same; with `idle`, the connection's master process ends by itself once no command has
-/// used it for that long (a kept connection that nobody closes does not outlive its use).
+/// used it for that long (a kept connection that nobody closes does not outlive its use); with
+/// `control_folder`, its control socket is made there rather than in the temporary folder.
 pub async fn connect_for(
     target: &SshTarget,
     identity: &Identity,
     idle: Option<Duration>,
+    control_folder: Option<PathBuf>,
 ) -> Result<Session, SshError> {
     let mut builder = SessionBuilder::default();
     if let Some(seconds) = idle.and_then(|idle| NonZeroUsize::new(idle.as_secs() as usize)) {
         builder.control_persist(ControlPersist::IdleFor(seconds));
+    }
+    if let Some(folder) = control_folder {
+        builder.control_directory(folder);
     }
     builder
         .port(target.port)
