@@ -273,6 +273,32 @@ fn ssh_kex_names_a_choice_or_key_exchanges() {
 }
 
 #[test]
+fn ssh_idle_is_a_duration_or_zero() {
+    let with = |value: &str| {
+        HEAD.replacen(
+            "name = \"c\"\n",
+            &format!("name = \"c\"\nssh_idle = \"{value}\"\n"),
+            1,
+        )
+    };
+    let errors = errors_of(&with("a while"));
+    assert!(
+        errors[0]
+            .message
+            .contains("ssh_idle \"a while\" must be a number with s, m or h"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].line, 3, "{}", errors[0]);
+    for allowed in ["0s", "90s", "1h"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("c.toml"), with(allowed)).expect("write");
+        let loaded = load_dir(dir.path(), Library::builtin());
+        assert!(loaded.errors.is_empty(), "{allowed}: {:?}", loaded.errors);
+    }
+}
+
+#[test]
 fn host_settings_name_hosts_of_their_machine_and_a_file_is_uploaded_or_written() {
     let errors = errors_of(&format!(
         "{HEAD}[machines.web.host_settings.web-2]\nport = 1\n\

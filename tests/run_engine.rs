@@ -806,3 +806,45 @@ async fn two_hundred_hosts_run_three_steps_without_an_error() {
         assert_eq!(said, 200, "{word}");
     }
 }
+
+#[tokio::test]
+async fn with_ssh_idle_zero_each_run_connects_and_closes_its_connection() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1"]).await;
+    hosts.write_cluster(
+        "closed",
+        "ssh_idle = \"0s\"\n\n[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
+         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
+    );
+    let definition = hosts.definition("closed");
+    let runs = hosts.runs(dir.path()).await;
+    let master = format!("ssh .*-M .*-p {} ", hosts.hosts[0].port);
+    for _ in 0..2 {
+        let started = runs
+            .start(
+                &definition,
+                plan(&definition, "greet"),
+                &Actor::named("test"),
+            )
+            .await
+            .expect("starts");
+        assert_eq!(started.done.await.expect("ends"), RunStatus::Ok);
+        // The run's connection ends with it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while std::process::Command::new("pgrep")
+            .args(["-f", &master])
+            .output()
+            .expect("pgrep")
+            .status
+            .success()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the connection outlived its run"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let log = std::fs::read_to_string(dir.path().join("hosts/web1/sshd.log")).expect("log");
+    assert_eq!(log.matches("Accepted publickey").count(), 2, "{log}");
+}

@@ -54,6 +54,11 @@ pub fn check(file: &File, library: &Library, folder: &Path) -> Vec<Problem> {
             ));
         }
     }
+    if let Some(idle) = &file.cluster.ssh_idle
+        && let Err(message) = super::format::ssh_idle(idle.get_ref())
+    {
+        problems.push((idle.span().start, message));
+    }
     if let Some(timeout) = &file.cluster.approval_timeout
         && let Err(message) = super::format::duration("approval_timeout", timeout.get_ref())
     {

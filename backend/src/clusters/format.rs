@@ -53,6 +53,9 @@ pub struct Cluster {
     /// The SSH key exchange: `fast` (the default: ML-KEM or curve25519 first, then the client's
     /// defaults), `post-quantum` (only those), or OpenSSH's names, comma-separated.
     pub ssh_kex: Option<Spanned<String>>,
+    /// How long a host's SSH connection is kept after a run for the next one: `5m` (the
+    /// default), `0s` to close it at the run's end.
+    pub ssh_idle: Option<Spanned<String>>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// Accounts that may run scenarios on the cluster and launch it; when empty, every deployer
@@ -92,6 +95,14 @@ impl Cluster {
                     .and_then(|timeout| duration("approval_timeout", timeout.get_ref()).ok())
                     .unwrap_or(Duration::from_secs(3600))
             })
+    }
+
+    /// How long a host's connection is kept after a run (`ssh_idle`).
+    pub fn ssh_idle(&self) -> Duration {
+        self.ssh_idle
+            .as_ref()
+            .map_or(Ok(crate::ssh::KEPT_FOR), |idle| ssh_idle(idle.get_ref()))
+            .unwrap_or(crate::ssh::KEPT_FOR)
     }
 
     /// Whether starting a run needs the cluster's name typed: `confirm`, else a production tag.
@@ -189,6 +200,14 @@ impl RunAction {
 }
 
 /// `30s`, `5m` or `1h` as a duration; `Err` says how to write `name`.
+/// `ssh_idle`: a duration, or zero (`0s`) for not kept at all.
+pub fn ssh_idle(text: &str) -> Result<Duration, String> {
+    if text.trim_end_matches(['s', 'm', 'h']) == "0" {
+        return Ok(Duration::ZERO);
+    }
+    duration("ssh_idle", text)
+}
+
 pub fn duration(name: &str, text: &str) -> Result<Duration, String> {
     // The unit is one ASCII letter, so what precedes it ends on a character boundary.
     let units = [("s", 1), ("m", 60), ("h", 3600)];

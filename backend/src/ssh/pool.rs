@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::session::connect_for;
 use super::{Identity, SshError, SshTarget};
 
-/// How long a connection is kept after its last use.
+/// How long a connection is kept after its last use when its identity does not say.
 pub const KEPT_FOR: Duration = Duration::from_secs(300);
 
 /// Longer than any connection takes to start.
@@ -79,8 +79,13 @@ impl Pool {
             self.keep(key, Arc::clone(&session));
             return Ok(session);
         }
+        let idle = identity.idle;
+        if idle.is_zero() {
+            // Not kept: it closes when the run lets it go.
+            return Ok(Arc::new(connect_for(target, identity, None, None).await?));
+        }
         let folder = self.folder_of(&key);
-        let session = Arc::new(connect_for(target, identity, Some(KEPT_FOR), folder).await?);
+        let session = Arc::new(connect_for(target, identity, Some(idle), folder).await?);
         self.keep(key, Arc::clone(&session));
         Ok(session)
     }
@@ -93,7 +98,7 @@ impl Pool {
     fn keep(&self, key: (SshTarget, Identity), session: Arc<Session>) {
         let mut kept = self.lock();
         // Connections idle past their time have ended by themselves: forget them.
-        kept.retain(|_, kept| kept.used.elapsed() < KEPT_FOR);
+        kept.retain(|(_, identity), kept| kept.used.elapsed() < identity.idle);
         kept.insert(
             key,
             Kept {
@@ -153,7 +158,7 @@ impl Pool {
 
 impl Drop for Pool {
     /// A shared pool leaves its connections running for the next process; each ends by itself
-    /// once idle for `KEPT_FOR`.
+    /// once idle for its identity's `idle`.
     fn drop(&mut self) {
         if self.shared.is_none() {
             return;

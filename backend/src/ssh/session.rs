@@ -62,6 +62,8 @@ pub struct Identity {
     pub bastion: Option<String>,
     /// Which key exchange to offer first.
     pub kex: KeyExchange,
+    /// How long the connection is kept after its last use; zero: not kept.
+    pub idle: Duration,
 }
 
 impl Identity {
@@ -73,6 +75,7 @@ impl Identity {
             ssh_config: false,
             bastion: None,
             kex: KeyExchange::default(),
+            idle: super::pool::KEPT_FOR,
         }
     }
 }
