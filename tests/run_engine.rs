@@ -848,3 +848,48 @@ async fn with_ssh_idle_zero_each_run_connects_and_closes_its_connection() {
     let log = std::fs::read_to_string(dir.path().join("hosts/web1/sshd.log")).expect("log");
     assert_eq!(log.matches("Accepted publickey").count(), 2, "{log}");
 }
+
+#[tokio::test]
+async fn every_host_is_connected_to_from_the_start_not_at_its_first_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1", "db1"]).await;
+    let gate = dir.path().join("gate");
+    // db1's first step is the second: the first waits on web1 until the test opens the gate.
+    hosts.write_cluster(
+        "late",
+        &format!(
+            "[machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.proxy]\nkind = \"gate\"\n\
+             [machines.db]\nhosts = [\"{{HOST:db1}}\"]\n[machines.db.roles.store]\nkind = \"store\"\n\n\
+             [kinds.gate.tasks]\nwait = [\"for _ in $(seq 1 600); do [ -e {gate} ] && break; sleep 0.1; done\"]\n\
+             [kinds.store.tasks]\nsave = [\"echo saved\"]\n\n\
+             [scenarios.late]\nsteps = [\"proxy.wait\", \"store.save\"]\n",
+            gate = gate.display()
+        ),
+    );
+    let definition = hosts.definition("late");
+    let runs = hosts.runs(dir.path()).await;
+    let started = runs
+        .start(
+            &definition,
+            plan(&definition, "late"),
+            &Actor::named("test"),
+        )
+        .await
+        .expect("starts");
+    let log = dir.path().join("hosts/db1/sshd.log");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("Accepted publickey")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "db1 was not connected to while the first step ran"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(&gate, "").expect("open the gate");
+    assert_eq!(started.done.await.expect("ends"), RunStatus::Ok);
+    let log = std::fs::read_to_string(&log).expect("log");
+    assert_eq!(log.matches("Accepted publickey").count(), 1, "{log}");
+}

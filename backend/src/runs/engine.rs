@@ -11,7 +11,11 @@
 //! `finally` steps; a second cancel stops those too.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use futures_util::future::Either;
 
 use knit_shared::rollout::over_threshold;
 use knit_shared::{CellStatus, RunStatus, Stream};
@@ -76,6 +80,30 @@ pub async fn execute(
     pool: &Pool,
 ) -> RunStatus {
     let hosts = Hosts::new(&plan.hosts, identity, pool);
+    let batches = run_batches(plan, &hosts, journal, cancel);
+    // Every host is connected to from the start, not at its first step, so that a host whose
+    // first step comes later is ready by then; the run does not wait for this to end.
+    let order: Vec<usize> = plan.batches.iter().flatten().copied().collect();
+    let connecting =
+        futures_util::stream::iter(order).for_each_concurrent(plan.parallel.max(1), |host| {
+            let hosts = &hosts;
+            async move {
+                let _ = hosts.connection(host).await;
+            }
+        });
+    match futures_util::future::select(std::pin::pin!(batches), std::pin::pin!(connecting)).await {
+        Either::Left((status, _)) => status,
+        Either::Right(((), batches)) => batches.await,
+    }
+}
+
+/// Every batch of `plan`, one after the other.
+async fn run_batches(
+    plan: &Plan,
+    hosts: &Hosts<'_>,
+    journal: &Journal,
+    cancel: &Cancel,
+) -> RunStatus {
     let mut rollout = Rollout::default();
     for (number, batch) in plan.batches.iter().enumerate() {
         if number > 0 {
@@ -94,7 +122,7 @@ pub async fn execute(
             cancel.steps_again();
         }
         rollout.reached += batch.len();
-        run_batch(plan, batch, &hosts, journal, cancel, &mut rollout).await;
+        run_batch(plan, batch, hosts, journal, cancel, &mut rollout).await;
     }
     if cancel.is_cancelled() {
         RunStatus::Cancelled
@@ -349,6 +377,8 @@ struct Hosts<'a> {
     identity: &'a Identity,
     pool: &'a Pool,
     sessions: Vec<OnceCell<Result<Arc<Session>, String>>>,
+    /// Hosts whose failure to connect a step has reported.
+    reported: Vec<AtomicBool>,
     /// Hosts whose connection broke mid-run, and why.
     lost: Mutex<Vec<Option<String>>>,
 }
@@ -360,29 +390,33 @@ impl<'a> Hosts<'a> {
             identity,
             pool,
             sessions: hosts.iter().map(|_| OnceCell::new()).collect(),
+            reported: hosts.iter().map(|_| AtomicBool::new(false)).collect(),
             lost: Mutex::new(vec![None; hosts.len()]),
         }
     }
 
-    /// The host's session; `Err` says why there is none, and whether it is the first time
-    /// (a failure of this step) or known from before (a skip).
+    /// The host's session; `Err` says why there is none, and whether a step is the first to
+    /// hear it (a failure of that step) or it was told before (a skip).
     async fn session(&self, index: usize) -> Result<Arc<Session>, (bool, String)> {
         if let Some(reason) = self.lost_reason(index) {
             return Err((false, reason));
         }
-        let mut first = false;
-        let session = self.sessions[index]
-            .get_or_init(|| {
-                first = true;
-                async {
-                    self.pool
-                        .session(&self.hosts[index].target, self.identity)
-                        .await
-                        .map_err(|error| error.to_string())
-                }
+        self.connection(index)
+            .await
+            .map_err(|reason| (!self.reported[index].swap(true, Ordering::SeqCst), reason))
+    }
+
+    /// The host's connection, made at the first ask; later asks wait for it.
+    async fn connection(&self, index: usize) -> Result<Arc<Session>, String> {
+        self.sessions[index]
+            .get_or_init(|| async {
+                self.pool
+                    .session(&self.hosts[index].target, self.identity)
+                    .await
+                    .map_err(|error| error.to_string())
             })
-            .await;
-        session.clone().map_err(|reason| (first, reason))
+            .await
+            .clone()
     }
 
     fn lost_reason(&self, index: usize) -> Option<String> {
