@@ -893,3 +893,39 @@ async fn every_host_is_connected_to_from_the_start_not_at_its_first_step() {
     let log = std::fs::read_to_string(&log).expect("log");
     assert_eq!(log.matches("Accepted publickey").count(), 1, "{log}");
 }
+
+#[tokio::test]
+async fn hosts_behind_a_bastion_share_one_connection_to_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts_configured(
+        dir.path(),
+        &["gate", "web1", "web2", "web3"],
+        "LogLevel DEBUG\n",
+    )
+    .await;
+    hosts.write_cluster(
+        "behind",
+        &format!(
+            "bastion = \"{}\"\n\n[machines.web]\nhosts = [\"{{HOST:web1}}\", \"{{HOST:web2}}\", \"{{HOST:web3}}\"]\n\
+             [machines.web.roles.app]\nkind = \"hello\"\n\n\
+             [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
+            hosts.address("gate")
+        ),
+    );
+    let (_, detail) = run_to_end(&hosts, dir.path(), "behind", "greet").await;
+    assert_eq!(detail.run.status, RunStatus::Ok, "{:?}", detail.grid);
+    let log_of = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("hosts/{name}/sshd.log"))).expect("log")
+    };
+    let gate = log_of("gate");
+    // One login at the bastion, and a channel through it to each host.
+    assert_eq!(gate.matches("Accepted publickey").count(), 1, "{gate}");
+    for (index, name) in ["web1", "web2", "web3"].iter().enumerate() {
+        let port = hosts.hosts[index + 1].port;
+        assert!(
+            gate.contains(&format!("target 127.0.0.1 port {port}")),
+            "no channel to {name} in {gate}"
+        );
+        assert_eq!(log_of(name).matches("Accepted publickey").count(), 1);
+    }
+}

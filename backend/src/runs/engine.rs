@@ -19,14 +19,13 @@ use futures_util::future::Either;
 
 use knit_shared::rollout::over_threshold;
 use knit_shared::{CellStatus, RunStatus, Stream};
-use openssh::Session;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::Journal;
 use crate::clusters::{Command, Host, Job, Plan, Step, file_action};
 use crate::ssh::exec::{self, Exit, Output, Remote};
-use crate::ssh::{Identity, Pool};
+use crate::ssh::{Connection, Identity, Pool};
 
 /// Stops a run: the first cancel stops the steps, the next (or any once the `finally` steps
 /// have begun) stops those too.
@@ -376,7 +375,7 @@ struct Hosts<'a> {
     hosts: &'a [Host],
     identity: &'a Identity,
     pool: &'a Pool,
-    sessions: Vec<OnceCell<Result<Arc<Session>, String>>>,
+    sessions: Vec<OnceCell<Result<Arc<Connection>, String>>>,
     /// Hosts whose failure to connect a step has reported.
     reported: Vec<AtomicBool>,
     /// Hosts whose connection broke mid-run, and why.
@@ -397,7 +396,7 @@ impl<'a> Hosts<'a> {
 
     /// The host's session; `Err` says why there is none, and whether a step is the first to
     /// hear it (a failure of that step) or it was told before (a skip).
-    async fn session(&self, index: usize) -> Result<Arc<Session>, (bool, String)> {
+    async fn session(&self, index: usize) -> Result<Arc<Connection>, (bool, String)> {
         if let Some(reason) = self.lost_reason(index) {
             return Err((false, reason));
         }
@@ -407,7 +406,7 @@ impl<'a> Hosts<'a> {
     }
 
     /// The host's connection, made at the first ask; later asks wait for it.
-    async fn connection(&self, index: usize) -> Result<Arc<Session>, String> {
+    async fn connection(&self, index: usize) -> Result<Arc<Connection>, String> {
         self.sessions[index]
             .get_or_init(|| async {
                 self.pool
@@ -457,7 +456,7 @@ async fn run_job(
         let (remote, continue_on_error) = announce(command, |text| {
             journal.line(step, host, Stream::Knit, text);
         });
-        let exit = exec::run(&session, remote, cancel, |output, text| {
+        let exit = exec::run(session.session(), remote, cancel, |output, text| {
             let stream = match output {
                 Output::Stdout => Stream::Stdout,
                 Output::Stderr => Stream::Stderr,

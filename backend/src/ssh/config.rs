@@ -1,7 +1,7 @@
 //! The ssh client configuration knit connects with: which host keys count, and which key
 //! exchange is offered first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
@@ -103,10 +103,20 @@ fn config_text(identity: &Identity) -> String {
     text
 }
 
-/// knit's ssh configuration for `identity`, written beside its known_hosts when missing; each
-/// text has a file of its own, named by its digest.
-pub fn config_file(identity: &Identity) -> Result<PathBuf, SshError> {
-    let text = config_text(identity);
+/// knit's ssh configuration for `identity` (through the connection of control socket `via`,
+/// when given), written beside its known_hosts when missing; each text has a file of its own,
+/// named by its digest.
+pub fn config_file(identity: &Identity, via: Option<&Path>) -> Result<PathBuf, SshError> {
+    let mut text = String::new();
+    if let Some(socket) = via {
+        // First, so that it wins over a ProxyJump of the user's configuration. `-W` asks the
+        // bastion's running connection for a channel to the host; the name after it is unused.
+        text.push_str(&format!(
+            "ProxyCommand ssh -o ControlMaster=no -S \"{}\" -W [%h]:%p bastion\n",
+            socket.display()
+        ));
+    }
+    text.push_str(&config_text(identity));
     let digest: String = Sha256::digest(text.as_bytes())
         .iter()
         .take(6)
@@ -138,7 +148,7 @@ mod tests {
 
     /// What ssh itself makes of knit's configuration for `identity`: its `-G` lines.
     fn as_ssh_reads_it(identity: &Identity) -> Vec<String> {
-        let config = config_file(identity).expect("written");
+        let config = config_file(identity, None).expect("written");
         let seen = std::process::Command::new("ssh")
             .arg("-G")
             .arg("-F")

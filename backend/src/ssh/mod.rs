@@ -16,7 +16,7 @@ pub use config::KeyExchange;
 pub use keys::{KeyPair, ensure_key_pair, fingerprint};
 pub use keyscan::keyscan;
 pub use known_hosts::{KnownHosts, host_pattern};
-pub use pool::{KEPT_FOR, Pool};
+pub use pool::{Connection, KEPT_FOR, Pool};
 pub use session::{Identity, SshTarget, connect};
 
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,9 @@
 //! The server keeps them in its memory. A pool `shared` through a folder (the CLI's) leaves
 //! them running when its process ends, their control sockets in that folder, for the next
 //! process to take up.
+//!
+//! Hosts behind a bastion share one connection to it: each host's connection is a channel of
+//! the bastion's (`ssh -W` over its control socket), not a login of its own there.
 
 use std::collections::HashMap;
 use std::os::unix::fs::DirBuilderExt;
@@ -33,15 +36,49 @@ const LONGEST_SOCKET_FOLDER: usize = 70;
 /// exchange is another connection, never a shared one.
 #[derive(Debug, Default)]
 pub struct Pool {
-    kept: Mutex<HashMap<(SshTarget, Identity), Kept>>,
+    kept: Mutex<HashMap<Key, Kept>>,
+    /// One connection is made at a time for each key, so that those who ask meanwhile (the
+    /// hosts behind one bastion) take it up rather than make their own.
+    turns: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
     /// Where the control sockets of connections shared between processes are.
     shared: Option<PathBuf>,
 }
 
+/// Where a connection goes, and how.
+type Key = (SshTarget, Identity);
+
 #[derive(Debug)]
 struct Kept {
-    session: Arc<Session>,
+    connection: Arc<Connection>,
     used: Instant,
+}
+
+/// A connection to a host, and the bastion's it goes through, which lives as long as it does.
+#[derive(Debug)]
+pub struct Connection {
+    session: Option<Arc<Session>>,
+    /// Held, not used: the bastion's connection carries this one.
+    _bastion: Option<Arc<Connection>>,
+    /// Leave the connection running when dropped (a shared pool's).
+    outlives_process: bool,
+}
+
+impl Connection {
+    pub fn session(&self) -> &Arc<Session> {
+        self.session.as_ref().expect("taken only when dropped")
+    }
+}
+
+impl Drop for Connection {
+    /// Closes the connection, or leaves it for the next process; it ends by itself once idle for
+    /// its identity's `idle`. The bastion's, if any, goes after it.
+    fn drop(&mut self) {
+        if self.outlives_process
+            && let Some(session) = self.session.take().and_then(Arc::into_inner)
+        {
+            let _ = session.detach();
+        }
+    }
 }
 
 impl Pool {
@@ -55,8 +92,8 @@ impl Pool {
                 .create(folder)
                 .is_ok();
         Self {
-            kept: Mutex::default(),
             shared: usable.then(|| folder.to_owned()),
+            ..Self::default()
         }
     }
 
@@ -66,28 +103,56 @@ impl Pool {
         &self,
         target: &SshTarget,
         identity: &Identity,
-    ) -> Result<Arc<Session>, SshError> {
+    ) -> Result<Arc<Connection>, SshError> {
         let key = (target.clone(), identity.clone());
-        let kept = self.lock().get(&key).map(|kept| Arc::clone(&kept.session));
+        let turn = Arc::clone(
+            self.turns
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(key.clone())
+                .or_default(),
+        );
+        let _turn = turn.lock().await;
+        let kept = self
+            .lock()
+            .get(&key)
+            .map(|kept| Arc::clone(&kept.connection));
         let kept = match kept {
-            Some(session) => Some(session),
+            Some(connection) => Some(connection),
             None => self.left_by_another_process(&key).await,
         };
-        if let Some(session) = kept
-            && session.check().await.is_ok()
+        if let Some(connection) = kept
+            && connection.session().check().await.is_ok()
         {
-            self.keep(key, Arc::clone(&session));
-            return Ok(session);
+            self.keep(key, Arc::clone(&connection));
+            return Ok(connection);
         }
+        let bastion = match &identity.bastion {
+            Some(bastion) => {
+                let direct = Identity {
+                    bastion: None,
+                    ..identity.clone()
+                };
+                Some(Box::pin(self.session(&SshTarget::parse(bastion), &direct)).await?)
+            }
+            None => None,
+        };
+        let via = bastion
+            .as_ref()
+            .map(|bastion| bastion.session().control_socket());
         let idle = identity.idle;
-        if idle.is_zero() {
-            // Not kept: it closes when the run lets it go.
-            return Ok(Arc::new(connect_for(target, identity, None, None).await?));
+        let kept = !idle.is_zero();
+        let folder = kept.then(|| self.folder_of(&key)).flatten();
+        let session = connect_for(target, identity, kept.then_some(idle), folder, via).await?;
+        let connection = Arc::new(Connection {
+            session: Some(Arc::new(session)),
+            _bastion: bastion,
+            outlives_process: kept && self.shared.is_some(),
+        });
+        if kept {
+            self.keep(key, Arc::clone(&connection));
         }
-        let folder = self.folder_of(&key);
-        let session = Arc::new(connect_for(target, identity, Some(idle), folder).await?);
-        self.keep(key, Arc::clone(&session));
-        Ok(session)
+        Ok(connection)
     }
 
     /// Closes every kept connection (the server stops).
@@ -95,21 +160,21 @@ impl Pool {
         self.lock().clear();
     }
 
-    fn keep(&self, key: (SshTarget, Identity), session: Arc<Session>) {
+    fn keep(&self, key: Key, connection: Arc<Connection>) {
         let mut kept = self.lock();
         // Connections idle past their time have ended by themselves: forget them.
         kept.retain(|(_, identity), kept| kept.used.elapsed() < identity.idle);
         kept.insert(
             key,
             Kept {
-                session,
+                connection,
                 used: Instant::now(),
             },
         );
     }
 
     /// The folder of the control sockets for `key`, made when missing; `None` when not shared.
-    fn folder_of(&self, key: &(SshTarget, Identity)) -> Option<PathBuf> {
+    fn folder_of(&self, key: &Key) -> Option<PathBuf> {
         let shared = self.shared.as_ref()?;
         let digest = Sha256::digest(format!("{key:?}").as_bytes());
         let name: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
@@ -128,13 +193,18 @@ impl Pool {
     /// A connection for `key` that an earlier process left running, if one answers. The
     /// folders of those that ended are removed (not one a minute old: its connection may be
     /// under way in another process).
-    async fn left_by_another_process(&self, key: &(SshTarget, Identity)) -> Option<Arc<Session>> {
+    async fn left_by_another_process(&self, key: &Key) -> Option<Arc<Connection>> {
         let folder = self.folder_of(key)?;
         for entry in std::fs::read_dir(&folder).ok()?.flatten() {
             let socket = entry.path().join("master");
             let session = Session::resume_mux(socket.into_boxed_path(), None);
             if session.check().await.is_ok() {
-                return Some(Arc::new(session));
+                // Its bastion's connection, if any, was left running with it.
+                return Some(Arc::new(Connection {
+                    session: Some(Arc::new(session)),
+                    _bastion: None,
+                    outlives_process: true,
+                }));
             }
             let age = entry
                 .metadata()
@@ -148,25 +218,10 @@ impl Pool {
         None
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<(SshTarget, Identity), Kept>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Kept>> {
         // Every change is one call: a panic elsewhere leaves the map consistent.
         self.kept
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl Drop for Pool {
-    /// A shared pool leaves its connections running for the next process; each ends by itself
-    /// once idle for its identity's `idle`.
-    fn drop(&mut self) {
-        if self.shared.is_none() {
-            return;
-        }
-        for (_, kept) in self.lock().drain() {
-            if let Ok(session) = Arc::try_unwrap(kept.session) {
-                let _ = session.detach();
-            }
-        }
     }
 }

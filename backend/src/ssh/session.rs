@@ -1,7 +1,7 @@
 //! Opening SSH sessions with verified host keys.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use std::num::NonZeroUsize;
@@ -82,17 +82,20 @@ impl Identity {
 
 /// Connects to `target`, refusing any host whose key is not in `identity.known_hosts`.
 pub async fn connect(target: &SshTarget, identity: &Identity) -> Result<Session, SshError> {
-    connect_for(target, identity, None, None).await
+    connect_for(target, identity, None, None, None).await
 }
 
 /// The same; with `idle`, the connection's master process ends by itself once no command has
 /// used it for that long (a kept connection that nobody closes does not outlive its use); with
-/// `control_folder`, its control socket is made there rather than in the temporary folder.
+/// `control_folder`, its control socket is made there rather than in the temporary folder; with
+/// `via`, it goes through the connection of that control socket (its bastion's) instead of
+/// logging in to the bastion again.
 pub async fn connect_for(
     target: &SshTarget,
     identity: &Identity,
     idle: Option<Duration>,
     control_folder: Option<PathBuf>,
+    via: Option<&Path>,
 ) -> Result<Session, SshError> {
     let mut builder = SessionBuilder::default();
     if let Some(seconds) = idle.and_then(|idle| NonZeroUsize::new(idle.as_secs() as usize)) {
@@ -114,13 +117,14 @@ pub async fn connect_for(
     if let Some(key) = &identity.private_key {
         builder.keyfile(key);
     }
-    builder.config_file(config_file(identity)?);
-    if let Some(bastion) = &identity.bastion {
-        builder.jump_hosts([bastion]);
-    }
-    let server = match &identity.bastion {
-        Some(bastion) => bastion.clone(),
-        None => format!("{}:{}", target.host, target.port),
+    builder.config_file(config_file(identity, via)?);
+    let server = match (&identity.bastion, via) {
+        (Some(bastion), None) => {
+            builder.jump_hosts([bastion]);
+            bastion.clone()
+        }
+        // Through a connection that is up: the handshakes are the target's alone.
+        _ => format!("{}:{}", target.host, target.port),
     };
     paced(&server, || async {
         builder
