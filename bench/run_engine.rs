@@ -1,8 +1,9 @@
-//! A six-step scenario on 20 loopback sshd hosts: knit's wall time against Ansible (forks 20,
+//! A six-step scenario on 20 loopback sshd hosts, cold (with each key exchange) and warm, then
+//! 3 steps on 200 hosts and 1 on 500: knit's wall time against Ansible (forks = hosts,
 //! pipelining, ControlPersist) and Fabric 3 (ThreadingGroup) running the same commands on the
 //! same hosts, and against the physical limit: the sum over steps of the slowest command's own
-//! duration. Also the per-command cost on a warm connection. Prints figures and ratios; it never
-//! passes or fails on time.
+//! duration. Also the per-command cost on a warm connection, and knit's peak memory and open
+//! files at 200 and 500 hosts. Prints figures and ratios; it never passes or fails on time.
 //!
 //! Run: `.ci/bench` (it installs ansible-core and Fabric into a venv of their own).
 
@@ -31,6 +32,13 @@ const HOSTS: usize = 20;
 const SLEEPS: [&str; 6] = ["0.20", "0.10", "0.30", "0.05", "0.25", "0.10"];
 const ROUNDS: usize = 3;
 const WARM_COMMANDS: u32 = 200;
+/// The key exchanges measured: ML-KEM (OpenSSH 9.9+), curve25519 (knit's choice where there is
+/// no ML-KEM), sntrup761 (OpenSSH 9.x's default).
+const EXCHANGES: [&str; 3] = [
+    "mlkem768x25519-sha256",
+    "curve25519-sha256",
+    "sntrup761x25519-sha512@openssh.com",
+];
 
 /// Step `k`'s command: sleeps, then prints how long it took by its own clock, in µs.
 fn command(step: usize) -> String {
@@ -40,70 +48,133 @@ fn command(step: usize) -> String {
     )
 }
 
+/// The knit to measure: `KNIT_BENCH_BIN` (.ci/bench builds a release one), else this build's.
+fn knit() -> Command {
+    match std::env::var_os("KNIT_BENCH_BIN") {
+        Some(bin) => Command::new(bin),
+        None => knit_command(),
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    let venv = std::env::var_os("KNIT_BENCH_VENV").map(PathBuf::from);
+    match std::env::var_os("KNIT_BENCH_BIN") {
+        Some(bin) => println!("knit: {}", Path::new(&bin).display()),
+        None => println!("knit: this build's (set KNIT_BENCH_BIN for a release build)"),
+    }
+    six_steps(venv.as_deref()).await;
+    fleet(200, 3, venv.as_deref()).await;
+    fleet(500, 1, venv.as_deref()).await;
+}
+
+/// Six steps on 20 hosts: cold (no connection left from before) with each key exchange, warm
+/// (the same command again at once), Ansible and Fabric; then the cost of one more command.
+async fn six_steps(venv: Option<&Path>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let names: Vec<String> = (1..=HOSTS).map(|n| format!("host{n:02}")).collect();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     println!("starting {HOSTS} sshd hosts on loopback…");
     let hosts = start_hosts(dir.path(), &name_refs).await;
-    write_cluster(&hosts);
-
-    let mut knit_times = Vec::new();
+    let known = ssh_exchanges();
+    let mut cold = Vec::new();
     let mut limit = Duration::ZERO;
-    for _ in 0..ROUNDS {
-        let mut knit = knit_command();
-        knit.arg("--clusters")
-            .arg(&hosts.clusters)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(["bench", "six"]);
-        let (elapsed, output) = timed((knit, String::new()));
-        knit_times.push(elapsed);
-        limit = physical_limit(&output);
+    for kex in EXCHANGES {
+        if !known.iter().any(|name| name == kex) {
+            cold.push((kex, None));
+            continue;
+        }
+        write_cluster(
+            &hosts,
+            "bench",
+            &format!("ssh_kex = {kex:?}\n"),
+            HOSTS,
+            SLEEPS.len(),
+        );
+        let times: Vec<Duration> = (0..ROUNDS)
+            .map(|_| {
+                forget_connections(dir.path());
+                let run = timed(knit_run(&hosts, dir.path(), "bench"));
+                limit = physical_limit(&run.output, SLEEPS.len());
+                run.elapsed
+            })
+            .collect();
+        cold.push((kex, Some(median(&times))));
     }
-
-    let breakdown = step_spans(dir.path()).await;
+    // Warm: knit's own choice, run again at once on the connections the last run left.
+    write_cluster(&hosts, "bench", "", HOSTS, SLEEPS.len());
+    forget_connections(dir.path());
+    timed(knit_run(&hosts, dir.path(), "bench"));
+    let warm = median(
+        &(0..ROUNDS)
+            .map(|_| timed(knit_run(&hosts, dir.path(), "bench")).elapsed)
+            .collect::<Vec<_>>(),
+    );
+    let breakdown = step_spans(dir.path(), SLEEPS.len()).await;
 
     let tools = dir.path().join("tools");
     std::fs::create_dir_all(&tools).expect("tools dir");
-    let venv = std::env::var_os("KNIT_BENCH_VENV").map(PathBuf::from);
-    let ansible = venv.as_ref().map(|venv| {
-        let commands: Vec<String> = (0..SLEEPS.len()).map(command).collect();
+    let commands: Vec<String> = (0..SLEEPS.len()).map(command).collect();
+    let ansible = venv.map(|venv| {
         let playbook = write_ansible(&tools, &entries(&hosts, HOSTS), &commands);
-        (0..ROUNDS)
-            .map(|_| timed((ansible_command(venv, &tools, &playbook), String::new())).0)
-            .collect::<Vec<_>>()
+        median(
+            &(0..ROUNDS)
+                .map(|_| {
+                    timed((
+                        ansible_command(venv, &tools, &playbook, HOSTS),
+                        String::new(),
+                    ))
+                    .elapsed
+                })
+                .collect::<Vec<_>>(),
+        )
     });
-    let fabric = venv.as_ref().map(|venv| {
+    let fabric = venv.map(|venv| {
         let script = write_fabric(&tools);
-        (0..ROUNDS)
-            .map(|_| timed(fabric_command(venv, &script, &hosts, "six")).0)
-            .collect::<Vec<_>>()
+        median(
+            &(0..ROUNDS)
+                .map(|_| timed(fabric_command(venv, &script, &hosts, "steps", &commands)).elapsed)
+                .collect::<Vec<_>>(),
+        )
     });
 
     println!();
     println!("6 steps × {HOSTS} hosts, median of {ROUNDS} runs (wall time of the whole command):");
-    let knit = median(&knit_times);
-    println!("  physical limit  {:>8.0} ms", ms(limit));
+    println!("  physical limit          {:>8.0} ms", ms(limit));
+    let fast = cold
+        .iter()
+        .find_map(|(_, time)| *time)
+        .expect("a key exchange measured");
+    for (kex, time) in &cold {
+        match time {
+            Some(time) => println!(
+                "  knit cold, {:<12} {:>8.0} ms  {:.2}× the limit",
+                short(kex),
+                ms(*time),
+                ratio(*time, limit)
+            ),
+            None => println!(
+                "  knit cold, {:<12}      n/a  (this OpenSSH does not offer it)",
+                short(kex)
+            ),
+        }
+    }
     println!(
-        "  knit            {:>8.0} ms  {:.2}× the limit",
-        ms(knit),
-        ratio(knit, limit)
+        "  knit warm               {:>8.0} ms  {:.2}× the limit",
+        ms(warm),
+        ratio(warm, limit)
     );
     println!("    its last run, step by step (first start to last end, ms): {breakdown}");
-    for (name, times) in [("ansible", &ansible), ("fabric", &fabric)] {
-        match times {
-            Some(times) => {
-                let time = median(times);
-                println!(
-                    "  {name:<15} {:>8.0} ms  {:.2}× the limit, {:.2}× knit",
-                    ms(time),
-                    ratio(time, limit),
-                    ratio(time, knit)
-                );
-            }
-            None => println!("  {name:<15}  skipped: set KNIT_BENCH_VENV (.ci/bench does)"),
+    for (name, time) in [("ansible", ansible), ("fabric", fabric)] {
+        match time {
+            Some(time) => println!(
+                "  {name:<23} {:>8.0} ms  {:.2}× the limit; {:.2}× knit cold, {:.2}× knit warm",
+                ms(time),
+                ratio(time, limit),
+                ratio(time, fast),
+                ratio(time, warm)
+            ),
+            None => println!("  {name:<23}  skipped: set KNIT_BENCH_VENV (.ci/bench does)"),
         }
     }
 
@@ -111,10 +182,17 @@ async fn main() {
     println!("per command on a warm connection ({WARM_COMMANDS} × `true`, one host):");
     let knit_warm = knit_per_command(&hosts).await;
     println!("  knit            {:>8.2} ms", ms(knit_warm));
-    if let Some(venv) = &venv {
+    if let Some(venv) = venv {
         let script = write_fabric(&tools);
-        let (_, output) = timed(fabric_command(venv, &script, &hosts, "warm"));
-        let fabric_warm: f64 = output
+        let run = timed(fabric_command(
+            venv,
+            &script,
+            &hosts,
+            "warm",
+            &[WARM_COMMANDS.to_string()],
+        ));
+        let fabric_warm: f64 = run
+            .output
             .lines()
             .find_map(|line| line.strip_prefix("per-command-ms "))
             .and_then(|ms| ms.trim().parse().ok())
@@ -127,12 +205,12 @@ async fn main() {
         let twenty = write_ansible(&tools, &entries(&hosts, 1), &vec!["true".to_owned(); 21]);
         let base = median(
             &(0..ROUNDS)
-                .map(|_| timed((ansible_command(venv, &tools, &one), String::new())).0)
+                .map(|_| timed((ansible_command(venv, &tools, &one, 1), String::new())).elapsed)
                 .collect::<Vec<_>>(),
         );
         let more = median(
             &(0..ROUNDS)
-                .map(|_| timed((ansible_command(venv, &tools, &twenty), String::new())).0)
+                .map(|_| timed((ansible_command(venv, &tools, &twenty, 1), String::new())).elapsed)
                 .collect::<Vec<_>>(),
         );
         let per_task = more.saturating_sub(base) / 20;
@@ -144,14 +222,114 @@ async fn main() {
     }
 }
 
+/// `count` hosts × `steps` steps, cold, once each: knit (with its peak memory and open files),
+/// Fabric and Ansible (forks = hosts), against the physical limit.
+async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let names: Vec<String> = (1..=count).map(|n| format!("host{n:03}")).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    println!();
+    println!("starting {count} sshd hosts on loopback…");
+    let hosts = start_hosts(dir.path(), &name_refs).await;
+    write_cluster(
+        &hosts,
+        "bench",
+        &format!("parallel = {count}\n"),
+        count,
+        steps,
+    );
+    let knit = timed(knit_run(&hosts, dir.path(), "bench"));
+    let limit = physical_limit(&knit.output, steps);
+    let tools = dir.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("tools dir");
+    let commands: Vec<String> = (0..steps).map(command).collect();
+    let fabric = venv.map(|venv| {
+        let script = write_fabric(&tools);
+        timed(fabric_command(venv, &script, &hosts, "steps", &commands)).elapsed
+    });
+    let ansible = venv.map(|venv| {
+        let playbook = write_ansible(&tools, &entries(&hosts, count), &commands);
+        timed((
+            ansible_command(venv, &tools, &playbook, count),
+            String::new(),
+        ))
+        .elapsed
+    });
+    println!("{steps} step(s) × {count} hosts, cold, one run each:");
+    println!("  physical limit  {:>8.0} ms", ms(limit));
+    println!(
+        "  knit            {:>8.0} ms  {:.2}× the limit; peak {:.0} MiB resident ({:.1} MiB per 100 hosts), {} open files",
+        ms(knit.elapsed),
+        ratio(knit.elapsed, limit),
+        knit.peak_rss_kib as f64 / 1024.0,
+        knit.peak_rss_kib as f64 / 1024.0 / (count as f64 / 100.0),
+        knit.peak_files
+    );
+    for (name, time) in [("fabric", fabric), ("ansible", ansible)] {
+        match time {
+            Some(time) => println!(
+                "  {name:<15} {:>8.0} ms  {:.2}× the limit, {:.2}× knit",
+                ms(time),
+                ratio(time, limit),
+                ratio(time, knit.elapsed)
+            ),
+            None => println!("  {name:<15}  skipped: set KNIT_BENCH_VENV (.ci/bench does)"),
+        }
+    }
+}
+
+/// `knit <cluster> <scenario>` over `hosts`, with `data` as its data folder.
+fn knit_run(hosts: &TestHosts, data: &Path, cluster: &str) -> (Command, String) {
+    let mut knit = knit();
+    knit.arg("--clusters")
+        .arg(&hosts.clusters)
+        .arg("--data-dir")
+        .arg(data)
+        .args([cluster, "steps"]);
+    (knit, String::new())
+}
+
+/// Ends the connections earlier commands left running in `data`, so that the next is cold.
+fn forget_connections(data: &Path) {
+    let sockets = data.join("ssh");
+    let pattern = sockets.display().to_string();
+    let _ = Command::new("pkill").args(["-f", &pattern]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .is_ok_and(|found| found.status.success())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(&sockets);
+}
+
+/// The key exchanges the local ssh offers.
+fn ssh_exchanges() -> Vec<String> {
+    let output = Command::new("ssh")
+        .args(["-Q", "kex"])
+        .output()
+        .expect("ssh runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn short(kex: &str) -> &str {
+    kex.split(['-', '@']).next().unwrap_or(kex)
+}
+
 /// How long each step of knit's last run took, from its first start to its last end.
-async fn step_spans(data: &Path) -> String {
+async fn step_spans(data: &Path, steps: usize) -> String {
     let store = Store::open(&format!("sqlite:{}", data.join("knit.db").display()))
         .await
         .expect("knit's database");
     let last = store.runs(&RunQuery::default(), 1).await.expect("runs")[0].id;
     let events = store.run_events(last, 0, 100_000).await.expect("events");
-    let mut spans = vec![(i64::MAX, 0_i64); SLEEPS.len()];
+    let mut spans = vec![(i64::MAX, 0_i64); steps];
     for event in &events {
         match &event.body {
             RunEventBody::StepStarted { step, .. } => {
@@ -172,32 +350,33 @@ async fn step_spans(data: &Path) -> String {
     format!("{} (whole run {} ms)", steps.join(" + "), last - first)
 }
 
-fn write_cluster(hosts: &TestHosts) {
+/// Cluster `name`: the first `count` hosts, scenario `steps` of the first `steps` commands, and
+/// `settings` in its `[cluster]`.
+fn write_cluster(hosts: &TestHosts, name: &str, settings: &str, count: usize, steps: usize) {
     let list: Vec<String> = hosts
         .hosts
         .iter()
+        .take(count)
         .map(|host| format!("\"{{HOST:{}}}\"", host.name))
         .collect();
-    let tasks: String = (0..SLEEPS.len())
+    let tasks: String = (0..steps)
         .map(|step| format!("s{step} = [{:?}]\n", command(step)))
         .collect();
-    let steps: Vec<String> = (0..SLEEPS.len())
-        .map(|step| format!("\"app.s{step}\""))
-        .collect();
+    let names: Vec<String> = (0..steps).map(|step| format!("\"app.s{step}\"")).collect();
     hosts.write_cluster(
-        "bench",
+        name,
         &format!(
-            "parallel = {HOSTS}\n\n[machines.app]\nhosts = [{}]\n[machines.app.roles.app]\nkind = \"bench\"\n\n\
-             [kinds.bench.tasks]\n{tasks}\n[scenarios.six]\nsteps = [{}]\n",
+            "parallel = {count}\n{settings}\n[machines.app]\nhosts = [{}]\n[machines.app.roles.app]\nkind = \"bench\"\n\n\
+             [kinds.bench.tasks]\n{tasks}\n[scenarios.steps]\nsteps = [{}]\n",
             list.join(", "),
-            steps.join(", ")
+            names.join(", ")
         ),
     );
 }
 
 /// Σ over steps of the slowest host's own duration, from the `took sK µs` lines.
-fn physical_limit(output: &str) -> Duration {
-    let mut slowest = [0_u64; SLEEPS.len()];
+fn physical_limit(output: &str, steps: usize) -> Duration {
+    let mut slowest = vec![0_u64; steps];
     for line in output.lines() {
         let mut words = line
             .split_whitespace()
@@ -209,7 +388,8 @@ fn physical_limit(output: &str) -> Duration {
         if let (Some(step), Ok(micros)) = (
             step.strip_prefix('s').and_then(|s| s.parse::<usize>().ok()),
             micros.parse::<u64>(),
-        ) {
+        ) && step < steps
+        {
             slowest[step] = slowest[step].max(micros);
         }
     }
@@ -281,13 +461,13 @@ fn inventory_of(playbook: &Path) -> PathBuf {
     playbook.with_extension("ini")
 }
 
-fn ansible_command(venv: &Path, dir: &Path, playbook: &Path) -> Command {
+fn ansible_command(venv: &Path, dir: &Path, playbook: &Path, forks: usize) -> Command {
     let base = dir.parent().expect("the bench folder");
     let config = dir.join("ansible.cfg");
     std::fs::write(
         &config,
         format!(
-            "[defaults]\nforks = {HOSTS}\nhost_key_checking = True\nprivate_key_file = {key}\n\
+            "[defaults]\nforks = {forks}\nhost_key_checking = True\nprivate_key_file = {key}\n\
              [ssh_connection]\npipelining = True\ncontrol_path_dir = {dir}/cp\n\
              ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes\n",
             key = base.join("client_ed25519").display(),
@@ -322,7 +502,7 @@ def prepare(connection):
     return connection
 
 kwargs = {"key_filename": key, "look_for_keys": False, "allow_agent": False}
-if mode == "six":
+if mode == "steps":
     group = ThreadingGroup(*hosts, connect_kwargs=kwargs)
     for connection in group:
         prepare(connection)
@@ -343,12 +523,24 @@ fn write_fabric(dir: &Path) -> PathBuf {
     script
 }
 
-/// The Fabric script over `hosts` in `mode` (`six` or `warm`), and what it reads on stdin.
-fn fabric_command(venv: &Path, script: &Path, hosts: &TestHosts, mode: &str) -> (Command, String) {
+/// The Fabric script over `hosts` in `mode` (`steps`: run each of `input`'s commands on every
+/// host; `warm`: `input[0]` commands on one host), and what it reads on stdin.
+fn fabric_command(
+    venv: &Path,
+    script: &Path,
+    hosts: &TestHosts,
+    mode: &str,
+    input: &[String],
+) -> (Command, String) {
     let base = script
         .parent()
         .and_then(Path::parent)
         .expect("the bench folder");
+    let count = if mode == "steps" {
+        hosts.hosts.len()
+    } else {
+        1
+    };
     let mut python = Command::new(venv.join("bin/python"));
     python
         .arg(script)
@@ -359,23 +551,25 @@ fn fabric_command(venv: &Path, script: &Path, hosts: &TestHosts, mode: &str) -> 
             hosts
                 .hosts
                 .iter()
+                .take(count)
                 .map(|host| format!("{}@127.0.0.1:{}", host.user, host.port)),
         );
-    let input = if mode == "six" {
-        (0..SLEEPS.len())
-            .map(command)
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        WARM_COMMANDS.to_string()
-    };
-    (python, input)
+    (python, input.join("\n"))
+}
+
+/// What a command did: its wall time and standard output, and the most memory (resident, KiB)
+/// and open files it held.
+struct Timed {
+    elapsed: Duration,
+    output: String,
+    peak_rss_kib: u64,
+    peak_files: usize,
 }
 
 /// Runs `command` with `input` on stdin to its end, which must succeed: its wall time and its
 /// standard output.
-fn timed((mut command, input): (Command, String)) -> (Duration, String) {
-    use std::io::Write;
+fn timed((mut command, input): (Command, String)) -> Timed {
+    use std::io::{Read, Write};
     use std::process::Stdio;
     command
         .stdin(Stdio::piped())
@@ -386,19 +580,52 @@ fn timed((mut command, input): (Command, String)) -> (Duration, String) {
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(input.as_bytes());
     }
-    let output = child.wait_with_output().expect("the tool ends");
+    // Read its output on threads while watching its memory and files until it ends.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (mut peak_rss_kib, mut peak_files) = (0, 0);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        let proc = PathBuf::from(format!("/proc/{}", child.id()));
+        let rss = std::fs::read_to_string(proc.join("status"))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmRSS:"))
+                    .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .unwrap_or(0);
+        let files = std::fs::read_dir(proc.join("fd")).map_or(0, Iterator::count);
+        peak_rss_kib = peak_rss_kib.max(rss);
+        peak_files = peak_files.max(files);
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let elapsed = began.elapsed();
+    let (output, errors) = (out.join().expect("stdout"), err.join().expect("stderr"));
     assert!(
-        output.status.success(),
-        "{:?} failed:\n{}\n{}",
+        status.success(),
+        "{:?} failed:\n{output}\n{errors}",
         command.get_program(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
     );
-    (
+    Timed {
         elapsed,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+        output,
+        peak_rss_kib,
+        peak_files,
+    }
 }
 
 fn median(times: &[Duration]) -> Duration {
