@@ -929,3 +929,51 @@ async fn hosts_behind_a_bastion_share_one_connection_to_it() {
         assert_eq!(log_of(name).matches("Accepted publickey").count(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_kept_connection_is_not_used_once_the_hosts_trusted_key_changed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1"]).await;
+    hosts.write_cluster(
+        "kept",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
+         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
+    );
+    let definition = hosts.definition("kept");
+    let runs = hosts.runs(dir.path()).await;
+    let run = || async {
+        let started = runs
+            .start(
+                &definition,
+                plan(&definition, "greet"),
+                &Actor::named("test"),
+            )
+            .await
+            .expect("starts");
+        let id = started.id;
+        started.done.await.expect("ends");
+        runs.detail(id).await.expect("read").expect("stored")
+    };
+    assert_eq!(run().await.run.status, RunStatus::Ok);
+
+    // Another key is trusted for web1 now (a re-keyed host, say): the connection made with the
+    // old one is not used, and a new one is refused by the key web1 still shows.
+    let other = knit::ssh::ensure_key_pair(&dir.path().join("other_host_key"), "other")
+        .await
+        .expect("key");
+    let web1 = &hosts.hosts[0];
+    hosts
+        .known_hosts
+        .trust(
+            &knit::ssh::host_pattern("127.0.0.1", web1.port),
+            &other.public_key().await.expect("public key"),
+        )
+        .await
+        .expect("trust");
+    let detail = run().await;
+    assert_eq!(detail.run.status, RunStatus::Failed);
+    let reason = cell(&detail, "app.greet", "web-1")
+        .reason
+        .unwrap_or_default();
+    assert!(reason.contains("Host key verification failed"), "{reason}");
+}

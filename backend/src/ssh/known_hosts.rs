@@ -27,6 +27,21 @@ impl KnownHosts {
         &self.path
     }
 
+    /// The lines of the file that name `host` on `port`, as the file stands now.
+    pub fn trusted_for(&self, host: &str, port: u16) -> Vec<String> {
+        let pattern = host_pattern(host, port);
+        std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| {
+                line.split_whitespace()
+                    .next()
+                    .is_some_and(|names| names.split(',').any(|name| name == pattern))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Trusts `public_key` (an `ssh-ed25519 AAAA...` line) for `pattern`, replacing any key that
     /// was trusted for exactly that pattern before. Writers take turns (two launches at once,
     /// or a server and a CLI, each keep their keys), and readers see the old file or the new

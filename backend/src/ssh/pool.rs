@@ -44,8 +44,10 @@ pub struct Pool {
     shared: Option<PathBuf>,
 }
 
-/// Where a connection goes, and how.
-type Key = (SshTarget, Identity);
+/// Where a connection goes, how, and the host keys trusted for it when it was made: a host
+/// whose trusted key changed since (or is trusted no more) gets a new connection, checked
+/// against what is trusted now.
+type Key = (SshTarget, Identity, Vec<String>);
 
 #[derive(Debug)]
 struct Kept {
@@ -104,7 +106,8 @@ impl Pool {
         target: &SshTarget,
         identity: &Identity,
     ) -> Result<Arc<Connection>, SshError> {
-        let key = (target.clone(), identity.clone());
+        let trusted = identity.known_hosts.trusted_for(&target.host, target.port);
+        let key = (target.clone(), identity.clone(), trusted);
         let turn = Arc::clone(
             self.turns
                 .lock()
@@ -163,7 +166,7 @@ impl Pool {
     fn keep(&self, key: Key, connection: Arc<Connection>) {
         let mut kept = self.lock();
         // Connections idle past their time have ended by themselves: forget them.
-        kept.retain(|(_, identity), kept| kept.used.elapsed() < identity.idle);
+        kept.retain(|(_, identity, _), kept| kept.used.elapsed() < identity.idle);
         kept.insert(
             key,
             Kept {
