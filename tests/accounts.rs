@@ -68,6 +68,7 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::POST, "/runs", "/runs", run("launch"), AtLeast(Admin)),
         (M::GET, "/runs/{id}", "/runs/999", None, AtLeast(Viewer)),
         (M::GET, "/runs/{id}/events", "/runs/999/events", None, AtLeast(Viewer)),
+        (M::GET, "/runs/{id}/log", "/runs/999/log", None, AtLeast(Viewer)),
         (M::POST, "/runs/{id}/cancel", "/runs/999/cancel", None, AtLeast(Deployer)),
         (M::POST, "/runs/{id}/approve", "/runs/999/approve", Some(json!({})), AtLeast(Deployer)),
         (M::POST, "/runs/{id}/reject", "/runs/999/reject", Some(json!({})), AtLeast(Deployer)),

@@ -391,3 +391,79 @@ async fn a_database_that_cannot_be_written_refuses_new_runs_with_the_reason() {
     assert_eq!(status, 503, "{message}");
     server.stop();
 }
+
+#[tokio::test]
+async fn a_runs_log_downloads_whole_as_text_or_json_lines_for_one_host_or_all() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_api(dir.path()).await;
+    let run: RunSummary = post_run(&server, "api", "count")
+        .await
+        .json()
+        .await
+        .expect("run JSON");
+    read_to_end(events(&server, run.id, None).await).await;
+    let log = |query: &str| {
+        let server = &server;
+        let path = format!("/runs/{}/log{query}", run.id);
+        async move { server.get(&path).await.expect("log") }
+    };
+
+    let text = log("").await;
+    assert_eq!(text.status(), 200);
+    let disposition = text.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        disposition.contains(&format!("knit-run-{}.log", run.id)),
+        "{disposition}"
+    );
+    let text = text.text().await.expect("text");
+    let numbered: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("| line "))
+        .collect();
+    // Two steps of 40 lines, on two hosts, each line whole with its time, host, step and stream.
+    assert_eq!(numbered.len(), 160, "{text}");
+    let first = numbered
+        .iter()
+        .find(|line| line.contains(" web-1 "))
+        .expect("a line of web-1");
+    let words: Vec<&str> = first.split(' ').collect();
+    assert!(words[0].ends_with('Z') && words[0].contains('T'), "{first}");
+    assert_eq!(
+        &words[1..5],
+        ["web-1", "app.count", "stdout", "|"],
+        "{first}"
+    );
+    assert_eq!(words[5..].join(" "), "line 1 on web-1");
+
+    let one: String = log("?host=web-2&format=jsonl")
+        .await
+        .text()
+        .await
+        .expect("jsonl");
+    let lines: Vec<serde_json::Value> = one
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON object a line"))
+        .collect();
+    assert!(lines.iter().all(|line| line["host"] == "web-2"), "{one}");
+    let counted: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["stream"] == "stdout")
+        .collect();
+    assert_eq!(counted.len(), 80);
+    assert_eq!(counted[79]["text"], "line 40 on web-2");
+    assert_eq!(counted[79]["step"], "app.count");
+
+    let (status, message) = error_of(log("?host=web-9").await).await;
+    assert_eq!(status, 400);
+    assert!(
+        message.contains("has no host web-9; its hosts are web-1, web-2"),
+        "{message}"
+    );
+    let (status, _) = error_of(log("?format=pdf").await).await;
+    assert_eq!(status, 400);
+    let (status, message) = error_of(server.get("/runs/999/log").await.expect("log")).await;
+    assert_eq!((status, message.as_str()), (404, "no run 999"));
+    server.stop();
+}

@@ -130,6 +130,17 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
     assert_eq!(status("2", "web-1"), "skipped");
     assert_eq!(status("3", "web-1"), "ok", "the finally step ran");
     assert_eq!(status("3", "web-2"), "ok", "the finally step ran");
+    // The whole log is there to download.
+    let id = browser.path().await.trim_start_matches("/runs/").to_owned();
+    let link = browser
+        .client
+        .find(Locator::Css("#log-download"))
+        .await
+        .expect("download link");
+    assert_eq!(
+        link.attr("href").await.expect("href"),
+        Some(format!("/api/runs/{id}/log"))
+    );
     // After the end: no cancel, but a way to run it again.
     let displayed = |css: &'static str| {
         let browser = &browser;

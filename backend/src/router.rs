@@ -96,6 +96,7 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, GET, "/audit", audit::list),
         route!(SignedIn, GET, "/runs/{id}", runs::show),
         route!(SignedIn, GET, "/runs/{id}/events", runs::events),
+        route!(SignedIn, GET, "/runs/{id}/log", runs::log),
         route!(SignedIn, POST, "/runs/{id}/cancel", runs::cancel),
         route!(SignedIn, POST, "/runs/{id}/approve", runs::approve),
         route!(SignedIn, POST, "/runs/{id}/reject", runs::reject),

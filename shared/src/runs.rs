@@ -184,6 +184,30 @@ pub struct RunQuery {
     pub actor: Option<String>,
 }
 
+/// `GET /api/runs/{id}/log` query: which host's lines, in which form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct LogQuery {
+    /// Only this host's lines [default: every host's].
+    pub host: Option<String>,
+    /// `text` (the default): `time host step stream | line`; `jsonl`: one JSON object a line.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// The form of a downloaded log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// A line of text for each: `time host step stream | line`.
+    #[default]
+    Text,
+    /// A JSON object for each: `at`, `host`, `step`, `stream`, `text`.
+    Jsonl,
+}
+
 /// The shape of a run, fixed when it starts: its steps in order and its hosts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -5,11 +5,14 @@ use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use knit_shared::runs::scenario_needs;
-use knit_shared::{Decision, RunDetail, RunList, RunQuery, RunSummary, StartRun};
+use knit_shared::{
+    Decision, LogFormat, LogQuery, RunDetail, RunList, RunQuery, RunSummary, StartRun,
+};
 use serde::Deserialize;
 
 use super::extract::{Body, Caller, Deployer, Params, PathParam};
@@ -143,6 +146,49 @@ pub async fn events(
     });
     let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// A run's log to keep or search: every line with its time, host, step and stream, as text or
+/// JSON lines, streamed from the store however long it is.
+#[utoipa::path(
+    get,
+    path = "/api/runs/{id}/log",
+    operation_id = "runs_log",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id"), knit_shared::LogQuery),
+    responses((status = 200, description = "The log", content_type = "text/plain", body = String))
+)]
+pub async fn log(
+    State(app): State<App>,
+    PathParam(id): PathParam<i64>,
+    Params(query): Params<LogQuery>,
+) -> Result<Response, ApiError> {
+    let Some((_, plan)) = app.runs.store().run(id).await? else {
+        return Err(no_run(id));
+    };
+    if let Some(host) = &query.host
+        && !plan.hosts.iter().any(|planned| &planned.name == host)
+    {
+        let hosts: Vec<&str> = plan.hosts.iter().map(|h| h.name.as_str()).collect();
+        return Err(ApiError::Invalid(format!(
+            "run {id} has no host {host}; its hosts are {}",
+            hosts.join(", ")
+        )));
+    }
+    let (content_type, extension) = match query.format {
+        LogFormat::Text => ("text/plain; charset=utf-8", "log"),
+        LogFormat::Jsonl => ("application/x-ndjson", "jsonl"),
+    };
+    let lines =
+        crate::runs::log::download(app.runs.store().clone(), id, plan, query.host, query.format);
+    let headers = [
+        (header::CONTENT_TYPE, content_type.to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"knit-run-{id}.{extension}\""),
+        ),
+    ];
+    Ok((headers, axum::body::Body::from_stream(lines)).into_response())
 }
 
 fn no_run(id: i64) -> ApiError {

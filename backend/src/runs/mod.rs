@@ -9,6 +9,7 @@ mod freeze;
 mod hosts;
 mod journal;
 mod launch;
+pub mod log;
 mod mask;
 mod retry;
 mod start;

@@ -128,6 +128,14 @@ fn Live(detail: RunDetail) -> impl IntoView {
         <RunHeader summary set_summary ended grid plan=header_plan retries />
         <ProgressGrid plan grid now />
         <h2>"Log"</h2>
+        <p class="log-downloads">
+            "Download the whole log: "
+            <a id="log-download" href=format!("/api/runs/{id}/log") download="">"as text"</a>
+            " · "
+            <a id="log-download-jsonl" href=format!("/api/runs/{id}/log?format=jsonl") download="">
+                "as JSON lines"
+            </a>
+        </p>
         <RunLog lines hosts />
     }
 }
