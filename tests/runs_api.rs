@@ -467,3 +467,71 @@ async fn a_runs_log_downloads_whole_as_text_or_json_lines_for_one_host_or_all() 
     assert_eq!((status, message.as_str()), (404, "no run 999"));
     server.stop();
 }
+
+#[tokio::test]
+async fn the_history_pages_through_1200_runs_newest_first_with_no_gap_or_repeat() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_api(dir.path()).await;
+    // 1,200 runs recorded in the server's own database, a third of them of cluster api.
+    let store = knit::store::Store::open(&format!(
+        "sqlite:{}",
+        dir.path().join("data/knit.db").display()
+    ))
+    .await
+    .expect("the server's database");
+    let plan = knit_shared::RunPlan {
+        steps: Vec::new(),
+        hosts: Vec::new(),
+        batches: Vec::new(),
+    };
+    let params = std::collections::BTreeMap::new();
+    for n in 0..1200 {
+        let run = knit::store::NewRun {
+            cluster: if n % 3 == 0 { "api" } else { "other" },
+            scenario: "count",
+            actor: "ada",
+            plan: &plan,
+            params: &params,
+            retry_of: None,
+        };
+        let id = store.start_run(&run).await.expect("insert").expect("free");
+        store.finish_run(id, RunStatus::Ok).await.expect("finish");
+    }
+    let pages = |query: &'static str| {
+        let server = &server;
+        async move {
+            let mut pages = Vec::new();
+            let mut before = None;
+            loop {
+                let path = match before {
+                    Some(before) => format!("/runs?{query}&before={before}"),
+                    None => format!("/runs?{query}"),
+                };
+                let page: RunList = server.get_json(&path).await;
+                pages.push(page.runs.iter().map(|run| run.id).collect::<Vec<i64>>());
+                match page.next {
+                    Some(next) => before = Some(next),
+                    None => return pages,
+                }
+            }
+        }
+    };
+    let every = pages("").await;
+    assert_eq!(every.len(), 12, "pages of 100");
+    assert!(every.iter().all(|page| page.len() == 100));
+    let ids: Vec<i64> = every.concat();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first, once each"
+    );
+    assert_eq!(ids.len(), 1200);
+
+    let api = pages("cluster=api&limit=500").await;
+    assert_eq!(api.iter().map(Vec::len).collect::<Vec<_>>(), [400]);
+    let wide = pages("limit=1000").await;
+    assert_eq!(
+        wide.iter().map(Vec::len).collect::<Vec<_>>(),
+        [500, 500, 200]
+    );
+    server.stop();
+}

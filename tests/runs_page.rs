@@ -523,11 +523,28 @@ async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values()
     browser
         .wait_for_text_containing("#run-params", "color=green, ref=v2")
         .await;
-    // The list of runs says with what each ran.
-    browser.open(&format!("{}/runs", server.url)).await;
+    // The list of runs says with what each ran, a page at a time: here one run a page.
+    browser.open(&format!("{}/runs?limit=1", server.url)).await;
     browser
         .wait_for_text_containing("td.run-params", "color=green, ref=v2")
         .await;
+    let rows = || async {
+        browser
+            .client
+            .find_all(Locator::Css("#runs-table tbody tr"))
+            .await
+            .expect("rows")
+            .len()
+    };
+    assert_eq!(rows().await, 1);
+    browser.click("#runs-older").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while rows().await < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no older run came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The first run was the last: nothing older.
+    browser.wait_for_gone("#runs-older").await;
     browser.close().await;
     server.stop();
 }

@@ -165,8 +165,11 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunList {
-    /// The runs that match the query.
+    /// The runs that match the query, newest first, one page of them.
     pub runs: Vec<RunSummary>,
+    /// The `before` of the next page (older runs); none on the last page.
+    #[serde(default)]
+    pub next: Option<i64>,
 }
 
 /// `GET /api/runs` query: each field narrows the list when given.
@@ -182,6 +185,10 @@ pub struct RunQuery {
     pub status: Option<String>,
     /// Runs started by this person.
     pub actor: Option<String>,
+    /// Runs numbered below this one: the `next` of the page before.
+    pub before: Option<i64>,
+    /// Runs on a page [default: 100, at most 500].
+    pub limit: Option<u32>,
 }
 
 /// `GET /api/runs/{id}/log` query: which host's lines, in which form.

@@ -93,6 +93,18 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Waits up to 15 s until no element matches `css`.
+    pub async fn wait_for_gone(&self, css: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{css:?} is still there after 15 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The text of the first element matching `css` once `good` holds for it, or the last
     /// text seen when `seconds` passed.
     pub async fn wait_until_shown(

@@ -19,8 +19,10 @@ use super::extract::{Body, Caller, Deployer, Params, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
 
-/// Runs listed at most.
-const LIST_LIMIT: u32 = 500;
+/// Runs on a page, unless the query says.
+const PAGE: u32 = 100;
+/// Runs on a page at most.
+const LONGEST_PAGE: u32 = 500;
 
 /// Starts a scenario of a cluster (deployers; `launch` needs an admin).
 #[utoipa::path(
@@ -50,7 +52,7 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(run)))
 }
 
-/// Runs, newest first, filtered by cluster, scenario, status or person.
+/// Runs, newest first, filtered by cluster, scenario, status or person, a page at a time.
 #[utoipa::path(
     get,
     path = "/api/runs",
@@ -63,8 +65,17 @@ pub async fn list(
     State(app): State<App>,
     Params(query): Params<RunQuery>,
 ) -> Result<Json<RunList>, ApiError> {
-    let runs = app.runs.store().runs(&query, LIST_LIMIT).await?;
-    Ok(Json(RunList { runs }))
+    let page = query.limit.unwrap_or(PAGE).clamp(1, LONGEST_PAGE);
+    // One more than the page says whether there is a next one.
+    let mut runs = app.runs.store().runs(&query, page + 1).await?;
+    let next = (runs.len() > page as usize).then(|| {
+        runs.truncate(page as usize);
+        runs.last().map(|run| run.id)
+    });
+    Ok(Json(RunList {
+        runs,
+        next: next.flatten(),
+    }))
 }
 
 /// A run with its plan and where each step stands on each host.

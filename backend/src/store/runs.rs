@@ -278,12 +278,13 @@ impl Store {
         let rows = sqlx::query(select_runs!(
             "WHERE ($1 IS NULL OR cluster = $1) AND ($2 IS NULL OR scenario = $2) \
              AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR actor = $4) \
-             ORDER BY id DESC LIMIT $5"
+             AND id < $5 ORDER BY id DESC LIMIT $6"
         ))
         .bind(&query.cluster)
         .bind(&query.scenario)
         .bind(&query.status)
         .bind(&query.actor)
+        .bind(query.before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
