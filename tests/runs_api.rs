@@ -535,3 +535,74 @@ async fn the_history_pages_through_1200_runs_newest_first_with_no_gap_or_repeat(
     );
     server.stop();
 }
+
+#[tokio::test]
+async fn with_keep_runs_days_the_lines_of_old_runs_go_and_the_runs_stay() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (hosts, moto, server) = start_api(dir.path()).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let run: RunSummary = post_run(&server, "api", "count")
+            .await
+            .json()
+            .await
+            .expect("run JSON");
+        read_to_end(events(&server, run.id, None).await).await;
+        ids.push(run.id);
+    }
+    server.stop();
+    // The first run ended long ago (moved there in the database, as years would).
+    let data = dir.path().join("data");
+    let url = format!("sqlite:{}", data.join("knit.db").display());
+    sqlx::any::install_default_drivers();
+    let mut database = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("database");
+    sqlx::query("UPDATE runs SET finished_at = '2020-01-01T00:00:00.000Z' WHERE id = $1")
+        .bind(ids[0])
+        .execute(&mut database)
+        .await
+        .expect("age the run");
+
+    let server = hosts.serve_with(
+        &data,
+        &moto,
+        &dummy_web_dir(dir.path()),
+        &["--keep-runs-days", "30"],
+    );
+    let lines_of = |id: i64| {
+        let server = &server;
+        async move {
+            let log = server
+                .get(&format!("/runs/{id}/log"))
+                .await
+                .expect("log")
+                .text()
+                .await
+                .expect("text");
+            log.lines().count()
+        }
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while lines_of(ids[0]).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old run's lines stayed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The old run is still listed with its grid; the recent one keeps its whole log.
+    let old: RunDetail = server.get_json(&format!("/runs/{}", ids[0])).await;
+    assert_eq!(old.run.status, RunStatus::Ok);
+    assert!(
+        old.grid
+            .cells
+            .iter()
+            .flatten()
+            .flatten()
+            .all(|cell| cell.status == CellStatus::Ok)
+    );
+    assert!(lines_of(ids[1]).await >= 160);
+    assert!(server.log().contains("deleted the log lines of old runs"));
+    server.stop();
+}

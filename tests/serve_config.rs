@@ -171,6 +171,8 @@ fn help_describes_every_serve_option_and_its_environment_variable() {
         ("--clusters", "KNIT_CLUSTERS"),
         ("--sandbox", "KNIT_SANDBOX"),
         ("--web-dir", "KNIT_WEB_DIR"),
+        ("--log-format", "KNIT_LOG_FORMAT"),
+        ("--keep-runs-days", "KNIT_KEEP_RUNS_DAYS"),
     ] {
         assert!(help.contains(flag), "serve --help lacks {flag}:\n{help}");
         assert!(
@@ -180,4 +182,35 @@ fn help_describes_every_serve_option_and_its_environment_variable() {
     }
     let top = knit_command().arg("--help").output().expect("run knit");
     assert!(String::from_utf8_lossy(&top.stdout).contains("serve"));
+}
+
+#[tokio::test]
+async fn with_log_format_json_every_log_line_is_a_json_object() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = crate::harness::start_moto(dir.path()).await;
+    let server = crate::harness::KnitServer::on_moto(
+        &dir.path().join("data"),
+        &moto,
+        &dummy_web_dir(dir.path()),
+        &["--log-format", "json"],
+    );
+    // A request, so that there is something to log.
+    let _ = server.get("/health").await.expect("health");
+    let log = server.log();
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|line| !line.starts_with("knit: "))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON object: {line}"))
+        })
+        .collect();
+    assert!(
+        entries.iter().any(
+            |entry| entry["fields"]["message"] == "finished processing request"
+                && entry["fields"]["status"] == 200
+                && entry["span"]["uri"] == "/api/health"
+        ),
+        "{log}"
+    );
+    server.stop();
 }

@@ -67,6 +67,25 @@ pub struct Settings {
     /// Folder of the built browser console (Trunk's output).
     #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
     pub web_dir: PathBuf,
+
+    /// How the server's log is written: `text` for people, `json` (an object a line) for log
+    /// collectors.
+    #[arg(long, env = "KNIT_LOG_FORMAT", value_enum, default_value_t = LogStyle::Text)]
+    pub log_format: LogStyle,
+
+    /// Delete the log lines of runs that ended more than this many days ago (the runs, their
+    /// grids and the audit log stay); without it, logs are kept for ever.
+    #[arg(long, env = "KNIT_KEEP_RUNS_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_runs_days: Option<u32>,
+}
+
+/// How the server's log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogStyle {
+    /// Lines for people.
+    Text,
+    /// A JSON object a line.
+    Json,
 }
 
 impl Settings {

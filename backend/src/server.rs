@@ -110,6 +110,13 @@ pub async fn serve(
         stopping: CancellationToken::new(),
     };
     let stopping = app.stopping.clone();
+    if let Some(days) = app.settings.keep_runs_days {
+        tokio::spawn(crate::runs::retention::keep_for(
+            app.store.clone(),
+            days,
+            stopping.clone(),
+        ));
+    }
     println!("knit: console at http://{address}/");
     axum::serve(
         listener,

@@ -1,19 +1,22 @@
 //! `knit serve`: start the console and run until interrupted.
 
-use crate::config::Settings;
+use crate::config::{LogStyle, Settings};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    init_tracing();
+    init_tracing(settings.log_format);
     crate::serve(settings, shutdown_signal()).await
 }
 
-fn init_tracing() {
+fn init_tracing(style: LogStyle) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KNIT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("knit=info,tower_http=info"));
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match style {
+        LogStyle::Text => log.init(),
+        LogStyle::Json => log.json().init(),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so the sandbox's child processes are stopped on the way out.

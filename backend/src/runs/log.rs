@@ -2,12 +2,10 @@
 //! lines, read from the store a page at a time so that a log of any length streams in the same
 //! memory.
 
-use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use futures_util::Stream;
 use knit_shared::{LogFormat, RunEvent, RunEventBody, RunPlan, Stream as Output};
 
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, time_text};
 
 /// Events read from the store at a time.
 const PAGE: u32 = 2000;
@@ -59,9 +57,7 @@ fn render(
     if host.is_some_and(|host| host != from) {
         return None;
     }
-    let at = DateTime::from_millis(event.at_ms)
-        .fmt(Format::DateTime)
-        .unwrap_or_default();
+    let at = time_text(event.at_ms);
     let step = plan.steps.get(*step).map_or("?", |step| step.name.as_str());
     let stream = match stream {
         Output::Stdout => "stdout",

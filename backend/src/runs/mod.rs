@@ -11,6 +11,7 @@ mod journal;
 mod launch;
 pub mod log;
 mod mask;
+pub mod retention;
 mod retry;
 mod start;
 

@@ -170,7 +170,7 @@ fn now_text() -> String {
 }
 
 /// `millis` since the Unix epoch as RFC 3339 UTC with milliseconds: such texts sort as times do.
-fn time_text(millis: i64) -> String {
+pub fn time_text(millis: i64) -> String {
     let whole_seconds = DateTime::from_secs(millis.div_euclid(1000))
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default();

@@ -8,7 +8,7 @@ use knit_shared::{RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, RunSumma
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, now_ms, now_text};
+use super::{Store, StoreError, now_ms, now_text, time_text};
 
 /// A query of run summaries: the columns `summary` reads, then `$rest`.
 macro_rules! select_runs {
@@ -289,6 +289,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary).collect()
+    }
+
+    /// Deletes the output lines of runs that ended before `ended_before_ms`, keeping the runs
+    /// and every other event (their grids and what their hosts reported); how many went.
+    pub async fn forget_run_lines(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM run_events WHERE body LIKE '{\"type\":\"line\"%' AND run_id IN \
+             (SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1)",
+        )
+        .bind(time_text(ended_before_ms))
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
     }
 
     /// One run with its plan.
