@@ -467,6 +467,30 @@ async fn a_log_of_100000_lines_is_all_there_and_the_page_stays_usable() {
         .await
         .expect("lines");
     assert!(drawn.len() < 100, "{} lines drawn", drawn.len());
+    // A search finds one line among them all and shows it, far from the end in view.
+    browser.type_into("#log-search", "77777").await;
+    browser.wait_for_text("#log-found", "1 of 1").await;
+    let current = browser.text_of("#run-log .found.current").await;
+    assert!(current.ends_with("77777"), "{current}");
+    // A pattern finds more; Enter goes on to the next, and only those lines can be shown.
+    browser.replace_text("#log-search", "/^9999[0-9]$/").await;
+    browser.wait_for_text("#log-found", "1 of 10").await;
+    browser.click("#log-next").await;
+    browser.wait_for_text("#log-found", "2 of 10").await;
+    assert!(
+        browser
+            .text_of("#run-log .found.current")
+            .await
+            .ends_with("99991")
+    );
+    browser.click("#log-only-found").await;
+    browser.wait_for_text("#log-count", "10 lines").await;
+    browser.replace_text("#log-search", "/(/").await;
+    browser
+        .wait_for_text_containing("#log-found", "is not a regular expression")
+        .await;
+    browser.replace_text("#log-search", "").await;
+    browser.click("#log-only-found").await;
     // The page still answers: one host's log at once.
     browser.select("#log-host", "web-2").await;
     browser.wait_for_text("#log-count", "3 lines").await;

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clusters;
 pub mod instances;
 pub mod launch;
+pub mod log_search;
 pub mod params;
 pub mod progress;
 pub mod rollout;

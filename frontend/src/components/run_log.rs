@@ -1,8 +1,10 @@
 //! A run's log: every host interleaved or one host, step headers, ANSI colours, and scrolling
 //! that follows new lines until the reader scrolls up. Only the lines in view are in the page,
-//! so a log of 100,000 lines scrolls as lightly as one of 100.
+//! so a log of 100,000 lines scrolls as lightly as one of 100; a search finds lines among all
+//! of them (text, or `/a pattern/`), goes from one to the next, or shows only those.
 
 use knit_shared::Stream;
+use knit_shared::log_search::Finder;
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -23,10 +25,49 @@ const LINE_HEIGHT: f64 = 18.0;
 /// Lines drawn beyond the visible ones, above and below.
 const MARGIN: usize = 10;
 
+/// Where a search stands: the lines it found (indexes into the log, in order), or why it
+/// cannot look.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Search {
+    active: bool,
+    found: Vec<usize>,
+    error: Option<String>,
+}
+
 #[component]
 pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoView {
     let host = RwSignal::new(String::new());
+    let query = RwSignal::new(String::new());
+    let only_found = RwSignal::new(false);
+    let search = Memo::new(move |_| {
+        let host = host.get();
+        match Finder::new(&query.get()) {
+            Ok(None) => Search::default(),
+            Err(error) => Search {
+                active: true,
+                found: Vec::new(),
+                error: Some(error),
+            },
+            Ok(Some(finder)) => lines.with(|lines| Search {
+                active: true,
+                found: lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, line)| {
+                        line.stream.is_some()
+                            && (host.is_empty() || line.host == host)
+                            && finder.finds(&line.text)
+                    })
+                    .map(|(index, _)| index)
+                    .collect(),
+                error: None,
+            }),
+        }
+    });
     let shown = Memo::new(move |_| {
+        if only_found.get() && search.with(|search| search.active) {
+            return search.with(|search| search.found.clone());
+        }
         let host = host.get();
         lines.with(|lines| {
             lines
@@ -37,6 +78,8 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
                 .collect::<Vec<usize>>()
         })
     });
+    // Which found line is the current one.
+    let current = RwSignal::new(0_usize);
     let viewport = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0);
     let height = RwSignal::new(420.0);
@@ -86,12 +129,65 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
                 shown[start..end]
                     .iter()
                     .enumerate()
-                    .map(|(offset, index)| (start + offset, lines[*index].clone()))
+                    .map(|(offset, index)| (start + offset, *index, lines[*index].clone()))
                     .collect::<Vec<_>>()
             })
         })
     };
     let all_hosts = move || host.get().is_empty();
+
+    // Shows found line `number` (wrapping around) in the middle of the view.
+    let go_to = move |number: usize| {
+        let Some(line) = search.with_untracked(|search| {
+            let count = search.found.len();
+            (count > 0).then(|| search.found[number % count])
+        }) else {
+            return;
+        };
+        let count = search.with_untracked(|search| search.found.len());
+        current.set(number % count);
+        follow.set(false);
+        let row = shown.with_untracked(|shown| shown.binary_search(&line).unwrap_or_else(|at| at));
+        if let Some(element) = viewport.get_untracked() {
+            let top = (row as f64 * LINE_HEIGHT - height.get_untracked() / 2.0).max(0.0);
+            element.set_scroll_top(top as i32);
+            followed_to.set_value(top);
+            scroll_top.set(top);
+        }
+    };
+    // A new search starts at its first line.
+    Effect::new(move |_| {
+        query.track();
+        only_found.track();
+        go_to(0);
+    });
+    let step = move |forward: bool| {
+        let count = search.with_untracked(|search| search.found.len());
+        if count > 0 {
+            let now = current.get_untracked();
+            go_to(if forward { now + 1 } else { now + count - 1 });
+        }
+    };
+    let found_class = move |index: usize| {
+        search.with(|search| {
+            if !search.active {
+                return "";
+            }
+            match search.found.binary_search(&index) {
+                Ok(at) if at == current.get() => " found current",
+                Ok(_) => " found",
+                Err(_) => "",
+            }
+        })
+    };
+    let search_status = move || {
+        search.with(|search| match (&search.error, search.found.len()) {
+            _ if !search.active => String::new(),
+            (Some(error), _) => error.clone(),
+            (None, 0) => "not found".to_owned(),
+            (None, count) => format!("{} of {count}", current.get().min(count - 1) + 1),
+        })
+    };
 
     view! {
         <div class="log-toolbar">
@@ -111,9 +207,34 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
                 "Follow"
             </button>
         </div>
+        <div class="log-toolbar log-search">
+            <label for="log-search">"Find "</label>
+            <input id="log-search" type="search" placeholder="text, or /a pattern/"
+                prop:value=move || query.get()
+                on:input=move |event| query.set(event_target_value(&event))
+                on:keydown=move |event| {
+                    if event.key() == "Enter" {
+                        event.prevent_default();
+                        step(!event.shift_key());
+                    }
+                } />
+            <button class="button small" id="log-previous" title="Previous (Shift+Enter)"
+                on:click=move |_| step(false)>"‹"</button>
+            <button class="button small" id="log-next" title="Next (Enter)"
+                on:click=move |_| step(true)>"›"</button>
+            <span class="muted" id="log-found" role="status"
+                class:failed=move || search.with(|search| search.error.is_some())>
+                {search_status}
+            </span>
+            <label class="muted">
+                <input type="checkbox" id="log-only-found"
+                    on:change=move |event| only_found.set(event_target_checked(&event)) />
+                " only these lines"
+            </label>
+        </div>
         <div class="log" id="run-log" node_ref=viewport on:scroll=on_scroll>
             <div class="log-space" style:height=move || format!("{}px", shown.with(Vec::len) as f64 * LINE_HEIGHT)>
-                {move || visible().into_iter().map(|(row, line)| {
+                {move || visible().into_iter().map(|(row, index, line)| {
                     let top = format!("{}px", row as f64 * LINE_HEIGHT);
                     let class = match line.stream {
                         None => "log-line header",
@@ -121,6 +242,7 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
                         Some(Stream::Knit) => "log-line knit",
                         Some(Stream::Stdout) => "log-line",
                     };
+                    let class = format!("{class}{}", found_class(index));
                     view! {
                         <div class=class style:top=top data-host=line.host.clone()>
                             {all_hosts().then(|| view! { <span class="log-host">{line.host.clone()}</span> })}
