@@ -231,13 +231,7 @@ async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
     println!();
     println!("starting {count} sshd hosts on loopback…");
     let hosts = start_hosts(dir.path(), &name_refs).await;
-    write_cluster(
-        &hosts,
-        "bench",
-        &format!("parallel = {count}\n"),
-        count,
-        steps,
-    );
+    write_cluster(&hosts, "bench", "", count, steps);
     let knit = timed(knit_run(&hosts, dir.path(), "bench"));
     let limit = physical_limit(&knit.output, steps);
     let tools = dir.path().join("tools");

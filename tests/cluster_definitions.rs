@@ -299,6 +299,29 @@ fn ssh_idle_is_a_duration_or_zero() {
 }
 
 #[test]
+fn notify_entries_need_a_url_known_events_and_a_known_format() {
+    let errors = errors_of(&format!(
+        "{HEAD}\n[[cluster.notify]]\non = [\"start\"]\n\
+         [[cluster.notify]]\nurl = \"ftp://user:secret-token@host/x\"\n\
+         [[cluster.notify]]\nurl_env = \"KNIT_HOOK\"\non = [\"deploy\"]\nformat = \"teams\"\n"
+    ));
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    assert!(messages[0].contains("needs url = "), "{messages:?}");
+    assert!(messages[1].contains("http:// or https://"), "{messages:?}");
+    assert!(messages[2].contains("not \"deploy\""), "{messages:?}");
+    assert!(
+        messages[3].contains("json or slack, not \"teams\""),
+        "{messages:?}"
+    );
+    // A URL is a secret: never repeated in a message.
+    assert!(
+        !messages.iter().any(|m| m.contains("secret-token")),
+        "{messages:?}"
+    );
+}
+
+#[test]
 fn host_settings_name_hosts_of_their_machine_and_a_file_is_uploaded_or_written() {
     let errors = errors_of(&format!(
         "{HEAD}[machines.web.host_settings.web-2]\nport = 1\n\

@@ -605,6 +605,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
         retry_of: None,
         wait: false,
         approval: None,
+        receivers: &[],
     };
     let started = runs
         .begin(header, &actor, Mask::default(), |_, _| async move {

@@ -68,6 +68,11 @@ pub struct Settings {
     #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
     pub web_dir: PathBuf,
 
+    /// The console's address as people reach it (behind a proxy, say), for links to runs in
+    /// notifications, e.g. `https://knit.example.com`.
+    #[arg(long, env = "KNIT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// How the server's log is written: `text` for people, `json` (an object a line) for log
     /// collectors.
     #[arg(long, env = "KNIT_LOG_FORMAT", value_enum, default_value_t = LogStyle::Text)]

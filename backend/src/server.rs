@@ -99,6 +99,9 @@ pub async fn serve(
         .chain(sandbox.as_ref().map(Sandbox::clusters_dir))
         .collect();
     let runs = Runs::open(store.clone(), KnownHosts::new(settings.known_hosts())).await?;
+    if let Some(url) = &settings.public_url {
+        runs.notifier().link_to(url);
+    }
     let app = App {
         settings: Arc::new(settings),
         store,

@@ -46,8 +46,9 @@ pub use launch::{Change, LaunchPlan};
 pub use params::ScenarioParam;
 pub use progress::{InstanceProgress, LaunchProgress, ProgressQuery};
 pub use runs::{
-    Cell, CellStatus, Decision, Grid, LogFormat, LogQuery, PlannedHost, PlannedStep, RunDetail,
-    RunEvent, RunEventBody, RunList, RunPlan, RunQuery, RunStatus, RunSummary, StartRun, Stream,
+    Cell, CellStatus, Decision, Delivery, Grid, LogFormat, LogQuery, PlannedHost, PlannedStep,
+    RunDetail, RunEvent, RunEventBody, RunList, RunPlan, RunQuery, RunStatus, RunSummary, StartRun,
+    Stream,
 };
 pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
 pub use validate::Invalid;

@@ -479,6 +479,25 @@ pub struct RunDetail {
     /// The runs that retried this one, oldest first.
     #[serde(default)]
     pub retries: Vec<i64>,
+    /// The notifications of this run (`[[cluster.notify]]`) and whether they arrived.
+    #[serde(default)]
+    pub notifications: Vec<Delivery>,
+}
+
+/// A notification of a run to one receiver, and how its delivery went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    /// What it told: `start`, `success`, `failure` or `approval`.
+    pub event: String,
+    /// The receiver's host name (its whole address is a secret, never shown).
+    pub receiver: String,
+    /// `delivered`, `failed` (after every try) or `pending` (still trying).
+    pub status: String,
+    /// Tries so far.
+    pub attempts: u32,
+    /// Why the last try failed.
+    pub error: Option<String>,
 }
 
 impl Grid {

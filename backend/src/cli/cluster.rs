@@ -369,6 +369,8 @@ async fn follow(
         began.elapsed().as_secs_f64(),
         printer.summary()
     );
+    // The notifications of its end go out before the command does.
+    runs.notifier().settle().await;
     Ok(status)
 }
 

@@ -88,6 +88,7 @@ pub fn check(file: &File, library: &Library, folder: &Path) -> Vec<Problem> {
     uploads(file, folder, &mut problems);
     firewall(file, &mut problems);
     scenarios(file, library, &mut problems);
+    receivers(file, &mut problems);
     problems.sort_by_key(|(offset, _)| *offset);
     problems
 }
@@ -383,6 +384,46 @@ fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
 }
 
 /// `user@host:port`, `user@host` or `host`, with a port in range.
+/// `[[cluster.notify]]`: a URL (or the variable that holds one), known events and format.
+fn receivers(file: &File, problems: &mut Vec<Problem>) {
+    for receiver in &file.cluster.notify {
+        let at = receiver.span().start;
+        let receiver = receiver.get_ref();
+        match (&receiver.url, &receiver.url_env) {
+            (Some(url), None) => {
+                if let Err(message) = crate::notify::check_url(url.get_ref()) {
+                    problems.push((url.span().start, message));
+                }
+            }
+            (None, Some(_)) => {}
+            _ => problems.push((
+                at,
+                "a notify entry needs url = \"https://...\" or url_env = \"VARIABLE\" (one of them)"
+                    .to_owned(),
+            )),
+        }
+        for event in &receiver.on {
+            if crate::notify::Event::named(event.get_ref()).is_none() {
+                problems.push((
+                    event.span().start,
+                    format!(
+                        "on lists start, success, failure or approval, not {:?}",
+                        event.get_ref()
+                    ),
+                ));
+            }
+        }
+        if let Some(format) = &receiver.format
+            && !["json", "slack"].contains(&format.get_ref().as_str())
+        {
+            problems.push((
+                format.span().start,
+                format!("format must be json or slack, not {:?}", format.get_ref()),
+            ));
+        }
+    }
+}
+
 fn static_host(address: &str) -> Result<(), String> {
     let host_part = address.rsplit_once('@').map_or(address, |(_, rest)| rest);
     let host = match host_part.rsplit_once(':') {

@@ -73,6 +73,24 @@ pub struct Cluster {
     pub approval: Vec<Spanned<String>>,
     /// How long a run waits for approval before it expires: `30m`, `1h` [default: 1h].
     pub approval_timeout: Option<Spanned<String>>,
+    /// Where to tell of runs: `[[cluster.notify]]`.
+    #[serde(default)]
+    pub notify: Vec<Spanned<Notify>>,
+}
+
+/// A receiver of notifications of the cluster's runs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// Its URL: a secret, never shown.
+    pub url: Option<Spanned<String>>,
+    /// Or the environment variable that holds the URL, in the process that runs the scenario.
+    pub url_env: Option<Spanned<String>>,
+    /// When: `start`, `success`, `failure`, `approval` [default: all four].
+    #[serde(default)]
+    pub on: Vec<Spanned<String>>,
+    /// `json` (knit's run summary, the default) or `slack`.
+    pub format: Option<Spanned<String>>,
 }
 
 impl Cluster {

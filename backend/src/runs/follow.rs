@@ -47,6 +47,7 @@ impl Runs {
         }
         Ok(Some(RunDetail {
             retries: self.store.retries_of(id).await?,
+            notifications: self.store.deliveries(id).await?,
             run,
             plan,
             grid,

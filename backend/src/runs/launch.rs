@@ -45,6 +45,7 @@ impl Runs {
         let cluster = definition.name().to_owned();
         let known_hosts = self.known_hosts.clone();
         let mask = Mask::new(definition.secret_values(Library::builtin()));
+        let receivers = crate::notify::receivers(&definition.file.cluster);
         let header = RunHeader {
             cluster: &cluster,
             scenario: LAUNCH,
@@ -53,6 +54,7 @@ impl Runs {
             retry_of: None,
             wait: false,
             approval: definition.file.cluster.approval_for(LAUNCH),
+            receivers: &receivers,
         };
         self.begin(header, actor, mask, move |journal, _cancel| async move {
             journal.started(0, EC2);

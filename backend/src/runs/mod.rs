@@ -35,6 +35,7 @@ pub use retry::RetryError;
 pub use start::StartError;
 
 use crate::clusters::{self, Definition, Library, Plan};
+use crate::notify::{self, Event, Notifier, Receiver, Summary};
 use crate::open_files;
 use crate::ssh::{Identity, KeyExchange, KnownHosts, Pool};
 use crate::store::{Actor, NewRun, Store, StoreError};
@@ -104,6 +105,8 @@ pub struct RunHeader<'a> {
     pub wait: bool,
     /// How long it waits for an approver, when its scenario needs approval.
     pub approval: Option<std::time::Duration>,
+    /// Who hears of it (`[[cluster.notify]]`).
+    pub receivers: &'a [Receiver],
 }
 
 /// What asking to cancel a run did.
@@ -124,6 +127,7 @@ pub struct Runs {
     known_hosts: KnownHosts,
     /// Connections kept between runs.
     pool: Arc<Pool>,
+    notifier: Notifier,
     active: Mutex<HashMap<i64, Active>>,
     tasks: TaskTracker,
 }
@@ -151,6 +155,7 @@ impl Runs {
     ) -> Result<Arc<Self>, StoreError> {
         store.mark_interrupted_runs().await?;
         Ok(Arc::new(Self {
+            notifier: Notifier::new(store.clone()),
             store,
             known_hosts,
             pool: Arc::new(pool),
@@ -161,6 +166,11 @@ impl Runs {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Who tells the receivers of runs.
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
     }
 
     /// Takes the cluster's lock and starts `plan` in the background.
@@ -183,6 +193,7 @@ impl Runs {
         let (cluster, scenario, shape) =
             (plan.cluster.clone(), plan.scenario.clone(), plan.shape());
         let shown = plan.shown_params();
+        let receivers = notify::receivers(&definition.file.cluster);
         let mut mask = definition.secret_values(Library::builtin());
         mask.extend(plan.secret_params());
         let header = RunHeader {
@@ -193,6 +204,7 @@ impl Runs {
             retry_of: plan.retry_of,
             wait: plan.wait,
             approval: plan.approval,
+            receivers: &receivers,
         };
         let pool = Arc::clone(&self.pool);
         self.begin(
@@ -266,6 +278,32 @@ impl Runs {
         self.store
             .record(&audit(format!("run {id}{queued}")))
             .await?;
+        let receivers = header.receivers.to_vec();
+        let summary = Summary {
+            event: "",
+            run: id,
+            cluster: cluster.to_owned(),
+            scenario: scenario.to_owned(),
+            params: header.params.clone(),
+            by: actor.name.clone(),
+            status: if header.approval.is_some() {
+                RunStatus::AwaitingApproval
+            } else {
+                RunStatus::Running
+            }
+            .as_str()
+            .to_owned(),
+            hosts: header.shape.hosts.len(),
+            hosts_failed: 0,
+            duration_ms: None,
+            link: self.notifier.link(id),
+        };
+        let began = std::time::Instant::now();
+        if header.approval.is_some() {
+            self.notifier.send(&receivers, Event::Approval, &summary);
+        } else {
+            self.notifier.send(&receivers, Event::Start, &summary);
+        }
 
         let (journal, live, writer) = Journal::open(self.store.clone(), id, mask);
         let cancel = Cancel::default();
@@ -286,6 +324,13 @@ impl Runs {
                 None => RunStatus::Queued,
             };
             let waits = approval.is_some() || wait;
+            if approval.is_some() && answer == RunStatus::Queued {
+                let approved = Summary {
+                    status: RunStatus::Running.as_str().to_owned(),
+                    ..summary.clone()
+                };
+                runs.notifier.send(&receivers, Event::Start, &approved);
+            }
             let status = match answer {
                 RunStatus::Queued if waits && !runs.wait_turn(id, &cluster, &cancel).await => {
                     // Cancelled in line, or the store failed: the run never started.
@@ -303,6 +348,18 @@ impl Runs {
                 tracing::error!(run = id, %error, "cannot record the end of the run");
             }
             runs.lock_active().remove(&id);
+            let ended = Summary {
+                status: status.as_str().to_owned(),
+                hosts_failed: runs.failed_hosts(id).await,
+                duration_ms: Some(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX)),
+                ..summary
+            };
+            let event = if status == RunStatus::Ok {
+                Event::Success
+            } else {
+                Event::Failure
+            };
+            runs.notifier.send(&receivers, event, &ended);
             status
         });
         Ok(Started {
@@ -310,6 +367,22 @@ impl Runs {
             live: watcher,
             done,
         })
+    }
+
+    /// How many hosts of run `id` failed a step.
+    async fn failed_hosts(&self, id: i64) -> usize {
+        let Ok(Some(detail)) = self.detail(id).await else {
+            return 0;
+        };
+        (0..detail.plan.hosts.len())
+            .filter(|&host| {
+                detail.grid.cells.iter().any(|row| {
+                    row.get(host)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|cell| cell.status == knit_shared::CellStatus::Failed)
+                })
+            })
+            .count()
     }
 
     /// The clusters of `dirs`, each with the run that holds it, if any.

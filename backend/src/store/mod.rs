@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod deliveries;
 mod freezes;
 mod launches;
 mod outputs;

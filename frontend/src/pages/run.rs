@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use knit_shared::{Grid, RunDetail, RunEvent, RunEventBody, RunPlan, RunStatus, StartRun};
+use knit_shared::{
+    Delivery, Grid, RunDetail, RunEvent, RunEventBody, RunPlan, RunStatus, StartRun,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
@@ -52,6 +54,7 @@ fn Live(detail: RunDetail) -> impl IntoView {
     let id = detail.run.id;
     let plan = detail.plan.clone();
     let (summary, set_summary) = signal(detail.run.clone());
+    let notifications = RwSignal::new(detail.notifications.clone());
     let (grid, set_grid) = signal(Grid::new(&plan));
     let (lines, set_lines) = signal(Vec::<LogLine>::new());
     let (now, set_now) = signal(js_sys::Date::now());
@@ -112,6 +115,7 @@ fn Live(detail: RunDetail) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 if let Ok(done) = api::run(id).await {
                     set_summary.set(done.run);
+                    notifications.set(done.notifications);
                 }
             });
         }
@@ -126,6 +130,7 @@ fn Live(detail: RunDetail) -> impl IntoView {
     let header_plan = plan.clone();
     view! {
         <RunHeader summary set_summary ended grid plan=header_plan retries />
+        <Notifications notifications />
         <ProgressGrid plan grid now />
         <h2>"Log"</h2>
         <p class="log-downloads">
@@ -337,6 +342,30 @@ fn RunHeader(
             </div>
             {move || failure.get().map(|message| view! { <p class="notice failed" role="alert">{message}</p> })}
         </header>
+    }
+}
+
+/// Who was told of the run (`[[cluster.notify]]`), and whether it arrived.
+#[component]
+fn Notifications(notifications: RwSignal<Vec<Delivery>>) -> impl IntoView {
+    move || {
+        let deliveries = notifications.get();
+        (!deliveries.is_empty()).then(|| view! {
+            <ul class="notifications muted" id="run-notifications">
+                {deliveries.into_iter().map(|delivery| {
+                    let outcome = match (delivery.status.as_str(), &delivery.error) {
+                        ("failed", Some(error)) => format!("not delivered after {} tries: {error}", delivery.attempts),
+                        ("pending", Some(error)) => format!("trying again ({} tries so far): {error}", delivery.attempts),
+                        (status, _) => status.to_owned(),
+                    };
+                    view! {
+                        <li data-event=delivery.event.clone() data-status=delivery.status.clone()>
+                            {format!("Notified of {} → {}: {outcome}", delivery.event, delivery.receiver)}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })
     }
 }
 
