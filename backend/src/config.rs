@@ -73,6 +73,11 @@ pub struct Settings {
     #[arg(long, env = "KNIT_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Also serve `GET /metrics` here, to anyone who reaches it (a port only Prometheus can
+    /// reach), e.g. `127.0.0.1:9180`; on the console's address it needs an API token.
+    #[arg(long, env = "KNIT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// How the server's log is written: `text` for people, `json` (an object a line) for log
     /// collectors.
     #[arg(long, env = "KNIT_LOG_FORMAT", value_enum, default_value_t = LogStyle::Text)]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod handlers;
 pub mod inventory;
 pub mod launch;
+pub mod metrics;
 pub mod notify;
 pub mod open_files;
 pub mod openapi;

@@ -15,8 +15,8 @@ use tower_http::trace::TraceLayer;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, catalog, clusters, health, instances, launch, regions, runs, security_groups, session,
-    tokens, users,
+    audit, catalog, clusters, health, instances, launch, metrics, regions, runs, security_groups,
+    session, tokens, users,
 };
 use crate::{authentication, body_limit, openapi, security_headers};
 
@@ -145,14 +145,33 @@ pub fn router(app: App) -> Router {
     // Paths that are not files are the SPA's own routes (e.g. /instances): answer with index.html.
     let console = ServeDir::new(&web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
 
+    // Prometheus scrapes here with an API token.
+    let scrape = Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .route_layer(middleware::from_fn(authentication::require_sign_in))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            authentication::authenticate,
+        ));
+
     let index = std::fs::read_to_string(web_dir.join("index.html")).unwrap_or_default();
-    let mut router = Router::new().nest("/api", api).fallback_service(console);
+    let mut router = Router::new()
+        .nest("/api", api)
+        .merge(scrape)
+        .fallback_service(console);
     for (name, value) in security_headers::headers(&index) {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
     router
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// `/metrics` alone, for anyone who reaches it: the `--metrics-listen` address.
+pub fn metrics_router(app: App) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .with_state(app)
 }
 

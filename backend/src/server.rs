@@ -113,6 +113,25 @@ pub async fn serve(
         stopping: CancellationToken::new(),
     };
     let stopping = app.stopping.clone();
+    crate::metrics::install();
+    if let Some(address) = app.settings.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {address} for metrics (--metrics-listen)")
+            })?;
+        let metrics = crate::router::metrics_router(app.clone());
+        let until = stopping.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(listener, metrics)
+                .with_graceful_shutdown(until.cancelled_owned())
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
+        println!("knit: metrics at http://{address}/metrics");
+    }
     if let Some(days) = app.settings.keep_runs_days {
         tokio::spawn(crate::runs::retention::keep_for(
             app.store.clone(),

@@ -132,6 +132,10 @@ impl Accounts {
         {
             Ok(user) => user,
             Err(refused @ (AccountError::Throttled(_) | AccountError::WrongPassword)) => {
+                crate::metrics::sign_in_refused(match refused {
+                    AccountError::Throttled(_) => "throttled",
+                    _ => "wrong_password",
+                });
                 self.store
                     .record(&audit(&format!("refused: {}", refusal_note(&refused))))
                     .await?;

@@ -95,12 +95,17 @@ pub async fn events(
     };
     // A subscriber that falls behind skips what it missed; the next change brings it up to date.
     let changes = BroadcastStream::new(feed).filter_map(Result::ok);
-    let events = tokio_stream::once(first).chain(changes).map(|changes| {
-        Ok(Event::default()
-            .event("changes")
-            .json_data(changes)
-            .unwrap_or_default())
-    });
+    // Counted while the stream lives: it goes when the client does.
+    let client = crate::metrics::FeedClient::new("instances");
+    let events = tokio_stream::once(first)
+        .chain(changes)
+        .map(move |changes| {
+            let _counted = &client;
+            Ok(Event::default()
+                .event("changes")
+                .json_data(changes)
+                .unwrap_or_default())
+        });
     let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

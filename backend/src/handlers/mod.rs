@@ -7,6 +7,7 @@ mod extract;
 pub mod health;
 pub mod instances;
 pub mod launch;
+pub mod metrics;
 pub mod regions;
 pub mod runs;
 pub mod security_groups;

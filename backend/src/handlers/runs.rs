@@ -145,7 +145,10 @@ pub async fn events(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse().ok());
     let after = resumed.or(params.after).unwrap_or(0);
+    // Counted while the stream lives: it goes when the client does.
+    let client = crate::metrics::FeedClient::new("runs");
     let events = tokio_stream::StreamExt::map_while(app.runs.follow(id, after), move |event| {
+        let _counted = &client;
         let event = event
             .inspect_err(|error| tracing::error!(run = id, %error, "cannot read the run's events"))
             .ok()?;

@@ -216,6 +216,7 @@ async fn run_batch(
             skip_jobs(plan, index, &out, journal, "failed before: out of the run");
             jobs
         };
+        let step_began = std::time::Instant::now();
         let slots = Semaphore::new(plan.parallel.max(1));
         let mut cells = Vec::with_capacity(jobs.len());
         for job in &jobs {
@@ -225,6 +226,7 @@ async fn run_batch(
             });
         }
         let cells = futures_util::future::join_all(cells).await;
+        crate::metrics::step_ended(step_began.elapsed());
         let failed_here: Vec<usize> = cells
             .iter()
             .filter(|(_, status)| *status == CellStatus::Failed)

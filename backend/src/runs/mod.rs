@@ -168,6 +168,11 @@ impl Runs {
         &self.store
     }
 
+    /// How many SSH connections are kept for later runs.
+    pub fn connections_kept(&self) -> usize {
+        self.pool.kept()
+    }
+
     /// Who tells the receivers of runs.
     pub fn notifier(&self) -> &Notifier {
         &self.notifier
@@ -348,9 +353,17 @@ impl Runs {
                 tracing::error!(run = id, %error, "cannot record the end of the run");
             }
             runs.lock_active().remove(&id);
+            let hosts_failed = runs.failed_hosts(id).await;
+            crate::metrics::run_ended(
+                &summary.cluster,
+                &summary.scenario,
+                status.as_str(),
+                began.elapsed(),
+                hosts_failed,
+            );
             let ended = Summary {
                 status: status.as_str().to_owned(),
-                hosts_failed: runs.failed_hosts(id).await,
+                hosts_failed,
                 duration_ms: Some(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX)),
                 ..summary
             };

@@ -158,6 +158,11 @@ impl Pool {
         Ok(connection)
     }
 
+    /// How many connections are kept now.
+    pub fn kept(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Closes every kept connection (the server stops).
     pub fn close_all(&self) {
         self.lock().clear();
