@@ -61,6 +61,74 @@ fn cell(detail: &RunDetail, step: &str, host: &str) -> knit_shared::Cell {
         .unwrap_or_else(|| panic!("no cell for step {step} on host {host}"))
 }
 
+/// A cluster whose hosts `hosts` (the inside of a TOML list) greet: scenario `greet` echoes
+/// hello on each; `settings` go in its `[cluster]` first.
+fn greeting(settings: &str, hosts: &str) -> String {
+    format!(
+        "{settings}\n[machines.web]\nhosts = [{hosts}]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
+         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n"
+    )
+}
+
+/// The logins that the sshd of host `name` (of hosts in `dir`) accepted so far.
+fn logins(dir: &std::path::Path, name: &str) -> usize {
+    std::fs::read_to_string(dir.join(format!("hosts/{name}/sshd.log")))
+        .unwrap_or_default()
+        .matches("Accepted publickey")
+        .count()
+}
+
+/// Runs `scenario` of `definition` with `runs` (and the connections they keep) to its end.
+async fn run_with(
+    runs: &std::sync::Arc<Runs>,
+    definition: &knit::clusters::Definition,
+    scenario: &str,
+) -> RunDetail {
+    let started = runs
+        .start(
+            definition,
+            plan(definition, scenario),
+            &Actor::named("test"),
+        )
+        .await
+        .expect("starts");
+    let id = started.id;
+    started.done.await.expect("ends");
+    runs.detail(id).await.expect("read").expect("stored")
+}
+
+/// Waits (up to 15 s) until no SSH connection's client to port `port` runs here; else fails
+/// saying `otherwise`.
+async fn wait_until_no_connection_to(port: u16, otherwise: &str) {
+    let master = format!("ssh .*-M .*-p {port} ");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while std::process::Command::new("pgrep")
+        .args(["-f", &master])
+        .output()
+        .expect("pgrep")
+        .status
+        .success()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "{otherwise}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Trusts a stranger's key for the address of `hosts.hosts[index]`, as if it were the host's.
+async fn trust_a_stranger(hosts: &TestHosts, dir: &std::path::Path, index: usize) {
+    let stranger = knit::ssh::ensure_key_pair(&dir.join(format!("stranger{index}")), "stranger")
+        .await
+        .expect("key");
+    hosts
+        .known_hosts
+        .trust(
+            &knit::ssh::host_pattern("127.0.0.1", hosts.hosts[index].port),
+            &stranger.public_key().await.expect("key"),
+        )
+        .await
+        .expect("trust");
+}
+
 const DEPLOY: &str = r#"domain = "shop.example"
 
 [machines.web]
@@ -260,18 +328,7 @@ async fn impostor_and_unreachable_hosts_fail_alone_with_the_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
     let hosts = start_hosts(dir.path(), &["web1", "web2"]).await;
     // web2 presents a key other than the one trusted for its address.
-    let stranger = knit::ssh::ensure_key_pair(&dir.path().join("stranger"), "stranger")
-        .await
-        .expect("key");
-    let web2 = &hosts.hosts[1];
-    hosts
-        .known_hosts
-        .trust(
-            &knit::ssh::host_pattern("127.0.0.1", web2.port),
-            &stranger.public_key().await.expect("key"),
-        )
-        .await
-        .expect("trust");
+    trust_a_stranger(&hosts, dir.path(), 1).await;
     let closed = knit::sandbox::free_port().expect("a free port");
     hosts.write_cluster(
         "mixed",
@@ -280,7 +337,7 @@ async fn impostor_and_unreachable_hosts_fail_alone_with_the_reason() {
              [machines.web.roles.app]\nkind = \"probe\"\n\n\
              [kinds.probe.tasks]\nfirst = [\"echo hello\"]\nsecond = [\"echo again\"]\n\n\
              [scenarios.check]\nsteps = [{{ step = \"app.first\", continue_on_failure = true }}, \"app.second\"]\n",
-            web2.user
+            hosts.hosts[1].user
         ),
     );
     // Keep going after the first step so the second shows what happens to a lost host.
@@ -643,14 +700,7 @@ async fn hosts_are_reached_with_the_fast_key_exchange_unless_the_cluster_wants_p
         ),
     ] {
         let before = std::fs::read_to_string(&log).unwrap_or_default().len();
-        hosts.write_cluster(
-            name,
-            &format!(
-                "{setting}[machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\n\
-                 kind = \"hello\"\n\n[kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n\
-                 [scenarios.greet]\nsteps = [\"app.greet\"]\n"
-            ),
-        );
+        hosts.write_cluster(name, &greeting(setting, "\"{HOST:web1}\""));
         let (_, detail) = run_to_end(&hosts, dir.path(), name, "greet").await;
         assert_eq!(detail.run.status, RunStatus::Ok);
         let said = std::fs::read_to_string(&log).expect("sshd's log");
@@ -670,56 +720,24 @@ async fn hosts_are_reached_with_the_fast_key_exchange_unless_the_cluster_wants_p
 async fn a_second_run_uses_the_kept_connection_and_a_dead_one_is_replaced() {
     let dir = tempfile::tempdir().expect("temp dir");
     let hosts = start_hosts(dir.path(), &["web1"]).await;
-    hosts.write_cluster(
-        "kept",
-        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
-         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
-    );
+    hosts.write_cluster("kept", &greeting("", "\"{HOST:web1}\""));
     let definition = hosts.definition("kept");
     let runs = hosts.runs(dir.path()).await;
-    let log = dir.path().join("hosts/web1/sshd.log");
-    let logins = || {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .matches("Accepted publickey")
-            .count()
-    };
-    let run = || async {
-        let started = runs
-            .start(
-                &definition,
-                plan(&definition, "greet"),
-                &Actor::named("test"),
-            )
-            .await
-            .expect("starts");
-        started.done.await.expect("ends")
-    };
+    let run = || async { run_with(&runs, &definition, "greet").await.run.status };
     assert_eq!(run().await, RunStatus::Ok);
     assert_eq!(run().await, RunStatus::Ok);
-    assert_eq!(logins(), 1, "the second run logged in again");
+    assert_eq!(
+        logins(dir.path(), "web1"),
+        1,
+        "the second run logged in again"
+    );
 
     // The kept connection is cut: once its client side has noticed, the next run connects
     // anew instead of failing.
     hosts.drop_connections("web1");
-    let master = format!("ssh .*-M .*-p {} ", hosts.hosts[0].port);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let found = std::process::Command::new("pgrep")
-            .args(["-f", &master])
-            .output()
-            .expect("pgrep");
-        if !found.status.success() {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the cut connection's client stays"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_no_connection_to(hosts.hosts[0].port, "the cut connection's client stays").await;
     assert_eq!(run().await, RunStatus::Ok);
-    assert_eq!(logins(), 2);
+    assert_eq!(logins(dir.path(), "web1"), 2);
 }
 
 #[tokio::test]
@@ -748,15 +766,7 @@ async fn hosts_behind_one_sshd_that_drops_starts_past_max_startups_all_run() {
         .iter()
         .map(|address| format!("\"{}@{address}:{}\"", sshd.user, sshd.port))
         .collect();
-    hosts.write_cluster(
-        "crowded",
-        &format!(
-            "[machines.web]\nhosts = [{}]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
-             [kinds.hello.tasks]\ngreet = [\"echo hello from {{{{ host }}}}\"]\n\n\
-             [scenarios.greet]\nsteps = [\"app.greet\"]\n",
-            list.join(", ")
-        ),
-    );
+    hosts.write_cluster("crowded", &greeting("", &list.join(", ")));
     let (_, detail) = run_to_end(&hosts, dir.path(), "crowded", "greet").await;
     assert_eq!(detail.run.status, RunStatus::Ok, "{:?}", detail.grid);
     for n in 1..=16 {
@@ -814,40 +824,17 @@ async fn with_ssh_idle_zero_each_run_connects_and_closes_its_connection() {
     let hosts = start_hosts(dir.path(), &["web1"]).await;
     hosts.write_cluster(
         "closed",
-        "ssh_idle = \"0s\"\n\n[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
-         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
+        &greeting("ssh_idle = \"0s\"\n", "\"{HOST:web1}\""),
     );
     let definition = hosts.definition("closed");
     let runs = hosts.runs(dir.path()).await;
-    let master = format!("ssh .*-M .*-p {} ", hosts.hosts[0].port);
     for _ in 0..2 {
-        let started = runs
-            .start(
-                &definition,
-                plan(&definition, "greet"),
-                &Actor::named("test"),
-            )
-            .await
-            .expect("starts");
-        assert_eq!(started.done.await.expect("ends"), RunStatus::Ok);
+        let detail = run_with(&runs, &definition, "greet").await;
+        assert_eq!(detail.run.status, RunStatus::Ok);
         // The run's connection ends with it.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while std::process::Command::new("pgrep")
-            .args(["-f", &master])
-            .output()
-            .expect("pgrep")
-            .status
-            .success()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the connection outlived its run"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_no_connection_to(hosts.hosts[0].port, "the connection outlived its run").await;
     }
-    let log = std::fs::read_to_string(dir.path().join("hosts/web1/sshd.log")).expect("log");
-    assert_eq!(log.matches("Accepted publickey").count(), 2, "{log}");
+    assert_eq!(logins(dir.path(), "web1"), 2);
 }
 
 #[tokio::test]
@@ -906,28 +893,23 @@ async fn hosts_behind_a_bastion_share_one_connection_to_it() {
     .await;
     hosts.write_cluster(
         "behind",
-        &format!(
-            "bastion = \"{}\"\n\n[machines.web]\nhosts = [\"{{HOST:web1}}\", \"{{HOST:web2}}\", \"{{HOST:web3}}\"]\n\
-             [machines.web.roles.app]\nkind = \"hello\"\n\n\
-             [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
-            hosts.address("gate")
+        &greeting(
+            &format!("bastion = \"{}\"\n", hosts.address("gate")),
+            "\"{HOST:web1}\", \"{HOST:web2}\", \"{HOST:web3}\"",
         ),
     );
     let (_, detail) = run_to_end(&hosts, dir.path(), "behind", "greet").await;
     assert_eq!(detail.run.status, RunStatus::Ok, "{:?}", detail.grid);
-    let log_of = |name: &str| {
-        std::fs::read_to_string(dir.path().join(format!("hosts/{name}/sshd.log"))).expect("log")
-    };
-    let gate = log_of("gate");
+    let gate = std::fs::read_to_string(dir.path().join("hosts/gate/sshd.log")).expect("log");
     // One login at the bastion, and a channel through it to each host.
-    assert_eq!(gate.matches("Accepted publickey").count(), 1, "{gate}");
+    assert_eq!(logins(dir.path(), "gate"), 1, "{gate}");
     for (index, name) in ["web1", "web2", "web3"].iter().enumerate() {
         let port = hosts.hosts[index + 1].port;
         assert!(
             gate.contains(&format!("target 127.0.0.1 port {port}")),
             "no channel to {name} in {gate}"
         );
-        assert_eq!(log_of(name).matches("Accepted publickey").count(), 1);
+        assert_eq!(logins(dir.path(), name), 1);
     }
 }
 
@@ -935,43 +917,16 @@ async fn hosts_behind_a_bastion_share_one_connection_to_it() {
 async fn a_kept_connection_is_not_used_once_the_hosts_trusted_key_changed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let hosts = start_hosts(dir.path(), &["web1"]).await;
-    hosts.write_cluster(
-        "kept",
-        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"hello\"\n\n\
-         [kinds.hello.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n",
-    );
+    hosts.write_cluster("kept", &greeting("", "\"{HOST:web1}\""));
     let definition = hosts.definition("kept");
     let runs = hosts.runs(dir.path()).await;
-    let run = || async {
-        let started = runs
-            .start(
-                &definition,
-                plan(&definition, "greet"),
-                &Actor::named("test"),
-            )
-            .await
-            .expect("starts");
-        let id = started.id;
-        started.done.await.expect("ends");
-        runs.detail(id).await.expect("read").expect("stored")
-    };
-    assert_eq!(run().await.run.status, RunStatus::Ok);
+    let first = run_with(&runs, &definition, "greet").await;
+    assert_eq!(first.run.status, RunStatus::Ok);
 
     // Another key is trusted for web1 now (a re-keyed host, say): the connection made with the
     // old one is not used, and a new one is refused by the key web1 still shows.
-    let other = knit::ssh::ensure_key_pair(&dir.path().join("other_host_key"), "other")
-        .await
-        .expect("key");
-    let web1 = &hosts.hosts[0];
-    hosts
-        .known_hosts
-        .trust(
-            &knit::ssh::host_pattern("127.0.0.1", web1.port),
-            &other.public_key().await.expect("public key"),
-        )
-        .await
-        .expect("trust");
-    let detail = run().await;
+    trust_a_stranger(&hosts, dir.path(), 0).await;
+    let detail = run_with(&runs, &definition, "greet").await;
     assert_eq!(detail.run.status, RunStatus::Failed);
     let reason = cell(&detail, "app.greet", "web-1")
         .reason

@@ -60,6 +60,17 @@ async fn events(server: &KnitServer, id: i64, after: Option<i64>) -> reqwest::Re
     request.send().await.expect("events")
 }
 
+/// Runs `scenario` of cluster `api` to its end.
+async fn ended_run(server: &KnitServer, scenario: &str) -> RunSummary {
+    let run: RunSummary = post_run(server, "api", scenario)
+        .await
+        .json()
+        .await
+        .expect("run JSON");
+    read_to_end(events(server, run.id, None).await).await;
+    run
+}
+
 /// Every event until the stream ends.
 async fn read_to_end(mut response: reqwest::Response) -> Vec<RunEvent> {
     let mut reader = EventReader::default();
@@ -396,12 +407,7 @@ async fn a_database_that_cannot_be_written_refuses_new_runs_with_the_reason() {
 async fn a_runs_log_downloads_whole_as_text_or_json_lines_for_one_host_or_all() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_hosts, _moto, server) = start_api(dir.path()).await;
-    let run: RunSummary = post_run(&server, "api", "count")
-        .await
-        .json()
-        .await
-        .expect("run JSON");
-    read_to_end(events(&server, run.id, None).await).await;
+    let run = ended_run(&server, "count").await;
     let log = |query: &str| {
         let server = &server;
         let path = format!("/runs/{}/log{query}", run.id);
@@ -542,13 +548,7 @@ async fn with_keep_runs_days_the_lines_of_old_runs_go_and_the_runs_stay() {
     let (hosts, moto, server) = start_api(dir.path()).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let run: RunSummary = post_run(&server, "api", "count")
-            .await
-            .json()
-            .await
-            .expect("run JSON");
-        read_to_end(events(&server, run.id, None).await).await;
-        ids.push(run.id);
+        ids.push(ended_run(&server, "count").await.id);
     }
     server.stop();
     // The first run ended long ago (moved there in the database, as years would).
