@@ -1,5 +1,5 @@
-//! `GET /metrics` after a run and a refused sign-in, read with a Prometheus text parser: with an
-//! API token on the console's address, without one on `--metrics-listen`.
+//! `GET /metrics` after a run, an EC2 call and a refused sign-in, read with a Prometheus text
+//! parser: with an API token on the console's address, without one on `--metrics-listen`.
 
 use knit_shared::{RunSummary, StartRun};
 use prometheus_parse::{Scrape, Value};
@@ -77,6 +77,10 @@ async fn metrics_count_runs_steps_and_refused_sign_ins() {
         .expect("sign in");
     assert_eq!(refused.status(), 401);
 
+    // An EC2 call, through the instance list.
+    let listed = server.get("/instances").await.expect("instances");
+    assert_eq!(listed.status(), 200);
+
     // With the admin's token on the console's address; nothing without one.
     let anonymous = reqwest::get(format!("{}/metrics", server.url))
         .await
@@ -130,6 +134,22 @@ async fn metrics_count_runs_steps_and_refused_sign_ins() {
     assert_eq!(
         value(&scrape, "knit_runs_waiting", &[]),
         Some(Value::Gauge(0.0)),
+        "{text}"
+    );
+    let described = [("operation", "DescribeInstances"), ("outcome", "ok")];
+    assert!(
+        matches!(value(&scrape, "knit_ec2_calls_total", &described), Some(Value::Counter(calls)) if calls >= 1.0),
+        "{text}"
+    );
+    assert!(
+        matches!(
+            value(
+                &scrape,
+                "knit_ec2_call_duration_seconds",
+                &[("operation", "DescribeInstances")]
+            ),
+            Some(Value::Histogram(_))
+        ),
         "{text}"
     );
 

@@ -1,6 +1,6 @@
 //! knit's metrics in Prometheus' text format (`GET /metrics`): runs by cluster, scenario and
 //! outcome, run and step durations, hosts failed, runs waiting, SSH connections kept, live-feed
-//! clients and sign-in refusals. They are recorded where they happen through the `metrics`
+//! clients, sign-in refusals, and EC2 calls by operation and outcome with their latency. They are recorded where they happen through the `metrics`
 //! crate; `knit serve` installs the Prometheus recorder (in the CLI they go nowhere).
 
 use std::sync::OnceLock;
@@ -62,6 +62,15 @@ fn describe() {
     );
     metrics::describe_gauge!("knit_live_feed_clients", "Clients following a live feed");
     metrics::describe_counter!("knit_sign_in_refusals_total", "Sign-ins refused, by reason");
+    metrics::describe_counter!(
+        "knit_ec2_calls_total",
+        "EC2 calls, by operation and outcome"
+    );
+    metrics::describe_histogram!(
+        "knit_ec2_call_duration_seconds",
+        metrics::Unit::Seconds,
+        "How long EC2 calls took, retries included"
+    );
 }
 
 /// The metrics now, with the gauges read at scrape time set first.
@@ -92,6 +101,15 @@ pub fn run_ended(
     counter!("knit_runs_total", &with_outcome).increment(1);
     histogram!("knit_run_duration_seconds", &labels).record(took.as_secs_f64());
     counter!("knit_hosts_failed_total", &labels).increment(hosts_failed as u64);
+}
+
+/// An EC2 call of `operation` ended with `outcome` after `took`.
+pub fn ec2_call(operation: &str, outcome: &'static str, took: Duration) {
+    let operation = operation.to_owned();
+    counter!("knit_ec2_calls_total", "operation" => operation.clone(), "outcome" => outcome)
+        .increment(1);
+    histogram!("knit_ec2_call_duration_seconds", "operation" => operation)
+        .record(took.as_secs_f64());
 }
 
 /// A step ended on all its hosts after `took`.

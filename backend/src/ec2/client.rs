@@ -31,6 +31,7 @@ pub struct Ec2Target {
 pub async fn connect(target: &Ec2Target) -> (Client, String) {
     let (config, region) = sdk_config(target).await;
     let mut client_config = aws_sdk_ec2::config::Builder::from(&config);
+    client_config.push_interceptor(super::counted::interceptor());
     for interceptor in &target.interceptors {
         client_config.push_interceptor(interceptor.clone());
     }

@@ -8,6 +8,7 @@ mod cluster_hosts;
 pub mod cluster_state;
 mod console;
 mod convert;
+mod counted;
 mod error;
 mod hub;
 pub mod instance_profiles;
