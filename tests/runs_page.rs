@@ -66,6 +66,8 @@ check = ["test $KNIT_SANDBOX_HOST != web2"]
 after = ["echo after"]
 cleanup = ["echo \"\u001b[32mcleaned up\u001b[0m on {{ host }}\""]
 chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; done"]
+# Runs until cancelled (a test's deadline ends it otherwise).
+linger = ["echo lingering on {{ host }}; sleep 300"]
 
 flood = ["if [ $KNIT_SANDBOX_HOST = web1 ]; then seq 1 100000; else echo quiet; fi"]
 ship = ["echo shipping {{ ref }} in {{ color }}"]
@@ -79,6 +81,8 @@ steps = ["app.prepare", "app.check", "app.after"]
 finally = ["app.cleanup"]
 [scenarios.chatty]
 steps = ["app.chatty"]
+[scenarios.linger]
+steps = ["app.linger"]
 [scenarios.flood]
 steps = ["app.flood"]
 [scenarios.ship]
@@ -339,7 +343,7 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
             .await;
     }
     for browser in [&alice, &bob] {
-        press(browser, &server.url, "shop", "chatty").await;
+        press(browser, &server.url, "shop", "linger").await;
         browser.type_into("#run-confirm", "shop").await;
     }
     tokio::join!(alice.click("#run-go"), bob.click("#run-go"));
@@ -383,7 +387,7 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
         .wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Css(
-            "[data-cluster=\"shop\"] [data-scenario=\"chatty\"] button",
+            "[data-cluster=\"shop\"] [data-scenario=\"linger\"] button",
         ))
         .await
         .expect("button");
@@ -416,7 +420,7 @@ async fn two_people_pressing_run_at_once_start_one_run_and_the_other_is_told_who
     let row = format!("#runs-table tr[data-run=\"{id}\"]");
     let listed = runner.text_of(&row).await;
     assert!(
-        listed.contains("chatty") && listed.contains(runner_name),
+        listed.contains("linger") && listed.contains(runner_name),
         "{listed}"
     );
     runner.open(&format!("{}/runs?status=ok", server.url)).await;
