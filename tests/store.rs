@@ -142,6 +142,18 @@ async fn keeps_its_promises(url: &str) {
     };
     assert!(store.runs(&nobody, 10).await.expect("list").is_empty());
 
+    // Runs waiting in line or for an approver are counted, and only those.
+    assert_eq!(store.runs_waiting().await.expect("count"), 0);
+    store
+        .enqueue_run(&new_run("line", "deploy", &plan))
+        .await
+        .expect("queue");
+    store
+        .await_approval(&new_run("gate", "deploy", &plan))
+        .await
+        .expect("ask");
+    assert_eq!(store.runs_waiting().await.expect("count"), 2);
+
     assert_eq!(
         store
             .claim_launch("token-1", "ada", "eu-west-1")

@@ -291,6 +291,16 @@ impl Store {
         rows.iter().map(summary).collect()
     }
 
+    /// How many runs wait: in line, or for an approver.
+    pub async fn runs_waiting(&self) -> Result<usize, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'awaiting_approval')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     /// Deletes the output lines of runs that ended before `ended_before_ms`, keeping the runs
     /// and every other event (their grids and what their hosts reported); how many went.
     pub async fn forget_run_lines(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
