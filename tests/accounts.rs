@@ -58,6 +58,13 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::GET, "/launch/progress", "/launch/progress?ids=i-0123456789abcdef0", None, AtLeast(Viewer)),
         (M::GET, "/client-address", "/client-address", None, AtLeast(Viewer)),
         (M::GET, "/images", "/images", None, AtLeast(Viewer)),
+        (
+            M::GET,
+            "/images/quick-start",
+            "/images/quick-start",
+            None,
+            AtLeast(Viewer),
+        ),
         (M::GET, "/instance-types", "/instance-types", None, AtLeast(Viewer)),
         (M::GET, "/key-pairs", "/key-pairs", None, AtLeast(Viewer)),
         (M::GET, "/subnets", "/subnets", None, AtLeast(Viewer)),

@@ -35,3 +35,4 @@ mod serve_config;
 mod sign_in;
 mod store;
 mod tokens;
+mod wizard_catalog;

@@ -180,7 +180,10 @@ impl From<LaunchError> for ApiError {
             LaunchError::Invalid(_)
             | LaunchError::UnknownImage(..)
             | LaunchError::UnknownType(..)
-            | LaunchError::Mismatch { .. } => Self::Invalid(message),
+            | LaunchError::Mismatch { .. }
+            | LaunchError::UnknownSubnet(..)
+            | LaunchError::NoDefaultVpc(_)
+            | LaunchError::GroupElsewhere { .. } => Self::Invalid(message),
             LaunchError::InFlight => Self::Conflict(message),
             LaunchError::Unprotected { .. } => Self::Upstream(message),
             LaunchError::DryRun(source) | LaunchError::Failed { source, .. } => {

@@ -30,7 +30,7 @@ use crate::handlers::{
         regions::list, regions::zones, regions::profiles,
         instances::list, instances::act, instances::events,
         launch::launch, launch::check, launch::progress, launch::client_address,
-        catalog::images, catalog::instance_types, catalog::key_pairs, catalog::subnets,
+        catalog::images, catalog::quick_start, catalog::instance_types, catalog::key_pairs, catalog::subnets,
         catalog::instance_profiles,
         security_groups::list,
         runs::list, runs::start, runs::show, runs::events, runs::log, runs::cancel, runs::approve,

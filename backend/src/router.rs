@@ -81,6 +81,7 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, GET, "/launch/progress", launch::progress),
         route!(SignedIn, GET, "/client-address", launch::client_address),
         route!(SignedIn, GET, "/images", catalog::images),
+        route!(SignedIn, GET, "/images/quick-start", catalog::quick_start),
         route!(SignedIn, GET, "/instance-types", catalog::instance_types),
         route!(SignedIn, GET, "/key-pairs", catalog::key_pairs),
         route!(SignedIn, GET, "/subnets", catalog::subnets),

@@ -8,10 +8,11 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterHosts,
-    ClusterList, Decision, FreezeRequest, Health, ImageList, InstanceChanges, InstanceList,
-    InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan, LaunchProgress,
-    LaunchRequest, LaunchResponse, LogIn, Me, Profiles, Regions, ReleaseList, RunDetail, RunEvent,
-    RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, Zones,
+    ClusterList, Decision, FreezeRequest, Health, ImageList, ImageQuery, InstanceChanges,
+    InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan,
+    LaunchProgress, LaunchRequest, LaunchResponse, LogIn, Me, Profiles, QuickStartList, Regions,
+    ReleaseList, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList,
+    Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use serde::Serialize;
@@ -174,8 +175,25 @@ pub fn watch_instances(
     )
 }
 
-pub async fn images(query_string: String) -> Result<ImageList, ApiFailure> {
-    get(&format!("/api/images{query_string}")).await
+/// Images matching `query`, searched by EC2.
+pub async fn images(query: ImageQuery) -> Result<ImageList, ApiFailure> {
+    let fields = [
+        ("owner", query.owner),
+        ("q", query.q),
+        ("arch", query.arch),
+        ("root_device", query.root_device),
+        ("deprecated", query.deprecated.map(|on| on.to_string())),
+    ];
+    let query_string: Vec<String> = fields
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| format!("{name}={}", encode(&value))))
+        .collect();
+    get(&format!("/api/images?{}", query_string.join("&"))).await
+}
+
+/// The current images of the common distributions.
+pub async fn quick_start() -> Result<QuickStartList, ApiFailure> {
+    get("/api/images/quick-start").await
 }
 
 pub async fn instance_types() -> Result<InstanceTypeList, ApiFailure> {
@@ -206,8 +224,9 @@ pub async fn key_pairs() -> Result<KeyPairList, ApiFailure> {
     get("/api/key-pairs").await
 }
 
-pub async fn all_security_groups() -> Result<SecurityGroupList, ApiFailure> {
-    get("/api/security-groups").await
+/// The security groups of VPC `vpc_id`.
+pub async fn vpc_security_groups(vpc_id: String) -> Result<SecurityGroupList, ApiFailure> {
+    get(&format!("/api/security-groups?vpc_id={}", encode(&vpc_id))).await
 }
 
 pub async fn launch(request: &LaunchRequest) -> Result<LaunchResponse, ApiFailure> {

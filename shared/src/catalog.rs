@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Invalid;
+
 /// An AMI as the wizard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -25,16 +27,47 @@ pub struct ImageSummary {
     pub virtualization: String,
     /// When it was made.
     pub creation_date: String,
+    /// When EC2 marks (or marked) it deprecated, if ever.
+    #[serde(default)]
+    pub deprecation_time: Option<String>,
 }
 
-/// `GET /api/images`: images matching the query, at most `limit`.
+/// `GET /api/images`: images matching the query, newest first, at most [`IMAGE_LIMIT`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageList {
     /// The images.
     pub images: Vec<ImageSummary>,
-    /// How many matched before the limit.
-    pub total: usize,
+    /// More images match than were read: refine the search to see them.
+    pub more: bool,
+}
+
+/// Images one search answers with at most; EC2 is asked for no more pages once it has them.
+pub const IMAGE_LIMIT: usize = 100;
+
+/// `GET /api/images/quick-start`: the current images of the common distributions, as AWS and
+/// the distributions publish them in the region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuickStartList {
+    /// One per distribution and architecture, in a fixed order.
+    pub images: Vec<QuickStartImage>,
+}
+
+/// A distribution's current image in the region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuickStartImage {
+    /// e.g. `Ubuntu 24.04 LTS`.
+    pub label: String,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// The public parameter (AWS Systems Manager) that names the current image.
+    pub parameter: String,
+    /// The image it names; `None` when the region does not publish it.
+    pub image: Option<ImageSummary>,
+    /// The search that lists all its versions.
+    pub search: ImageQuery,
 }
 
 /// An instance type as the wizard lists it.
@@ -119,6 +152,18 @@ pub struct SubnetList {
     pub subnets: Vec<SubnetSummary>,
 }
 
+impl SubnetList {
+    /// The VPC instances go in: `subnet`'s, or the default VPC when none is chosen. `None` for
+    /// a subnet not listed, or a region without a default VPC.
+    pub fn vpc_for(&self, subnet: Option<&str>) -> Option<&str> {
+        let found = match subnet {
+            Some(id) => self.subnets.iter().find(|s| s.id == id),
+            None => self.subnets.iter().find(|s| s.default_for_zone),
+        };
+        found.map(|s| s.vpc_id.as_str())
+    }
+}
+
 /// An IAM instance profile: the role an instance's software acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -156,17 +201,118 @@ pub struct ImageQuery {
     pub profile: Option<String>,
     /// Region.
     pub region: Option<String>,
-    /// `amazon`, `self` or `all` (public and community too) [default: amazon].
+    /// `amazon`, `self`, `aws-marketplace`, an account id, or `all` (public and community
+    /// too) [default: amazon].
     pub owner: Option<String>,
-    /// Words the name, description or id must contain.
+    /// Words the name must contain, in order; a pattern with `*` or `?` as EC2 writes it; or an
+    /// AMI id.
     pub q: Option<String>,
     /// `x86_64` or `arm64`.
     pub arch: Option<String>,
+    /// `ebs` or `instance-store`.
+    pub root_device: Option<String>,
+    /// Include deprecated images [default: false].
+    pub deprecated: Option<bool>,
+}
+
+/// Owners a search may name besides an account id.
+pub const IMAGE_OWNERS: [&str; 4] = ["amazon", "self", "aws-marketplace", "all"];
+
+impl ImageQuery {
+    /// What is wrong with the query, in the words the search form shows.
+    pub fn check(&self) -> Result<(), Invalid> {
+        if let Some(owner) = self.owner.as_deref().filter(|o| !o.is_empty()) {
+            let account = owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit());
+            if !account && !IMAGE_OWNERS.contains(&owner) {
+                return Err(Invalid {
+                    field: "owner",
+                    message: format!(
+                        "{owner:?} is not an owner: use amazon, self, aws-marketplace, all or a \
+                         12-digit account id"
+                    ),
+                });
+            }
+        }
+        let q = self.q.as_deref().unwrap_or_default();
+        if q.chars().count() > 128 || q.chars().any(char::is_control) {
+            return Err(Invalid {
+                field: "q",
+                message: "a search is at most 128 characters, on one line".to_owned(),
+            });
+        }
+        let one_of = |field, value: Option<&str>, allowed: &[&str]| match value {
+            Some(value) if !value.is_empty() && !allowed.contains(&value) => Err(Invalid {
+                field,
+                message: format!("{value:?} is not one of {}", allowed.join(", ")),
+            }),
+            _ => Ok(()),
+        };
+        one_of("arch", self.arch.as_deref(), &["x86_64", "arm64", "i386"])?;
+        one_of(
+            "root_device",
+            self.root_device.as_deref(),
+            &["ebs", "instance-store"],
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn query(owner: &str, q: &str, arch: &str, root_device: &str) -> ImageQuery {
+        ImageQuery {
+            owner: Some(owner.to_owned()),
+            q: Some(q.to_owned()),
+            arch: Some(arch.to_owned()),
+            root_device: Some(root_device.to_owned()),
+            ..ImageQuery::default()
+        }
+    }
+
+    #[test]
+    fn instances_go_in_their_subnets_vpc_or_the_default_one() {
+        let subnet = |id: &str, vpc: &str, default_for_zone| SubnetSummary {
+            id: id.to_owned(),
+            name: None,
+            zone: "us-east-1a".to_owned(),
+            cidr: "10.0.0.0/24".to_owned(),
+            vpc_id: vpc.to_owned(),
+            default_for_zone,
+            available_addresses: 250,
+        };
+        let list = SubnetList {
+            subnets: vec![
+                subnet("subnet-1", "vpc-other", false),
+                subnet("subnet-2", "vpc-default", true),
+            ],
+        };
+        assert_eq!(list.vpc_for(Some("subnet-1")), Some("vpc-other"));
+        assert_eq!(list.vpc_for(None), Some("vpc-default"));
+        assert_eq!(list.vpc_for(Some("subnet-9")), None);
+        let no_default = SubnetList {
+            subnets: vec![subnet("subnet-1", "vpc-other", false)],
+        };
+        assert_eq!(no_default.vpc_for(None), None);
+    }
+
+    #[test]
+    fn searches_name_owners_and_filters_ec2_knows() {
+        assert!(
+            query("amazon", "ubuntu 24.04", "arm64", "ebs")
+                .check()
+                .is_ok()
+        );
+        assert!(query("099720109477", "", "", "").check().is_ok());
+        assert!(ImageQuery::default().check().is_ok());
+        let field = |q: ImageQuery| q.check().expect_err("refused").field;
+        assert_eq!(field(query("canonical", "", "", "")), "owner");
+        assert_eq!(field(query("0997201094", "", "", "")), "owner");
+        assert_eq!(field(query("all", &"x".repeat(129), "", "")), "q");
+        assert_eq!(field(query("all", "a\nb", "", "")), "q");
+        assert_eq!(field(query("all", "", "sparc", "")), "arch");
+        assert_eq!(field(query("all", "", "", "s3")), "root_device");
+    }
 
     #[test]
     fn costs_scale_with_count_and_hours() {

@@ -31,8 +31,9 @@ pub use api::{
 };
 pub use audit::{AuditEntry, AuditList, AuditQuery};
 pub use catalog::{
-    ImageList, ImageQuery, ImageSummary, InstanceProfileList, InstanceProfileSummary,
-    InstanceTypeList, InstanceTypeSummary, KeyPairList, PriceSources, SubnetList, SubnetSummary,
+    IMAGE_LIMIT, IMAGE_OWNERS, ImageList, ImageQuery, ImageSummary, InstanceProfileList,
+    InstanceProfileSummary, InstanceTypeList, InstanceTypeSummary, KeyPairList, PriceSources,
+    QuickStartImage, QuickStartList, SubnetList, SubnetSummary,
 };
 pub use clusters::{
     ClusterHost, ClusterHosts, ClusterList, ClusterSummary, FirewallSummary, Freeze, FreezeRequest,

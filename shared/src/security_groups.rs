@@ -65,6 +65,8 @@ pub struct SecurityGroupQuery {
     pub region: Option<String>,
     /// Comma-separated group ids; all groups of the region when absent.
     pub ids: Option<String>,
+    /// Only the groups of this VPC.
+    pub vpc_id: Option<String>,
 }
 
 #[cfg(test)]

@@ -307,6 +307,11 @@ pub fn subnet_id(id: &str) -> Result<(), Invalid> {
     resource_id(id, "subnet-", "subnet_id", "a subnet id")
 }
 
+/// A VPC id: `vpc-` and 8 or 17 lowercase hexadecimal digits.
+pub fn vpc_id(id: &str) -> Result<(), Invalid> {
+    resource_id(id, "vpc-", "vpc_id", "a VPC id")
+}
+
 /// An account name: 1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting with a letter or
 /// digit; it is what the audit log shows.
 pub fn user_name(name: &str) -> Result<(), Invalid> {

@@ -4,6 +4,7 @@
 mod app;
 mod browser;
 mod faults;
+mod image_reads;
 mod moto;
 mod postgres;
 mod process;
@@ -15,6 +16,7 @@ mod ssh_hosts;
 pub use app::{app_with, send};
 pub use browser::Browser;
 pub use faults::InjectedError;
+pub use image_reads::ImageReads;
 pub use moto::{inbound_cidrs, moto_client, moto_iam, moto_target, start_moto};
 pub use postgres::start_postgres;
 pub use process::ProcessGroup;

@@ -1,53 +1,10 @@
-//! What the launch wizard offers: images by owner, the region's instance types, key pairs.
+//! What the launch wizard offers: the region's instance types, subnets, key pairs (images are
+//! searched in `images`).
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::Filter;
-use knit_shared::{ImageSummary, InstanceTypeSummary, SubnetSummary};
+use knit_shared::{InstanceTypeSummary, SubnetSummary};
 
 use super::{Ec2Error, Ec2Target};
-
-/// Available images owned by `owner` (`amazon`, `self`; `all` adds public and community ones).
-pub async fn describe_images(
-    client: &Client,
-    target: &Ec2Target,
-    owner: &str,
-) -> Result<Vec<ImageSummary>, Ec2Error> {
-    let mut request = client
-        .describe_images()
-        .filters(Filter::builder().name("state").values("available").build());
-    if owner != "all" {
-        request = request.owners(owner);
-    }
-    let found = request
-        .send()
-        .await
-        .map_err(|error| Ec2Error::from_sdk(error, target))?;
-    Ok(found
-        .images()
-        .iter()
-        .map(|image| ImageSummary {
-            id: image.image_id().unwrap_or_default().to_owned(),
-            name: image.name().unwrap_or_default().to_owned(),
-            description: image.description().unwrap_or_default().to_owned(),
-            owner: image
-                .image_owner_alias()
-                .or(image.owner_id())
-                .unwrap_or_default()
-                .to_owned(),
-            architecture: image.architecture().map_or("", |a| a.as_str()).to_owned(),
-            platform: image.platform_details().unwrap_or("Linux/UNIX").to_owned(),
-            root_device_type: image
-                .root_device_type()
-                .map_or("", |r| r.as_str())
-                .to_owned(),
-            virtualization: image
-                .virtualization_type()
-                .map_or("", |v| v.as_str())
-                .to_owned(),
-            creation_date: image.creation_date().unwrap_or_default().to_owned(),
-        })
-        .collect())
-}
 
 /// Every instance type of the region, by name.
 pub async fn describe_instance_types(

@@ -43,6 +43,11 @@ pub async fn iam(target: &Ec2Target) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&sdk_config(target).await.0)
 }
 
+/// A Systems Manager client with `target`'s credentials and region (and endpoint, as for IAM).
+pub async fn ssm(target: &Ec2Target) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&sdk_config(target).await.0)
+}
+
 /// The AWS configuration of `target` and the region it resolved to.
 async fn sdk_config(target: &Ec2Target) -> (aws_config::SdkConfig, String) {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())

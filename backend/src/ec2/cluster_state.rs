@@ -133,21 +133,24 @@ pub async fn create_cluster_group(
     tags.insert(FIREWALL_TAG.to_owned(), group.to_owned());
     let description = format!("{group} of cluster {cluster} (knit)");
     let name = group_name(cluster, group);
-    create_group(client, target, &name, &description, &tags).await
+    create_group(client, target, &name, &description, None, &tags).await
 }
 
-/// Creates group `name` in the default VPC, tagged with `tags`; returns its id.
+/// Creates group `name` in VPC `vpc_id` (the default VPC when `None`), tagged with `tags`;
+/// returns its id.
 pub async fn create_group(
     client: &Client,
     target: &Ec2Target,
     name: &str,
     description: &str,
+    vpc_id: Option<&str>,
     tags: &BTreeMap<String, String>,
 ) -> Result<String, Ec2Error> {
     let mut request = client
         .create_security_group()
         .group_name(name)
-        .description(description);
+        .description(description)
+        .set_vpc_id(vpc_id.map(str::to_owned));
     // EC2 refuses a tag specification without tags.
     if !tags.is_empty() {
         request = request.tag_specifications(tagged(ResourceType::SecurityGroup, tags));

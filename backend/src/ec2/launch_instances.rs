@@ -31,6 +31,43 @@ pub async fn image_architecture(
     }
 }
 
+/// The VPC of subnet `id`, or `None` when EC2 knows no such subnet.
+pub async fn subnet_vpc(
+    client: &Client,
+    target: &Ec2Target,
+    id: &str,
+) -> Result<Option<String>, Ec2Error> {
+    match client.describe_subnets().subnet_ids(id).send().await {
+        Ok(found) => Ok(found
+            .subnets()
+            .first()
+            .and_then(|subnet| subnet.vpc_id().map(str::to_owned))),
+        Err(error) => match Ec2Error::from_sdk(error, target) {
+            Ec2Error::Refused { code, .. } if code.starts_with("InvalidSubnetID") => Ok(None),
+            other => Err(other),
+        },
+    }
+}
+
+/// The region's default VPC, if it has one (an account may have deleted it).
+pub async fn default_vpc(client: &Client, target: &Ec2Target) -> Result<Option<String>, Ec2Error> {
+    let found = client
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("is-default")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| Ec2Error::from_sdk(error, target))?;
+    Ok(found
+        .vpcs()
+        .first()
+        .and_then(|vpc| vpc.vpc_id().map(str::to_owned)))
+}
+
 /// The architectures instance type `name` supports, or `None` when EC2 knows no such type.
 pub async fn type_architectures(
     client: &Client,

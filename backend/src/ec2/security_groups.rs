@@ -6,15 +6,19 @@ use knit_shared::{InboundRule, SecurityGroup};
 
 use super::{Ec2Error, Ec2Target};
 
-/// The groups named by `ids`, or every group of the region when `ids` is empty.
+/// The groups named by `ids`, or every group of the region when `ids` is empty; only those of
+/// `vpc` when given.
 pub async fn describe_security_groups(
     client: &Client,
     target: &Ec2Target,
     ids: &[String],
+    vpc: Option<&str>,
 ) -> Result<Vec<SecurityGroup>, Ec2Error> {
+    let in_vpc = vpc.map(|id| vec![aws::Filter::builder().name("vpc-id").values(id).build()]);
     let mut pages = client
         .describe_security_groups()
         .set_group_ids((!ids.is_empty()).then(|| ids.to_vec()))
+        .set_filters(in_vpc)
         .into_paginator()
         .send();
     let mut groups = Vec::new();

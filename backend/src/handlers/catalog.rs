@@ -1,11 +1,11 @@
-//! `/api/images`, `/api/instance-types`, `/api/subnets`, `/api/instance-profiles`,
+//! `/api/images`, `/api/images/quick-start`, `/api/instance-types`, `/api/subnets`, `/api/instance-profiles`,
 //! `/api/key-pairs`: what the launch wizard offers.
 
 use axum::Json;
 use axum::extract::State;
 use knit_shared::{
-    ImageList, ImageQuery, InstanceProfileList, InstanceTypeList, KeyPairList, ScopeQuery,
-    SubnetList,
+    ImageList, ImageQuery, InstanceProfileList, InstanceTypeList, KeyPairList, QuickStartList,
+    ScopeQuery, SubnetList,
 };
 
 use super::extract::Params;
@@ -26,6 +26,22 @@ pub async fn images(
     Params(query): Params<ImageQuery>,
 ) -> Result<Json<ImageList>, ApiError> {
     Ok(Json(app.inventory.images(&query).await?))
+}
+
+/// The current images of Amazon Linux, Ubuntu and Debian in the region.
+#[utoipa::path(
+    get,
+    path = "/api/images/quick-start",
+    operation_id = "catalog_quick_start",
+    tag = "launch",
+    params(knit_shared::ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::QuickStartList))
+)]
+pub async fn quick_start(
+    State(app): State<App>,
+    Params(query): Params<ScopeQuery>,
+) -> Result<Json<QuickStartList>, ApiError> {
+    Ok(Json(app.inventory.quick_start(&query).await?))
 }
 
 /// Instance types with their prices.

@@ -31,12 +31,14 @@ pub async fn list(
         .collect();
     ids.iter()
         .try_for_each(|id| validate::security_group_id(id))?;
+    let vpc = query.vpc_id.as_deref().filter(|id| !id.is_empty());
+    vpc.map(validate::vpc_id).transpose()?;
     let hub = &app.inventory.hub;
     let scope = hub
         .resolve(query.profile.as_deref(), query.region.as_deref())
         .await?;
     let client = hub.client(&scope).await;
-    let groups = describe_security_groups(&client, &hub.target(&scope), &ids).await?;
+    let groups = describe_security_groups(&client, &hub.target(&scope), &ids, vpc).await?;
     Ok(Json(SecurityGroupList {
         region: scope.region,
         groups,

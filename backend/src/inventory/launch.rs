@@ -27,6 +27,20 @@ pub enum LaunchError {
         supported: String,
         image: String,
     },
+    #[error("subnet_id: no subnet {0} in {1}; choose one of the region's subnets")]
+    UnknownSubnet(String, String),
+    #[error(
+        "subnet_id: {0} has no default VPC; choose a subnet, which also says the VPC the instances go in"
+    )]
+    NoDefaultVpc(String),
+    #[error(
+        "security_groups: {group} is in {group_vpc} and the instances go in {vpc}; choose groups of {vpc}"
+    )]
+    GroupElsewhere {
+        group: String,
+        group_vpc: String,
+        vpc: String,
+    },
     #[error("a launch with this client token is still going; wait for it to end")]
     InFlight,
     #[error("EC2's dry run refused the launch: {0}")]
@@ -104,10 +118,10 @@ impl Inventory {
     /// What the launch would do, checked by EC2's dry run; nothing is created.
     pub async fn check_launch(&self, request: &LaunchRequest) -> Result<LaunchCheck, LaunchError> {
         let ec2 = self.connect_for(request).await?;
-        preflight(&ec2, request).await?;
+        let vpc = preflight(&ec2, request).await?;
         Ok(LaunchCheck {
             message: format!(
-                "EC2's dry run accepts {} × {} from {} in {}",
+                "EC2's dry run accepts {} × {} from {} in {} ({vpc})",
                 request.count, request.instance_type, request.image_id, ec2.scope.region
             ),
         })
@@ -131,7 +145,7 @@ async fn launch_once(
     request: &LaunchRequest,
 ) -> Result<LaunchResponse, LaunchError> {
     let (client, target) = (&ec2.client, &ec2.target);
-    preflight(ec2, request).await?;
+    let vpc = preflight(ec2, request).await?;
 
     let mut created = Vec::new();
     let mut group_ids = request.security_groups.clone();
@@ -146,6 +160,7 @@ async fn launch_once(
             target,
             &group.name,
             &description,
+            Some(&vpc),
             &Default::default(),
         )
         .await
@@ -232,9 +247,10 @@ async fn launch_once(
     })
 }
 
-/// The checks before anything is created: the AMI and the type exist and suit each other, and
-/// EC2's dry run accepts the launch (without the group and key pair that do not exist yet).
-async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<(), LaunchError> {
+/// The checks before anything is created: the AMI and the type exist and suit each other, the
+/// chosen groups are in the VPC the instances go in, and EC2's dry run accepts the launch
+/// (without the group and key pair that do not exist yet). Returns that VPC.
+async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<String, LaunchError> {
     let (client, target, scope) = (&ec2.client, &ec2.target, &ec2.scope);
     let image = ec2::image_architecture(client, target, &request.image_id)
         .await?
@@ -251,6 +267,7 @@ async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<(), Laun
             image,
         });
     }
+    let vpc = launch_vpc(ec2, request).await?;
     let existing_key = request.key_name.as_deref();
     ec2::run(
         client,
@@ -262,5 +279,35 @@ async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<(), Laun
     )
     .await
     .map_err(LaunchError::DryRun)?;
-    Ok(())
+    Ok(vpc)
+}
+
+/// The VPC the instances go in: the chosen subnet's, or else the region's default VPC. The
+/// chosen groups must belong to it: EC2 refuses a group of another VPC.
+async fn launch_vpc(ec2: &Connection, request: &LaunchRequest) -> Result<String, LaunchError> {
+    let (client, target, region) = (&ec2.client, &ec2.target, &ec2.scope.region);
+    let vpc = match &request.subnet_id {
+        Some(subnet) => ec2::subnet_vpc(client, target, subnet)
+            .await?
+            .ok_or_else(|| LaunchError::UnknownSubnet(subnet.clone(), region.clone()))?,
+        None => ec2::default_vpc(client, target)
+            .await?
+            .ok_or_else(|| LaunchError::NoDefaultVpc(region.clone()))?,
+    };
+    if !request.security_groups.is_empty() {
+        let groups =
+            crate::ec2::describe_security_groups(client, target, &request.security_groups, None)
+                .await?;
+        if let Some(group) = groups
+            .iter()
+            .find(|group| group.vpc_id.as_deref().is_some_and(|id| id != vpc))
+        {
+            return Err(LaunchError::GroupElsewhere {
+                group: format!("{} ({})", group.name, group.id),
+                group_vpc: group.vpc_id.clone().unwrap_or_default(),
+                vpc,
+            });
+        }
+    }
+    Ok(vpc)
 }

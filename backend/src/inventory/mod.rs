@@ -42,7 +42,8 @@ pub struct Inventory {
     pub hub: Ec2Hub,
     cache: cache::Cache,
     feeds: feed::Feeds,
-    type_lists: catalog::TypeLists,
+    type_lists: catalog::Lately<knit_shared::InstanceTypeList>,
+    quick_starts: catalog::Lately<knit_shared::QuickStartList>,
 }
 
 impl Inventory {
@@ -51,7 +52,8 @@ impl Inventory {
             hub,
             cache: cache::Cache::new(CACHE_TTL, page_size),
             feeds: feed::Feeds::default(),
-            type_lists: catalog::TypeLists::default(),
+            type_lists: Default::default(),
+            quick_starts: Default::default(),
         })
     }
 

@@ -1,4 +1,5 @@
-//! Step 6: existing security groups, or a new one with its rules (created only at launch).
+//! Step 6: existing security groups of the VPC the instances go in, or a new one with its rules
+//! (created in that VPC, only at launch).
 
 use knit_shared::{NewRule, validate};
 use leptos::prelude::*;
@@ -8,7 +9,34 @@ use crate::api;
 
 #[component]
 pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
-    let groups = LocalResource::new(api::all_security_groups);
+    let subnets = LocalResource::new(api::subnets);
+    // `None` while the subnets load; `Some(None)` when no VPC follows from the choices.
+    let vpc = move || {
+        let subnet = draft.with(|d| d.request.subnet_id.clone());
+        subnets.get().map(|list| {
+            list.ok()
+                .and_then(|l| l.vpc_for(subnet.as_deref()).map(str::to_owned))
+        })
+    };
+    let groups = LocalResource::new(move || {
+        let vpc = vpc().flatten();
+        async move {
+            match vpc {
+                Some(vpc) => api::vpc_security_groups(vpc).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    // Groups of another VPC (chosen before the subnet changed) cannot go with these instances.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(list))) = groups.get() {
+            let ids: Vec<String> = list.groups.into_iter().map(|g| g.id).collect();
+            if draft.with_untracked(|d| d.request.security_groups.iter().any(|g| !ids.contains(g)))
+            {
+                draft.update(|d| d.request.security_groups.retain(|g| ids.contains(g)));
+            }
+        }
+    });
     let my_address = LocalResource::new(api::client_address);
     let rule_count =
         move || draft.with(|d| d.request.new_group.as_ref().map_or(0, |g| g.rules.len()));
@@ -41,11 +69,23 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
     };
     view! {
         <h2>"Security group"</h2>
+        <p id="network-vpc">{move || match vpc() {
+            None => "Reading the region's subnets…".to_owned(),
+            Some(Some(vpc)) => format!("The instances go in {vpc}; its groups are offered, and a new group is made in it."),
+            Some(None) => String::new(),
+        }}</p>
+        {move || (vpc() == Some(None)).then(|| view! {
+            <p class="notice failed" id="network-no-vpc">
+                "This region has no default VPC: go back to Configure and choose a subnet, "
+                "which says the VPC the instances go in."
+            </p>
+        })}
         <h3>"Existing groups"</h3>
         {move || match groups.get() {
             None => view! { <p class="loading">"Reading security groups…"</p> }.into_any(),
             Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-            Some(Ok(list)) => view! {
+            Some(Ok(None)) => view! { <p class="muted">"No VPC chosen."</p> }.into_any(),
+            Some(Ok(Some(list))) => view! {
                 <ul class="group-choices" id="group-choices">
                     {list.groups.into_iter().map(|group| {
                         let id = group.id.clone();
@@ -141,7 +181,7 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
         }))>"Add a rule"</button>
         // Other groups as rule sources: the same list, offered as the source field is typed.
         <datalist id="group-ids">
-            {move || groups.get().and_then(Result::ok).map(|list| list.groups.into_iter().map(|group| {
+            {move || groups.get().and_then(Result::ok).flatten().map(|list| list.groups.into_iter().map(|group| {
                 view! { <option value=group.id.clone()>{group.name.clone()}</option> }
             }).collect_view())}
         </datalist>

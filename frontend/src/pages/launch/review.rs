@@ -34,6 +34,17 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
         _ => {}
     });
     let types = LocalResource::new(api::instance_types);
+    let subnets = LocalResource::new(api::subnets);
+    let vpc = move || {
+        let subnet = draft.with(|d| d.request.subnet_id.clone());
+        match subnets.get() {
+            None => "…".to_owned(),
+            Some(Err(failure)) => failure.to_string(),
+            Some(Ok(list)) => list
+                .vpc_for(subnet.as_deref())
+                .map_or_else(|| "none: choose a subnet".to_owned(), str::to_owned),
+        }
+    };
     let launch = move |_| {
         let request = draft.get_untracked().request;
         let key_file = request
@@ -56,7 +67,7 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
     };
     view! {
         <h2>"Review and launch"</h2>
-        {move || draft.with(|d| summary(&d.request))}
+        {move || draft.with(|d| summary(&d.request, vpc()))}
         {move || types.get().and_then(Result::ok).map(|list| draft.with(|d| price(&d.request, &list)))}
         {move || {
             let found = problems();
@@ -111,7 +122,7 @@ fn fix_link(message: &str) -> Option<impl IntoView + use<>> {
 }
 
 /// The table of choices, each with a link back to its step.
-fn summary(r: &LaunchRequest) -> impl IntoView + use<> {
+fn summary(r: &LaunchRequest, vpc: String) -> impl IntoView + use<> {
     let row = |step: usize, label: &'static str, value: String| {
         view! {
             <tr><th>{label}</th><td>{value}</td><td><a href=format!("/launch/{}", STEPS[step].0)>"Edit"</a></td></tr>
@@ -149,6 +160,7 @@ fn summary(r: &LaunchRequest) -> impl IntoView + use<> {
             {row(2, "Monitoring", if r.detailed_monitoring { "detailed (1 minute)" } else { "basic (5 minutes)" }.to_owned())}
             {row(2, "Zone", r.zone.clone().unwrap_or_else(|| "any".to_owned()))}
             {row(2, "Subnet", r.subnet_id.clone().unwrap_or_else(|| "default".to_owned()))}
+            <tr><th>"VPC"</th><td id="review-vpc">{vpc}</td><td></td></tr>
             {row(2, "Instance profile", r.instance_profile.clone().unwrap_or_else(|| "none".to_owned()))}
             {row(2, "On shutdown", if r.terminate_on_shutdown { "terminate" } else { "stop" }.to_owned())}
             {row(2, "Termination protection", if r.termination_protection { "on" } else { "off" }.to_owned())}
