@@ -455,14 +455,17 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     browser.sign_in(&server).await;
     browser.open(&format!("{}/launch", server.url)).await;
 
-    // 1. AMI: search, pick.
+    // 1. AMI: a search finds an old Ubuntu; the quick start's Amazon Linux is chosen.
     browser.text_of("#step-ami h2").await;
     browser.type_into("#ami-search", "xenial\u{E007}").await;
-    let image = "#ami-table tr[data-image=\"ami-785db401\"] input";
     browser
         .text_of("#ami-table tr[data-image=\"ami-785db401\"]")
         .await;
-    browser.click(image).await;
+    let amazon_linux = "#quick-start li[data-label=\"Amazon Linux 2023 x86_64\"]";
+    browser.click(&format!("{amazon_linux} .quick-pick")).await;
+    let picked = browser.text_of(&format!("{amazon_linux} .ip")).await;
+    let image = picked.trim().to_owned();
+    assert!(image.starts_with("ami-"), "{picked}");
     // 2. Hardware: an arm64 type cannot run this x86_64 AMI.
     next(&browser, "hardware").await;
     browser.type_into("#type-family", "micro").await;
@@ -579,7 +582,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     next(&browser, "review").await;
     let review = browser.text_of("#review").await;
     for chosen in [
-        "ami-785db401",
+        image.as_str(),
         "t3.micro",
         "wizard-profile",
         "wizard key (created at launch)",
@@ -587,6 +590,19 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     ] {
         assert!(review.contains(chosen), "{chosen} not in {review}");
     }
+    // No subnet chosen: the default VPC, where the new group is made.
+    let vpc = browser.text_of("#review-vpc").await;
+    let default_vpc = ec2
+        .describe_vpcs()
+        .filters(Filter::builder().name("is-default").values("true").build())
+        .send()
+        .await
+        .expect("VPCs")
+        .vpcs()[0]
+        .vpc_id()
+        .expect("id")
+        .to_owned();
+    assert_eq!(vpc, default_vpc);
     browser
         .wait_for_text_containing("#dry-run", "EC2's dry run accepts 2 × t3.micro")
         .await;
@@ -661,11 +677,26 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     }
 
     // In EC2, what was chosen.
+    let groups = ec2
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("wizard-ui")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("groups");
+    assert_eq!(
+        groups.security_groups()[0].vpc_id(),
+        Some(default_vpc.as_str())
+    );
     let launched = assert_launched(
         &ec2,
         &Launched {
             name: "wizard-web",
-            image: "ami-785db401",
+            image: &image,
             group: "wizard-ui",
             zone: "us-east-1c",
             key: "wizard key",
@@ -686,7 +717,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .await;
     let review = browser.text_of("#review").await;
     for chosen in [
-        "ami-785db401",
+        image.as_str(),
         "t3.micro",
         "us-east-1c",
         "Team=shop",

@@ -68,6 +68,38 @@ pub async fn default_vpc(client: &Client, target: &Ec2Target) -> Result<Option<S
         .and_then(|vpc| vpc.vpc_id().map(str::to_owned)))
 }
 
+/// The VPC of each group among `ids` that exists, as `(id, name, VPC)`. One EC2 does not know
+/// is left for the launch itself to refuse.
+pub async fn group_vpcs(
+    client: &Client,
+    target: &Ec2Target,
+    ids: &[String],
+) -> Result<Vec<(String, String, String)>, Ec2Error> {
+    let found = client
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .set_values(Some(ids.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| Ec2Error::from_sdk(error, target))?;
+    Ok(found
+        .security_groups()
+        .iter()
+        .map(|group| {
+            let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+            (
+                text(group.group_id()),
+                text(group.group_name()),
+                text(group.vpc_id()),
+            )
+        })
+        .collect())
+}
+
 /// The architectures instance type `name` supports, or `None` when EC2 knows no such type.
 pub async fn type_architectures(
     client: &Client,

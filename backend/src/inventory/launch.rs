@@ -295,16 +295,11 @@ async fn launch_vpc(ec2: &Connection, request: &LaunchRequest) -> Result<String,
             .ok_or_else(|| LaunchError::NoDefaultVpc(region.clone()))?,
     };
     if !request.security_groups.is_empty() {
-        let groups =
-            crate::ec2::describe_security_groups(client, target, &request.security_groups, None)
-                .await?;
-        if let Some(group) = groups
-            .iter()
-            .find(|group| group.vpc_id.as_deref().is_some_and(|id| id != vpc))
-        {
+        let groups = ec2::group_vpcs(client, target, &request.security_groups).await?;
+        if let Some((id, name, group_vpc)) = groups.into_iter().find(|(.., v)| *v != vpc) {
             return Err(LaunchError::GroupElsewhere {
-                group: format!("{} ({})", group.name, group.id),
-                group_vpc: group.vpc_id.clone().unwrap_or_default(),
+                group: format!("{name} ({id})"),
+                group_vpc,
                 vpc,
             });
         }
