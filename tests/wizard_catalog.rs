@@ -10,7 +10,8 @@ use knit::ec2::Ec2Target;
 use knit_shared::{ApiErrorBody, ImageList, LaunchRequest, NewGroup, NewRule, QuickStartList};
 
 use crate::harness::{
-    ImageReads, KnitServer, app_with, dummy_web_dir, moto_client, moto_target, send, start_moto,
+    Browser, ImageReads, KnitServer, app_with, built_console, dummy_web_dir, moto_client,
+    moto_target, send, start_moto,
 };
 
 /// Images the test registers, beside the 1,300 public ones moto ships in us-east-1.
@@ -375,13 +376,8 @@ async fn a_new_group_is_made_in_the_vpc_the_instances_go_in() {
     assert_eq!(group_vpc(&ec2, "group-mixed").await, None, "nothing made");
 }
 
-#[tokio::test]
-async fn a_region_without_a_default_vpc_needs_a_subnet() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let moto = start_moto(dir.path()).await;
-    let region = "eu-west-3";
-    let ec2 = moto_client(&moto, region).await;
-    // The account deleted its default VPC here.
+/// Deletes the region's default VPC, as some accounts have.
+async fn without_default_vpc(ec2: &aws_sdk_ec2::Client) {
     let vpcs = ec2.describe_vpcs().send().await.expect("VPCs");
     let default = vpcs.vpcs()[0].vpc_id().expect("id").to_owned();
     let subnets = ec2.describe_subnets().send().await.expect("subnets");
@@ -412,6 +408,15 @@ async fn a_region_without_a_default_vpc_needs_a_subnet() {
         .send()
         .await
         .expect("VPC deleted");
+}
+
+#[tokio::test]
+async fn a_region_without_a_default_vpc_needs_a_subnet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let region = "eu-west-3";
+    let ec2 = moto_client(&moto, region).await;
+    without_default_vpc(&ec2).await;
     let server = KnitServer::on_moto(
         &dir.path().join("data"),
         &moto,
@@ -448,4 +453,49 @@ async fn a_region_without_a_default_vpc_needs_a_subnet() {
         answer.text().await.unwrap_or_default()
     );
     assert_eq!(group_vpc(&ec2, "group-paris").await, Some(vpc));
+}
+
+#[tokio::test]
+async fn the_wizard_asks_for_a_subnet_and_offers_its_vpcs_groups() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let ec2 = moto_client(&moto, "eu-west-3").await;
+    without_default_vpc(&ec2).await;
+    let (vpc, subnet) = second_vpc(&ec2, "eu-west-3a").await;
+    ec2.create_security_group()
+        .group_name("paris-web")
+        .description("web")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("group");
+    let server = KnitServer::on_moto(
+        &dir.path().join("data"),
+        &moto,
+        &built_console(),
+        &["--region", "eu-west-3"],
+    );
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await;
+
+    browser
+        .open(&format!("{}/launch/configure", server.url))
+        .await;
+    browser
+        .wait_for_text_containing("#subnet-needed", "no default VPC")
+        .await;
+    browser.select("#subnet", &subnet).await;
+    browser.wait_for_gone("#subnet-needed").await;
+    browser
+        .click(".wizard-steps a[href=\"/launch/network\"]")
+        .await;
+    browser.wait_for_text_containing("#network-vpc", &vpc).await;
+    browser
+        .wait_for_element("#group-choices input[data-group=\"paris-web\"]")
+        .await;
+    browser
+        .click(".wizard-steps a[href=\"/launch/review\"]")
+        .await;
+    browser.wait_for_text("#review-vpc", &vpc).await;
+    browser.close().await;
 }

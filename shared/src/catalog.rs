@@ -150,17 +150,23 @@ pub struct SubnetSummary {
 pub struct SubnetList {
     /// The region's subnets, by zone.
     pub subnets: Vec<SubnetSummary>,
+    /// The region's default VPC; `None` where the account deleted it.
+    #[serde(default)]
+    pub default_vpc: Option<String>,
 }
 
 impl SubnetList {
     /// The VPC instances go in: `subnet`'s, or the default VPC when none is chosen. `None` for
     /// a subnet not listed, or a region without a default VPC.
     pub fn vpc_for(&self, subnet: Option<&str>) -> Option<&str> {
-        let found = match subnet {
-            Some(id) => self.subnets.iter().find(|s| s.id == id),
-            None => self.subnets.iter().find(|s| s.default_for_zone),
-        };
-        found.map(|s| s.vpc_id.as_str())
+        match subnet {
+            Some(id) => self
+                .subnets
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.vpc_id.as_str()),
+            None => self.default_vpc.as_deref(),
+        }
     }
 }
 
@@ -286,12 +292,14 @@ mod tests {
                 subnet("subnet-1", "vpc-other", false),
                 subnet("subnet-2", "vpc-default", true),
             ],
+            default_vpc: Some("vpc-default".to_owned()),
         };
         assert_eq!(list.vpc_for(Some("subnet-1")), Some("vpc-other"));
         assert_eq!(list.vpc_for(None), Some("vpc-default"));
         assert_eq!(list.vpc_for(Some("subnet-9")), None);
         let no_default = SubnetList {
             subnets: vec![subnet("subnet-1", "vpc-other", false)],
+            default_vpc: None,
         };
         assert_eq!(no_default.vpc_for(None), None);
     }

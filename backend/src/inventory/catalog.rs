@@ -10,7 +10,9 @@ use knit_shared::{
 };
 
 use super::Inventory;
-use crate::ec2::{Scope, ScopeError, catalog, images, instance_profiles, prices, quick_start};
+use crate::ec2::{
+    Scope, ScopeError, catalog, images, instance_profiles, launch_instances, prices, quick_start,
+};
 
 /// How long a region's instance types and prices are reused: EC2 lists them in pages of 100
 /// (seconds for all of them), types change rarely, and spot prices about hourly.
@@ -122,8 +124,14 @@ impl Inventory {
         let ec2 = self
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
-        let subnets = catalog::describe_subnets(&ec2.client, &ec2.target).await?;
-        Ok(SubnetList { subnets })
+        let (subnets, default_vpc) = tokio::join!(
+            catalog::describe_subnets(&ec2.client, &ec2.target),
+            launch_instances::default_vpc(&ec2.client, &ec2.target)
+        );
+        Ok(SubnetList {
+            subnets: subnets?,
+            default_vpc: default_vpc?,
+        })
     }
 
     pub async fn instance_profiles(

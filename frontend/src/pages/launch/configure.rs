@@ -77,7 +77,14 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
                 view! { <option value=subnet.id.clone() selected=selected>{label}</option> }
             }).collect_view())}
         </select>
-        <p class="muted">"A subnet lies in one zone; when you choose one, its zone is used."</p>
+        <p class="muted">"A subnet lies in one zone and one VPC; when you choose one, its zone is used, and the instances and a new group go in its VPC."</p>
+        {move || {
+            let subnet = draft.with(|d| d.request.subnet_id.clone());
+            let needed = subnets.get().and_then(Result::ok).is_some_and(|list| list.vpc_for(subnet.as_deref()).is_none());
+            needed.then(|| view! {
+                <p class="notice failed" id="subnet-needed">"This region has no default VPC: choose a subnet."</p>
+            })
+        }}
         <fieldset class="choices">
             <legend>"Purchase option"</legend>
             <DraftCheck draft id="spot" get={|r| r.spot} set={|r, on| r.spot = on}
