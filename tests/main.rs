@@ -20,6 +20,8 @@ mod launch;
 mod launch_wizard;
 mod metrics;
 mod notifications;
+#[cfg(feature = "embed-console")]
+mod one_binary;
 mod releases;
 mod rollouts;
 mod router;

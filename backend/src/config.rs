@@ -64,9 +64,10 @@ pub struct Settings {
     #[arg(long, env = "KNIT_TOKEN_MAX_DAYS", default_value_t = crate::accounts::TOKEN_MAX_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
     pub token_max_days: u32,
 
-    /// Folder of the built browser console (Trunk's output).
-    #[arg(long, env = "KNIT_WEB_DIR", default_value = "dist")]
-    pub web_dir: PathBuf,
+    /// Folder of the built browser console (Trunk's output) [default: the console built into
+    /// knit (the `embed-console` feature), else `dist`].
+    #[arg(long, env = "KNIT_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 
     /// The console's address as people reach it (behind a proxy, say), for links to runs in
     /// notifications, e.g. `https://knit.example.com`.

@@ -27,6 +27,7 @@ pub mod security_headers;
 pub mod server;
 pub mod ssh;
 pub mod store;
+pub mod web;
 
 pub use app::App;
 pub use router::router;

@@ -8,7 +8,7 @@ use axum::http::Method;
 use axum::middleware;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
+
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -18,6 +18,7 @@ use crate::handlers::{
     audit, catalog, clusters, health, instances, launch, metrics, regions, runs, security_groups,
     session, tokens, users,
 };
+use crate::web::WebConsole;
 use crate::{authentication, body_limit, openapi, security_headers};
 
 /// Who may reach a route at all; handlers refuse roles below theirs (`Deployer`, `Admin`).
@@ -129,7 +130,7 @@ fn routes_with(access: Access) -> Router<App> {
 
 /// The whole application: the JSON API under `/api`, and the single-page console everywhere else.
 pub fn router(app: App) -> Router {
-    let web_dir = app.settings.web_dir.clone();
+    let console = WebConsole::choose(app.settings.web_dir.as_deref());
     let public = routes_with(Access::Public);
     let signed_in = routes_with(Access::SignedIn)
         .route_layer(middleware::from_fn(authentication::require_sign_in));
@@ -143,9 +144,6 @@ pub fn router(app: App) -> Router {
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed);
 
-    // Paths that are not files are the SPA's own routes (e.g. /instances): answer with index.html.
-    let console = ServeDir::new(&web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
-
     // Prometheus scrapes here with an API token.
     let scrape = Router::new()
         .route("/metrics", axum::routing::get(metrics::scrape))
@@ -155,12 +153,8 @@ pub fn router(app: App) -> Router {
             authentication::authenticate,
         ));
 
-    let index = std::fs::read_to_string(web_dir.join("index.html")).unwrap_or_default();
-    let mut router = Router::new()
-        .nest("/api", api)
-        .merge(scrape)
-        .fallback_service(console);
-    for (name, value) in security_headers::headers(&index) {
+    let mut router = console.serve(Router::new().nest("/api", api).merge(scrape));
+    for (name, value) in security_headers::headers(&console.index_html()) {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
     router

@@ -29,7 +29,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     prepare_data_dir(&settings.data_dir)?;
-    check_web_dir(&settings.web_dir)?;
+    crate::web::WebConsole::choose(settings.web_dir.as_deref()).check()?;
     let listener = TcpListener::bind(settings.listen).await.with_context(|| {
         format!(
             "cannot listen on {}; choose another address with --listen or KNIT_LISTEN",
@@ -194,16 +194,4 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::write(&probe, b"knit").with_context(fix)?;
     std::fs::remove_file(&probe).with_context(fix)?;
     Ok(())
-}
-
-fn check_web_dir(dir: &Path) -> anyhow::Result<()> {
-    let index = dir.join("index.html");
-    if index.is_file() {
-        return Ok(());
-    }
-    anyhow::bail!(
-        "the built console is missing ({} does not exist); build it with `trunk build --release` \
-         or point --web-dir (KNIT_WEB_DIR) at Trunk's output",
-        index.display()
-    )
 }

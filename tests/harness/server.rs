@@ -66,6 +66,11 @@ impl KnitServer {
     /// Starts `knit serve --listen 127.0.0.1:0 --data-dir DATA_DIR` plus `args`, and waits until
     /// it prints its URL. Panics with the server's log if it exits instead.
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {
+        Self::start_with(data_dir, args, |_| {})
+    }
+
+    /// As `start`, with the command changed by `adjust` first (its folder, its environment).
+    pub fn start_with(data_dir: &Path, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Self {
         let mut store_args = vec!["--data-dir".to_owned(), path_text(data_dir)];
         if let Some(at) = args.iter().position(|arg| *arg == "--database-url") {
             store_args.extend(["--database-url".to_owned(), args[at + 1].to_owned()]);
@@ -98,6 +103,7 @@ impl KnitServer {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("create server log"));
+        adjust(&mut command);
         let mut process = ProcessGroup::spawn(command).expect("spawn knit");
         let stdout = process.child().stdout.take().expect("piped stdout");
         let (found, url) = mpsc::channel();
