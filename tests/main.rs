@@ -23,6 +23,7 @@ mod notifications;
 #[cfg(feature = "embed-console")]
 mod one_binary;
 mod releases;
+mod remote_cli;
 mod rollouts;
 mod router;
 mod run_cli;

@@ -11,9 +11,10 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use aws_sdk_ec2::Client;
 use clap::Args;
+use knit_shared::RunStatus;
 use knit_shared::rollout::BatchSize;
-use knit_shared::{CellStatus, RunEvent, RunEventBody, RunStatus, Stream};
 
+use super::printer::Printer;
 use super::{StoreArgs, cli_actor};
 use crate::clusters::{
     self, Command, Definition, Library, Plan, PlanError, RunRequest, file_action,
@@ -88,9 +89,21 @@ pub struct ClusterArgs {
     /// Send EC2 API calls to this URL instead of AWS (to find launched machines).
     #[arg(long, env = "KNIT_EC2_ENDPOINT")]
     pub ec2_endpoint: Option<String>,
+
+    /// A running knit to do it through (its API), e.g. https://knit.internal: its definitions,
+    /// roles, approvals, lock and audit apply.
+    #[arg(long, env = "KNIT_SERVER")]
+    pub server: Option<String>,
+    /// An API token of that server (`knit token create`).
+    #[arg(long, env = "KNIT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
+    if let Some(server) = &args.server {
+        let token = args.token.as_deref().unwrap_or_default();
+        return super::remote::run(&args, server, token).await;
+    }
     let library = Library::builtin();
     let loaded = clusters::load_dir(&args.clusters, library);
     let Some(name) = args.cluster.as_deref() else {
@@ -244,16 +257,11 @@ fn confirmed(definition: &Definition, args: &ClusterArgs, action: &str) -> bool 
     if !definition.file.cluster.needs_confirmation() {
         return true;
     }
-    let typed = match &args.yes {
-        Some(given) => given.clone(),
-        None if std::io::stdin().is_terminal() => {
-            eprint!("knit: type the cluster's name to run {action} on {name}: ");
-            let mut typed = String::new();
-            let _ = std::io::stdin().read_line(&mut typed);
-            typed
-        }
-        None => String::new(),
-    };
+    let typed = args
+        .yes
+        .clone()
+        .or_else(|| ask_confirmation(name, action))
+        .unwrap_or_default();
     if typed.trim() == name {
         return true;
     }
@@ -261,6 +269,18 @@ fn confirmed(definition: &Definition, args: &ClusterArgs, action: &str) -> bool 
         "knit: {name} wants its name typed to run {action}: give --yes {name}, or type it at a terminal; nothing ran"
     );
     false
+}
+
+/// The cluster's name as typed at a terminal, asked for before `action` on `name`; `None`
+/// without a terminal.
+pub(super) fn ask_confirmation(name: &str, action: &str) -> Option<String> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    eprint!("knit: type the cluster's name to run {action} on {name}: ");
+    let mut typed = String::new();
+    let _ = std::io::stdin().read_line(&mut typed);
+    Some(typed.trim().to_owned())
 }
 
 async fn find_hosts(
@@ -374,110 +394,6 @@ async fn follow(
     Ok(status)
 }
 
-/// Prints a run's events as they come: output prefixed by host, a line per cell that ends.
-struct Printer {
-    steps: Vec<String>,
-    /// How each host fared: ok until a cell fails or is skipped for another reason than a
-    /// step run once elsewhere.
-    hosts: BTreeMap<String, HostOutcome>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HostOutcome {
-    Ok,
-    Failed,
-    NotRun,
-}
-
-impl Printer {
-    /// `5 hosts ok, 1 failed`, and how many did not run it all.
-    fn summary(&self) -> String {
-        let count = |outcome| self.hosts.values().filter(|o| **o == outcome).count();
-        let ok = count(HostOutcome::Ok);
-        let mut said = format!("{ok} host{} ok", if ok == 1 { "" } else { "s" });
-        for (outcome, words) in [
-            (HostOutcome::Failed, "failed"),
-            (HostOutcome::NotRun, "not run to the end"),
-        ] {
-            if count(outcome) > 0 {
-                said.push_str(&format!(", {} {words}", count(outcome)));
-            }
-        }
-        said
-    }
-
-    fn note(&mut self, host: &str, status: CellStatus, reason: Option<&str>) {
-        let outcome = match status {
-            CellStatus::Failed => HostOutcome::Failed,
-            CellStatus::Skipped if reason.is_some_and(|r| r.starts_with("runs once")) => {
-                HostOutcome::Ok
-            }
-            CellStatus::Skipped | CellStatus::Cancelled => HostOutcome::NotRun,
-            _ => HostOutcome::Ok,
-        };
-        let known = self.hosts.entry(host.to_owned()).or_insert(HostOutcome::Ok);
-        if *known == HostOutcome::Ok || outcome == HostOutcome::Failed {
-            *known = outcome.max_with(*known);
-        }
-    }
-}
-
-impl HostOutcome {
-    /// The worse of two: failed over not run over ok.
-    fn max_with(self, other: Self) -> Self {
-        let rank = |outcome| match outcome {
-            HostOutcome::Ok => 0,
-            HostOutcome::NotRun => 1,
-            HostOutcome::Failed => 2,
-        };
-        if rank(self) >= rank(other) {
-            self
-        } else {
-            other
-        }
-    }
-}
-
-impl Printer {
-    fn print(&mut self, event: &RunEvent) {
-        match &event.body {
-            RunEventBody::Line {
-                host, stream, text, ..
-            } => match stream {
-                Stream::Stderr => eprintln!("{host} | {text}"),
-                Stream::Stdout | Stream::Knit => println!("{host} | {text}"),
-            },
-            RunEventBody::StepFinished {
-                step,
-                host,
-                status,
-                reason,
-                ..
-            } => {
-                let word = match status {
-                    CellStatus::Ok => "ok",
-                    CellStatus::Failed => "FAILED",
-                    CellStatus::Skipped => "skipped",
-                    CellStatus::Cancelled => "cancelled",
-                    CellStatus::Pending | CellStatus::Running => return,
-                };
-                self.note(host, *status, reason.as_deref());
-                let total = self.steps.len();
-                let name = self.steps.get(*step).map_or("?", String::as_str);
-                let why = match (status, reason) {
-                    (CellStatus::Skipped, Some(reason)) => format!(" ({reason})"),
-                    _ => String::new(),
-                };
-                eprintln!("[{}/{total}] {name} on {host}: {word}{why}", step + 1);
-            }
-            // Reported values are lines of the output too, printed as such.
-            RunEventBody::StepStarted { .. }
-            | RunEventBody::Output { .. }
-            | RunEventBody::RunFinished { .. } => {}
-        }
-    }
-}
-
 /// Prints what each host would run, with secrets hidden as the run's log hides them.
 fn print_plan(plan: &Plan, mask: &Mask) {
     for (index, step) in plan.steps.iter().enumerate() {
@@ -560,7 +476,7 @@ fn name_and_value(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
 }
 
-fn exit_code(ok: bool) -> ExitCode {
+pub(super) fn exit_code(ok: bool) -> ExitCode {
     if ok {
         ExitCode::SUCCESS
     } else {

@@ -1,6 +1,8 @@
 //! The command line: one subcommand per file, and Fabric's `knit <cluster> <scenario>`.
 
 mod cluster;
+mod printer;
+mod remote;
 mod runs;
 mod serve;
 mod token;

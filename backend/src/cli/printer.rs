@@ -1,0 +1,110 @@
+//! A run's events printed as `knit <cluster> <scenario>` shows them, for a run of this process
+//! or one followed through a server: output prefixed by host, a line per cell that ends.
+
+use std::collections::BTreeMap;
+
+use knit_shared::{CellStatus, RunEvent, RunEventBody, Stream};
+
+/// Prints a run's events as they come: output prefixed by host, a line per cell that ends.
+pub struct Printer {
+    pub steps: Vec<String>,
+    /// How each host fared: ok until a cell fails or is skipped for another reason than a
+    /// step run once elsewhere.
+    pub hosts: BTreeMap<String, HostOutcome>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostOutcome {
+    Ok,
+    Failed,
+    NotRun,
+}
+
+impl Printer {
+    /// `5 hosts ok, 1 failed`, and how many did not run it all.
+    pub fn summary(&self) -> String {
+        let count = |outcome| self.hosts.values().filter(|o| **o == outcome).count();
+        let ok = count(HostOutcome::Ok);
+        let mut said = format!("{ok} host{} ok", if ok == 1 { "" } else { "s" });
+        for (outcome, words) in [
+            (HostOutcome::Failed, "failed"),
+            (HostOutcome::NotRun, "not run to the end"),
+        ] {
+            if count(outcome) > 0 {
+                said.push_str(&format!(", {} {words}", count(outcome)));
+            }
+        }
+        said
+    }
+
+    fn note(&mut self, host: &str, status: CellStatus, reason: Option<&str>) {
+        let outcome = match status {
+            CellStatus::Failed => HostOutcome::Failed,
+            CellStatus::Skipped if reason.is_some_and(|r| r.starts_with("runs once")) => {
+                HostOutcome::Ok
+            }
+            CellStatus::Skipped | CellStatus::Cancelled => HostOutcome::NotRun,
+            _ => HostOutcome::Ok,
+        };
+        let known = self.hosts.entry(host.to_owned()).or_insert(HostOutcome::Ok);
+        if *known == HostOutcome::Ok || outcome == HostOutcome::Failed {
+            *known = outcome.max_with(*known);
+        }
+    }
+}
+
+impl HostOutcome {
+    /// The worse of two: failed over not run over ok.
+    fn max_with(self, other: Self) -> Self {
+        let rank = |outcome| match outcome {
+            HostOutcome::Ok => 0,
+            HostOutcome::NotRun => 1,
+            HostOutcome::Failed => 2,
+        };
+        if rank(self) >= rank(other) {
+            self
+        } else {
+            other
+        }
+    }
+}
+
+impl Printer {
+    pub fn print(&mut self, event: &RunEvent) {
+        match &event.body {
+            RunEventBody::Line {
+                host, stream, text, ..
+            } => match stream {
+                Stream::Stderr => eprintln!("{host} | {text}"),
+                Stream::Stdout | Stream::Knit => println!("{host} | {text}"),
+            },
+            RunEventBody::StepFinished {
+                step,
+                host,
+                status,
+                reason,
+                ..
+            } => {
+                let word = match status {
+                    CellStatus::Ok => "ok",
+                    CellStatus::Failed => "FAILED",
+                    CellStatus::Skipped => "skipped",
+                    CellStatus::Cancelled => "cancelled",
+                    CellStatus::Pending | CellStatus::Running => return,
+                };
+                self.note(host, *status, reason.as_deref());
+                let total = self.steps.len();
+                let name = self.steps.get(*step).map_or("?", String::as_str);
+                let why = match (status, reason) {
+                    (CellStatus::Skipped, Some(reason)) => format!(" ({reason})"),
+                    _ => String::new(),
+                };
+                eprintln!("[{}/{total}] {name} on {host}: {word}{why}", step + 1);
+            }
+            // Reported values are lines of the output too, printed as such.
+            RunEventBody::StepStarted { .. }
+            | RunEventBody::Output { .. }
+            | RunEventBody::RunFinished { .. } => {}
+        }
+    }
+}

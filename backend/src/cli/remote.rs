@@ -1,0 +1,378 @@
+//! `knit --server URL --token T <cluster> <action>`: the same commands through a running knit's
+//! API, so the server's roles, operators, confirmation, approvals, lock and audit apply (how a
+//! CI job deploys). The output and the exit codes are those of a local run: 0 when every step
+//! succeeded everywhere, 1 when the run failed, 2 when the server refused to start it.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use knit_shared::{
+    ApiErrorBody, ClusterHosts, ClusterList, ClusterSummary, FreezeRequest, LaunchPlan,
+    ReleaseList, RunDetail, RunEvent, RunEventBody, RunList, RunStatus, RunSummary, StartRun,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::ClusterArgs;
+use super::cluster::{ask_confirmation, exit_code};
+use super::printer::Printer;
+
+/// How long a dropped event stream is tried again before the command gives up on the run
+/// (which goes on on the server).
+const RESUME_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// A running knit, reached with an API token.
+struct Server {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+/// What the server answered other than success.
+enum Answer<T> {
+    Ok(T),
+    /// A 4xx: the person's request, refused with the server's reason.
+    Refused(String),
+}
+
+impl Server {
+    fn new(url: &str, token: &str) -> anyhow::Result<Self> {
+        if token.is_empty() {
+            bail!(
+                "--server needs an API token: give --token or set KNIT_TOKEN (`knit token create`)"
+            );
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .context("cannot make an HTTP client")?;
+        Ok(Self {
+            base: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Answer<T>> {
+        let request = self.http.get(format!("{}/api{path}", self.base));
+        self.send(request, path).await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> anyhow::Result<Answer<T>> {
+        let request = self
+            .http
+            .post(format!("{}/api{path}", self.base))
+            .json(body);
+        self.send(request, path).await
+    }
+
+    /// `get`, where a refusal is an error too.
+    async fn read<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        match self.get(path).await? {
+            Answer::Ok(value) => Ok(value),
+            Answer::Refused(reason) => bail!("{}: {reason}", self.base),
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        path: &str,
+    ) -> anyhow::Result<Answer<T>> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach knit at {}", self.base))?;
+        let status = response.status();
+        let text = response.text().await.context("the answer broke off")?;
+        if status.is_success() {
+            // 202 and 204 answer with nothing.
+            let text = if text.is_empty() { "null" } else { &text };
+            return serde_json::from_str(text)
+                .map(Answer::Ok)
+                .with_context(|| format!("{path}: an answer knit did not expect: {text}"));
+        }
+        let reason = serde_json::from_str::<ApiErrorBody>(&text)
+            .map_or_else(|_| format!("{status}: {text}"), |body| body.error);
+        if status.is_client_error() {
+            Ok(Answer::Refused(reason))
+        } else {
+            bail!("knit at {} failed: {reason}", self.base)
+        }
+    }
+}
+
+pub async fn run(args: &ClusterArgs, url: &str, token: &str) -> anyhow::Result<ExitCode> {
+    let server = Server::new(url, token)?;
+    let Some(name) = args.cluster.as_deref() else {
+        bail!("name a cluster, or `clusters` to list them (see knit --help)");
+    };
+    let list: ClusterList = server.read("/clusters").await?;
+    if name == "clusters" {
+        for cluster in &list.clusters {
+            let scenarios: Vec<&str> = cluster.scenarios.iter().map(|s| s.name.as_str()).collect();
+            println!(
+                "{}\t{} machines\tscenarios: {}\t{}",
+                cluster.name,
+                cluster.machines.len(),
+                scenarios.join(", "),
+                cluster.file
+            );
+        }
+        for error in &list.errors {
+            eprintln!("{error}");
+        }
+        return Ok(exit_code(list.errors.is_empty()));
+    }
+    let Some(cluster) = list.clusters.iter().find(|c| c.name == name) else {
+        let known: Vec<&str> = list.clusters.iter().map(|c| c.name.as_str()).collect();
+        bail!(
+            "knit at {url} has no cluster {name}; clusters: {}",
+            known.join(", ")
+        );
+    };
+    let Some(action) = args.action.as_deref() else {
+        bail!("name a scenario of {name}, `install`, `launch`, `plan` or `hosts`");
+    };
+    let path = format!("/clusters/{name}");
+    match action {
+        "plan" => {
+            let plan: LaunchPlan = server.read(&format!("{path}/plan")).await?;
+            if plan.changes.is_empty() {
+                println!("EC2 matches {name}: launch would change nothing");
+            }
+            for change in &plan.changes {
+                println!("{}", change.describe());
+            }
+        }
+        "hosts" => {
+            let hosts: ClusterHosts = server.read(&format!("{path}/hosts")).await?;
+            for host in hosts.hosts {
+                println!(
+                    "{}\t{}\troles: {}",
+                    host.name,
+                    host.address,
+                    host.roles.join(", ")
+                );
+            }
+        }
+        "releases" => {
+            let releases: ReleaseList = server.read(&format!("{path}/releases")).await?;
+            for live in releases.hosts {
+                let reported: Vec<String> = live
+                    .outputs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                println!(
+                    "{}\t{}\trun {} by {} at {}",
+                    live.host,
+                    reported.join("\t"),
+                    live.run,
+                    live.actor,
+                    live.at
+                );
+            }
+        }
+        "runs" => {
+            let runs: RunList = server
+                .read(&format!("/runs?cluster={name}&limit=50"))
+                .await?;
+            for run in runs.runs {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    run.id,
+                    run.scenario,
+                    run.status.as_str(),
+                    run.actor,
+                    run.started_at
+                );
+            }
+        }
+        "freeze" | "unfreeze" => {
+            let body = FreezeRequest {
+                message: args.message.clone().unwrap_or_default(),
+            };
+            let answer: Answer<serde_json::Value> =
+                server.post(&format!("{path}/{action}"), &body).await?;
+            if let Answer::Refused(reason) = answer {
+                eprintln!("knit: {reason}");
+                return Ok(ExitCode::from(2));
+            }
+            println!(
+                "{name} is {}",
+                if action == "freeze" {
+                    "frozen"
+                } else {
+                    "not frozen"
+                }
+            );
+        }
+        scenario => return start_and_follow(&server, args, cluster, scenario).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn start_and_follow(
+    server: &Server,
+    args: &ClusterArgs,
+    cluster: &ClusterSummary,
+    scenario: &str,
+) -> anyhow::Result<ExitCode> {
+    if args.dry_run || args.parallel.is_some() {
+        bail!(
+            "--dry-run and --parallel work where the definitions are: run without --server (a \
+             server runs a scenario with its cluster's `parallel`)"
+        );
+    }
+    let confirm = match &args.yes {
+        Some(given) => Some(given.clone()),
+        None if cluster.confirm => ask_confirmation(&cluster.name, scenario),
+        None => None,
+    };
+    let request = StartRun {
+        cluster: cluster.name.clone(),
+        scenario: scenario.to_owned(),
+        hosts: args.hosts.clone(),
+        roles: args.roles.clone(),
+        params: args.set.iter().cloned().collect(),
+        serial: (!args.serial.is_empty()).then(|| args.serial.clone()),
+        max_fail_percentage: args.max_fail_percentage,
+        retry_of: args.retry,
+        confirm,
+        wait: args.wait,
+    };
+    let run: RunSummary = match server.post("/runs", &request).await? {
+        Answer::Ok(run) => run,
+        Answer::Refused(reason) => {
+            eprintln!("knit: {reason}; nothing ran");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let id = run.id;
+    let detail: RunDetail = server.read(&format!("/runs/{id}")).await?;
+    let steps: Vec<String> = detail.plan.steps.iter().map(|s| s.name.clone()).collect();
+    eprintln!(
+        "knit: run {id}: {scenario} on {}, {} steps on {} hosts ({}/runs/{id})",
+        cluster.name,
+        steps.len(),
+        detail.plan.hosts.len(),
+        server.base
+    );
+    match detail.run.status {
+        RunStatus::Queued => eprintln!("knit: run {id} waits in line behind the cluster's run"),
+        RunStatus::AwaitingApproval => {
+            eprintln!("knit: run {id} awaits an approver's yes on the run's page; it starts then");
+        }
+        _ => {}
+    }
+    let interrupt = cancel_on_ctrl_c(server, id);
+    let began = Instant::now();
+    let mut printer = Printer {
+        steps,
+        hosts: Default::default(),
+    };
+    let status = follow(server, id, &mut printer).await;
+    interrupt.abort();
+    let status = status?;
+    eprintln!(
+        "knit: run {id} {} in {:.1} s ({})",
+        status.as_str(),
+        began.elapsed().as_secs_f64(),
+        printer.summary()
+    );
+    Ok(exit_code(status == RunStatus::Ok))
+}
+
+/// Ctrl-C asks the server to cancel the run; the stream then shows how it ends.
+fn cancel_on_ctrl_c(server: &Server, id: i64) -> tokio::task::JoinHandle<()> {
+    let (base, token, http) = (
+        server.base.clone(),
+        server.token.clone(),
+        server.http.clone(),
+    );
+    tokio::spawn(async move {
+        let server = Server { base, token, http };
+        while tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)");
+            let path = format!("/runs/{id}/cancel");
+            match server.post::<serde_json::Value>(&path, &()).await {
+                Ok(Answer::Ok(_)) => {}
+                Ok(Answer::Refused(reason)) => eprintln!("knit: {reason}"),
+                Err(error) => eprintln!("knit: {error:#}"),
+            }
+        }
+    })
+}
+
+/// Prints the run's events until its end, resuming after the last one seen when the stream
+/// drops; returns how the run ended.
+async fn follow(server: &Server, id: i64, printer: &mut Printer) -> anyhow::Result<RunStatus> {
+    let mut after = 0;
+    let mut dropped_at: Option<Instant> = None;
+    loop {
+        match stream_events(server, id, &mut after, printer).await {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) => eprintln!("knit: the run's stream closed before its end; resuming"),
+            Err(error) => eprintln!("knit: the run's stream dropped ({error:#}); resuming"),
+        }
+        let since = *dropped_at.get_or_insert_with(Instant::now);
+        if since.elapsed() > RESUME_FOR {
+            bail!(
+                "lost the run's stream for {} s: run {id} goes on on the server ({}/runs/{id})",
+                RESUME_FOR.as_secs(),
+                server.base
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// One connection to the run's Server-Sent Events after event `after`: prints each event and
+/// moves `after` on. `Some(status)` once the run ended; `None` when the stream closed first.
+async fn stream_events(
+    server: &Server,
+    id: i64,
+    after: &mut i64,
+    printer: &mut Printer,
+) -> anyhow::Result<Option<RunStatus>> {
+    let mut response = server
+        .http
+        .get(format!(
+            "{}/api/runs/{id}/events?after={after}",
+            server.base
+        ))
+        .bearer_auth(&server.token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut pending = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        pending.extend_from_slice(&chunk);
+        // An event ends with a blank line; its `data:` is one line of JSON.
+        while let Some(end) = pending.windows(2).position(|w| w == b"\n\n") {
+            let block: Vec<u8> = pending.drain(..end + 2).collect();
+            let block = String::from_utf8_lossy(&block);
+            let Some(data) = block.lines().find_map(|line| line.strip_prefix("data:")) else {
+                continue;
+            };
+            let event: RunEvent = serde_json::from_str(data.trim_start())
+                .with_context(|| format!("an event knit did not expect: {data}"))?;
+            if event.seq <= *after {
+                continue;
+            }
+            *after = event.seq;
+            printer.print(&event);
+            if let RunEventBody::RunFinished { status } = event.body {
+                return Ok(Some(status));
+            }
+        }
+    }
+    Ok(None)
+}
