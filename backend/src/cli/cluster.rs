@@ -14,7 +14,7 @@ use clap::Args;
 use knit_shared::RunStatus;
 use knit_shared::rollout::BatchSize;
 
-use super::printer::Printer;
+use super::printer::{Printer, print_releases};
 use super::{StoreArgs, cli_actor};
 use crate::clusters::{
     self, Command, Definition, Library, Plan, PlanError, RunRequest, file_action,
@@ -153,21 +153,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     }
     if action == "releases" {
         let store = args.store.open().await?;
-        for live in store.live_outputs(name).await? {
-            let reported: Vec<String> = live
-                .outputs
-                .iter()
-                .map(|(key, value)| format!("{key}={value}"))
-                .collect();
-            println!(
-                "{}\t{}\trun {} by {} at {}",
-                live.host,
-                reported.join("\t"),
-                live.run,
-                live.actor,
-                live.at
-            );
-        }
+        print_releases(&store.live_outputs(name).await?);
         return Ok(ExitCode::SUCCESS);
     }
     if action == "freeze" || action == "unfreeze" {

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::ClusterArgs;
 use super::cluster::{ask_confirmation, exit_code};
-use super::printer::Printer;
+use super::printer::{Printer, print_releases};
 
 /// How long a dropped event stream is tried again before the command gives up on the run
 /// (which goes on on the server).
@@ -164,21 +164,7 @@ pub async fn run(args: &ClusterArgs, url: &str, token: &str) -> anyhow::Result<E
         }
         "releases" => {
             let releases: ReleaseList = server.read(&format!("{path}/releases")).await?;
-            for live in releases.hosts {
-                let reported: Vec<String> = live
-                    .outputs
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                println!(
-                    "{}\t{}\trun {} by {} at {}",
-                    live.host,
-                    reported.join("\t"),
-                    live.run,
-                    live.actor,
-                    live.at
-                );
-            }
+            print_releases(&releases.hosts);
         }
         "runs" => {
             let runs: RunList = server

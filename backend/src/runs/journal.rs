@@ -35,7 +35,7 @@ impl Journal {
     ) -> (
         Self,
         broadcast::Sender<RunEvent>,
-        tokio::task::JoinHandle<Result<(), StoreError>>,
+        tokio::task::JoinHandle<Written>,
     ) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let (live, _) = broadcast::channel(LIVE_BUFFER);
@@ -104,12 +104,24 @@ impl Journal {
     }
 }
 
+/// What the writer did, once every event is written.
+#[derive(Debug)]
+pub struct Written {
+    /// The first failure to store events; the rest of the log went on being tried.
+    pub outcome: Result<(), StoreError>,
+    /// Hosts on which a step failed.
+    pub failed_hosts: usize,
+}
+
 /// What the hosts of a run reported, kept for those whose every step ended well: what they
 /// reported is what they now run.
 #[derive(Debug, Default)]
 struct Reported {
     outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Hosts where a step failed or was cancelled: what they reported is not what they run.
     failed: BTreeSet<String>,
+    /// Hosts where a step failed.
+    broken: BTreeSet<String>,
 }
 
 impl Reported {
@@ -126,10 +138,13 @@ impl Reported {
             }
             RunEventBody::StepFinished {
                 host,
-                status: CellStatus::Failed | CellStatus::Cancelled,
+                status: status @ (CellStatus::Failed | CellStatus::Cancelled),
                 ..
             } => {
                 self.failed.insert(host.clone());
+                if *status == CellStatus::Failed {
+                    self.broken.insert(host.clone());
+                }
             }
             RunEventBody::RunFinished { .. } => {
                 let mut outputs = std::mem::take(&mut self.outputs);
@@ -147,7 +162,7 @@ async fn write(
     run_id: i64,
     mut receiver: mpsc::UnboundedReceiver<(i64, RunEventBody)>,
     live: broadcast::Sender<RunEvent>,
-) -> Result<(), StoreError> {
+) -> Written {
     let mut seq = 0;
     let mut outcome = Ok(());
     let mut bodies = Vec::with_capacity(BATCH);
@@ -191,5 +206,8 @@ async fn write(
             let _ = live.send(event);
         }
     }
-    outcome
+    Written {
+        outcome,
+        failed_hosts: reported.broken.len(),
+    }
 }

@@ -346,14 +346,19 @@ impl Runs {
             };
             journal.record(RunEventBody::RunFinished { status });
             drop(journal);
-            if let Ok(Err(error)) = writer.await {
-                tracing::error!(run = id, %error, "the run's log is incomplete");
-            }
+            let hosts_failed = match writer.await {
+                Ok(written) => {
+                    if let Err(error) = written.outcome {
+                        tracing::error!(run = id, %error, "the run's log is incomplete");
+                    }
+                    written.failed_hosts
+                }
+                Err(_) => 0,
+            };
             if let Err(error) = runs.store.finish_run(id, status).await {
                 tracing::error!(run = id, %error, "cannot record the end of the run");
             }
             runs.lock_active().remove(&id);
-            let hosts_failed = runs.failed_hosts(id).await;
             crate::metrics::run_ended(
                 &summary.cluster,
                 &summary.scenario,
@@ -380,22 +385,6 @@ impl Runs {
             live: watcher,
             done,
         })
-    }
-
-    /// How many hosts of run `id` failed a step.
-    async fn failed_hosts(&self, id: i64) -> usize {
-        let Ok(Some(detail)) = self.detail(id).await else {
-            return 0;
-        };
-        (0..detail.plan.hosts.len())
-            .filter(|&host| {
-                detail.grid.cells.iter().any(|row| {
-                    row.get(host)
-                        .and_then(Option::as_ref)
-                        .is_some_and(|cell| cell.status == knit_shared::CellStatus::Failed)
-                })
-            })
-            .count()
     }
 
     /// The clusters of `dirs`, each with the run that holds it, if any.

@@ -108,13 +108,16 @@ impl Pool {
     ) -> Result<Arc<Connection>, SshError> {
         let trusted = identity.known_hosts.trusted_for(&target.host, target.port);
         let key = (target.clone(), identity.clone(), trusted);
-        let turn = Arc::clone(
-            self.turns
+        let turn = {
+            let mut turns = self
+                .turns
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .entry(key.clone())
-                .or_default(),
-        );
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A turn nobody holds or waits for is forgotten, lest every host ever reached
+            // leave an entry for the process's life.
+            turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+            Arc::clone(turns.entry(key.clone()).or_default())
+        };
         let _turn = turn.lock().await;
         let kept = self
             .lock()
