@@ -45,6 +45,8 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::GET, "/clusters/{name}/hosts", "/clusters/nope/hosts", None, AtLeast(Viewer)),
         (M::POST, "/clusters/{name}/freeze", "/clusters/nope/freeze", Some(json!({"message": "x"})), AtLeast(Deployer)),
         (M::POST, "/clusters/{name}/unfreeze", "/clusters/nope/unfreeze", None, AtLeast(Deployer)),
+        (M::POST, "/clusters/{name}/schedules/{scenario}/pause", "/clusters/nope/schedules/x/pause", None, AtLeast(Admin)),
+        (M::POST, "/clusters/{name}/schedules/{scenario}/resume", "/clusters/nope/schedules/x/resume", None, AtLeast(Admin)),
         (M::GET, "/regions", "/regions", None, AtLeast(Viewer)),
         (M::GET, "/zones", "/zones", None, AtLeast(Viewer)),
         (M::GET, "/profiles", "/profiles", None, AtLeast(Viewer)),

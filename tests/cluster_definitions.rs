@@ -466,3 +466,41 @@ fn scenarios_needing_approval_need_approvers_and_a_timeout_that_reads() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_schedule_is_cron_in_a_known_zone_with_defaults_for_its_parameters() {
+    let scenario =
+        |extra: &str| format!("{HEAD}\n[scenarios.backup]\nsteps = [\"proxy.site_up\"]\n{extra}");
+    let errors = errors_of(&scenario("schedule = \"at three\"\n"));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("not a cron expression"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        (errors[0].line, errors[0].column),
+        (11, 12),
+        "{}",
+        errors[0]
+    );
+    let errors = errors_of(&scenario(
+        "schedule = \"0 3 * * *\"\ntimezone = \"Europe/Atlantis\"\n",
+    ));
+    assert!(
+        errors[0].message.contains("not a time zone"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].line, 12, "{}", errors[0]);
+    let errors = errors_of(&scenario(
+        "schedule = \"0 3 * * *\"\n[scenarios.backup.params.target]\ndescription = \"where\"\n",
+    ));
+    assert!(
+        errors[0]
+            .message
+            .contains("parameter target needs a default"),
+        "{}",
+        errors[0]
+    );
+}

@@ -33,6 +33,7 @@ mod runs_page;
 mod sandbox;
 mod sandbox_site;
 mod scenario_params;
+mod schedules;
 mod secrets;
 mod serve_config;
 mod sign_in;

@@ -161,6 +161,16 @@ impl From<StartError> for ApiError {
     }
 }
 
+impl From<crate::runs::schedules::ScheduleError> for ApiError {
+    fn from(error: crate::runs::schedules::ScheduleError) -> Self {
+        use crate::runs::schedules::ScheduleError;
+        match error {
+            ScheduleError::Unknown(..) => Self::NotFound(error.to_string()),
+            ScheduleError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<CancelError> for ApiError {
     fn from(error: CancelError) -> Self {
         let message = error.to_string();

@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::authentication::SESSION_COOKIE;
 use crate::handlers::{
-    audit, catalog, clusters, health, instances, launch, regions, runs, security_groups, session,
-    tokens, users,
+    audit, catalog, clusters, health, instances, launch, regions, runs, schedules, security_groups,
+    session, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -26,7 +26,7 @@ use crate::handlers::{
         session::log_in, session::me, session::log_out,
         users::list, users::add, users::set_role, users::remove,
         tokens::list, tokens::create, tokens::revoke,
-        clusters::list, clusters::plan, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts,
+        clusters::list, clusters::plan, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts, schedules::pause, schedules::resume,
         regions::list, regions::zones, regions::profiles,
         instances::list, instances::act, instances::events,
         launch::launch, launch::check, launch::progress, launch::client_address,

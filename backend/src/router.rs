@@ -15,8 +15,8 @@ use tower_http::trace::TraceLayer;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, catalog, clusters, health, instances, launch, metrics, regions, runs, security_groups,
-    session, tokens, users,
+    audit, catalog, clusters, health, instances, launch, metrics, regions, runs, schedules,
+    security_groups, session, tokens, users,
 };
 use crate::web::WebConsole;
 use crate::{authentication, body_limit, openapi, security_headers};
@@ -64,6 +64,18 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
             clusters::releases
         ),
         route!(SignedIn, GET, "/clusters/{name}/hosts", clusters::hosts),
+        route!(
+            SignedIn,
+            POST,
+            "/clusters/{name}/schedules/{scenario}/pause",
+            schedules::pause
+        ),
+        route!(
+            SignedIn,
+            POST,
+            "/clusters/{name}/schedules/{scenario}/resume",
+            schedules::resume
+        ),
         route!(SignedIn, POST, "/clusters/{name}/freeze", clusters::freeze),
         route!(
             SignedIn,

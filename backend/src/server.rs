@@ -139,6 +139,12 @@ pub async fn serve(
             stopping.clone(),
         ));
     }
+    tokio::spawn(crate::runs::schedules::keep(
+        Arc::clone(&app.runs),
+        Arc::clone(&app.inventory),
+        app.cluster_dirs.clone(),
+        stopping.clone(),
+    ));
     println!("knit: console at http://{address}/");
     axum::serve(
         listener,

@@ -264,6 +264,21 @@ pub async fn set_freeze(cluster: &str, message: Option<String>) -> Result<(), Ap
     without_answer(sent).await
 }
 
+/// Pauses (`paused`) or resumes the schedule of `cluster`'s `scenario` (admins).
+pub async fn set_schedule_paused(
+    cluster: &str,
+    scenario: &str,
+    paused: bool,
+) -> Result<(), ApiFailure> {
+    let what = if paused { "pause" } else { "resume" };
+    let path = format!(
+        "/api/clusters/{}/schedules/{}/{what}",
+        encode(cluster),
+        encode(scenario)
+    );
+    without_answer(Request::post(&path).send().await).await
+}
+
 pub async fn start_run(request: &StartRun) -> Result<RunSummary, ApiFailure> {
     post("/api/runs", request).await
 }

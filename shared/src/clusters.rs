@@ -141,6 +141,27 @@ pub struct ScenarioSummary {
     /// What may be given when it starts.
     #[serde(default)]
     pub params: Vec<crate::ScenarioParam>,
+    /// When the server starts it by itself, if it has a schedule.
+    #[serde(default)]
+    pub schedule: Option<ScheduleSummary>,
+}
+
+/// A scenario's schedule as the cluster page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleSummary {
+    /// The cron expression, e.g. `0 3 * * *`.
+    pub cron: String,
+    /// The zone it is read in, e.g. `UTC`.
+    pub timezone: String,
+    /// Whether an occurrence missed while no server ran is made up once at start.
+    pub catch_up: bool,
+    /// The next occurrence, in UTC (RFC 3339).
+    pub next: Option<String>,
+    /// Who paused it, if it is paused.
+    pub paused_by: Option<String>,
+    /// Its latest run.
+    pub last_run: Option<crate::RunSummary>,
 }
 
 /// What a host of a cluster runs now: what it reported (`::knit-output name=value`) in the

@@ -38,6 +38,7 @@ pub use catalog::{
 pub use clusters::{
     ClusterHost, ClusterHosts, ClusterList, ClusterSummary, FirewallSummary, Freeze, FreezeRequest,
     HostRelease, MachineInstance, MachineSummary, ReleaseList, RuleSummary, ScenarioSummary,
+    ScheduleSummary,
 };
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,

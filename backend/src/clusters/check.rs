@@ -338,6 +338,23 @@ fn scenarios(file: &File, library: &Library, problems: &mut Vec<Problem>) {
         {
             problems.push((pause.span().start, message));
         }
+        match super::schedule::Schedule::of(body) {
+            Some(Err((at, message))) => problems.push((at, format!("scenario {name}: {message}"))),
+            Some(Ok(_)) => {
+                // Nobody is there to give a value when the server starts it.
+                for (param, spec) in &body.params {
+                    if spec.get_ref().default.is_none() {
+                        problems.push((
+                            spec.span().start,
+                            format!(
+                                "scenario {name} runs on a schedule: parameter {param} needs a default"
+                            ),
+                        ));
+                    }
+                }
+            }
+            None => {}
+        }
         if let Some(share) = &body.max_fail_percentage
             && let Err(message) = knit_shared::rollout::check_max_fail(*share.get_ref())
         {

@@ -301,6 +301,14 @@ pub struct Scenario {
     /// The share of the hosts reached so far (0–100) that may fail: a failed host drops out and
     /// the others go on until more fail. Unset, a failed step stops the run.
     pub max_fail_percentage: Option<Spanned<u8>>,
+    /// When the server starts it by itself, as cron writes it: `0 3 * * *` (a sixth field,
+    /// first, for seconds). Its parameters take their defaults.
+    pub schedule: Option<Spanned<String>>,
+    /// The zone `schedule` is read in, as the IANA database names it [default: UTC].
+    pub timezone: Option<Spanned<String>>,
+    /// Run an occurrence missed while no server ran, once, when one starts.
+    #[serde(default)]
+    pub catch_up: bool,
 }
 
 /// `[scenarios.deploy.params.ref]`: a value given when the scenario starts.

@@ -9,6 +9,7 @@ mod load;
 mod params;
 mod plan;
 mod render;
+pub mod schedule;
 mod secrets;
 mod summary;
 

@@ -13,6 +13,7 @@ impl Definition {
             steps: steps.iter().map(|step| step.name().to_owned()).collect(),
             finally: Vec::new(),
             params: self.scenario_params(ROLLBACK),
+            schedule: None,
         })
     }
 
@@ -97,6 +98,7 @@ impl Definition {
                         steps: steps(&scenario.get_ref().steps),
                         finally: steps(&scenario.get_ref().finally),
                         params: self.scenario_params(name),
+                        schedule: schedule_summary(scenario.get_ref()),
                     }
                 })
                 .chain(self.rollback_summary())
@@ -105,4 +107,19 @@ impl Definition {
             active_run: None,
         }
     }
+}
+
+/// A scenario's schedule with its next occurrence; what the store knows is added later.
+fn schedule_summary(scenario: &super::format::Scenario) -> Option<knit_shared::ScheduleSummary> {
+    let schedule = super::schedule::Schedule::of(scenario)?.ok()?;
+    Some(knit_shared::ScheduleSummary {
+        next: schedule
+            .next(chrono::Utc::now())
+            .map(|at| crate::store::time_text(at.timestamp_millis())),
+        cron: schedule.expression,
+        timezone: schedule.timezone,
+        catch_up: schedule.catch_up,
+        paused_by: None,
+        last_run: None,
+    })
 }

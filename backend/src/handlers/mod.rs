@@ -10,6 +10,7 @@ pub mod launch;
 pub mod metrics;
 pub mod regions;
 pub mod runs;
+pub mod schedules;
 pub mod security_groups;
 pub mod session;
 pub mod tokens;

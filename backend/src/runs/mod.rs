@@ -13,6 +13,7 @@ pub mod log;
 mod mask;
 pub mod retention;
 mod retry;
+pub mod schedules;
 mod start;
 
 use std::collections::{BTreeMap, HashMap};
@@ -408,6 +409,14 @@ impl Runs {
         for (name, freeze) in self.store.freezes().await? {
             if let Some(cluster) = list.clusters.iter_mut().find(|c| c.name == name) {
                 cluster.frozen = Some(freeze);
+            }
+        }
+        for cluster in &mut list.clusters {
+            for scenario in &mut cluster.scenarios {
+                if let Some(schedule) = &mut scenario.schedule {
+                    schedules::fill_in(&self.store, &cluster.name, &scenario.name, schedule)
+                        .await?;
+                }
             }
         }
         Ok(list)

@@ -7,6 +7,7 @@ mod freezes;
 mod launches;
 mod outputs;
 mod runs;
+mod schedules;
 
 use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
 use sqlx::AnyPool;
@@ -16,6 +17,7 @@ use sqlx::migrate::Migrator;
 pub use accounts::{AdminKept, StoredUser};
 pub use audit::{Actor, AuditEvent};
 pub use launches::LaunchClaim;
+pub(crate) use runs::hostname;
 pub use runs::{HEARTBEAT, NewRun};
 
 #[derive(Debug, thiserror::Error)]

@@ -384,7 +384,7 @@ fn summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
 }
 
 /// This machine's name, which tells its runs from other machines' in a shared database.
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_owned())
         .unwrap_or_default()

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use knit_shared::runs::{LAUNCH_SCENARIO, scenario_needs};
-use knit_shared::{ClusterList, ClusterSummary, Freeze, Role, RunSummary, ScenarioSummary};
+use knit_shared::{
+    ClusterList, ClusterSummary, Freeze, Role, RunSummary, ScenarioSummary, ScheduleSummary,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -131,6 +133,7 @@ fn ClusterCard(
                 steps: vec!["create firewall groups and machines".to_owned()],
                 finally: Vec::new(),
                 params: Vec::new(),
+                schedule: None,
             },
         );
     }
@@ -140,6 +143,7 @@ fn ClusterCard(
             steps: vec!["ALL.install".to_owned()],
             finally: Vec::new(),
             params: Vec::new(),
+            schedule: None,
         });
     }
     let tags = cluster
@@ -328,6 +332,10 @@ fn Scenario(
         let locked = held.is_some();
         move || locked || !may_run()
     };
+    let schedule = scenario
+        .schedule
+        .clone()
+        .map(|schedule| schedule_line(cluster.clone(), scenario.name.clone(), schedule));
     let ask = {
         let scenario = scenario.clone();
         move |_| asking.set(Some((cluster.clone(), production, scenario.clone())))
@@ -343,6 +351,45 @@ fn Scenario(
                     <li class="chip finally" title="runs at the end, even after a failure">{step}</li>
                 }).collect_view()}
             </ol>
+            {schedule}
         </li>
+    }
+}
+
+/// When the server runs a scenario by itself: the expression, the next occurrence or who paused
+/// it, the latest run, and (for admins) pause or resume.
+fn schedule_line(cluster: String, scenario: String, schedule: ScheduleSummary) -> impl IntoView {
+    let failure = RwSignal::new(None::<String>);
+    let paused = schedule.paused_by.is_some();
+    let toggle = move |_| {
+        let (cluster, scenario) = (cluster.clone(), scenario.clone());
+        leptos::task::spawn_local(async move {
+            if let Err(error) = api::set_schedule_paused(&cluster, &scenario, !paused).await {
+                failure.set(Some(error.to_string()));
+            }
+        });
+    };
+    let when = match (&schedule.paused_by, &schedule.next) {
+        (Some(by), _) => format!("paused by {by}"),
+        (None, Some(next)) => format!("next {next}"),
+        (None, None) => "no next occurrence".to_owned(),
+    };
+    let last = schedule.last_run.map(|run| {
+        view! {
+            " · last: "
+            <a href=format!("/runs/{}", run.id)>{format!("run {} {}", run.id, run.status.as_str())}</a>
+        }
+    });
+    view! {
+        <p class="schedule muted">
+            {format!("On schedule {} ({}){} · {when}", schedule.cron, schedule.timezone,
+                if schedule.catch_up { ", catching up" } else { "" })}
+            {last}
+            " "
+            <button class="button small schedule-toggle" hidden=move || !session::may(Role::Admin) on:click=toggle>
+                {if paused { "Resume" } else { "Pause" }}
+            </button>
+        </p>
+        {move || failure.get().map(|message| view! { <p class="notice failed" role="alert">{message}</p> })}
     }
 }
