@@ -1,11 +1,11 @@
 //! A six-step scenario on 20 loopback sshd hosts, cold (with each key exchange) and warm, then
 //! 3 steps on 200 hosts and 1 on 500: knit's wall time against Ansible (forks = hosts,
-//! pipelining, ControlPersist) and Fabric 3 (ThreadingGroup) running the same commands on the
-//! same hosts, and against the physical limit: the sum over steps of the slowest command's own
+//! pipelining, ControlPersist), Fabric 3 (ThreadingGroup) and pyinfra 3 running the same
+//! commands on the same hosts, and against the physical limit: the sum over steps of the slowest command's own
 //! duration. Also the per-command cost on a warm connection, and knit's peak memory and open
 //! files at 200 and 500 hosts. Prints figures and ratios; it never passes or fails on time.
 //!
-//! Run: `.ci/bench` (it installs ansible-core and Fabric into a venv of their own).
+//! Run: `.ci/bench` (it installs ansible-core, Fabric and pyinfra into a venv of their own).
 
 #[path = "../tests/harness/mod.rs"]
 #[expect(
@@ -146,6 +146,14 @@ async fn six_steps(venv: Option<&Path>) {
                 .collect::<Vec<_>>(),
         )
     });
+    let pyinfra = venv.map(|venv| {
+        let files = write_pyinfra(&tools, &entries(&hosts, HOSTS), &commands);
+        median(
+            &(0..ROUNDS)
+                .map(|_| timed((pyinfra_command(venv, &files, HOSTS), String::new())).elapsed)
+                .collect::<Vec<_>>(),
+        )
+    });
 
     println!();
     println!("6 steps × {HOSTS} hosts, median of {ROUNDS} runs (wall time of the whole command):");
@@ -174,7 +182,11 @@ async fn six_steps(venv: Option<&Path>) {
         ratio(warm, limit)
     );
     println!("    its last run, step by step (first start to last end, ms): {breakdown}");
-    for (name, time) in [("ansible", ansible), ("fabric", fabric)] {
+    for (name, time) in [
+        ("ansible", ansible),
+        ("fabric", fabric),
+        ("pyinfra", pyinfra),
+    ] {
         match time {
             Some(time) => println!(
                 "  {name:<23} {:>8.0} ms  {:.2}× the limit; {:.2}× knit cold, {:.2}× knit warm",
@@ -250,6 +262,10 @@ async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
         let script = write_fabric(&tools);
         timed(fabric_command(venv, &script, &hosts, "steps", &commands)).elapsed
     });
+    let pyinfra = venv.map(|venv| {
+        let files = write_pyinfra(&tools, &entries(&hosts, count), &commands);
+        timed((pyinfra_command(venv, &files, count), String::new())).elapsed
+    });
     // Ansible forks a process per host at once; past 200 they would fill this machine's memory.
     let forks = count.min(ANSIBLE_FORKS);
     let ansible = venv.map(|venv| {
@@ -271,7 +287,11 @@ async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
         knit.peak_files
     );
     let ansible_name = format!("ansible, {forks} forks");
-    for (name, time) in [("fabric", fabric), (ansible_name.as_str(), ansible)] {
+    for (name, time) in [
+        ("fabric", fabric),
+        ("pyinfra", pyinfra),
+        (ansible_name.as_str(), ansible),
+    ] {
         match time {
             Some(time) => println!(
                 "  {name:<20} {:>8.0} ms  {:.2}× the limit, {:.2}× knit",
@@ -461,6 +481,55 @@ fn write_ansible(dir: &Path, hosts: &[(String, String, u16)], commands: &[String
     )
     .expect("playbook");
     playbook
+}
+
+/// A pyinfra inventory of `hosts` (host keys checked against the bench's known_hosts) and a
+/// deploy of `commands` as shell operations; returns both files.
+fn write_pyinfra(
+    dir: &Path,
+    hosts: &[(String, String, u16)],
+    commands: &[String],
+) -> (PathBuf, PathBuf) {
+    let base = dir.parent().expect("the bench folder");
+    let entries: String = hosts
+        .iter()
+        .map(|(name, user, port)| {
+            format!(
+                "    ({name:?}, {{\"ssh_hostname\": \"127.0.0.1\", \"ssh_port\": {port}, \
+                 \"ssh_user\": {user:?}, \"ssh_key\": {key:?}, \"ssh_known_hosts_file\": {known:?}, \
+                 \"ssh_strict_host_key_checking\": \"yes\"}}),\n",
+                key = base.join("client_ed25519").display().to_string(),
+                known = base.join("known_hosts").display().to_string(),
+            )
+        })
+        .collect();
+    let operations: String = commands
+        .iter()
+        .enumerate()
+        .map(|(index, command)| {
+            format!("server.shell(name=\"step {index}\", commands=[{command:?}])\n")
+        })
+        .collect();
+    let tag = format!("{}-{}", hosts.len(), commands.len());
+    let inventory = dir.join(format!("pyinfra_inventory_{tag}.py"));
+    let deploy = dir.join(format!("pyinfra_deploy_{tag}.py"));
+    std::fs::write(&inventory, format!("hosts = [\n{entries}]\n")).expect("pyinfra inventory");
+    std::fs::write(
+        &deploy,
+        format!("from pyinfra.operations import server\n\n{operations}"),
+    )
+    .expect("pyinfra deploy");
+    (inventory, deploy)
+}
+
+/// pyinfra 3 over `files` (inventory, deploy), `parallel` hosts at once.
+fn pyinfra_command(venv: &Path, files: &(PathBuf, PathBuf), parallel: usize) -> Command {
+    let mut pyinfra = Command::new(venv.join("bin/pyinfra"));
+    pyinfra
+        .arg(&files.0)
+        .arg(&files.1)
+        .args(["--yes", "--parallel", &parallel.to_string()]);
+    pyinfra
 }
 
 fn inventory_of(playbook: &Path) -> PathBuf {
