@@ -23,13 +23,14 @@ use super::printer::{Printer, print_releases};
 const RESUME_FOR: Duration = Duration::from_secs(5 * 60);
 
 /// A running knit, reached with an API token.
+#[derive(Clone)]
 struct Server {
     base: String,
     token: String,
     http: reqwest::Client,
 }
 
-/// What the server answered other than success.
+/// The server's answer: what was asked for, or its refusal.
 enum Answer<T> {
     Ok(T),
     /// A 4xx: the person's request, refused with the server's reason.
@@ -278,13 +279,8 @@ async fn start_and_follow(
 
 /// Ctrl-C asks the server to cancel the run; the stream then shows how it ends.
 fn cancel_on_ctrl_c(server: &Server, id: i64) -> tokio::task::JoinHandle<()> {
-    let (base, token, http) = (
-        server.base.clone(),
-        server.token.clone(),
-        server.http.clone(),
-    );
+    let server = server.clone();
     tokio::spawn(async move {
-        let server = Server { base, token, http };
         while tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("knit: cancelling run {id} (press Ctrl-C again to stop the finally steps)");
             let path = format!("/runs/{id}/cancel");

@@ -6,6 +6,14 @@ use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_ec2::types as aws;
 use knit_shared::{GroupRef, Instance, InstanceState};
 
+/// An EC2 filter: `name` matching any of `values` (`*` and `?` as wildcards where EC2 allows).
+pub fn filter(name: &str, values: impl IntoIterator<Item = String>) -> aws::Filter {
+    aws::Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().collect()))
+        .build()
+}
+
 pub fn instance(from: &aws::Instance) -> Instance {
     let tags: BTreeMap<String, String> = from
         .tags()

@@ -2,9 +2,10 @@
 //! hundreds of thousands of public images, and knit reads pages only until it has an answer.
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{Filter, Image};
+use aws_sdk_ec2::types::Image;
 use knit_shared::{IMAGE_LIMIT, ImageList, ImageQuery, ImageSummary};
 
+use super::convert::filter;
 use super::{Ec2Error, Ec2Target};
 
 /// Images EC2 is asked for per page (its largest); filters leave fewer in a page.
@@ -112,13 +113,6 @@ fn name_patterns(q: &str) -> Vec<String> {
         }
     }
     patterns
-}
-
-fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().collect()))
-        .build()
 }
 
 fn summary(image: &Image) -> ImageSummary {

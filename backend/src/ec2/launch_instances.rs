@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::{
 use base64::Engine;
 use knit_shared::{LaunchRequest, NewKey};
 
+use super::convert::filter;
 use super::{Ec2Error, Ec2Target};
 
 /// The architecture of image `id` (`x86_64`, `arm64`), or `None` when EC2 knows no such image.
@@ -53,12 +54,7 @@ pub async fn subnet_vpc(
 pub async fn default_vpc(client: &Client, target: &Ec2Target) -> Result<Option<String>, Ec2Error> {
     let found = client
         .describe_vpcs()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("is-default")
-                .values("true")
-                .build(),
-        )
+        .filters(filter("is-default", ["true".to_owned()]))
         .send()
         .await
         .map_err(|error| Ec2Error::from_sdk(error, target))?;
@@ -77,12 +73,7 @@ pub async fn group_vpcs(
 ) -> Result<Vec<(String, String, String)>, Ec2Error> {
     let found = client
         .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-id")
-                .set_values(Some(ids.to_vec()))
-                .build(),
-        )
+        .filters(filter("group-id", ids.iter().cloned()))
         .send()
         .await
         .map_err(|error| Ec2Error::from_sdk(error, target))?;

@@ -4,6 +4,7 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types as aws;
 use knit_shared::{InboundRule, SecurityGroup};
 
+use super::convert::filter;
 use super::{Ec2Error, Ec2Target};
 
 /// The groups named by `ids`, or every group of the region when `ids` is empty; only those of
@@ -14,7 +15,7 @@ pub async fn describe_security_groups(
     ids: &[String],
     vpc: Option<&str>,
 ) -> Result<Vec<SecurityGroup>, Ec2Error> {
-    let in_vpc = vpc.map(|id| vec![aws::Filter::builder().name("vpc-id").values(id).build()]);
+    let in_vpc = vpc.map(|id| vec![filter("vpc-id", [id.to_owned()])]);
     let mut pages = client
         .describe_security_groups()
         .set_group_ids((!ids.is_empty()).then(|| ids.to_vec()))

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use knit_shared::{RunQuery, ScheduleSummary, StartRun};
 use tokio_util::sync::CancellationToken;
 
 use super::Runs;
-use crate::clusters::{self, Definition, Library, schedule::Schedule};
+use crate::clusters::{self, Library, schedule::Schedule};
 use crate::inventory::Inventory;
 use crate::store::{Actor, Store, StoreError, time_text};
 
@@ -41,9 +41,16 @@ pub async fn keep(
     let server = format!("{} pid {}", crate::store::hostname(), std::process::id());
     // The latest occurrence handled, per cluster and scenario.
     let mut handled: HashMap<(String, String), DateTime<Utc>> = HashMap::new();
+    // The schedules, parsed again only when the definition files change.
+    let (mut files, mut schedules) = (None, Vec::new());
     loop {
-        for (definition, scenario, schedule) in scheduled(&dirs).await {
-            let key = (definition.name().to_owned(), scenario.clone());
+        let now_files = Some(definition_files(&dirs).await);
+        if now_files != files {
+            schedules = scheduled(&dirs).await;
+            files = now_files;
+        }
+        for (cluster, scenario, schedule) in &schedules {
+            let key = (cluster.clone(), scenario.clone());
             let now = Utc::now();
             let Some(due) = schedule.previous(now) else {
                 continue;
@@ -131,22 +138,44 @@ async fn last_claimed(store: &Store, (cluster, scenario): &(String, String)) -> 
     }
 }
 
-/// Every scenario with a valid schedule in `dirs`, with its definition.
-async fn scheduled(dirs: &[PathBuf]) -> Vec<(Arc<Definition>, String, Schedule)> {
+/// Every scenario with a valid schedule in `dirs`: cluster, scenario, schedule.
+async fn scheduled(dirs: &[PathBuf]) -> Vec<(String, String, Schedule)> {
     let dirs = dirs.to_vec();
     tokio::task::spawn_blocking(move || {
         let mut found = Vec::new();
         for dir in dirs.iter().filter(|dir| dir.exists()) {
             for definition in clusters::load_dir(dir, Library::builtin()).definitions {
-                let definition = Arc::new(definition);
                 for (name, scenario) in &definition.file.scenarios {
                     if let Some(Ok(schedule)) = Schedule::of(scenario.get_ref()) {
-                        found.push((Arc::clone(&definition), name.clone(), schedule));
+                        found.push((definition.name().to_owned(), name.clone(), schedule));
                     }
                 }
             }
         }
         found
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// The definition files of `dirs` as they are now (path, last change, size), so that the
+/// poller parses them only when one changed, was added or went.
+async fn definition_files(dirs: &[PathBuf]) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+    let dirs = dirs.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let mut files: Vec<_> = dirs
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "toml"))
+            .filter_map(|entry| {
+                let meta = entry.metadata().ok()?;
+                Some((entry.path(), meta.modified().ok(), meta.len()))
+            })
+            .collect();
+        files.sort();
+        files
     })
     .await
     .unwrap_or_default()
@@ -183,7 +212,7 @@ pub async fn set_paused(
     let exists = scheduled(dirs)
         .await
         .iter()
-        .any(|(definition, name, _)| definition.name() == cluster && name == scenario);
+        .any(|(found, name, _)| found == cluster && name == scenario);
     if !exists {
         return Err(ScheduleError::Unknown(
             cluster.to_owned(),
