@@ -17,9 +17,10 @@ mod harness;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use knit::ssh::exec::{self, Exit, Remote};
+use knit::ssh::exec::{self, Exit, Ran, Remote};
 use knit::ssh::{self, Identity};
 use knit::store::Store;
 use knit_shared::{RunEventBody, RunQuery};
@@ -114,12 +115,13 @@ async fn six_steps(venv: Option<&Path>) {
     write_cluster(&hosts, "bench", "", HOSTS, SLEEPS.len());
     forget_connections(dir.path());
     timed(knit_run(&hosts, dir.path(), "bench"));
-    let warm = median(
-        &(0..ROUNDS)
-            .map(|_| timed(knit_run(&hosts, dir.path(), "bench")).elapsed)
-            .collect::<Vec<_>>(),
-    );
-    let breakdown = step_spans(dir.path(), SLEEPS.len()).await;
+    let warm_runs: Vec<Timed> = (0..ROUNDS)
+        .map(|_| timed(knit_run(&hosts, dir.path(), "bench")))
+        .collect();
+    let warm = median(&warm_runs.iter().map(|run| run.elapsed).collect::<Vec<_>>());
+    let last = warm_runs.last().expect("a warm run");
+    let (breakdown, added) =
+        step_spans(dir.path(), &slowest_per_step(&last.output, SLEEPS.len())).await;
 
     let tools = dir.path().join("tools");
     std::fs::create_dir_all(&tools).expect("tools dir");
@@ -182,6 +184,10 @@ async fn six_steps(venv: Option<&Path>) {
         ratio(warm, limit)
     );
     println!("    its last run, step by step (first start to last end, ms): {breakdown}");
+    println!(
+        "    a step adds {:.1} ms beyond its slowest command (mean of the last run's steps)",
+        ms(added)
+    );
     for (name, time) in [
         ("ansible", ansible),
         ("fabric", fabric),
@@ -348,14 +354,15 @@ fn short(kex: &str) -> &str {
     kex.split(['-', '@']).next().unwrap_or(kex)
 }
 
-/// How long each step of knit's last run took, from its first start to its last end.
-async fn step_spans(data: &Path, steps: usize) -> String {
+/// How long each step of knit's last run took, from its first start to its last end, and the
+/// mean of what each added beyond its `slowest` command.
+async fn step_spans(data: &Path, slowest: &[Duration]) -> (String, Duration) {
     let store = Store::open(&format!("sqlite:{}", data.join("knit.db").display()))
         .await
         .expect("knit's database");
     let last = store.runs(&RunQuery::default(), 1).await.expect("runs")[0].id;
     let events = store.run_events(last, 0, 100_000).await.expect("events");
-    let mut spans = vec![(i64::MAX, 0_i64); steps];
+    let mut spans = vec![(i64::MAX, 0_i64); slowest.len()];
     for event in &events {
         match &event.body {
             RunEventBody::StepStarted { step, .. } => {
@@ -369,11 +376,24 @@ async fn step_spans(data: &Path, steps: usize) -> String {
     }
     let first = events.first().map_or(0, |e| e.at_ms);
     let last = events.last().map_or(0, |e| e.at_ms);
-    let steps: Vec<String> = spans
+    let lengths: Vec<Duration> = spans
         .iter()
-        .map(|(start, end)| (end - start).to_string())
+        .map(|(start, end)| Duration::from_millis((end - start).max(0) as u64))
         .collect();
-    format!("{} (whole run {} ms)", steps.join(" + "), last - first)
+    let added = lengths
+        .iter()
+        .zip(slowest)
+        .map(|(span, slowest)| span.saturating_sub(*slowest))
+        .sum::<Duration>()
+        / slowest.len().max(1) as u32;
+    let steps: Vec<String> = lengths
+        .iter()
+        .map(|span| span.as_millis().to_string())
+        .collect();
+    (
+        format!("{} (whole run {} ms)", steps.join(" + "), last - first),
+        added,
+    )
 }
 
 /// Cluster `name`: the first `count` hosts, scenario `steps` of the first `steps` commands, and
@@ -402,6 +422,11 @@ fn write_cluster(hosts: &TestHosts, name: &str, settings: &str, count: usize, st
 
 /// Σ over steps of the slowest host's own duration, from the `took sK µs` lines.
 fn physical_limit(output: &str, steps: usize) -> Duration {
+    slowest_per_step(output, steps).iter().sum()
+}
+
+/// Each step's slowest host's own duration, from the `took sK µs` lines.
+fn slowest_per_step(output: &str, steps: usize) -> Vec<Duration> {
     let mut slowest = vec![0_u64; steps];
     for line in output.lines() {
         let mut words = line
@@ -419,12 +444,14 @@ fn physical_limit(output: &str, steps: usize) -> Duration {
             slowest[step] = slowest[step].max(micros);
         }
     }
-    Duration::from_micros(slowest.iter().sum())
+    slowest.into_iter().map(Duration::from_micros).collect()
 }
 
+/// What one more command costs on a warm connection, run as the engine runs a host's
+/// commands: each in a shell opened once the one before began.
 async fn knit_per_command(hosts: &TestHosts) -> Duration {
     let identity = Identity::isolated(hosts.key.clone(), hosts.known_hosts.clone());
-    let session = std::sync::Arc::new(
+    let session = Arc::new(
         ssh::connect(&hosts.hosts[0].target(), &identity)
             .await
             .expect("connect"),
@@ -435,12 +462,20 @@ async fn knit_per_command(hosts: &TestHosts) -> Duration {
         stdin: None,
         timeout: None,
     };
+    let open = |session: &Arc<openssh::Session>| {
+        let session = Arc::clone(session);
+        tokio::spawn(async move { exec::shell(&session).await.expect("a shell") })
+    };
     // One to warm up, then the measured ones.
-    exec::run(&session, remote.clone(), &cancel, |_, _| {}).await;
+    exec::run(&session, remote.clone(), &cancel, || {}, |_, _| {}).await;
+    let mut waiting = open(&session).await.expect("a shell");
     let began = Instant::now();
     for _ in 0..WARM_COMMANDS {
-        let exit = exec::run(&session, remote.clone(), &cancel, |_, _| {}).await;
-        assert_eq!(exit, Exit::Code(0));
+        let mut next = None;
+        let began = || next = Some(open(&session));
+        let ran = waiting.run(remote.clone(), &cancel, began, |_, _| {}).await;
+        assert_eq!(ran, Ran::Ended(Exit::Code(0)));
+        waiting = next.expect("the command began").await.expect("a shell");
     }
     began.elapsed() / WARM_COMMANDS
 }

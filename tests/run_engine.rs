@@ -323,6 +323,72 @@ async fn a_failing_step_stops_the_scenario_and_the_finally_steps_still_run() {
     assert_eq!(slow.reason.as_deref(), Some("timed out after 1 s"));
 }
 
+/// Step `kill` ends the shell that knit opened on its connection for the next step (a process
+/// of the same SSH connection reading its script, not this step's own); `missing` runs a
+/// command the host lacks.
+const SHELLS: &str = r#"[machines.web]
+hosts = ["{HOST:web1}"]
+[machines.web.roles.app]
+kind = "shells"
+
+[kinds.shells.tasks]
+kill = ['''
+w=
+for i in $(seq 100); do
+  for p in $(pgrep -f 'IFS= read -r l'); do
+    [ "$p" = "$$" ] && continue
+    [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$$" ] && continue
+    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "SSH_CONNECTION=$SSH_CONNECTION" && w=$p
+  done
+  [ -n "$w" ] && break
+  sleep 0.1
+done
+kill "$w" && echo "ended the shell waiting for the next step"
+''']
+after = ["echo after"]
+missing = ["no-such-command-on-this-host"]
+cleanup = ["echo cleaned up"]
+
+[scenarios.killing]
+steps = ["app.kill", "app.after"]
+
+[scenarios.missing]
+steps = ["app.missing", "app.after"]
+finally = ["app.cleanup"]
+"#;
+
+#[tokio::test]
+async fn a_step_runs_in_a_new_shell_when_the_one_waiting_for_it_was_ended() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1"]).await;
+    hosts.write_cluster("shells", SHELLS);
+
+    let (live, detail) = run_to_end(&hosts, dir.path(), "shells", "killing").await;
+    let lines = &lines_by_host(&live)["web-1"];
+    assert!(
+        lines.contains(&"ended the shell waiting for the next step".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(detail.run.status, RunStatus::Ok, "{lines:?}");
+    assert_eq!(cell(&detail, "app.after", "web-1").status, CellStatus::Ok);
+    let after = lines.iter().filter(|line| *line == "after").count();
+    assert_eq!(after, 1, "{lines:?}");
+
+    // Exit 127 is the script's own code (a missing command), not a lost connection: the host
+    // stays in the run for its `finally` step.
+    let (_, detail) = run_to_end(&hosts, dir.path(), "shells", "missing").await;
+    let missing = cell(&detail, "app.missing", "web-1");
+    assert_eq!(
+        (missing.status, missing.exit_code, missing.reason.as_deref()),
+        (CellStatus::Failed, Some(127), Some("exit 127"))
+    );
+    assert_eq!(
+        cell(&detail, "app.after", "web-1").status,
+        CellStatus::Skipped
+    );
+    assert_eq!(cell(&detail, "app.cleanup", "web-1").status, CellStatus::Ok);
+}
+
 #[tokio::test]
 async fn impostor_and_unreachable_hosts_fail_alone_with_the_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -604,7 +670,7 @@ async fn cancelling_stops_the_commands_of_a_host_that_prints_before_them() {
         .unwrap_or_else(|_| panic!("the banner and the command's output within 30 s: {said:?}"));
     // knit's own marker is read, not shown.
     assert!(
-        !said.iter().any(|line| line.contains("knit-pid-")),
+        !said.iter().any(|line| line.starts_with("knit-")),
         "{said:?}"
     );
 

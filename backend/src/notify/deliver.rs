@@ -19,7 +19,9 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct Notifier {
-    client: reqwest::Client,
+    /// Made at the first notification: reading the system's root certificates takes tens of
+    /// milliseconds that a run without notifications should not wait for.
+    client: OnceLock<reqwest::Client>,
     store: Store,
     /// Where the console is, for links to runs (`--public-url`).
     public_url: OnceLock<String>,
@@ -29,14 +31,20 @@ pub struct Notifier {
 impl Notifier {
     pub fn new(store: Store) -> Self {
         Self {
-            client: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            client: OnceLock::new(),
             store,
             public_url: OnceLock::new(),
             deliveries: TaskTracker::new(),
         }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .build()
+                .unwrap_or_default()
+        })
     }
 
     /// Links in notifications go to the console at `url`.
@@ -60,7 +68,7 @@ impl Notifier {
                 continue;
             }
             let delivery = Delivery {
-                client: self.client.clone(),
+                client: self.client().clone(),
                 store: self.store.clone(),
                 receiver: receiver.clone(),
                 position,

@@ -23,8 +23,9 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::Journal;
+use super::shells::{Shells, Underway};
 use crate::clusters::{Command, Host, Job, Plan, Step, file_action};
-use crate::ssh::exec::{self, Exit, Output, Remote};
+use crate::ssh::exec::{self, Exit, Output, Ran, Remote};
 use crate::ssh::{Connection, Identity, Pool};
 
 /// Stops a run: the first cancel stops the steps, the next (or any once the `finally` steps
@@ -78,7 +79,7 @@ pub async fn execute(
     cancel: &Cancel,
     pool: &Pool,
 ) -> RunStatus {
-    let hosts = Hosts::new(&plan.hosts, identity, pool);
+    let hosts = Hosts::new(plan, identity, pool);
     let batches = run_batches(plan, &hosts, journal, cancel);
     // Every host is connected to from the start, not at its first step, so that a host whose
     // first step comes later is ready by then; the run does not wait for this to end.
@@ -90,10 +91,15 @@ pub async fn execute(
                 let _ = hosts.connection(host).await;
             }
         });
-    match futures_util::future::select(std::pin::pin!(batches), std::pin::pin!(connecting)).await {
-        Either::Left((status, _)) => status,
-        Either::Right(((), batches)) => batches.await,
-    }
+    let status =
+        match futures_util::future::select(std::pin::pin!(batches), std::pin::pin!(connecting))
+            .await
+        {
+            Either::Left((status, _)) => status,
+            Either::Right(((), batches)) => batches.await,
+        };
+    hosts.shells.close().await;
+    status
 }
 
 /// Every batch of `plan`, one after the other.
@@ -218,11 +224,15 @@ async fn run_batch(
         };
         let step_began = std::time::Instant::now();
         let slots = Semaphore::new(plan.parallel.max(1));
+        let underway = Underway::new(&hosts.shells, jobs.len().min(plan.parallel.max(1)));
         let mut cells = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            cells.push(async {
+            let (slots, underway) = (&slots, &underway);
+            cells.push(async move {
                 let _slot = slots.acquire().await;
-                (job.host, run_job(index, job, hosts, journal, token).await)
+                let status = run_job(index, job, hosts, journal, token, underway).await;
+                underway.ended(job.host);
+                (job.host, status)
             });
         }
         let cells = futures_util::future::join_all(cells).await;
@@ -372,12 +382,13 @@ async fn choose_once(
 }
 
 /// The connection to each host, from the pool (kept from an earlier run, or new), taken at its
-/// first step and used for the whole run.
+/// first step and used for the whole run; and the shell waiting for each host's next command.
 struct Hosts<'a> {
     hosts: &'a [Host],
     identity: &'a Identity,
     pool: &'a Pool,
     sessions: Vec<OnceCell<Result<Arc<Connection>, String>>>,
+    shells: Shells,
     /// Hosts whose failure to connect a step has reported.
     reported: Vec<AtomicBool>,
     /// Hosts whose connection broke mid-run, and why.
@@ -385,12 +396,14 @@ struct Hosts<'a> {
 }
 
 impl<'a> Hosts<'a> {
-    fn new(hosts: &'a [Host], identity: &'a Identity, pool: &'a Pool) -> Self {
+    fn new(plan: &'a Plan, identity: &'a Identity, pool: &'a Pool) -> Self {
+        let hosts = &plan.hosts;
         Self {
             hosts,
             identity,
             pool,
             sessions: hosts.iter().map(|_| OnceCell::new()).collect(),
+            shells: Shells::new(plan),
             reported: hosts.iter().map(|_| AtomicBool::new(false)).collect(),
             lost: Mutex::new(vec![None; hosts.len()]),
         }
@@ -407,14 +420,18 @@ impl<'a> Hosts<'a> {
             .map_err(|reason| (!self.reported[index].swap(true, Ordering::SeqCst), reason))
     }
 
-    /// The host's connection, made at the first ask; later asks wait for it.
+    /// The host's connection, made at the first ask (with a shell for its first command);
+    /// later asks wait for it.
     async fn connection(&self, index: usize) -> Result<Arc<Connection>, String> {
         self.sessions[index]
             .get_or_init(|| async {
-                self.pool
+                let connection = self
+                    .pool
                     .session(&self.hosts[index].target, self.identity)
                     .await
-                    .map_err(|error| error.to_string())
+                    .map_err(|error| error.to_string())?;
+                self.shells.prepare(index, &connection);
+                Ok(connection)
             })
             .await
             .clone()
@@ -438,6 +455,7 @@ async fn run_job(
     hosts: &Hosts<'_>,
     journal: &Journal,
     cancel: &CancellationToken,
+    underway: &Underway<'_>,
 ) -> CellStatus {
     let host = &hosts.hosts[job.host].name;
     journal.started(step, host);
@@ -458,7 +476,7 @@ async fn run_job(
         let (remote, continue_on_error) = announce(command, |text| {
             journal.line(step, host, Stream::Knit, text);
         });
-        let exit = exec::run(session.session(), remote, cancel, |output, text| {
+        let mut on_line = |output, text: String| {
             let stream = match output {
                 Output::Stdout => Stream::Stdout,
                 Output::Stderr => Stream::Stderr,
@@ -473,8 +491,23 @@ async fn run_job(
             } else {
                 journal.line(step, host, stream, text);
             }
-        })
-        .await;
+        };
+        let began = || underway.began(job.host, &session);
+        let ran = match hosts.shells.take(job.host, &session).await {
+            Ok(shell) => {
+                shell
+                    .run(remote.clone(), cancel, &began, &mut on_line)
+                    .await
+            }
+            Err(reason) => Ran::NotStarted(reason),
+        };
+        let exit = match ran {
+            Ran::Ended(exit) => exit,
+            // The shell waiting for it was gone and nothing ran: a new one runs it.
+            Ran::NotStarted(_) => {
+                exec::run(session.session(), remote, cancel, &began, on_line).await
+            }
+        };
         let (status, code, reason) = match exit {
             Exit::Code(0) => continue,
             Exit::Code(code) if continue_on_error => {

@@ -14,6 +14,7 @@ mod mask;
 pub mod retention;
 mod retry;
 pub mod schedules;
+mod shells;
 mod start;
 
 use std::collections::{BTreeMap, HashMap};

@@ -106,6 +106,7 @@ impl Site {
                 timeout: Some(Duration::from_secs(60)),
             },
             &CancellationToken::new(),
+            || {},
             |_, line| said.push(line),
         )
         .await;

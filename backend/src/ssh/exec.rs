@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openssh::{Session, Stdio};
+use openssh::{Child, ChildStdin, Session, Stdio};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -43,90 +44,187 @@ const KILL_GRACE: Duration = Duration::from_secs(3);
 /// How long output may go on after a command was stopped.
 const DRAIN: Duration = Duration::from_secs(10);
 
-/// Runs `remote` and calls `on_line` with each line of output until it ends.
+/// A shell on a host waiting for its script: its channel opened and its login shell started
+/// ahead of time (while the step before runs), so that starting a command costs only sending
+/// the script. Dropped unused, it reads the end of its input and exits without running anything.
+#[derive(Debug)]
+pub struct Shell {
+    session: Arc<Session>,
+    child: Child<Arc<Session>>,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<(Output, String)>,
+    pid: oneshot::Receiver<u32>,
+    began: oneshot::Receiver<()>,
+    marker: String,
+}
+
+/// How a script sent to a waiting shell fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ran {
+    Ended(Exit),
+    /// The shell was gone before it read the script (the host's processes were killed, the
+    /// channel closed): nothing ran, so the script may be sent to a new shell.
+    NotStarted(String),
+}
+
+/// Opens a shell on `session` that waits for its script.
 ///
 /// sshd starts the login shell as the leader of a new session, so its pid names the process
 /// group of everything the script starts. It prints that pid on stderr after a marker made for
-/// this command (knit reads it and does not show it; whatever a login shell or sshd prints
-/// before it is shown as output), then `exec`s the script in its place; to stop the command,
-/// knit signals the whole group over a second channel of the same connection. Closing the
-/// channel alone would leave the remote processes running.
+/// this shell (knit reads it and does not show it; whatever a login shell or sshd prints before
+/// it is shown as output), then `exec`s `sh`, which reads the script from stdin up to the
+/// marker's end line (`read` takes one byte at a time, so what follows stays for the script:
+/// an upload's content), says it began, and runs it in its place. To stop the command, knit
+/// signals the whole group over a second channel of the same connection; closing the channel
+/// alone would leave the remote processes running.
+pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
+    let marker = marker();
+    let reader = format!(
+        "while IFS= read -r l; do if [ \"$l\" = {marker}end ]; then echo {marker}go >&2; \
+         eval \"unset l s\n$s\"; exit; fi; s=\"$s$l\n\"; done; exit 125"
+    );
+    let wrapped = format!("echo {marker}$$ >&2; exec sh -c {}", quote(&reader));
+    let mut command = Arc::clone(session).arc_raw_command(wrapped);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().await.map_err(|error| cause_chain(&error))?;
+    let (Some(stdin), Some(stdout), Some(stderr)) = (
+        child.stdin().take(),
+        child.stdout().take(),
+        child.stderr().take(),
+    ) else {
+        return Err("the shell's input and output were not captured".to_owned());
+    };
+    let (lines_tx, lines) = mpsc::channel(256);
+    let (pid_tx, pid) = oneshot::channel();
+    let (began_tx, began) = oneshot::channel();
+    tokio::spawn(read_lines(stdout, Output::Stdout, lines_tx.clone(), None));
+    let markers = Markers {
+        marker: marker.clone(),
+        pid: Some(pid_tx),
+        began: Some(began_tx),
+    };
+    tokio::spawn(read_lines(stderr, Output::Stderr, lines_tx, Some(markers)));
+    Ok(Shell {
+        session: Arc::clone(session),
+        child,
+        stdin,
+        lines,
+        pid,
+        began,
+        marker,
+    })
+}
+
+/// Runs `remote` in a new shell on `session`, as [`Shell::run`] does.
 pub async fn run(
     session: &Arc<Session>,
     remote: Remote<'_>,
     cancel: &CancellationToken,
-    mut on_line: impl FnMut(Output, String),
+    on_began: impl FnOnce(),
+    on_line: impl FnMut(Output, String),
 ) -> Exit {
-    let marker = pid_marker();
-    let wrapped = format!("echo {marker}$$ >&2; exec sh -c {}", quote(remote.script));
-    let mut command = Arc::clone(session).arc_raw_command(wrapped);
-    command
-        .stdin(if remote.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = match command.spawn().await {
-        Ok(child) => child,
-        Err(error) => return Exit::Lost(cause_chain(&error)),
-    };
-    if let (Some(text), Some(mut stdin)) = (remote.stdin, child.stdin().take()) {
-        if let Err(error) = stdin.write_all(text).await {
-            return Exit::Lost(format!("cannot send the upload: {error}"));
-        }
-        drop(stdin);
-    }
-    let (Some(stdout), Some(stderr)) = (child.stdout().take(), child.stderr().take()) else {
-        return Exit::Lost("the command's output was not captured".to_owned());
-    };
-
-    let (lines_tx, mut lines) = tokio::sync::mpsc::channel(256);
-    let (pid_tx, pid_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(read_lines(stdout, Output::Stdout, lines_tx.clone(), None));
-    let pid = Some((marker, pid_tx));
-    tokio::spawn(read_lines(stderr, Output::Stderr, lines_tx, pid));
-
-    let deadline = remote.timeout.map(|limit| Instant::now() + limit);
-    let mut pid = Some(pid_rx);
-    let mut stop: Option<Exit> = None;
-    let mut drain_until: Option<Instant> = None;
-    // Output first, then the exit status: openssh's wait() cuts off output still in flight.
-    loop {
-        tokio::select! {
-            line = lines.recv() => match line {
-                Some((output, text)) => on_line(output, text),
-                None => break,
-            },
-            () = cancel.cancelled(), if stop.is_none() => stop = Some(Exit::Cancelled),
-            () = sleep_until(deadline), if stop.is_none() => stop = remote.timeout.map(Exit::TimedOut),
-            // A process that escaped the group may hold the output open; stop waiting for it.
-            () = sleep_until(drain_until), if drain_until.is_some() => break,
-        }
-        if stop.is_some()
-            && let Some(pid) = pid.take()
-        {
-            break_out(session, pid).await;
-            drain_until = Some(Instant::now() + DRAIN);
-        }
-    }
-    if let Some(reason) = stop {
-        let _ = child.disconnect().await;
-        return reason;
-    }
-    let code = match child.wait().await {
-        Ok(status) => status.code(),
-        Err(openssh::Error::RemoteProcessTerminated) => None,
-        Err(error) => return Exit::Lost(cause_chain(&error)),
-    };
-    match code {
-        Some(code) => Exit::Code(code),
-        // No exit code: a signal ended the command, or the connection went away under it.
-        None => match session.check().await {
-            Ok(()) => Exit::Killed,
-            Err(error) => Exit::Lost(cause_chain(&error)),
+    match shell(session).await {
+        Ok(shell) => match shell.run(remote, cancel, on_began, on_line).await {
+            Ran::Ended(exit) => exit,
+            Ran::NotStarted(reason) => Exit::Lost(reason),
         },
+        Err(reason) => Exit::Lost(reason),
+    }
+}
+
+impl Shell {
+    /// Sends `remote` to this shell, calls `on_began` once the host has it, and `on_line` with
+    /// each line of output until it ends.
+    pub async fn run(
+        mut self,
+        remote: Remote<'_>,
+        cancel: &CancellationToken,
+        on_began: impl FnOnce(),
+        mut on_line: impl FnMut(Output, String),
+    ) -> Ran {
+        let mut sent = Vec::with_capacity(remote.script.len() + self.marker.len() + 8);
+        sent.extend_from_slice(remote.script.as_bytes());
+        if !remote.script.ends_with('\n') {
+            sent.push(b'\n');
+        }
+        sent.extend_from_slice(format!("{}end\n", self.marker).as_bytes());
+        if let Err(error) = self.stdin.write_all(&sent).await {
+            return Ran::NotStarted(format!("the shell took no script: {error}"));
+        }
+        if let Some(text) = remote.stdin
+            && let Err(error) = self.stdin.write_all(text).await
+        {
+            return Ran::Ended(Exit::Lost(format!("cannot send the upload: {error}")));
+        }
+        // The script reads to the end of its input, as from /dev/null when it has none.
+        drop(self.stdin);
+
+        let deadline = remote.timeout.map(|limit| Instant::now() + limit);
+        let mut pid = Some(self.pid);
+        let mut stop: Option<Exit> = None;
+        let mut drain_until: Option<Instant> = None;
+        let mut on_began = Some(on_began);
+        let mut began = false;
+        // Output first, then the exit status: openssh's wait() cuts off output still in flight.
+        loop {
+            tokio::select! {
+                said = &mut self.began, if on_began.is_some() => {
+                    began = said.is_ok();
+                    if let Some(on_began) = on_began.take().filter(|_| began) {
+                        on_began();
+                    }
+                }
+                line = self.lines.recv() => match line {
+                    Some((output, text)) => on_line(output, text),
+                    None => break,
+                },
+                () = cancel.cancelled(), if stop.is_none() => stop = Some(Exit::Cancelled),
+                () = sleep_until(deadline), if stop.is_none() => stop = remote.timeout.map(Exit::TimedOut),
+                // A process that escaped the group may hold the output open; stop waiting for it.
+                () = sleep_until(drain_until), if drain_until.is_some() => break,
+            }
+            if stop.is_some()
+                && let Some(pid) = pid.take()
+            {
+                break_out(&self.session, pid).await;
+                drain_until = Some(Instant::now() + DRAIN);
+            }
+        }
+        if let Some(reason) = stop {
+            let _ = self.child.disconnect().await;
+            return Ran::Ended(reason);
+        }
+        // The output may have ended before the word was heard.
+        if let Some(on_began) = on_began
+            && self.began.try_recv().is_ok()
+        {
+            began = true;
+            on_began();
+        }
+        if !began {
+            return Ran::NotStarted("the shell ended before it read the script".to_owned());
+        }
+        let code = match self.child.wait().await {
+            Ok(status) => status.code(),
+            // openssh reads exit 127 as "command not found" for its own command line; here
+            // it is the script's own exit code.
+            Err(openssh::Error::Remote(error)) if error.kind() == std::io::ErrorKind::NotFound => {
+                Some(127)
+            }
+            Err(openssh::Error::RemoteProcessTerminated) => None,
+            Err(error) => return Ran::Ended(Exit::Lost(cause_chain(&error))),
+        };
+        Ran::Ended(match code {
+            Some(code) => Exit::Code(code),
+            // No exit code: a signal ended the command, or the connection went away under it.
+            None => match self.session.check().await {
+                Ok(()) => Exit::Killed,
+                Err(error) => Exit::Lost(cause_chain(&error)),
+            },
+        })
     }
 }
 
@@ -159,21 +257,53 @@ async fn break_out(session: &Session, pid: tokio::sync::oneshot::Receiver<u32>) 
         .await;
 }
 
-/// A line prefix no output of a command can guess: the remote pid follows it on stderr.
-fn pid_marker() -> String {
+/// A line prefix no output of a command can guess: the shell's pid and word that it began
+/// follow it on stderr, and its script ends at the line of it followed by `end`.
+fn marker() -> String {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).expect("the operating system gives random bytes");
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("knit-pid-{hex}:")
+    format!("knit-{hex}:")
 }
 
-/// Sends each line of `source` to `lines`, except the line of `pid`'s marker, whose number goes
-/// to `pid`'s sender.
+/// Where a shell's own lines on stderr go: its pid, and the word that its script began.
+struct Markers {
+    marker: String,
+    pid: Option<oneshot::Sender<u32>>,
+    began: Option<oneshot::Sender<()>>,
+}
+
+impl Markers {
+    /// Takes `line` if it is one of the shell's own.
+    fn take(&mut self, line: &str) -> bool {
+        let Some(said) = line.trim().strip_prefix(self.marker.as_str()) else {
+            return false;
+        };
+        if said == "go"
+            && let Some(began) = self.began.take()
+        {
+            let _ = began.send(());
+            return true;
+        }
+        match (said.parse(), self.pid.take()) {
+            (Ok(number), Some(pid)) => {
+                let _ = pid.send(number);
+                true
+            }
+            (_, pid) => {
+                self.pid = pid;
+                false
+            }
+        }
+    }
+}
+
+/// Sends each line of `source` to `lines`, but the shell's own (`markers`).
 async fn read_lines(
     source: impl AsyncRead + Unpin,
     output: Output,
-    lines: tokio::sync::mpsc::Sender<(Output, String)>,
-    mut pid: Option<(String, tokio::sync::oneshot::Sender<u32>)>,
+    lines: mpsc::Sender<(Output, String)>,
+    mut markers: Option<Markers>,
 ) {
     let mut reader = BufReader::new(source);
     let mut buffer = Vec::new();
@@ -186,14 +316,7 @@ async fn read_lines(
         let text = String::from_utf8_lossy(&buffer)
             .trim_end_matches(['\n', '\r'])
             .to_owned();
-        let number = pid
-            .as_ref()
-            .and_then(|(marker, _)| text.trim().strip_prefix(marker.as_str()))
-            .and_then(|number| number.parse().ok());
-        if let Some(number) = number
-            && let Some((_, sender)) = pid.take()
-        {
-            let _ = sender.send(number);
+        if markers.as_mut().is_some_and(|markers| markers.take(&text)) {
             continue;
         }
         if lines.send((output, text)).await.is_err() {
