@@ -447,8 +447,8 @@ fn slowest_per_step(output: &str, steps: usize) -> Vec<Duration> {
     slowest.into_iter().map(Duration::from_micros).collect()
 }
 
-/// What one more command costs on a warm connection, run as the engine runs a host's
-/// commands: each in a shell opened once the one before began.
+/// What one more command costs on a warm connection, run as the engine runs the commands of
+/// one host's step: each in a shell opened as the one before was taken.
 async fn knit_per_command(hosts: &TestHosts) -> Duration {
     let identity = Identity::isolated(hosts.key.clone(), hosts.known_hosts.clone());
     let session = Arc::new(
@@ -471,11 +471,10 @@ async fn knit_per_command(hosts: &TestHosts) -> Duration {
     let mut waiting = open(&session).await.expect("a shell");
     let began = Instant::now();
     for _ in 0..WARM_COMMANDS {
-        let mut next = None;
-        let began = || next = Some(open(&session));
-        let ran = waiting.run(remote.clone(), &cancel, began, |_, _| {}).await;
+        let next = open(&session);
+        let ran = waiting.run(remote.clone(), &cancel, || {}, |_, _| {}).await;
         assert_eq!(ran, Ran::Ended(Exit::Code(0)));
-        waiting = next.expect("the command began").await.expect("a shell");
+        waiting = next.await.expect("a shell");
     }
     began.elapsed() / WARM_COMMANDS
 }

@@ -211,7 +211,7 @@ async fn a_run_needing_more_open_files_than_allowed_is_refused_before_it_starts(
     let stderr = text(&refused.stderr);
     assert!(
         stderr.contains(
-            "this run may hold 144 files open at once (2 hosts at work together), more than the \
+            "this run may hold 152 files open at once (2 hosts at work together), more than the \
              140 knit may open"
         ),
         "{stderr}"

@@ -1,12 +1,13 @@
 //! How many files knit may hold open at once. A run holds a few per host at work (the command's
-//! channel to its SSH connection and its three streams), so a wide `parallel` on a machine
+//! channel to its SSH connection and its three streams, and those of the next one's shell), so a wide `parallel` on a machine
 //! with a low limit would fail hosts midway with "Too many open files": knit raises its own limit
 //! as far as the system lets it at start, and refuses a run that would need more, before it runs.
 
 use rustix::process::{Resource, getrlimit, setrlimit};
 
-/// Files one host at work may hold open: its command's channel and streams, and an upload.
-pub const PER_HOST: u64 = 8;
+/// Files one host at work may hold open: its command's channel and streams, the same for the
+/// shell waiting for its next command, and an upload (measured: about 8 at 200 hosts).
+pub const PER_HOST: u64 = 12;
 /// Files knit holds besides its runs': the database, listeners, clients, logs.
 pub const BASELINE: u64 = 128;
 

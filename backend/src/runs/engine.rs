@@ -472,7 +472,7 @@ async fn run_job(
             return status;
         }
     };
-    for command in &job.commands {
+    for (position, command) in job.commands.iter().enumerate() {
         let (remote, continue_on_error) = announce(command, |text| {
             journal.line(step, host, Stream::Knit, text);
         });
@@ -492,9 +492,18 @@ async fn run_job(
                 journal.line(step, host, stream, text);
             }
         };
-        let began = || underway.began(job.host, &session);
+        // The cell's first command opens the host's next shell once the step is under way;
+        // each later one, at once: its step is under way by then.
+        let began = || {
+            if position == 0 {
+                underway.began(job.host, &session);
+            }
+        };
         let ran = match hosts.shells.take(job.host, &session).await {
             Ok(shell) => {
+                if position > 0 {
+                    hosts.shells.prepare(job.host, &session);
+                }
                 shell
                     .run(remote.clone(), cancel, &began, &mut on_line)
                     .await

@@ -3,9 +3,9 @@
 //! every host. So each host's next shell is opened while its current command runs, and a step
 //! begins by sending scripts to shells that wait for them.
 //!
-//! They are opened once the step is under way (its first wave of cells has begun), not as
-//! each cell begins: on hosts that share knit's CPU (or a bastion's), opening the next shells
-//! would slow the step's own starts.
+//! A step's next shells open once it is under way (its first wave of cells has begun), not as
+//! each cell begins: on hosts that share knit's CPU (or a bastion's), opening them would slow
+//! the step's own starts. Within a cell of several commands, each opens the next one's at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
