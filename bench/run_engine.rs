@@ -185,8 +185,9 @@ async fn six_steps(venv: Option<&Path>) {
     );
     println!("    its last run, step by step (first start to last end, ms): {breakdown}");
     println!(
-        "    a step adds {:.1} ms beyond its slowest command (mean of the last run's steps)",
-        ms(added)
+        "    a step adds {:.1} ms beyond its slowest command (mean of the last run's steps); knit's own CPU {:.2} ms per host and step",
+        ms(added),
+        ms(last.cpu) / (HOSTS * SLEEPS.len()) as f64
     );
     for (name, time) in [
         ("ansible", ansible),
@@ -249,8 +250,8 @@ async fn six_steps(venv: Option<&Path>) {
     }
 }
 
-/// `count` hosts × `steps` steps, cold, once each: knit (with its peak memory and open files),
-/// Fabric and Ansible (forks = hosts), against the physical limit.
+/// `count` hosts × `steps` steps, cold, once each: knit (with its peak memory and open files,
+/// then warm once more), Fabric, pyinfra and Ansible (forks = hosts), against the physical limit.
 async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let names: Vec<String> = (1..=count).map(|n| format!("host{n:03}")).collect();
@@ -261,6 +262,10 @@ async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
     write_cluster(&hosts, "bench", "", count, steps);
     let knit = timed(knit_run(&hosts, dir.path(), "bench"));
     let limit = physical_limit(&knit.output, steps);
+    // Again at once, on the connections the first run left: the engine's own cost at this size.
+    let warm = timed(knit_run(&hosts, dir.path(), "bench"));
+    let warm_limit = physical_limit(&warm.output, steps);
+    let (_, warm_added) = step_spans(dir.path(), &slowest_per_step(&warm.output, steps)).await;
     let tools = dir.path().join("tools");
     std::fs::create_dir_all(&tools).expect("tools dir");
     let commands: Vec<String> = (0..steps).map(command).collect();
@@ -291,6 +296,15 @@ async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
         knit.peak_rss_kib as f64 / 1024.0,
         knit.peak_rss_kib as f64 / 1024.0 / (count as f64 / 100.0),
         knit.peak_files
+    );
+    println!(
+        "  knit warm       {:>8.0} ms  {:.2}× its limit ({:.0} ms); a step adds {:.0} ms beyond its slowest command ({:.2} ms per host); knit's own CPU {:.2} ms per host and step",
+        ms(warm.elapsed),
+        ratio(warm.elapsed, warm_limit),
+        ms(warm_limit),
+        ms(warm_added),
+        ms(warm_added) / count as f64,
+        ms(warm.cpu) / (count * steps) as f64
     );
     let ansible_name = format!("ansible, {forks} forks");
     for (name, time) in [
@@ -673,6 +687,9 @@ struct Timed {
     output: String,
     peak_rss_kib: u64,
     peak_files: usize,
+    /// CPU time of the process and the children it waited for (for knit: its SSH handshakes),
+    /// as last seen in /proc before it ended, to the clock tick.
+    cpu: Duration,
 }
 
 /// Runs `command` with `input` on stdin to its end, which must succeed: its wall time and its
@@ -702,7 +719,7 @@ fn timed((mut command, input): (Command, String)) -> Timed {
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let (mut peak_rss_kib, mut peak_files) = (0, 0);
+    let (mut peak_rss_kib, mut peak_files, mut cpu) = (0, 0, Duration::ZERO);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
@@ -720,6 +737,7 @@ fn timed((mut command, input): (Command, String)) -> Timed {
         let files = std::fs::read_dir(proc.join("fd")).map_or(0, Iterator::count);
         peak_rss_kib = peak_rss_kib.max(rss);
         peak_files = peak_files.max(files);
+        cpu = cpu_time(&proc).unwrap_or(cpu);
         std::thread::sleep(Duration::from_millis(5));
     };
     let elapsed = began.elapsed();
@@ -734,7 +752,22 @@ fn timed((mut command, input): (Command, String)) -> Timed {
         output,
         peak_rss_kib,
         peak_files,
+        cpu,
     }
+}
+
+/// utime + stime + cutime + cstime of the process at `proc`.
+fn cpu_time(proc: &Path) -> Option<Duration> {
+    let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
+    // Fields after the command's name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields
+        .get(11..15)?
+        .iter()
+        .map(|field| field.parse::<u64>().ok())
+        .sum::<Option<u64>>()?;
+    // Linux counts them in USER_HZ: 100 a second.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn median(times: &[Duration]) -> Duration {

@@ -74,7 +74,8 @@ pub enum Ran {
 /// this shell (knit reads it and does not show it; whatever a login shell or sshd prints before
 /// it is shown as output), then `exec`s `sh`, which reads the script from stdin up to the
 /// marker's end line (`read` takes one byte at a time, so what follows stays for the script:
-/// an upload's content), says it began, and runs it in its place. To stop the command, knit
+/// an upload's content), says it began, and runs it with `eval` in the same process, its own
+/// two variables unset first. To stop the command, knit
 /// signals the whole group over a second channel of the same connection; closing the channel
 /// alone would leave the remote processes running.
 pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
