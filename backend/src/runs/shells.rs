@@ -61,12 +61,14 @@ impl Shells {
         }
     }
 
-    /// Ends the shells still waiting (for commands a failure or a cancel skipped). They hold
+    /// Ends the shells still waiting (for commands a failure or a cancel skipped), and stops
+    /// those still opening (a host that stopped answering would hold the run's end). They hold
     /// their connection's session: one left behind would close a kept connection when it goes.
     pub async fn close(&self) {
         for host in 0..self.waiting.len() {
             let waiting = self.slot(host).take();
             if let Some(opening) = waiting {
+                opening.abort();
                 drop(opening.await);
             }
         }
