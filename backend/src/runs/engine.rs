@@ -1,6 +1,7 @@
 //! The run engine: a plan's steps in order, each on all its hosts at once (up to the plan's
-//! `parallel`), over one multiplexed SSH connection per host kept for the whole run. With
-//! rolling batches, each batch runs every step and its `finally` steps before the next begins.
+//! `parallel`), over one multiplexed SSH connection per host kept for the whole run, each
+//! command in a shell opened while the step before ran (`shells.rs`). With rolling batches,
+//! each batch runs every step and its `finally` steps before the next begins.
 //!
 //! A step that fails on any host stops the scenario unless the step says to continue; the
 //! remaining steps (and batches) are skipped and the `finally` steps run all the same. With
