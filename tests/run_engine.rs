@@ -807,6 +807,33 @@ async fn a_second_run_uses_the_kept_connection_and_a_dead_one_is_replaced() {
 }
 
 #[tokio::test]
+async fn a_kept_connection_whose_host_went_silent_is_replaced_and_the_run_succeeds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hosts = start_hosts(dir.path(), &["web1"]).await;
+    hosts.write_cluster("kept", &greeting("", "\"{HOST:web1}\""));
+    let definition = hosts.definition("kept");
+    let runs = hosts.runs(dir.path()).await;
+    assert_eq!(
+        run_with(&runs, &definition, "greet").await.run.status,
+        RunStatus::Ok
+    );
+
+    // The host's side of the kept connection stops answering, as a host that went away would:
+    // knit's side still takes it for alive until its keep-alives go unanswered (45 s).
+    let silenced = hosts.silence_connections("web1");
+    let run = tokio::time::timeout(
+        Duration::from_secs(150),
+        run_with(&runs, &definition, "greet"),
+    )
+    .await
+    .expect("the run ends within 150 s");
+    drop(silenced);
+    assert_eq!(run.run.status, RunStatus::Ok, "{:?}", run.grid);
+    assert_eq!(cell(&run, "app.greet", "web-1").status, CellStatus::Ok);
+    assert_eq!(logins(dir.path(), "web1"), 2, "a new connection ran it");
+}
+
+#[tokio::test]
 async fn hosts_behind_one_sshd_that_drops_starts_past_max_startups_all_run() {
     let dir = tempfile::tempdir().expect("temp dir");
     // One sshd answering on 16 loopback addresses (16 hosts to knit), refusing every start

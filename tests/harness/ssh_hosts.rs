@@ -69,6 +69,20 @@ impl TestHosts {
     /// Cuts every SSH connection to host `name`, as a network failure would: the sshd processes
     /// that hold them are killed; the host keeps listening.
     pub fn drop_connections(&self, name: &str) {
+        signal(&self.connection_processes(name), "KILL");
+    }
+
+    /// Silences every SSH connection to host `name`, as a host that went away without a word
+    /// would: the sshd processes that hold them are stopped (the client hears nothing, not even
+    /// a close); the host keeps listening. They are killed when the result is dropped.
+    pub fn silence_connections(&self, name: &str) -> Silenced {
+        let processes = self.connection_processes(name);
+        signal(&processes, "STOP");
+        Silenced(processes)
+    }
+
+    /// The sshd processes that hold the connections to host `name`: its listener's descendants.
+    fn connection_processes(&self, name: &str) -> Vec<String> {
         let config = self
             .work
             .with_file_name("hosts")
@@ -91,12 +105,7 @@ impl TestHosts {
                 .is_ok_and(|command| command.starts_with("sshd"))
         });
         assert!(!descendants.is_empty(), "{name} had no connection to cut");
-        let killed = std::process::Command::new("kill")
-            .arg("-KILL")
-            .args(&descendants)
-            .status()
-            .expect("kill runs (procps)");
-        assert!(killed.success(), "cannot kill {descendants:?}");
+        descendants
     }
 
     /// `user@127.0.0.1:port` of host `name`.
@@ -219,6 +228,28 @@ pub fn lines_by_host(events: &[knit_shared::RunEvent]) -> BTreeMap<String, Vec<S
         }
     }
     lines
+}
+
+/// sshd processes stopped by [`TestHosts::silence_connections`], killed when dropped.
+pub struct Silenced(Vec<String>);
+
+impl Drop for Silenced {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-KILL")
+            .args(&self.0)
+            .status();
+    }
+}
+
+/// Sends `SIGNAL` to `processes`.
+fn signal(processes: &[String], signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .args(processes)
+        .status()
+        .expect("kill runs (procps)");
+    assert!(sent.success(), "cannot signal {processes:?}");
 }
 
 /// Process ids `pgrep ARGS` finds.

@@ -20,7 +20,7 @@ use futures_util::future::Either;
 
 use knit_shared::rollout::over_threshold;
 use knit_shared::{CellStatus, RunStatus, Stream};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::Journal;
@@ -382,13 +382,17 @@ async fn choose_once(
     }
 }
 
+/// A host's connection, or why there is none.
+type Made = Result<Arc<Connection>, String>;
+
 /// The connection to each host, from the pool (kept from an earlier run, or new), taken at its
 /// first step and used for the whole run; and the shell waiting for each host's next command.
 struct Hosts<'a> {
     hosts: &'a [Host],
     identity: &'a Identity,
     pool: &'a Pool,
-    sessions: Vec<OnceCell<Result<Arc<Connection>, String>>>,
+    /// Each host's connection once made (or why there is none).
+    sessions: Vec<tokio::sync::Mutex<Option<Made>>>,
     shells: Shells,
     /// Hosts whose failure to connect a step has reported.
     reported: Vec<AtomicBool>,
@@ -403,7 +407,10 @@ impl<'a> Hosts<'a> {
             hosts,
             identity,
             pool,
-            sessions: hosts.iter().map(|_| OnceCell::new()).collect(),
+            sessions: hosts
+                .iter()
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
             shells: Shells::new(plan),
             reported: hosts.iter().map(|_| AtomicBool::new(false)).collect(),
             lost: Mutex::new(vec![None; hosts.len()]),
@@ -424,18 +431,41 @@ impl<'a> Hosts<'a> {
     /// The host's connection, made at the first ask (with a shell for its first command);
     /// later asks wait for it.
     async fn connection(&self, index: usize) -> Result<Arc<Connection>, String> {
-        self.sessions[index]
-            .get_or_init(|| async {
-                let connection = self
-                    .pool
-                    .session(&self.hosts[index].target, self.identity)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                self.shells.prepare(index, &connection);
-                Ok(connection)
-            })
+        let mut made = self.sessions[index].lock().await;
+        if let Some(made) = made.as_ref() {
+            return made.clone();
+        }
+        let connection = self.connect(index).await;
+        *made = Some(connection.clone());
+        connection
+    }
+
+    /// A connection in place of `ended`, on which no command could start: from the pool,
+    /// which replaces one that ended. Another command of the host may have replaced it first.
+    async fn reconnect(
+        &self,
+        index: usize,
+        ended: &Arc<Connection>,
+    ) -> Result<Arc<Connection>, String> {
+        let mut made = self.sessions[index].lock().await;
+        if let Some(Ok(current)) = made.as_ref()
+            && !Arc::ptr_eq(current, ended)
+        {
+            return Ok(Arc::clone(current));
+        }
+        let connection = self.connect(index).await;
+        *made = Some(connection.clone());
+        connection
+    }
+
+    async fn connect(&self, index: usize) -> Result<Arc<Connection>, String> {
+        let connection = self
+            .pool
+            .session(&self.hosts[index].target, self.identity)
             .await
-            .clone()
+            .map_err(|error| error.to_string())?;
+        self.shells.prepare(index, &connection);
+        Ok(connection)
     }
 
     fn lost_reason(&self, index: usize) -> Option<String> {
@@ -460,7 +490,7 @@ async fn run_job(
 ) -> CellStatus {
     let host = &hosts.hosts[job.host].name;
     journal.started(step, host);
-    let session = match hosts.session(job.host).await {
+    let mut session = match hosts.session(job.host).await {
         Ok(session) => session,
         Err((first, reason)) => {
             let (status, reason) = if first {
@@ -495,28 +525,51 @@ async fn run_job(
         };
         // The cell's first command opens the host's next shell once the step is under way;
         // each later one, at once: its step is under way by then.
-        let began = || {
+        let began = |connection: &Arc<Connection>| {
             if position == 0 {
-                underway.began(job.host, &session);
+                underway.began(job.host, connection);
             }
         };
-        let ran = match hosts.shells.take(job.host, &session).await {
+        let mut ran = match hosts.shells.take(job.host, &session).await {
             Ok(shell) => {
                 if position > 0 {
                     hosts.shells.prepare(job.host, &session);
                 }
+                let on_began = || began(&session);
                 shell
-                    .run(remote.clone(), cancel, &began, &mut on_line)
+                    .run(remote.clone(), cancel, on_began, &mut on_line)
                     .await
             }
             Err(reason) => Ran::NotStarted(reason),
         };
+        // Nothing ran. The shell waiting for it was gone: a new one runs it. None can start
+        // either: the connection ended meanwhile (a kept one whose host went away), and a new
+        // one runs it.
+        if matches!(ran, Ran::NotStarted(_)) {
+            let on_began = || began(&session);
+            ran = exec::run(
+                session.session(),
+                remote.clone(),
+                cancel,
+                on_began,
+                &mut on_line,
+            )
+            .await;
+        }
+        if matches!(ran, Ran::NotStarted(_)) {
+            match hosts.reconnect(job.host, &session).await {
+                Ok(connection) => {
+                    session = connection;
+                    let on_began = || began(&session);
+                    ran =
+                        exec::run(session.session(), remote, cancel, on_began, &mut on_line).await;
+                }
+                Err(reason) => ran = Ran::NotStarted(reason),
+            }
+        }
         let exit = match ran {
             Ran::Ended(exit) => exit,
-            // The shell waiting for it was gone and nothing ran: a new one runs it.
-            Ran::NotStarted(_) => {
-                exec::run(session.session(), remote, cancel, &began, on_line).await
-            }
+            Ran::NotStarted(reason) => Exit::Lost(reason),
         };
         let (status, code, reason) = match exit {
             Exit::Code(0) => continue,

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::{SandboxError, SshHost, free_port};
-use crate::ssh::exec::{self, Exit, Remote};
+use crate::ssh::exec::{self, Exit, Ran, Remote};
 use crate::ssh::{self, Identity};
 
 const APP: &str = include_str!("demo_app.py");
@@ -98,7 +98,7 @@ impl Site {
             exec::quote(&self.repository().display().to_string())
         );
         let mut said = Vec::new();
-        let exit = exec::run(
+        let ran = exec::run(
             &session,
             Remote {
                 script: &script,
@@ -113,8 +113,8 @@ impl Site {
         if let Ok(session) = Arc::try_unwrap(session) {
             let _ = session.close().await;
         }
-        match exit {
-            Exit::Code(0) => Ok(()),
+        match ran {
+            Ran::Ended(Exit::Code(0)) => Ok(()),
             other => Err(SandboxError::Start {
                 program: "the demo app's repository".to_owned(),
                 detail: format!("{other:?}: {}", said.join("\n")),

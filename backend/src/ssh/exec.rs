@@ -126,13 +126,10 @@ pub async fn run(
     cancel: &CancellationToken,
     on_began: impl FnOnce(),
     on_line: impl FnMut(Output, String),
-) -> Exit {
+) -> Ran {
     match shell(session).await {
-        Ok(shell) => match shell.run(remote, cancel, on_began, on_line).await {
-            Ran::Ended(exit) => exit,
-            Ran::NotStarted(reason) => Exit::Lost(reason),
-        },
-        Err(reason) => Exit::Lost(reason),
+        Ok(shell) => shell.run(remote, cancel, on_began, on_line).await,
+        Err(reason) => Ran::NotStarted(reason),
     }
 }
 
