@@ -283,16 +283,13 @@ impl Markers {
             let _ = began.send(());
             return true;
         }
-        match (said.parse(), self.pid.take()) {
-            (Ok(number), Some(pid)) => {
-                let _ = pid.send(number);
-                true
-            }
-            (_, pid) => {
-                self.pid = pid;
-                false
-            }
+        if let Ok(number) = said.parse()
+            && let Some(pid) = self.pid.take()
+        {
+            let _ = pid.send(number);
+            return true;
         }
+        false
     }
 }
 
