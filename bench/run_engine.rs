@@ -16,7 +16,7 @@
 mod harness;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -123,6 +123,8 @@ async fn six_steps(venv: Option<&Path>) {
     let (breakdown, added) =
         step_spans(dir.path(), &slowest_per_step(&last.output, SLEEPS.len())).await;
 
+    let (floor, floor_added) = local_floor();
+
     let tools = dir.path().join("tools");
     std::fs::create_dir_all(&tools).expect("tools dir");
     let commands: Vec<String> = (0..SLEEPS.len()).map(command).collect();
@@ -188,6 +190,12 @@ async fn six_steps(venv: Option<&Path>) {
         "    a step adds {:.1} ms beyond its slowest command (mean of the last run's steps); knit's own CPU {:.2} ms per host and step",
         ms(added),
         ms(last.cpu) / (HOSTS * SLEEPS.len()) as f64
+    );
+    println!(
+        "  no SSH: {HOSTS} × `sh -c` {:>7.0} ms  {:.2}× the limit; a step adds {:.1} ms beyond its slowest command (the same commands as local processes: this machine's floor)",
+        ms(floor),
+        ratio(floor, limit),
+        ms(floor_added)
     );
     for (name, time) in [
         ("ansible", ansible),
@@ -408,6 +416,44 @@ async fn step_spans(data: &Path, slowest: &[Duration]) -> (String, Duration) {
         format!("{} (whole run {} ms)", steps.join(" + "), last - first),
         added,
     )
+}
+
+/// The six steps as local processes, `HOSTS` at once per step and no SSH: what this machine makes
+/// of the commands themselves, with their process starts queued on the same two cores as on
+/// the loopback hosts. Median wall time of `ROUNDS` runs and the mean a step adds beyond its
+/// slowest command.
+fn local_floor() -> (Duration, Duration) {
+    let mut walls = Vec::new();
+    let mut added = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let mut run_added = Duration::ZERO;
+        for step in 0..SLEEPS.len() {
+            let began = Instant::now();
+            let children: Vec<Child> = (0..HOSTS)
+                .map(|_| {
+                    Command::new("sh")
+                        .arg("-c")
+                        .arg(command(step))
+                        .stdout(Stdio::piped())
+                        .spawn()
+                        .expect("sh starts")
+                })
+                .collect();
+            let output: String = children
+                .into_iter()
+                .map(|child| {
+                    let output = child.wait_with_output().expect("sh ends");
+                    String::from_utf8_lossy(&output.stdout).into_owned()
+                })
+                .collect();
+            let slowest = slowest_per_step(&output, SLEEPS.len())[step];
+            run_added += began.elapsed().saturating_sub(slowest);
+        }
+        walls.push(start.elapsed());
+        added.push(run_added / SLEEPS.len() as u32);
+    }
+    (median(&walls), median(&added))
 }
 
 /// Cluster `name`: the first `count` hosts, scenario `steps` of the first `steps` commands, and
@@ -696,7 +742,6 @@ struct Timed {
 /// standard output.
 fn timed((mut command, input): (Command, String)) -> Timed {
     use std::io::{Read, Write};
-    use std::process::Stdio;
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
