@@ -150,7 +150,8 @@ steps = ["db.migrate"]
 }
 
 #[tokio::test]
-async fn a_second_command_uses_the_connection_the_first_left_and_a_dead_one_is_replaced() {
+async fn a_second_command_uses_the_connection_the_first_left_and_a_dead_or_silent_one_is_replaced()
+{
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path();
     let hosts = start_hosts(data, &["web1", "web2"]).await;
@@ -185,6 +186,22 @@ async fn a_second_command_uses_the_connection_the_first_left_and_a_dead_one_is_r
     assert!(killed.success(), "no connection was left running");
     greet();
     assert_eq!(logins(), 2);
+
+    // The host goes away without closing the connection left running (its sshd processes stop
+    // answering): the command runs on a new connection, and the next command does not take up
+    // the silent one again.
+    let silenced = hosts.silence_connections("web1");
+    let moved = hosts.knit(data, &["cli", "greet"]);
+    assert!(moved.status.success(), "{}", text(&moved.stderr));
+    let said = text(&moved.stdout);
+    assert!(
+        said.contains("the host started no shell within 10 s; running it on a new connection"),
+        "{said}"
+    );
+    assert_eq!(logins(), 3);
+    greet();
+    assert_eq!(logins(), 3, "the silent connection was taken up again");
+    drop(silenced);
 }
 
 #[tokio::test]

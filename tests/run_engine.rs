@@ -9,6 +9,7 @@ use knit::ssh::KnownHosts;
 use knit::store::{Actor, Store};
 use knit_shared::{
     CellStatus, PlannedHost, PlannedStep, RunDetail, RunEvent, RunEventBody, RunPlan, RunStatus,
+    Stream,
 };
 
 use crate::harness::{TestHosts, lines_by_host, plan, start_hosts, start_hosts_configured};
@@ -819,7 +820,7 @@ async fn a_kept_connection_whose_host_went_silent_is_replaced_and_the_run_succee
     );
 
     // The host's side of the kept connection stops answering, as a host that went away would:
-    // knit's side still takes it for alive until its keep-alives go unanswered (45 s).
+    // its local master still answers knit, and SSH's keep-alives take 45 s to give up.
     let silenced = hosts.silence_connections("web1");
     let run = tokio::time::timeout(
         Duration::from_secs(150),
@@ -831,6 +832,30 @@ async fn a_kept_connection_whose_host_went_silent_is_replaced_and_the_run_succee
     assert_eq!(run.run.status, RunStatus::Ok, "{:?}", run.grid);
     assert_eq!(cell(&run, "app.greet", "web-1").status, CellStatus::Ok);
     assert_eq!(logins(dir.path(), "web1"), 2, "a new connection ran it");
+    // knit gave up on the silent connection itself, not after the keep-alives did.
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("knit.db").display()))
+        .await
+        .expect("open database");
+    let said: Vec<String> = store
+        .run_events(run.run.id, 0, 1000)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter_map(|event| match event.body {
+            RunEventBody::Line {
+                stream: Stream::Knit,
+                text,
+                ..
+            } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        said.contains(
+            &"the host started no shell within 10 s; running it on a new connection".to_owned()
+        ),
+        "{said:?}"
+    );
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ use super::Journal;
 use super::shells::{Shells, Underway};
 use crate::clusters::{Command, Host, Job, Plan, Step, file_action};
 use crate::ssh::exec::{self, Exit, Output, Ran, Remote};
-use crate::ssh::{Connection, Identity, Pool};
+use crate::ssh::{Connection, Identity, Pool, SshError};
 
 /// Stops a run: the first cancel stops the steps, the next (or any once the `finally` steps
 /// have begun) stops those too.
@@ -440,8 +440,8 @@ impl<'a> Hosts<'a> {
         connection
     }
 
-    /// A connection in place of `ended`, on which no command could start: from the pool,
-    /// which replaces one that ended. Another command of the host may have replaced it first.
+    /// A new connection in place of `ended`, on which no command could start. Another command
+    /// of the host may have replaced it first.
     async fn reconnect(
         &self,
         index: usize,
@@ -453,17 +453,25 @@ impl<'a> Hosts<'a> {
         {
             return Ok(Arc::clone(current));
         }
-        let connection = self.connect(index).await;
+        let target = &self.hosts[index].target;
+        let connection =
+            self.prepared(index, self.pool.replace(target, self.identity, ended).await);
         *made = Some(connection.clone());
         connection
     }
 
     async fn connect(&self, index: usize) -> Result<Arc<Connection>, String> {
-        let connection = self
-            .pool
-            .session(&self.hosts[index].target, self.identity)
-            .await
-            .map_err(|error| error.to_string())?;
+        let target = &self.hosts[index].target;
+        self.prepared(index, self.pool.session(target, self.identity).await)
+    }
+
+    /// `made`, with a shell opened on it for the host's next command.
+    fn prepared(
+        &self,
+        index: usize,
+        made: Result<Arc<Connection>, SshError>,
+    ) -> Result<Arc<Connection>, String> {
+        let connection = made.map_err(|error| error.to_string())?;
         self.shells.prepare(index, &connection);
         Ok(connection)
     }
@@ -530,7 +538,7 @@ async fn run_job(
                 underway.began(job.host, connection);
             }
         };
-        let mut ran = match hosts.shells.take(job.host, &session).await {
+        let mut ran = match hosts.shells.take(job.host, &session, cancel).await {
             Ok(shell) => {
                 if position > 0 {
                     hosts.shells.prepare(job.host, &session);
@@ -540,11 +548,11 @@ async fn run_job(
                     .run(remote.clone(), cancel, on_began, &mut on_line)
                     .await
             }
-            Err(reason) => Ran::NotStarted(reason),
+            Err(ran) => ran,
         };
         // Nothing ran. The shell waiting for it was gone: a new one runs it. None can start
-        // either: the connection ended meanwhile (a kept one whose host went away), and a new
-        // one runs it.
+        // either (the connection ended meanwhile), or the host no longer answers on it (a
+        // kept one whose host went away): a new connection runs it.
         if matches!(ran, Ran::NotStarted(_)) {
             let on_began = || began(&session);
             ran = exec::run(
@@ -556,7 +564,9 @@ async fn run_job(
             )
             .await;
         }
-        if matches!(ran, Ran::NotStarted(_)) {
+        if let Ran::NotStarted(reason) | Ran::Unanswered(reason) = &ran {
+            let text = format!("{reason}; running it on a new connection");
+            journal.line(step, host, Stream::Knit, text);
             match hosts.reconnect(job.host, &session).await {
                 Ok(connection) => {
                     session = connection;
@@ -569,7 +579,7 @@ async fn run_job(
         }
         let exit = match ran {
             Ran::Ended(exit) => exit,
-            Ran::NotStarted(reason) => Exit::Lost(reason),
+            Ran::NotStarted(reason) | Ran::Unanswered(reason) => Exit::Lost(reason),
         };
         let (status, code, reason) = match exit {
             Exit::Code(0) => continue,

@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::clusters::Plan;
 use crate::ssh::Connection;
-use crate::ssh::exec::{self, Shell};
+use crate::ssh::exec::{self, Ran, Shell};
 
 type Opening = JoinHandle<Result<Shell, String>>;
 
@@ -37,16 +38,30 @@ impl Shells {
         }
     }
 
-    /// A shell for the host's next command: the one waiting for it, else a new one.
-    pub async fn take(&self, host: usize, connection: &Connection) -> Result<Shell, String> {
+    /// A started shell for the host's next command: the one waiting for it, else a new one;
+    /// how it did not start otherwise (in time: see [`exec::started`]).
+    pub async fn take(
+        &self,
+        host: usize,
+        connection: &Connection,
+        cancel: &CancellationToken,
+    ) -> Result<Shell, Ran> {
         let _ = self.to_come[host].fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
             left.checked_sub(1)
         });
         let waiting = self.slot(host).take();
-        match waiting {
-            Some(opening) => opening.await.unwrap_or_else(|error| Err(error.to_string())),
-            None => exec::shell(connection.session()).await,
-        }
+        let Some(mut opening) = waiting else {
+            return exec::started(exec::shell(connection.session()), cancel).await;
+        };
+        let joined = async {
+            (&mut opening)
+                .await
+                .unwrap_or_else(|error| Err(error.to_string()))
+        };
+        let started = exec::started(joined, cancel).await;
+        // Given up on: its host went silent, and it holds the connection's session.
+        opening.abort();
+        started
     }
 
     /// Opens a shell for the host's next command, unless none is to come or one waits already.

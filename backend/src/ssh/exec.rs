@@ -39,8 +39,10 @@ pub struct Remote<'a> {
     pub timeout: Option<Duration>,
 }
 
-/// How long to wait for the remote pid before giving up on stopping a command.
-const KILL_GRACE: Duration = Duration::from_secs(3);
+/// How long a shell may take to start once its command is due. A host that has not started
+/// one by then no longer answers on the connection (it went away without closing it); SSH's
+/// own keep-alives would take 45 s to say so.
+const SHELL_START: Duration = Duration::from_secs(10);
 /// How long output may go on after a command was stopped.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -52,8 +54,11 @@ pub struct Shell {
     session: Arc<Session>,
     child: Child<Arc<Session>>,
     stdin: ChildStdin,
+    /// What the host printed before the shell started.
+    early: Vec<(Output, String)>,
     lines: mpsc::Receiver<(Output, String)>,
-    pid: oneshot::Receiver<u32>,
+    /// The login shell's, which leads the process group of the command.
+    pid: u32,
     began: oneshot::Receiver<()>,
     marker: String,
 }
@@ -65,19 +70,22 @@ pub enum Ran {
     /// The shell was gone before it read the script (the host's processes were killed, the
     /// channel closed): nothing ran, so the script may be sent to a new shell.
     NotStarted(String),
+    /// The shell did not start in time: the host no longer answers on this connection. The
+    /// script was not sent, so it may be sent over a new connection.
+    Unanswered(String),
 }
 
-/// Opens a shell on `session` that waits for its script.
+/// Opens a shell on `session` that waits for its script, and waits until it has started.
 ///
 /// sshd starts the login shell as the leader of a new session, so its pid names the process
 /// group of everything the script starts. It prints that pid on stderr after a marker made for
 /// this shell (knit reads it and does not show it; whatever a login shell or sshd prints before
-/// it is shown as output), then `exec`s `sh`, which reads the script from stdin up to the
-/// marker's end line (`read` takes one byte at a time, so what follows stays for the script:
-/// an upload's content), says it began, and runs it with `eval` in the same process, its own
-/// two variables unset first. To stop the command, knit
-/// signals the whole group over a second channel of the same connection; closing the channel
-/// alone would leave the remote processes running.
+/// it is kept and shown as the command's output), then `exec`s `sh`, which reads the script
+/// from stdin up to the marker's end line (`read` takes one byte at a time, so what follows
+/// stays for the script: an upload's content), says it began, and runs it with `eval` in the
+/// same process, its own two variables unset first. To stop the command, knit signals the
+/// whole group over a second channel of the same connection; closing the channel alone would
+/// leave the remote processes running.
 pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
     let marker = marker();
     let reader = format!(
@@ -98,8 +106,8 @@ pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
     ) else {
         return Err("the shell's input and output were not captured".to_owned());
     };
-    let (lines_tx, lines) = mpsc::channel(256);
-    let (pid_tx, pid) = oneshot::channel();
+    let (lines_tx, mut lines) = mpsc::channel(256);
+    let (pid_tx, mut pid) = oneshot::channel();
     let (began_tx, began) = oneshot::channel();
     tokio::spawn(read_lines(stdout, Output::Stdout, lines_tx.clone(), None));
     let markers = Markers {
@@ -108,15 +116,44 @@ pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
         began: Some(began_tx),
     };
     tokio::spawn(read_lines(stderr, Output::Stderr, lines_tx, Some(markers)));
+    let mut early = Vec::new();
+    let pid = loop {
+        tokio::select! {
+            pid = &mut pid => {
+                break pid.map_err(|_| "the shell ended before it started".to_owned())?;
+            }
+            Some(line) = lines.recv() => early.push(line),
+        }
+    };
     Ok(Shell {
         session: Arc::clone(session),
         child,
         stdin,
+        early,
         lines,
         pid,
         began,
         marker,
     })
+}
+
+/// The shell `opening` gives once it has started, if it does within [`SHELL_START`] of now;
+/// else how it did not start, nothing having run.
+pub async fn started(
+    opening: impl Future<Output = Result<Shell, String>>,
+    cancel: &CancellationToken,
+) -> Result<Shell, Ran> {
+    tokio::select! {
+        opened = tokio::time::timeout(SHELL_START, opening) => match opened {
+            Ok(Ok(shell)) => Ok(shell),
+            Ok(Err(reason)) => Err(Ran::NotStarted(reason)),
+            Err(_) => Err(Ran::Unanswered(format!(
+                "the host started no shell within {} s",
+                SHELL_START.as_secs()
+            ))),
+        },
+        () = cancel.cancelled() => Err(Ran::Ended(Exit::Cancelled)),
+    }
 }
 
 /// Runs `remote` in a new shell on `session`, as [`Shell::run`] does.
@@ -127,9 +164,9 @@ pub async fn run(
     on_began: impl FnOnce(),
     on_line: impl FnMut(Output, String),
 ) -> Ran {
-    match shell(session).await {
+    match started(shell(session), cancel).await {
         Ok(shell) => shell.run(remote, cancel, on_began, on_line).await,
-        Err(reason) => Ran::NotStarted(reason),
+        Err(ran) => ran,
     }
 }
 
@@ -143,6 +180,9 @@ impl Shell {
         on_began: impl FnOnce(),
         mut on_line: impl FnMut(Output, String),
     ) -> Ran {
+        for (output, text) in self.early.drain(..) {
+            on_line(output, text);
+        }
         let mut sent = Vec::with_capacity(remote.script.len() + self.marker.len() + 8);
         sent.extend_from_slice(remote.script.as_bytes());
         if !remote.script.ends_with('\n') {
@@ -234,11 +274,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Stops the remote process group: TERM, then KILL if it is still there after a grace period.
-async fn break_out(session: &Session, pid: tokio::sync::oneshot::Receiver<u32>) {
-    // No pid in time: the command died before it could start, or the connection is gone.
-    let Ok(Ok(pid)) = tokio::time::timeout(KILL_GRACE, pid).await else {
-        return;
-    };
+async fn break_out(session: &Session, pid: u32) {
     // `kill -SIG -PGID` rather than `kill -SIG -- -PGID`: dash, Debian's sh, refuses `--`.
     let script = format!(
         "kill -TERM -{pid} 2>/dev/null || exit 0; \

@@ -161,6 +161,23 @@ impl Pool {
         Ok(connection)
     }
 
+    /// A new connection in place of `stale`, on which no command could start: its host went
+    /// away without closing it, so its local master still answers the usual check. `stale` is
+    /// kept no more, and its master stops taking commands, lest the next process take it up.
+    pub async fn replace(
+        &self,
+        target: &SshTarget,
+        identity: &Identity,
+        stale: &Arc<Connection>,
+    ) -> Result<Arc<Connection>, SshError> {
+        self.lock()
+            .retain(|_, kept| !Arc::ptr_eq(&kept.connection, stale));
+        let socket = stale.session().control_socket().into();
+        // A master that is gone already has nothing to stop.
+        let _ = Session::resume_mux(socket, None).close().await;
+        self.session(target, identity).await
+    }
+
     /// How many connections are kept now.
     pub fn kept(&self) -> usize {
         self.lock().len()
