@@ -590,8 +590,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     ] {
         assert!(review.contains(chosen), "{chosen} not in {review}");
     }
-    // No subnet chosen: the default VPC, where the new group is made.
-    let vpc = browser.text_of("#review-vpc").await;
+    // No subnet chosen: the default VPC, where the new group is made (shown once looked up).
     let default_vpc = ec2
         .describe_vpcs()
         .filters(Filter::builder().name("is-default").values("true").build())
@@ -602,7 +601,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .vpc_id()
         .expect("id")
         .to_owned();
-    assert_eq!(vpc, default_vpc);
+    browser.wait_for_text("#review-vpc", &default_vpc).await;
     browser
         .wait_for_text_containing("#dry-run", "EC2's dry run accepts 2 × t3.micro")
         .await;
