@@ -601,7 +601,7 @@ async fn knit_per_command(hosts: &TestHosts) -> Duration {
         tokio::spawn(async move { exec::shell(&session).await.expect("a shell") })
     };
     // One to warm up, then the measured ones.
-    exec::run(&session, remote.clone(), &cancel, || {}, |_, _| {}).await;
+    exec::run(&session, remote.clone(), None, &cancel, || {}, |_, _| {}).await;
     let mut waiting = open(&session).await.expect("a shell");
     let began = Instant::now();
     for _ in 0..WARM_COMMANDS {

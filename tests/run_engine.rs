@@ -98,6 +98,27 @@ async fn run_with(
     runs.detail(id).await.expect("read").expect("stored")
 }
 
+/// What knit itself said in the log of run `id` (of the database in `dir`).
+async fn knit_lines(dir: &std::path::Path, id: i64) -> Vec<String> {
+    let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
+        .await
+        .expect("open database");
+    store
+        .run_events(id, 0, 1000)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter_map(|event| match event.body {
+            RunEventBody::Line {
+                stream: Stream::Knit,
+                text,
+                ..
+            } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Waits (up to 15 s) until no SSH connection's client to port `port` runs here; else fails
 /// saying `otherwise`.
 async fn wait_until_no_connection_to(port: u16, otherwise: &str) {
@@ -833,29 +854,42 @@ async fn a_kept_connection_whose_host_went_silent_is_replaced_and_the_run_succee
     assert_eq!(cell(&run, "app.greet", "web-1").status, CellStatus::Ok);
     assert_eq!(logins(dir.path(), "web1"), 2, "a new connection ran it");
     // knit gave up on the silent connection itself, not after the keep-alives did.
-    let store = Store::open(&format!("sqlite:{}", dir.path().join("knit.db").display()))
-        .await
-        .expect("open database");
-    let said: Vec<String> = store
-        .run_events(run.run.id, 0, 1000)
-        .await
-        .expect("events")
-        .into_iter()
-        .filter_map(|event| match event.body {
-            RunEventBody::Line {
-                stream: Stream::Knit,
-                text,
-                ..
-            } => Some(text),
-            _ => None,
-        })
-        .collect();
+    let said = knit_lines(dir.path(), run.run.id).await;
     assert!(
         said.contains(
             &"the host started no shell within 10 s; running it on a new connection".to_owned()
         ),
         "{said:?}"
     );
+}
+
+#[tokio::test]
+async fn a_host_slow_to_start_shells_gets_a_new_connection_and_is_waited_for() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Every session on this host takes 15 s before the command it was asked for, as a host
+    // loaded to a standstill (or with a slow login) would: longer than knit's 10 s for a shell.
+    let slow = "ForceCommand sleep 15; eval \"$SSH_ORIGINAL_COMMAND\"\n";
+    let hosts = start_hosts_configured(dir.path(), &["web1"], slow).await;
+    hosts.write_cluster("slow", &greeting("", "\"{HOST:web1}\""));
+    let definition = hosts.definition("slow");
+    let runs = hosts.runs(dir.path()).await;
+    let run = tokio::time::timeout(
+        Duration::from_secs(150),
+        run_with(&runs, &definition, "greet"),
+    )
+    .await
+    .expect("the run ends within 150 s");
+    assert_eq!(run.run.status, RunStatus::Ok, "{:?}", run.grid);
+    assert_eq!(cell(&run, "app.greet", "web-1").status, CellStatus::Ok);
+    // The first shell took too long; on the new connection knit waited as long as it took.
+    let said = knit_lines(dir.path(), run.run.id).await;
+    assert!(
+        said.contains(
+            &"the host started no shell within 10 s; running it on a new connection".to_owned()
+        ),
+        "{said:?}"
+    );
+    assert_eq!(logins(dir.path(), "web1"), 2);
 }
 
 #[tokio::test]

@@ -551,18 +551,14 @@ async fn run_job(
             Err(ran) => ran,
         };
         // Nothing ran. The shell waiting for it was gone: a new one runs it. None can start
-        // either (the connection ended meanwhile), or the host no longer answers on it (a
-        // kept one whose host went away): a new connection runs it.
+        // either (the connection ended meanwhile), or none started in time (a kept connection
+        // whose host went away, or a host slow to start shells): a new connection runs it,
+        // waiting for its shell as long as SSH does, so slowness alone fails no host.
         if matches!(ran, Ran::NotStarted(_)) {
             let on_began = || began(&session);
-            ran = exec::run(
-                session.session(),
-                remote.clone(),
-                cancel,
-                on_began,
-                &mut on_line,
-            )
-            .await;
+            let patience = Some(exec::SHELL_START);
+            let (session, remote) = (session.session(), remote.clone());
+            ran = exec::run(session, remote, patience, cancel, on_began, &mut on_line).await;
         }
         if let Ran::NotStarted(reason) | Ran::Unanswered(reason) = &ran {
             let text = format!("{reason}; running it on a new connection");
@@ -571,8 +567,8 @@ async fn run_job(
                 Ok(connection) => {
                     session = connection;
                     let on_began = || began(&session);
-                    ran =
-                        exec::run(session.session(), remote, cancel, on_began, &mut on_line).await;
+                    let session = session.session();
+                    ran = exec::run(session, remote, None, cancel, on_began, &mut on_line).await;
                 }
                 Err(reason) => ran = Ran::NotStarted(reason),
             }

@@ -39,7 +39,7 @@ impl Shells {
     }
 
     /// A started shell for the host's next command: the one waiting for it, else a new one;
-    /// how it did not start otherwise (in time: see [`exec::started`]).
+    /// how it did not start otherwise (within [`exec::SHELL_START`]).
     pub async fn take(
         &self,
         host: usize,
@@ -49,16 +49,17 @@ impl Shells {
         let _ = self.to_come[host].fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
             left.checked_sub(1)
         });
+        let patience = Some(exec::SHELL_START);
         let waiting = self.slot(host).take();
         let Some(mut opening) = waiting else {
-            return exec::started(exec::shell(connection.session()), cancel).await;
+            return exec::started(exec::shell(connection.session()), patience, cancel).await;
         };
         let joined = async {
             (&mut opening)
                 .await
                 .unwrap_or_else(|error| Err(error.to_string()))
         };
-        let started = exec::started(joined, cancel).await;
+        let started = exec::started(joined, patience, cancel).await;
         // Given up on: its host went silent, and it holds the connection's session.
         opening.abort();
         started

@@ -105,6 +105,7 @@ impl Site {
                 stdin: Some(APP.as_bytes()),
                 timeout: Some(Duration::from_secs(60)),
             },
+            None,
             &CancellationToken::new(),
             || {},
             |_, line| said.push(line),

@@ -39,10 +39,10 @@ pub struct Remote<'a> {
     pub timeout: Option<Duration>,
 }
 
-/// How long a shell may take to start once its command is due. A host that has not started
-/// one by then no longer answers on the connection (it went away without closing it); SSH's
-/// own keep-alives would take 45 s to say so.
-const SHELL_START: Duration = Duration::from_secs(10);
+/// How long a shell may take to start once its command is due before knit tries a new
+/// connection: a host that has not started one by then most likely no longer answers on this
+/// one (it went away without closing it), which SSH's keep-alives take 45 s to say.
+pub const SHELL_START: Duration = Duration::from_secs(10);
 /// How long output may go on after a command was stopped.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -137,34 +137,35 @@ pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
     })
 }
 
-/// The shell `opening` gives once it has started, if it does within [`SHELL_START`] of now;
-/// else how it did not start, nothing having run.
+/// The shell `opening` gives once it has started, if it does within `patience` of now (with
+/// none, as long as SSH's keep-alives allow); else how it did not start, nothing having run.
 pub async fn started(
     opening: impl Future<Output = Result<Shell, String>>,
+    patience: Option<Duration>,
     cancel: &CancellationToken,
 ) -> Result<Shell, Ran> {
+    let deadline = patience.map(|patience| Instant::now() + patience);
     tokio::select! {
-        opened = tokio::time::timeout(SHELL_START, opening) => match opened {
-            Ok(Ok(shell)) => Ok(shell),
-            Ok(Err(reason)) => Err(Ran::NotStarted(reason)),
-            Err(_) => Err(Ran::Unanswered(format!(
-                "the host started no shell within {} s",
-                SHELL_START.as_secs()
-            ))),
-        },
+        opened = opening => opened.map_err(Ran::NotStarted),
+        () = sleep_until(deadline) => Err(Ran::Unanswered(format!(
+            "the host started no shell within {} s",
+            patience.unwrap_or_default().as_secs()
+        ))),
         () = cancel.cancelled() => Err(Ran::Ended(Exit::Cancelled)),
     }
 }
 
-/// Runs `remote` in a new shell on `session`, as [`Shell::run`] does.
+/// Runs `remote` in a new shell on `session`, as [`Shell::run`] does, once the shell started
+/// (within `patience`, as [`started`] says).
 pub async fn run(
     session: &Arc<Session>,
     remote: Remote<'_>,
+    patience: Option<Duration>,
     cancel: &CancellationToken,
     on_began: impl FnOnce(),
     on_line: impl FnMut(Output, String),
 ) -> Ran {
-    match started(shell(session), cancel).await {
+    match started(shell(session), patience, cancel).await {
         Ok(shell) => shell.run(remote, cancel, on_began, on_line).await,
         Err(ran) => ran,
     }
