@@ -70,8 +70,9 @@ pub enum Ran {
     /// The shell was gone before it read the script (the host's processes were killed, the
     /// channel closed): nothing ran, so the script may be sent to a new shell.
     NotStarted(String),
-    /// The shell did not start in time: the host no longer answers on this connection. The
-    /// script was not sent, so it may be sent over a new connection.
+    /// The shell did not start in time: most likely the host no longer answers on this
+    /// connection (else it is slow to start shells). The script was not sent, so it may be
+    /// sent over a new connection.
     Unanswered(String),
 }
 
