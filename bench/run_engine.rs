@@ -51,14 +51,6 @@ fn command(step: usize) -> String {
     )
 }
 
-/// The knit to measure: `KNIT_BENCH_BIN` (.ci/bench builds a release one), else this build's.
-fn knit() -> Command {
-    match std::env::var_os("KNIT_BENCH_BIN") {
-        Some(bin) => Command::new(bin),
-        None => knit_command(),
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let venv = std::env::var_os("KNIT_BENCH_VENV").map(PathBuf::from);
@@ -356,7 +348,7 @@ async fn fleet(count: usize, steps: usize, venv: Option<&Path>) {
 
 /// `knit <cluster> <scenario>` over `hosts`, with `data` as its data folder.
 fn knit_run(hosts: &TestHosts, data: &Path, cluster: &str) -> (Command, String) {
-    let mut knit = knit();
+    let mut knit = knit_command();
     knit.arg("--clusters")
         .arg(&hosts.clusters)
         .arg("--data-dir")

@@ -96,11 +96,16 @@ async fn keeps_its_promises(url: &str) {
     );
     let duplicate = store.append_run_events(first, &events[3..]).await;
     assert!(duplicate.is_err(), "an event number is written once");
+    // A batch is written whole or not at all, however many statements it takes.
+    let mut late: Vec<RunEvent> = (6..=45).map(|n| line(n, "late")).collect();
+    late.push(events[4].clone());
+    let duplicate = store.append_run_events(first, &late).await;
+    assert!(duplicate.is_err(), "an event number is written once");
     assert_eq!(
         store.run_events(first, 0, 100).await.expect("read").len(),
         5
     );
-    // As many as the journal writes at once (four values each) go in one statement.
+    // As many as the journal writes at once.
     let many: Vec<RunEvent> = (1..=512).map(|n| line(n, &format!("many {n}"))).collect();
     store
         .append_run_events(other, &many)

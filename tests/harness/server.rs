@@ -8,9 +8,13 @@ use std::time::Duration;
 
 use super::process::ProcessGroup;
 
-/// The `knit` binary cargo built for this test run.
+/// The `knit` binary cargo built for this test run; for a benchmark, `KNIT_BENCH_BIN` if set
+/// (`.ci/bench` builds a release knit, what users run).
 pub fn knit_command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_knit"))
+    match std::env::var_os("KNIT_BENCH_BIN") {
+        Some(bin) => Command::new(bin),
+        None => Command::new(env!("CARGO_BIN_EXE_knit")),
+    }
 }
 
 /// A stand-in console folder for tests that do not load the page.

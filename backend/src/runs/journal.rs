@@ -1,5 +1,5 @@
-//! A run's journal: numbers each event, writes it to the store as it comes (many in one statement
-//! when they come fast), and only then hands it to live watchers, so whatever a watcher has seen is
+//! A run's journal: numbers each event, writes it to the store as it comes (many at once when
+//! they come fast), and only then hands it to live watchers, so whatever a watcher has seen is
 //! already stored and a watcher that resumes from the store misses nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,8 +13,7 @@ use crate::store::{HEARTBEAT, Store, StoreError, now_ms};
 
 /// Events a watcher may fall behind by before it has to catch up from the store.
 const LIVE_BUFFER: usize = 4096;
-/// Events written in one statement at most: four values each, well within SQLite's 32,766 and
-/// PostgreSQL's 65,535 per statement.
+/// Events written in one transaction at most.
 const BATCH: usize = 512;
 
 /// The engine's side: record what happens. Cheap to clone; the journal closes when every

@@ -180,8 +180,9 @@ impl Store {
         }
     }
 
-    /// Appends events of a run in one statement: a statement is one trip to the database's
-    /// thread (SQLite) or server, and a step's end on many hosts comes as many events at once.
+    /// Appends events of a run, atomically: in a few statements of many rows each (a statement
+    /// is one trip to the database's thread or server, and a step's end on many hosts comes as
+    /// many events at once), in a transaction when there are several.
     pub async fn append_run_events(
         &self,
         run_id: i64,
@@ -190,28 +191,17 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let rows: Vec<String> = (0..events.len())
-            .map(|row| {
-                let first = 4 * row + 1;
-                format!("(${first}, ${}, ${}, ${})", first + 1, first + 2, first + 3)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO run_events (run_id, seq, at_ms, body) VALUES {}",
-            rows.join(", ")
-        );
-        // Made of placeholders only. Its text changes with the number of events: not worth a
-        // place in the statement cache.
-        let mut insert = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-        for event in events {
-            let body = serde_json::to_string(&event.body).map_err(StoreError::Encode)?;
-            insert = insert
-                .bind(run_id)
-                .bind(event.seq)
-                .bind(event.at_ms)
-                .bind(body);
+        if events.len() <= ROWS_PER_INSERT {
+            insert_events(run_id, events)?.execute(&self.pool).await?;
+            return Ok(());
         }
-        insert.execute(&self.pool).await?;
+        let mut transaction = self.pool.begin().await?;
+        for rows in events.chunks(ROWS_PER_INSERT) {
+            insert_events(run_id, rows)?
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -405,4 +395,37 @@ pub(crate) fn hostname() -> String {
 /// Whether a process with this pid runs on this machine (Linux: it has a /proc entry).
 fn process_alive(pid: i64) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Events in one `INSERT` at most. SQLite finds each `$N` placeholder's number by walking the
+/// statement's list of them, so binding a statement costs the square of its size: 2,048 values
+/// in one cost more than 512 statements of four.
+const ROWS_PER_INSERT: usize = 32;
+
+/// One `INSERT` of `events` (at least one) of run `run_id`.
+fn insert_events(
+    run_id: i64,
+    events: &[RunEvent],
+) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>, StoreError> {
+    let rows: Vec<String> = (0..events.len())
+        .map(|row| {
+            let first = 4 * row + 1;
+            format!("(${first}, ${}, ${}, ${})", first + 1, first + 2, first + 3)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO run_events (run_id, seq, at_ms, body) VALUES {}",
+        rows.join(", ")
+    );
+    // Made of placeholders only; one text per number of events, each prepared once.
+    let mut insert = sqlx::query(AssertSqlSafe(sql));
+    for event in events {
+        let body = serde_json::to_string(&event.body).map_err(StoreError::Encode)?;
+        insert = insert
+            .bind(run_id)
+            .bind(event.seq)
+            .bind(event.at_ms)
+            .bind(body);
+    }
+    Ok(insert)
 }

@@ -1,0 +1,136 @@
+//! 100,000 lines of output from 20 loopback sshd hosts, watched through `knit serve`'s live
+//! feed of the run as an open run view does: how long each line takes from its host's printing
+//! to the feed (the hosts' clock is this machine's), and whether every line came (the feed
+//! sends only what is stored). Prints figures; it never passes or fails on time.
+//!
+//! Run: `.ci/bench` (a release build of knit), or `cargo bench --bench live_log`.
+
+#[path = "../tests/harness/mod.rs"]
+#[expect(
+    dead_code,
+    unused_imports,
+    reason = "the bench uses only part of the test harness"
+)]
+mod harness;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use knit_shared::{RunSummary, StartRun};
+
+use harness::{dummy_web_dir, start_hosts, start_moto};
+
+const HOSTS: usize = 20;
+/// Each host prints this many bursts of lines, one every 20 ms: 50,000 lines a second in all.
+const BURSTS: usize = 100;
+const BURST: usize = 50;
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let names: Vec<String> = (1..=HOSTS).map(|n| format!("host{n:02}")).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    println!("starting {HOSTS} sshd hosts on loopback, moto and knit serve…");
+    let hosts = start_hosts(&data, &name_refs).await;
+    let list: Vec<String> = names
+        .iter()
+        .map(|name| format!("\"{{HOST:{name}}}\""))
+        .collect();
+    // Each line is the host's time when it printed it, in µs; perl flushes every line.
+    let flood = format!(
+        "perl -MTime::HiRes=time,sleep -e '$| = 1; for (1..{BURSTS}) {{ printf \\\"t %d\\\\n\\\", time() * 1e6 for 1..{BURST}; sleep 0.02 }}'"
+    );
+    hosts.write_cluster(
+        "flood",
+        &format!(
+            "parallel = {HOSTS}\n[machines.app]\nhosts = [{}]\n[machines.app.roles.app]\nkind = \"flood\"\n\n\
+             [kinds.flood.tasks]\nflood = [\"{flood}\"]\n\n[scenarios.flood]\nsteps = [\"app.flood\"]\n",
+            list.join(", ")
+        ),
+    );
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(&data, &moto, &dummy_web_dir(dir.path()));
+
+    let started = Instant::now();
+    let run: RunSummary = server
+        .client()
+        .post(server.api("/runs"))
+        .json(&StartRun {
+            cluster: "flood".to_owned(),
+            scenario: "flood".to_owned(),
+            ..StartRun::default()
+        })
+        .send()
+        .await
+        .expect("start the run")
+        .json()
+        .await
+        .expect("the run");
+    let mut feed = server
+        .client()
+        .get(server.api(&format!("/runs/{}/events", run.id)))
+        .send()
+        .await
+        .expect("the run's feed");
+    // Read as the page does, and cheaply: the stamp is found in each event's text, not parsed
+    // as JSON, lest this (unoptimised) reader be what lags.
+    let mut lags = Vec::with_capacity(HOSTS * BURSTS * BURST);
+    let mut pending = Vec::new();
+    while let Some(chunk) = feed.chunk().await.expect("the feed") {
+        pending.extend_from_slice(&chunk);
+        let now = micros_now();
+        let Some(end) = pending.iter().rposition(|&b| b == b'\n') else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(&pending[..end]).lines() {
+            if let Some(stamp) = stamp_in(line) {
+                lags.push(Duration::from_micros(now.saturating_sub(stamp)));
+            }
+        }
+        pending.drain(..=end);
+    }
+    let elapsed = started.elapsed();
+    lags.sort();
+    let at = |share: f64| lags[((lags.len() - 1) as f64 * share) as usize];
+    println!();
+    println!(
+        "{} lines from {HOSTS} hosts ({} per host, {BURST} every 20 ms), watched through the live feed:",
+        HOSTS * BURSTS * BURST,
+        BURSTS * BURST
+    );
+    println!(
+        "  arrived        {} of {} ({:.0} ms from the start of the run to the end of its feed)",
+        lags.len(),
+        HOSTS * BURSTS * BURST,
+        elapsed.as_secs_f64() * 1000.0
+    );
+    if !lags.is_empty() {
+        println!(
+            "  lag            median {:.0} ms, 99th percentile {:.0} ms, most {:.0} ms (from the host's print to the feed)",
+            ms(at(0.5)),
+            ms(at(0.99)),
+            ms(at(1.0))
+        );
+    }
+    server.stop();
+}
+
+/// The host's stamp in one line of the feed: a `Line` event whose text is `t <µs>`.
+fn stamp_in(line: &str) -> Option<u64> {
+    let data = line.strip_prefix("data: ")?;
+    let start = data.find("\"text\":\"t ")? + "\"text\":\"t ".len();
+    let digits = &data[start..];
+    let end = digits.find('"')?;
+    digits[..end].parse().ok()
+}
+
+fn micros_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros() as u64
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
