@@ -463,9 +463,9 @@ fn ssh_floor(hosts: &TestHosts, count: usize) -> Duration {
                 .expect("ssh starts")
         })
         .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("ssh ends");
-        assert!(output.status.success(), "ssh failed: {:?}", output.status);
+    for mut child in children {
+        let status = child.wait().expect("ssh ends");
+        assert!(status.success(), "ssh failed: {status:?}");
     }
     start.elapsed()
 }
@@ -474,14 +474,14 @@ fn ssh_floor(hosts: &TestHosts, count: usize) -> Duration {
 /// `count` at once per step and no SSH, their process starts queued on the same two cores as on
 /// the loopback hosts.
 struct Floor {
-    /// Median wall time of the runs.
     wall: Duration,
-    /// Σ over steps of the slowest command's own duration, in the run of median wall time.
+    /// Σ over steps of the slowest command's own duration.
     limit: Duration,
     /// The mean a step adds beyond its slowest command.
     added: Duration,
 }
 
+/// The [`Floor`] of `rounds` runs: the one of median wall time.
 fn local_floor(count: usize, steps: usize, rounds: usize) -> Floor {
     let mut runs: Vec<Floor> = (0..rounds)
         .map(|_| {

@@ -1,7 +1,8 @@
 //! How many files knit may hold open at once. A run holds a few per host at work (the command's
-//! channel to its SSH connection and its three streams, and those of the next one's shell), so a wide `parallel` on a machine
-//! with a low limit would fail hosts midway with "Too many open files": knit raises its own limit
-//! as far as the system lets it at start, and refuses a run that would need more, before it runs.
+//! channel to its SSH connection and its three streams, and those of the next one's shell), so
+//! a wide `parallel` on a machine with a low limit would fail hosts midway with "Too many open
+//! files": knit raises its own limit as far as the system lets it at start, and refuses a run
+//! that would need more, before it runs.
 
 use rustix::process::{Resource, getrlimit, setrlimit};
 

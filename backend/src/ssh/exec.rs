@@ -203,7 +203,6 @@ impl Shell {
         drop(self.stdin);
 
         let deadline = remote.timeout.map(|limit| Instant::now() + limit);
-        let mut pid = Some(self.pid);
         let mut stop: Option<Exit> = None;
         let mut drain_until: Option<Instant> = None;
         let mut on_began = Some(on_began);
@@ -226,10 +225,9 @@ impl Shell {
                 // A process that escaped the group may hold the output open; stop waiting for it.
                 () = sleep_until(drain_until), if drain_until.is_some() => break,
             }
-            if stop.is_some()
-                && let Some(pid) = pid.take()
-            {
-                break_out(&self.session, pid).await;
+            // Stopped, and not yet broken out of: the drain begins with that.
+            if stop.is_some() && drain_until.is_none() {
+                break_out(&self.session, self.pid).await;
                 drain_until = Some(Instant::now() + DRAIN);
             }
         }
