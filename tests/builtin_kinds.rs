@@ -356,16 +356,17 @@ fn commands_carry_their_settings_and_privilege() {
         // Package lists refreshed when stale, installs not interactive, and with sudo.
         "sudo apt-get update -q",
         "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing",
-        "for package in nginx curl; do",
-        "for package in git curl python3-venv; do",
-        "for package in postgresql-15 pgbouncer; do",
+        // Each value a quoted word.
+        "for package in 'nginx' 'curl'; do",
+        "for package in 'git' 'curl' 'python3-venv'; do",
+        "for package in 'postgresql-15' 'pgbouncer'; do",
         // Services are systemd's.
-        "sudo systemctl restart memcached",
-        "sudo systemctl restart postgresql@15-main",
-        "sudo systemctl enable --quiet postgresql",
+        "sudo systemctl restart 'memcached'",
+        "sudo systemctl restart 'postgresql@15-main'",
+        "sudo systemctl enable --quiet 'postgresql'",
         "sudo rm /etc/nginx/sites-enabled/default",
         // The app's folder is the deploy user's, and the unit runs the app as that user.
-        "sudo install -d -o \"$(id -un)\" -g \"$(id -gn)\" /srv/mysite",
+        "sudo install -d -o \"$(id -un)\" -g \"$(id -gn)\" '/srv/mysite'",
     ] {
         assert!(all.contains(expected), "{expected:?} not in the install");
     }
@@ -381,12 +382,12 @@ fn commands_carry_their_settings_and_privilege() {
 
     let all = scripts(&commands(&definition, "deploy"));
     for expected in [
-        "git clone --quiet --mirror https://github.com/example/mysite.git repo",
+        "git clone --quiet --mirror 'https://github.com/example/mysite.git' repo",
         "\"$APP_DIR/venv/bin/pip\" install -q -r requirements.txt gunicorn",
         "\"$APP_DIR/venv/bin/python\" manage.py migrate --noinput",
         "\"$APP_DIR/venv/bin/python\" manage.py collectstatic --noinput",
-        "sudo systemctl restart app",
-        "url=http://127.0.0.1:8000/",
+        "sudo systemctl restart 'app'",
+        "url=http://127.0.0.1:8000'/'",
         "sudo nginx -t -q",
         "sudo systemctl reload-or-restart nginx",
     ] {

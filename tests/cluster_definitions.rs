@@ -406,7 +406,7 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
             .collect()
     };
     // The front's only command: its file is not wanted without a prefix. Its peers are every
-    // app host, also those outside the run.
+    // app host, also those outside the run. Each value is a quoted word of the command.
     let only_front = RunRequest {
         hosts: vec!["lb-1".to_owned()],
         ..RunRequest::default()
@@ -415,7 +415,7 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
         scripts(&only_front),
         [(
             "lb-1".to_owned(),
-            vec!["echo web-1=10.0.0.1:8000 web-2=10.0.0.2:8001".to_owned()]
+            vec!["echo 'web-1'='10.0.0.1':8000 'web-2'='10.0.0.2':8001".to_owned()]
         )]
     );
     let all = scripts(&RunRequest::default());
@@ -425,8 +425,8 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
             .map(|(host, scripts)| (host.as_str(), scripts[0].as_str()))
             .collect::<Vec<_>>(),
         [
-            ("web-1", "echo web-1 8000 /opt/p/etc/x"),
-            ("web-2", "echo web-2 8001 /opt/p/etc/x"),
+            ("web-1", "echo 'web-1' 8000 '/opt/p/etc/x'"),
+            ("web-2", "echo 'web-2' 8001 '/opt/p/etc/x'"),
         ]
     );
 

@@ -634,7 +634,7 @@ steps = ["store.connect"]
     let lines = lines_by_host(&stored);
     let db = &lines["db-1"];
     for expected in [
-        "[store] $ echo connecting with ****",
+        "[store] $ echo connecting with '****'",
         "connecting with ****",
         "a typo: ****!",
     ] {

@@ -64,7 +64,7 @@ kind = "shop"
 prepare = ["echo prepared {{ host }}"]
 check = ["test $KNIT_SANDBOX_HOST != web2"]
 after = ["echo after"]
-cleanup = ["echo \"\u001b[32mcleaned up\u001b[0m on {{ host }}\""]
+cleanup = ["echo \"\u001b[32mcleaned up\u001b[0m on \"{{ host }}"]
 chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; done"]
 # Runs until cancelled (a test's deadline ends it otherwise).
 linger = ["echo lingering on {{ host }}; sleep 300"]

@@ -292,3 +292,59 @@ async fn a_once_step_runs_on_the_first_host_still_in_the_run() {
     // The host that could not be reached still counts against the run.
     assert_eq!(detail.run.status, RunStatus::Failed);
 }
+
+const LITERAL: &str = r#"[machines.web]
+hosts = ["{HOST:web1}"]
+[machines.web.roles.app]
+kind = "echoer"
+
+[kinds.echoer.tasks]
+show = [
+  "set -- {{ note }}; echo \"words=$#\"; printf %s {{ note }} > {WORK}/seen-command",
+  { write = "{{ note }}", to = "{WORK}/seen-{{ note_file }}" },
+]
+
+[scenarios.show]
+steps = ["app.show"]
+[scenarios.show.params.note]
+pattern = "(?s).*"
+[scenarios.show.params.note_file]
+pattern = ".*"
+default = "file"
+"#;
+
+#[tokio::test]
+async fn a_parameter_reaches_a_command_as_one_literal_word_whatever_it_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster("echo", LITERAL);
+    let marker = hosts.work.join("x");
+    let touch = format!("touch {}", marker.display());
+    for value in [
+        format!("'; {touch}; '"),
+        format!("$({touch})"),
+        format!("`{touch}`"),
+        format!("a\n{touch}"),
+        format!("\"; {touch}; \""),
+        "two words".to_owned(),
+    ] {
+        let set = format!("note={value}");
+        // A file name of its own: the same value in a path stays a literal too.
+        let file = format!("note_file=$({touch})");
+        let run = hosts.knit(data, &["echo", "show", "--set", &set, "--set", &file]);
+        let out = text(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{value:?}: {out}{}",
+            text(&run.stderr)
+        );
+        assert!(out.contains("words=1"), "{value:?}: {out}");
+        let seen = std::fs::read_to_string(hosts.work.join("seen-command")).expect("seen");
+        assert_eq!(seen, value, "the command saw another value");
+        let written = hosts.work.join(format!("seen-$({touch})"));
+        let content = std::fs::read_to_string(&written).expect("the file at its literal path");
+        assert_eq!(content, value, "the file holds another value");
+        assert!(!marker.exists(), "{value:?} ran as a command");
+    }
+}

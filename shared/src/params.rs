@@ -24,7 +24,8 @@ pub struct ScenarioParam {
     /// What it is for, for the person starting the run.
     #[serde(default)]
     pub description: Option<String>,
-    /// The value when none is given; without one the parameter is required.
+    /// The value when none is given; without one the parameter is required. Of a secret
+    /// parameter the console is told only that it has one (`HIDDEN`).
     #[serde(default)]
     pub default: Option<String>,
     /// A regular expression the whole value must match (see `DEFAULT_PATTERN`).
@@ -56,7 +57,7 @@ impl ScenarioParam {
     /// Whether `value` may be given for this parameter.
     pub fn check(&self, value: &str) -> Result<(), Invalid> {
         let allowed = if self.choices.is_empty() {
-            compile(self.pattern())?.is_match(value)
+            whole(self.pattern())?.is_match(value)
         } else {
             self.choices.iter().any(|choice| choice == value)
         };
@@ -84,6 +85,12 @@ pub fn compile(pattern: &str) -> Result<regex_lite::Regex, Invalid> {
             "pattern {pattern:?} is not a regular expression: {error}"
         ))
     })
+}
+
+/// `pattern` anchored at both ends, so that it must match the whole value, not a part of it.
+fn whole(pattern: &str) -> Result<regex_lite::Regex, Invalid> {
+    compile(pattern)?;
+    compile(&format!("^(?:{pattern})$"))
 }
 
 /// The value of every parameter of `declared` for a run given `given`: the given ones, else
@@ -231,5 +238,26 @@ mod tests {
         assert!(!refused.message.contains("12x4"), "{refused}");
         let values = given(&[("pin", "1234")]);
         assert_eq!(masked(&declared, &values), given(&[("pin", HIDDEN)]));
+    }
+
+    #[test]
+    fn a_declared_pattern_must_match_the_whole_value() {
+        let declared = [ScenarioParam {
+            pattern: Some("v[0-9]+".to_owned()),
+            ..param("ref")
+        }];
+        assert!(resolve(&declared, &given(&[("ref", "v12")])).is_ok());
+        for attack in ["v1'; id; '", "x v1", "v1\nid"] {
+            assert!(
+                resolve(&declared, &given(&[("ref", attack)])).is_err(),
+                "{attack:?}"
+            );
+        }
+        let either = [ScenarioParam {
+            pattern: Some("a|b".to_owned()),
+            ..param("letter")
+        }];
+        assert!(resolve(&either, &given(&[("letter", "b")])).is_ok());
+        assert!(resolve(&either, &given(&[("letter", "ab")])).is_err());
     }
 }

@@ -1,11 +1,17 @@
 //! Rendering a role's actions for one host: minijinja templates over the role's settings, the
 //! host's, the run's parameters and the cluster's roles, with knit's own helpers at hand.
+//!
+//! In a shell command every `{{ value }}` is printed shell-quoted, one literal word whatever it
+//! holds, unless the template marks it `|safe` (a setting that is itself a command, `sudo`):
+//! a value never becomes code by what it contains. A file's path is quoted for the double
+//! quotes it is put in; a file's content is written as rendered.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::{Environment, ErrorKind, State, UndefinedBehavior};
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior};
 
 use super::Definition;
 use super::check::upload_source;
@@ -28,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("app/knit.env"),
     template!("app/restart.sh"),
     template!("app/rollback.sh"),
+    template!("app/start.sh"),
     template!("app/update.sh"),
     template!("knit.j2"),
     template!("memcache/apply.sh"),
@@ -55,6 +62,111 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// Put before every template: it makes the macros available and prints nothing.
 const IMPORT: &str = r#"{% import "knit.j2" as knit %}"#;
 
+/// How the values a template prints are escaped: the auto-escape of the template's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// Shell code: each value one single-quoted word (`run` actions, `*.sh`, `knit.j2`).
+    Shell,
+    /// The inside of a double-quoted shell word: a file's `to`, where `$HOME` may expand.
+    DoubleQuoted,
+    /// Printed as they are: a file's content, `sudo`, `owner`, `mode`.
+    Plain,
+}
+
+const SHELL: &str = "shell";
+const DOUBLE_QUOTED: &str = "double-quoted";
+
+impl Quoting {
+    /// The name a template is rendered under, which decides its auto-escape.
+    fn template_name(self) -> &'static str {
+        match self {
+            Self::Shell => "action.sh",
+            Self::DoubleQuoted => "path.dq",
+            Self::Plain => "text",
+        }
+    }
+}
+
+/// The auto-escape of template `name`: included templates keep their own, by their names.
+fn auto_escape(name: &str) -> AutoEscape {
+    if name.ends_with(".sh") || name == "knit.j2" {
+        AutoEscape::Custom(SHELL.into())
+    } else if name.ends_with(".dq") {
+        AutoEscape::Custom(DOUBLE_QUOTED.into())
+    } else {
+        AutoEscape::None
+    }
+}
+
+/// Prints `value` as the template's auto-escape wants it: numbers, booleans and values marked
+/// safe as they are; any other value quoted.
+fn format(out: &mut Output, state: &mut State, value: &Value) -> Result<(), minijinja::Error> {
+    let raw = value.is_safe() || matches!(value.kind(), ValueKind::Number | ValueKind::Bool);
+    let text = match state.auto_escape() {
+        _ if raw => value.to_string(),
+        AutoEscape::None => value.to_string(),
+        AutoEscape::Custom(name) if name == SHELL => quote(&value.to_string()),
+        AutoEscape::Custom(name) if name == DOUBLE_QUOTED => {
+            inside_double_quotes(&value.to_string())
+        }
+        other => {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("no such quoting: {other:?}"),
+            ));
+        }
+    };
+    out.write_str(&text).map_err(minijinja::Error::from)
+}
+
+/// `text` escaped to stay literal between double quotes.
+fn inside_double_quotes(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"' | '`' | '$') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// `value|quote`: the value as one shell word, for a command assembled in a template from
+/// values (a service's `start`) and printed with `|safe`. Its result is not marked safe: joined
+/// with `~` to a safe string, minijinja would quote the template's own words too.
+fn quote_filter(value: &Value) -> String {
+    quote(&value.to_string())
+}
+
+/// `name|sql_literal`: a SQL string literal, `'it''s'`.
+fn sql_literal(value: &Value) -> String {
+    format!("'{}'", value.to_string().replace('\'', "''"))
+}
+
+/// `name|sql_name`: a SQL identifier, `"my ""db"""`.
+fn sql_name(value: &Value) -> String {
+    format!("\"{}\"", value.to_string().replace('"', "\"\""))
+}
+
+/// `value|env_value`: single-quoted for the app's environment file, which both `sh` and
+/// systemd read; neither reads a quote or a line break inside it the same way.
+fn env_value(value: &Value) -> Result<String, minijinja::Error> {
+    let text = value.to_string();
+    if text.contains(['\'', '\n']) {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            "a value of the environment file has a single quote or a line break, which it cannot hold",
+        ));
+    }
+    Ok(format!("'{text}'"))
+}
+
+/// `list|words`: each item one shell word, separated by spaces.
+fn words(list: Vec<Value>) -> Value {
+    let words: Vec<String> = list.iter().map(|item| quote(&item.to_string())).collect();
+    Value::from_safe_string(words.join(" "))
+}
+
 /// One environment for every template: its settings and helpers never change.
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -66,6 +178,13 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         .build()
         .expect("the default delimiters are valid");
     env.set_syntax(syntax);
+    env.set_auto_escape_callback(auto_escape);
+    env.set_formatter(format);
+    env.add_filter("quote", quote_filter);
+    env.add_filter("words", words);
+    env.add_filter("sql_literal", sql_literal);
+    env.add_filter("env_value", env_value);
+    env.add_filter("sql_name", sql_name);
     env.add_function("prefixed", prefixed);
     env.add_function("fail", fail);
     for (name, text) in TEMPLATES {
@@ -122,13 +241,13 @@ impl Renderer<'_> {
         Ok(Some(match action {
             Action::Command(script) => Command::Run {
                 role,
-                script: self.text(script)?,
+                script: self.text(script, Quoting::Shell)?,
                 continue_on_error: false,
                 timeout: None,
             },
             Action::Run(run) => Command::Run {
                 role,
-                script: self.text(&run.run)?,
+                script: self.text(&run.run, Quoting::Shell)?,
                 continue_on_error: run.continue_on_error,
                 // The definition checks refused any timeout that does not parse.
                 timeout: run.timeout().ok().flatten(),
@@ -138,7 +257,7 @@ impl Renderer<'_> {
     }
 
     fn file(&self, file: &FileAction) -> Result<Option<Command>, PlanError> {
-        let to = self.text(&file.to)?;
+        let to = self.text(&file.to, Quoting::Plain)?;
         if to.trim().is_empty() {
             return Ok(None);
         }
@@ -159,22 +278,23 @@ impl Renderer<'_> {
             (None, None) => unreachable!("the definition checks want upload or write"),
         };
         let script = file_script(
-            &to,
-            &self.text(&file.sudo)?,
-            &self.text(&file.owner)?,
-            &self.text(&file.mode)?,
+            &self.text(&file.to, Quoting::DoubleQuoted)?,
+            &self.text(&file.sudo, Quoting::Plain)?,
+            &self.text(&file.owner, Quoting::Plain)?,
+            &self.text(&file.mode, Quoting::Plain)?,
         )
         .map_err(|detail| self.failed(detail))?;
         Ok(Some(Command::Upload {
             role: self.role.to_owned(),
             from,
-            content: self.text(&template)?,
+            content: self.text(&template, Quoting::Plain)?,
             upload_script: script,
             to,
         }))
     }
 
-    pub fn text(&self, template: &str) -> Result<String, PlanError> {
+    /// `template` rendered for this host, its values quoted as `quoting` says.
+    pub fn text(&self, template: &str, quoting: Quoting) -> Result<String, PlanError> {
         let cluster = &self.definition.file.cluster;
         let mut context = self.settings.clone();
         // A parameter overrides the role's setting of its name, for this run.
@@ -198,7 +318,8 @@ impl Renderer<'_> {
             }
         }
         ENVIRONMENT
-            .render_str(
+            .render_named_str(
+                quoting.template_name(),
                 &format!("{IMPORT}{template}"),
                 minijinja::Value::from(minijinja::value::Serde(&context)),
             )
@@ -229,25 +350,19 @@ fn explained(error: &minijinja::Error) -> String {
 }
 
 /// Writes standard input to `to` in one step (a reader never sees half a file), and only when
-/// it differs, saying which: `wrote: <path>` or `unchanged: <path>`. `to` is double-quoted, so
-/// `$HOME` in it expands but spaces do not split it.
-fn file_script(to: &str, sudo: &str, owner: &str, mode: &str) -> Result<String, String> {
+/// it differs, saying which: `wrote: <path>` or `unchanged: <path>`. `quoted_to` goes between
+/// double quotes (its values rendered for them), so `$HOME` in it expands but spaces do not
+/// split it.
+fn file_script(quoted_to: &str, sudo: &str, owner: &str, mode: &str) -> Result<String, String> {
     if mode.is_empty() || mode.len() > 4 || !mode.chars().all(|c| ('0'..='7').contains(&c)) {
         return Err(format!("mode {mode:?} must be octal, e.g. \"640\""));
-    }
-    let mut quoted = String::with_capacity(to.len() + 2);
-    for c in to.chars() {
-        if matches!(c, '\\' | '"' | '`') {
-            quoted.push('\\');
-        }
-        quoted.push(c);
     }
     let owner = match owner {
         "" => String::new(),
         owner => format!("-o {} ", quote(owner)),
     };
     Ok(format!(
-        "f=\"{quoted}\"; t=$(mktemp) && cat > \"$t\" || exit 1\n\
+        "f=\"{quoted_to}\"; t=$(mktemp) && cat > \"$t\" || exit 1\n\
          if {sudo} cmp -s \"$t\" \"$f\"; then rm -f \"$t\"; echo \"unchanged: $f\"; exit 0; fi\n\
          {sudo} mkdir -p \"$(dirname \"$f\")\" && {sudo} install {owner}-m {mode} \"$t\" \"$f\"; s=$?\n\
          rm -f \"$t\"; [ $s = 0 ] && echo \"wrote: $f\""
@@ -256,7 +371,7 @@ fn file_script(to: &str, sudo: &str, owner: &str, mode: &str) -> Result<String, 
 
 #[cfg(test)]
 mod tests {
-    use super::file_script;
+    use super::*;
 
     #[test]
     fn a_file_mode_must_be_octal() {
@@ -264,5 +379,23 @@ mod tests {
         for bad in ["", "9", "0644x", "12345", "u+x"] {
             assert!(file_script("/etc/x", "", "", bad).is_err(), "{bad}");
         }
+    }
+
+    fn shell(template: &str) -> String {
+        ENVIRONMENT
+            .render_named_str("t.sh", template, minijinja::context! { v => "a b", n => 3 })
+            .expect("renders")
+    }
+
+    #[test]
+    fn values_are_words_and_a_command_built_of_quoted_values_is_pasted_whole() {
+        assert_eq!(shell("{{ v }} {{ n }} {{ v|safe }}"), "'a b' 3 a b");
+        assert_eq!(
+            shell(
+                "{% macro m(start) %}{{ start|safe }}{% endmacro %}{{ m(start=\"run \" ~ v|quote) }}"
+            ),
+            "run 'a b'"
+        );
+        assert_eq!(shell("{{ [v, \"c\"]|words }}"), "'a b' 'c'");
     }
 }

@@ -3,7 +3,7 @@ set -e
 {% if command -%}
 cd {{ app_dir }}/current
 set -a; . {{ app_dir }}/shared/knit.env; set +a
-{{ command }}
+{{ command|safe }}
 {%- else -%}
-echo "nothing to do: {{ what }} is empty"
+echo "nothing to do: "{{ what }}" is empty"
 {%- endif %}

@@ -5,5 +5,5 @@ set -e
 {% endif -%}
 {{ knit[action](
      "memcached", prefixed("var/lib/knit/memcached.started"), files=[conf],
-     start="memcached -d -P " ~ pidfile ~ " $(grep -v '^#' " ~ conf ~ ")",
+     start="memcached -d -P " ~ pidfile|quote ~ " $(grep -v '^#' " ~ conf|quote ~ ")",
      pidfile=pidfile, log="/dev/null") }}

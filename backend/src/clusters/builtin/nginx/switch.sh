@@ -1,11 +1,11 @@
 set -e
 {% include "nginx/commands.sh" %}
 previous=$(readlink "$enabled" || true)
-{{ sudo }} mkdir -p "$(dirname "$enabled")"
-{{ sudo }} ln -sfn "$available{{ suffix }}" "$enabled"
+{{ sudo|safe }} mkdir -p "$(dirname "$enabled")"
+{{ sudo|safe }} ln -sfn "$available"{{ suffix }} "$enabled"
 if ! $nginx_test; then
-  if [ -n "$previous" ]; then {{ sudo }} ln -sfn "$previous" "$enabled"; else {{ sudo }} rm -f "$enabled"; fi
-  echo "nginx refused $available{{ suffix }}; it still serves what it served" >&2
+  if [ -n "$previous" ]; then {{ sudo|safe }} ln -sfn "$previous" "$enabled"; else {{ sudo|safe }} rm -f "$enabled"; fi
+  echo "nginx refused $available"{{ suffix }}"; it still serves what it served" >&2
   exit 1
 fi
 # The workers serving now, to see them gone after the reload.
@@ -15,7 +15,7 @@ $nginx_reload
 # A reload takes effect when nginx's new workers answer; wait for them, so that the step ends
 # with the site as it says. The maintenance page answers 503 at once; the site is up once an
 # answer is anything else, or does not come at once (nginx passed the request on to the app).
-url="http://{{ listen if ':' in listen|string else '127.0.0.1:' ~ listen }}/"
+url=http://{{ listen if ':' in listen|string else '127.0.0.1:' ~ listen }}/
 {{ knit.within(10) }}; do
   if code=$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' -H 'Host: {{ sites[0] }}' "$url"); then status=0; else status=$?; fi
 {%- if suffix %}
@@ -33,4 +33,4 @@ done
   [ -z "$left" ] && break
   sleep 0.05
 done
-echo "nginx serves $available{{ suffix }}; $url answers $code"
+echo "nginx serves $available"{{ suffix }}"; $url answers $code"

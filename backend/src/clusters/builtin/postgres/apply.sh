@@ -4,34 +4,34 @@ PATH="$PATH:/usr/sbin:/sbin"
 {{ knit[action](
      "postgresql@" ~ pg.version ~ "-main", prefixed("var/lib/knit/postgresql.started"),
      files=[pg.etc ~ "/conf.d/knit.conf", pg.etc ~ "/pg_hba.conf"],
-     start=pg.bin ~ "/pg_ctl -D " ~ pg.data ~ " -l " ~ pg.log ~ " -w -s start",
+     start=(pg.bin ~ "/pg_ctl")|quote ~ " -D " ~ pg.data|quote ~ " -l " ~ pg.log|quote ~ " -w -s start",
      pidfile=pg.pidfile, log=pg.log, signal="INT", enable="postgresql") }}
 {% if services == "user" -%}
-psql="{{ pg.bin }}/psql -h {{ pg.run }} -p {{ port }} -U postgres"
+psql={{ pg.bin }}"/psql -h "{{ pg.run }}" -p "{{ port }}" -U postgres"
 {%- else -%}
-psql="{{ sudo if sudo else 'runuser' }} -u postgres -- psql -p {{ port }}"
+psql="{{ (sudo if sudo else 'runuser')|safe }} -u postgres -- psql -p "{{ port }}
 {%- endif %}
 psql="$psql -X -q -t -A -v ON_ERROR_STOP=1 -d postgres"
-if [ "$($psql -c "select count(*) from pg_roles where rolname = '{{ user }}'")" = 0 ]; then
-  $psql -c 'create role "{{ user }}" login'
-  echo "created the role {{ user }}"
+if [ "$($psql -c "select count(*) from pg_roles where rolname = "{{ user|sql_literal }})" = 0 ]; then
+  $psql -c "create role "{{ user|sql_name }}" login"
+  echo "created the role "{{ user }}
 fi
-if [ "$($psql -c "select count(*) from pg_database where datname = '{{ db_name }}'")" = 0 ]; then
-  $psql -c 'create database "{{ db_name }}" owner "{{ user }}"'
-  echo "created the database {{ db_name }}"
+if [ "$($psql -c "select count(*) from pg_database where datname = "{{ db_name|sql_literal }})" = 0 ]; then
+  $psql -c "create database "{{ db_name|sql_name }}" owner "{{ user|sql_name }}
+  echo "created the database "{{ db_name }}
 fi
 {{ knit[action](
      "pgbouncer", prefixed("var/lib/knit/pgbouncer.started"),
      files=[pg.bouncer_etc ~ "/pgbouncer.ini", pg.bouncer_etc ~ "/pg_hba.conf", pg.bouncer_etc ~ "/userlist.txt"],
-     start="pgbouncer -d -q " ~ pg.bouncer_etc ~ "/pgbouncer.ini",
+     start="pgbouncer -d -q " ~ (pg.bouncer_etc ~ "/pgbouncer.ini")|quote,
      pidfile=pg.bouncer_pidfile, log=pg.bouncer_log) }}
 {% if user in trust_users -%}
 {{ knit.within(10) }}; do
   answer=$(psql -h 127.0.0.1 -p {{ bouncer_port }} -U {{ user }} -d {{ db_name }} -X -t -A -c 'select current_database()' 2>&1) && break
   sleep 0.2
 done
-if [ "$answer" != "{{ db_name }}" ]; then echo "{{ db_name }} does not answer through pgbouncer on port {{ bouncer_port }}: $answer" >&2; exit 1; fi
-echo "{{ db_name }} answers through pgbouncer on port {{ bouncer_port }}"
+if [ "$answer" != {{ db_name }} ]; then echo {{ db_name }}" does not answer through pgbouncer on port "{{ bouncer_port }}": $answer" >&2; exit 1; fi
+echo {{ db_name }}" answers through pgbouncer on port "{{ bouncer_port }}
 {%- else -%}
-echo "not checked through pgbouncer: {{ user }} is not in trust_users, and knit has no password for it"
+echo "not checked through pgbouncer: "{{ user }}" is not in trust_users, and knit has no password for it"
 {%- endif %}

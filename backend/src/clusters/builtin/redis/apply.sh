@@ -6,4 +6,4 @@ set -e
 {% endif -%}
 {{ knit[action](
      "redis-server", prefixed("var/lib/knit/redis-server.started"), files=[conf],
-     start="redis-server " ~ conf, pidfile=pidfile, log=log) }}
+     start="redis-server " ~ conf|quote, pidfile=pidfile, log=log) }}
