@@ -227,3 +227,123 @@ async fn runs_are_told_to_receivers_with_retries_and_a_dead_one_is_said_on_the_r
     browser.close().await;
     server.stop();
 }
+
+/// A receiver on loopback that answers every request with a redirect to `to`; its URL.
+async fn start_redirector(to: String) -> String {
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::post(move || {
+            let to = to.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [("location", to)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("redirector port");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_a_variable_that_holds_no_url_is_not_shown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (trap, trap_got) = start_receiver(0).await;
+    let redirector = start_redirector(format!("{trap}/elsewhere")).await;
+    let data = dir.path().join("data");
+    let hosts = start_hosts(&data, &["web1"]).await;
+    hosts.write_cluster(
+        "shop",
+        &format!(
+            "[[cluster.notify]]\nurl = \"{redirector}/hook\"\non = [\"success\"]\n\
+             [[cluster.notify]]\nurl_env = \"KNIT_HOOK_BY_MISTAKE\"\non = [\"success\"]\n\n\
+             [machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\nkind = \"shop\"\n\n\
+             [kinds.shop.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n"
+        ),
+    );
+    let moto = start_moto(dir.path()).await;
+    let endpoint = moto.endpoint();
+    let web = crate::harness::dummy_web_dir(dir.path());
+    let clusters = hosts.clusters.to_str().expect("utf-8").to_owned();
+    let server = KnitServer::start_with(
+        &data,
+        &[
+            "--ec2-endpoint",
+            &endpoint,
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+            "--clusters",
+            &clusters,
+        ],
+        // A secret, not a URL, in the variable: nothing of it may show.
+        |command| {
+            command.env("KNIT_HOOK_BY_MISTAKE", "wJalrXUtnFEMI/K7MDENG-not-a-url");
+        },
+    );
+    let request = StartRun {
+        cluster: "shop".to_owned(),
+        scenario: "greet".to_owned(),
+        ..StartRun::default()
+    };
+    let run: RunSummary = server
+        .post("/runs", &request)
+        .await
+        .json()
+        .await
+        .expect("run");
+    let (detail, answer) = settled(&server, run.id, 2).await;
+    let redirected = delivery(&detail, "success", 0);
+    assert_eq!(redirected.status, "failed", "{redirected:?}");
+    let mistaken = delivery(&detail, "success", 1);
+    assert_eq!(
+        (mistaken.status.as_str(), mistaken.receiver.as_str()),
+        ("failed", "(not a URL)")
+    );
+    assert!(
+        trap_got.lock().expect("lock").is_empty(),
+        "the redirect was followed"
+    );
+    for text in [answer, server.log()] {
+        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+    }
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_run_awaiting_an_approver_is_told_as_approval() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (team, team_got) = start_receiver(0).await;
+    let data = dir.path().join("data");
+    let hosts = start_hosts(&data, &["web1"]).await;
+    hosts.write_cluster(
+        "gated",
+        &format!(
+            "approvers = [\"ada\"]\napproval = [\"greet\"]\n\n\
+             [[cluster.notify]]\nurl = \"{team}/hooks/gate\"\non = [\"approval\"]\n\n\
+             [machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\nkind = \"shop\"\n\n\
+             [kinds.shop.tasks]\ngreet = [\"echo hello\"]\n\n[scenarios.greet]\nsteps = [\"app.greet\"]\n"
+        ),
+    );
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(&data, &moto, &crate::harness::dummy_web_dir(dir.path()));
+    let request = StartRun {
+        cluster: "gated".to_owned(),
+        scenario: "greet".to_owned(),
+        ..StartRun::default()
+    };
+    let run: RunSummary = server
+        .post("/runs", &request)
+        .await
+        .json()
+        .await
+        .expect("run");
+    let (detail, _) = settled(&server, run.id, 1).await;
+    assert_eq!(delivery(&detail, "approval", 0).status, "delivered");
+    let got = team_got.lock().expect("lock").clone();
+    let (path, body) = got.first().expect("told");
+    assert_eq!(path, "hooks/gate");
+    assert_eq!(body["event"], "approval");
+    assert_eq!(body["status"], "awaiting_approval");
+    assert_eq!(body["run"], run.id);
+    server.stop();
+}

@@ -38,6 +38,11 @@ restart = ["echo restarted {{ host }}"]
 steps = ["ALL.update", "app.restart"]
 [scenarios.deploy.params.ref]
 default = "main"
+
+[scenarios.back]
+steps = ["app.rollback"]
+[scenarios.back.params.release]
+pattern = ".*"
 "#;
 
 fn git(dir: &Path, args: &[&str]) {
@@ -139,6 +144,23 @@ async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
     assert_eq!(failed.status.code(), Some(1));
     assert_eq!(live_version(&hosts, "web1"), "v1");
     assert_eq!(ok(&hosts.knit(data, &["site", "releases"])), live);
+
+    // A release named by a path is refused, however permissive the parameter: the other
+    // host's release exists by that path, and is not one of this host's.
+    let web2_release = std::fs::read_link(hosts.work.join("web2/current")).expect("current");
+    let elsewhere = format!("../../web2/{}", web2_release.display());
+    assert!(hosts.work.join("web1/releases").join(&elsewhere).is_dir());
+    for name in [elsewhere.as_str(), ".", ".hidden"] {
+        let set = format!("release={name}");
+        let refused = hosts.knit(data, &["site", "back", "--set", &set, "--hosts", "web-1"]);
+        assert_eq!(refused.status.code(), Some(1), "{name}");
+        let said = crate::harness::said(&refused);
+        assert!(
+            said.contains("is not the name of a release folder"),
+            "{said}"
+        );
+        assert_eq!(live_version(&hosts, "web1"), "v1");
+    }
 
     for _ in 0..7 {
         ok(&hosts.knit(data, &["site", "deploy", "--set", "ref=v2"]));

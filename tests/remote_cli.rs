@@ -78,6 +78,40 @@ async fn a_deployer_runs_a_scenario_through_the_server_as_if_locally() {
         );
     }
     assert!(err.contains("ok in"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+
+    // From a file, as a script keeps it; on the command line it works, with a warning.
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{token}\n")).expect("token file");
+    let from_file = remote(
+        &server.url,
+        "",
+        &[
+            "--token-file",
+            file.to_str().expect("utf-8"),
+            "api",
+            "count",
+        ],
+    )
+    .env_remove("KNIT_TOKEN")
+    .output()
+    .expect("knit runs");
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let given = remote(&server.url, "", &["--token", &token, "api", "count"])
+        .env_remove("KNIT_TOKEN")
+        .output()
+        .expect("knit runs");
+    assert_eq!(given.status.code(), Some(0), "{}", text(&given.stderr));
+    assert!(
+        text(&given.stderr).contains("shows in `ps`"),
+        "{}",
+        text(&given.stderr)
+    );
 
     // The run is the server's, by the token's account.
     let runs: RunList = server.get_json("/runs?cluster=api").await;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Output;
 
 use knit_shared::{CellStatus, RunDetail, RunSummary, StartRun};
+use serde_json::json;
 
 use crate::harness::{KnitServer, TestHosts, dummy_web_dir, said, start_hosts, start_moto};
 
@@ -23,10 +24,10 @@ hosts = ["{{HOST:web1}}", "{{HOST:web2}}", "{{HOST:web3}}", "{{HOST:web4}}", "{{
 kind = "noter"
 
 [kinds.noter.tasks]
-first = ["echo \"{{{{ host }}}} first $(date +%s%N)\" >> {{WORK}}/clock; sleep 0.1; echo \"{{{{ host }}}} first $(date +%s%N)\" >> {{WORK}}/clock"]
+first = ["echo {{{{ host }}}}\" first $(date +%s%N)\" >> {{WORK}}/clock; sleep 0.1; echo {{{{ host }}}}\" first $(date +%s%N)\" >> {{WORK}}/clock"]
 check = ["test ! -e {{WORK}}/broken-{{{{ host }}}}"]
-last = ["echo \"{{{{ host }}}} last $(date +%s%N) ref={{{{ ref }}}}\" >> {{WORK}}/clock"]
-after = ["echo \"{{{{ host }}}} after $(date +%s%N)\" >> {{WORK}}/clock"]
+last = ["echo {{{{ host }}}}\" last $(date +%s%N) ref=\"{{{{ ref }}}} >> {{WORK}}/clock"]
+after = ["echo {{{{ host }}}}\" after $(date +%s%N)\" >> {{WORK}}/clock"]
 
 [scenarios.roll]
 steps = ["app.first", "app.check", "app.last"]
@@ -472,8 +473,27 @@ async fn a_frozen_cluster_refuses_every_start_until_an_operator_unfreezes_it() {
     let started = start_as_olga().await.expect("start");
     assert_eq!(started.status().as_u16(), 201);
     let audit = server.audit("cluster.").await;
-    let actions: Vec<&str> = audit.iter().map(|entry| entry.action.as_str()).collect();
-    assert_eq!(actions, ["cluster.unfreeze", "cluster.freeze"], "{audit:?}");
+    let actions: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .map(|entry| {
+            let outcome = entry.outcome.split(':').next().unwrap_or_default();
+            let actor = entry
+                .actor
+                .strip_suffix(" (cli)")
+                .map_or(entry.actor.as_str(), |_| "cli");
+            (actor, entry.action.as_str(), outcome)
+        })
+        .collect();
+    // The refused unfreeze is recorded too.
+    assert_eq!(
+        actions,
+        [
+            ("olga", "cluster.unfreeze", "ok"),
+            ("dan", "cluster.unfreeze", "refused"),
+            ("cli", "cluster.freeze", why),
+        ],
+        "{audit:?}"
+    );
     browser.close().await;
     server.stop();
 }
@@ -707,11 +727,248 @@ async fn a_run_that_needs_approval_starts_on_an_approvers_yes_and_never_on_a_no(
     assert!(message.contains("ada asked for this run"), "{message}");
 
     let audit = server.audit("run.").await;
-    let decisions: Vec<&str> = audit
+    let decisions: Vec<(&str, &str, bool)> = audit
         .iter()
-        .map(|entry| entry.action.as_str())
-        .filter(|action| *action == "run.approve" || *action == "run.reject")
+        .filter(|entry| entry.action == "run.approve" || entry.action == "run.reject")
+        .map(|entry| {
+            let refused = entry.outcome.starts_with("refused: ");
+            (entry.actor.as_str(), entry.action.as_str(), refused)
+        })
         .collect();
-    assert_eq!(decisions, ["run.approve", "run.reject", "run.approve"]);
+    // Newest first; the refusals are recorded too.
+    assert_eq!(
+        decisions,
+        [
+            ("ada", "run.approve", true),
+            ("ada", "run.approve", false),
+            ("ada", "run.approve", true),
+            ("ada", "run.reject", false),
+            ("ada", "run.approve", false),
+            ("alice", "run.approve", true),
+        ]
+    );
     server.stop();
+}
+
+#[tokio::test]
+async fn a_freeze_holds_runs_already_waiting_in_line_or_for_approval() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "line",
+        "approvers = [\"ada\"]\napproval = [\"gated\"]\n\n\
+         [machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
+         [kinds.holder.tasks]\n\
+         hold = [\"for i in $(seq 1 600); do [ -e {WORK}/go ] && break; sleep 0.1; done; echo {{ ref }} >> {WORK}/order\"]\n\n\
+         [scenarios.hold]\nsteps = [\"app.hold\"]\n[scenarios.hold.params.ref]\ndefault = \"x\"\n\n\
+         [scenarios.gated]\nsteps = [\"app.hold\"]\n[scenarios.gated.params.ref]\ndefault = \"gated\"\n",
+    );
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
+    server.add_user("ada", "deployer");
+    let ada = crate::harness::client_with(&server.token_of("ada"));
+    let start = |scenario: &str, name: &str, wait: bool| StartRun {
+        cluster: "line".to_owned(),
+        scenario: scenario.to_owned(),
+        params: [("ref".to_owned(), name.to_owned())].into(),
+        wait,
+        ..StartRun::default()
+    };
+    let run = |response: reqwest::Response| async move {
+        let run: RunSummary = response.json().await.expect("run");
+        run
+    };
+    let holding = run(server.post("/runs", &start("hold", "a", false)).await).await;
+    let waiting = run(server.post("/runs", &start("hold", "b", true)).await).await;
+    assert_eq!(waiting.status, knit_shared::RunStatus::Queued);
+    let gated = run(server.post("/runs", &start("gated", "gated", false)).await).await;
+    assert_eq!(gated.status, knit_shared::RunStatus::AwaitingApproval);
+
+    let frozen = server
+        .post(
+            "/clusters/line/freeze",
+            &json!({"message": "hold everything"}),
+        )
+        .await;
+    assert_eq!(frozen.status().as_u16(), 204);
+    // Approved while frozen: it waits in line like the others.
+    let approved = ada
+        .post(server.api(&format!("/runs/{}/approve", gated.id)))
+        .json(&json!({"comment": ""}))
+        .send()
+        .await
+        .expect("approve");
+    assert!(approved.status().is_success(), "{}", approved.status());
+    std::fs::write(hosts.work.join("go"), "").expect("write");
+    until(&server, holding.id, knit_shared::RunStatus::Ok).await;
+    // Several turns of the line pass; neither waiting run starts.
+    let watched_until = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    while tokio::time::Instant::now() < watched_until {
+        for id in [waiting.id, gated.id] {
+            let status = run_of(&server, id).await.expect("run").status;
+            assert_eq!(
+                status,
+                knit_shared::RunStatus::Queued,
+                "run {id} started while frozen"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let unfrozen = server.post("/clusters/line/unfreeze", &json!({})).await;
+    assert_eq!(unfrozen.status().as_u16(), 204);
+    until(&server, gated.id, knit_shared::RunStatus::Ok).await;
+    let order = std::fs::read_to_string(hosts.work.join("order")).expect("order");
+    assert_eq!(order, "a\nb\ngated\n");
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_locked_rollout_refuses_a_deployers_overrides_and_shares_are_range_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1", "web2"]).await;
+    hosts.write_cluster(
+        "canary",
+        "[machines.web]\nhosts = [\"{HOST:web1}\", \"{HOST:web2}\"]\n\
+         [machines.web.roles.app]\nkind = \"noter\"\n\n[kinds.noter.tasks]\n\
+         note = [\"echo noted\"]\n\n[scenarios.note]\nsteps = [\"app.note\"]\n\
+         serial = [1]\nmax_fail_percentage = 0\nlock_rollout = true\n\n\
+         [scenarios.free]\nsteps = [\"app.note\"]\n",
+    );
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
+    server.add_user("dan", "deployer");
+    let dan = crate::harness::client_with(&server.token_of("dan"));
+    let start = |who: &reqwest::Client, body: serde_json::Value| {
+        who.post(server.api("/runs")).json(&body).send()
+    };
+    for body in [
+        json!({"cluster": "canary", "scenario": "note", "serial": ["100%"]}),
+        json!({"cluster": "canary", "scenario": "note", "max_fail_percentage": 100}),
+    ] {
+        let (status, message) =
+            crate::harness::error_of(start(&dan, body.clone()).await.expect("start")).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(message.contains("locks its rollout"), "{message}");
+    }
+    let refusals = server.audit("run.start").await;
+    assert!(
+        refusals
+            .iter()
+            .filter(|entry| entry.outcome.contains("the rollout is locked"))
+            .count()
+            == 2,
+        "{refusals:?}"
+    );
+    // Without overrides the deployer runs it; an admin may override it.
+    let plain = start(&dan, json!({"cluster": "canary", "scenario": "note"}))
+        .await
+        .expect("start");
+    assert_eq!(plain.status().as_u16(), 201);
+    let plain: RunSummary = plain.json().await.expect("run");
+    until(&server, plain.id, knit_shared::RunStatus::Ok).await;
+    let admin = server
+        .post(
+            "/runs",
+            &json!({"cluster": "canary", "scenario": "note", "serial": ["100%"]}),
+        )
+        .await;
+    assert_eq!(admin.status().as_u16(), 201);
+    let admin: RunSummary = admin.json().await.expect("run");
+    until(&server, admin.id, knit_shared::RunStatus::Ok).await;
+    // A share is 0 to 100, for a scenario that does not lock its rollout too.
+    let (status, message) = crate::harness::error_of(
+        start(
+            &dan,
+            json!({"cluster": "canary", "scenario": "free", "max_fail_percentage": 101}),
+        )
+        .await
+        .expect("start"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(message.contains("from 0 to 100, not 101"), "{message}");
+    server.stop();
+}
+
+#[tokio::test]
+async fn at_most_fifty_runs_wait_on_a_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "line",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
+         [kinds.holder.tasks]\n\
+         hold = [\"for i in $(seq 1 600); do [ -e {WORK}/go ] && break; sleep 0.1; done\"]\n\n\
+         [scenarios.hold]\nsteps = [\"app.hold\"]\n",
+    );
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
+    let start = |wait: bool| json!({"cluster": "line", "scenario": "hold", "wait": wait});
+    let holding: RunSummary = server
+        .post("/runs", &start(false))
+        .await
+        .json()
+        .await
+        .expect("run");
+    let mut waiting = Vec::new();
+    for _ in 0..knit::runs::MOST_WAITING {
+        let run: RunSummary = server
+            .post("/runs", &start(true))
+            .await
+            .json()
+            .await
+            .expect("run");
+        assert_eq!(run.status, knit_shared::RunStatus::Queued);
+        waiting.push(run.id);
+    }
+    let (status, message) =
+        crate::harness::error_of(server.post("/runs", &start(true)).await).await;
+    assert_eq!(status, 429);
+    assert!(
+        message.contains("50 runs already wait on cluster line"),
+        "{message}"
+    );
+    for id in &waiting {
+        let cancelled = server.post(&format!("/runs/{id}/cancel"), &()).await;
+        assert_eq!(cancelled.status().as_u16(), 202);
+    }
+    for id in &waiting {
+        until(&server, *id, knit_shared::RunStatus::Cancelled).await;
+    }
+    std::fs::write(hosts.work.join("go"), "").expect("write");
+    until(&server, holding.id, knit_shared::RunStatus::Ok).await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_batch_pause_holds_the_next_batch_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &HOSTS).await;
+    hosts.write_cluster(
+        "fleet",
+        &cluster("", "serial = [\"50%\"]\nbatch_pause = \"2s\""),
+    );
+    let run = ok(&hosts.knit(data, &["fleet", "roll"]));
+    let spans = spans(&take_notes(&hosts));
+    assert_eq!(spans.len(), 6, "{run}");
+    let first_ended = ["web-1", "web-2", "web-3"]
+        .iter()
+        .map(|host| spans[*host].1)
+        .max()
+        .expect("hosts");
+    let second_began = ["web-4", "web-5", "web-6"]
+        .iter()
+        .map(|host| spans[*host].0)
+        .min()
+        .expect("hosts");
+    // By the hosts' clock (this machine's): at least the pause between the two batches.
+    assert!(
+        second_began >= first_ended + 2_000_000_000,
+        "the second batch began {} ms after the first ended",
+        second_began.saturating_sub(first_ended) / 1_000_000
+    );
 }

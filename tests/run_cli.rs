@@ -71,7 +71,11 @@ async fn the_cli_runs_scenarios_and_exits_non_zero_when_a_step_fails() {
     // Looking runs nothing.
     let dry = hosts.knit(data, &["cli", "greet", "--dry-run"]);
     assert!(dry.status.success());
-    assert!(text(&dry.stdout).contains("[app] $ echo hello from web-1"));
+    assert!(
+        text(&dry.stdout).contains("[app] $ echo 'hello' from 'web-1'"),
+        "{}",
+        text(&dry.stdout)
+    );
     let listed = hosts.knit(data, &["cli", "hosts"]);
     let listing = text(&listed.stdout);
     assert!(
@@ -141,7 +145,7 @@ steps = ["db.migrate"]
     let printed = text(&dry.stdout);
     assert!(dry.status.success(), "{printed}{}", text(&dry.stderr));
     assert!(
-        printed.contains("connect --password **** --tokens ****,****"),
+        printed.contains("connect --password **** --tokens '****,****'"),
         "{printed}"
     );
     for secret in ["80417263", "tok-first-5521", "tok-second-9034"] {
@@ -240,4 +244,33 @@ async fn a_run_needing_more_open_files_than_allowed_is_refused_before_it_starts(
     let narrow = knit_limited();
     assert!(narrow.status.success(), "{}", text(&narrow.stderr));
     assert!(text(&narrow.stdout).contains("web-2 | hello from web-2"));
+}
+
+#[tokio::test]
+async fn output_without_line_breaks_comes_in_parts_of_at_most_64_kib() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "long",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"printer\"\n\n\
+         [kinds.printer.tasks]\nprint = [\"head -c 200000 /dev/zero | tr '\\\\0' a; echo; echo after\"]\n\n\
+         [scenarios.print]\nsteps = [\"app.print\"]\n",
+    );
+    let printed = hosts.knit(data, &["long", "print"]);
+    let stdout = text(&printed.stdout);
+    assert!(printed.status.success(), "{}", text(&printed.stderr));
+    let parts: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("web-1 | "))
+        .filter(|line| !line.is_empty() && line.chars().all(|c| c == 'a'))
+        .collect();
+    assert_eq!(parts.iter().map(|part| part.len()).sum::<usize>(), 200_000);
+    assert!(
+        parts.iter().all(|part| part.len() <= 64 * 1024),
+        "{:?}",
+        parts.iter().map(|part| part.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(parts.len(), 4, "200,000 bytes in parts of 64 KiB");
+    assert!(stdout.contains("web-1 | after"), "the next line is whole");
 }

@@ -22,7 +22,12 @@ migrate = ["echo migrating with {{ db_password }}", "echo to stderr {{ db_passwo
 
 [scenarios.deploy]
 steps = ["app.migrate"]
+[scenarios.deploy.params.api_key]
+secret = true
+default = "default-key-of-the-shop-5f0e"
 "#;
+
+const SECRET_DEFAULT: &str = "default-key-of-the-shop-5f0e";
 
 /// Every answer to the GETs the OpenAPI document lists (live feeds: their first part), with
 /// `{id}` the run's id and `{name}` the cluster's.
@@ -155,6 +160,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
         ("the new key pair's private key", key_body.as_str()),
         ("the SSH client key", ssh_key_body.as_str()),
         ("the database password", DB_PASSWORD),
+        ("a secret parameter's default", SECRET_DEFAULT),
         ("the API token", token_secret.as_str()),
         ("the test admin's token", server.token.as_str()),
     ] {

@@ -86,6 +86,19 @@ async fn tokens_live_their_days_and_end_with_a_password_change_or_their_account(
     assert_eq!(row.expires_at, week.expires_at);
     assert!(row.expires_at > row.created_at);
 
+    // A token minted with a token lives no longer than the one that minted it.
+    let minted: CreatedToken = create(
+        &client_with(&week.token),
+        &server,
+        json!({"label": "month", "expires_in_days": 30}),
+    )
+    .await
+    .json()
+    .await
+    .expect("created");
+    assert_eq!(minted.expires_at, week.expires_at);
+    assert!(works(&server, &minted.token).await);
+
     // Past its time (moved there in the database, as a week would), it signs no one in.
     let url = format!("sqlite:{}", data.join("knit.db").display());
     let mut database = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
@@ -175,5 +188,51 @@ async fn a_browser_session_gives_the_password_again_to_make_a_token() {
         .filter(|entry| entry.actor == "vic" && entry.outcome.starts_with("refused"))
         .collect();
     assert_eq!(refusals.len(), 2, "{refusals:?}");
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_live_feed_ends_within_a_minute_of_its_token_being_revoked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let server = KnitServer::on_moto(
+        &dir.path().join("data"),
+        &moto,
+        &dummy_web_dir(dir.path()),
+        &[],
+    );
+    let feed_token: CreatedToken = create(
+        &server.client(),
+        &server,
+        json!({"label": "feed", "expires_in_days": 1}),
+    )
+    .await
+    .json()
+    .await
+    .expect("created");
+    let mut feed = client_with(&feed_token.token)
+        .get(server.api("/instances/events"))
+        .send()
+        .await
+        .expect("the feed");
+    assert_eq!(feed.status(), 200);
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), feed.chunk())
+        .await
+        .expect("the first changes")
+        .expect("a chunk");
+    assert!(first.is_some());
+    let revoked = server
+        .client()
+        .delete(server.api(&format!("/tokens/{}", feed_token.id)))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 204);
+    // Keep-alives may come meanwhile; the stream itself ends.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Ok(Some(_)) = feed.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the feed outlived its token by a minute");
     server.stop();
 }

@@ -25,6 +25,8 @@ pub struct SignedIn {
     pub me: Me,
     /// The session's secret, when signed in by cookie (to sign out).
     pub session: Option<String>,
+    /// The API token's secret, when the request sent one.
+    pub token: Option<String>,
 }
 
 /// Names the account behind the request, if any, and refuses cross-site changes.
@@ -44,7 +46,11 @@ pub async fn authenticate(
                     "this API token is unknown, has expired or was revoked".to_owned(),
                 )
             })?;
-        Some(SignedIn { me, session: None })
+        Some(SignedIn {
+            me,
+            session: None,
+            token: Some(token.to_owned()),
+        })
     } else {
         let session = cookie(headers, SESSION_COOKIE);
         if changes_state(request.method()) {
@@ -58,6 +64,7 @@ pub async fn authenticate(
                 .map(|me| SignedIn {
                     me,
                     session: Some(secret.to_owned()),
+                    token: None,
                 }),
             None => None,
         }

@@ -145,7 +145,9 @@ impl From<StartError> for ApiError {
         let message = error.to_string();
         match error {
             StartError::UnknownCluster { .. } => Self::NotFound(message),
-            StartError::NotAnOperator(_) => Self::Forbidden(message),
+            StartError::NotAnOperator(_) | StartError::RolloutLocked { .. } => {
+                Self::Forbidden(message)
+            }
             StartError::Plan(_) => Self::Invalid(message),
             StartError::Scope(error) => error.into(),
             StartError::Hosts(HostsError::Ec2 { source, .. }) => source.into(),
@@ -249,6 +251,7 @@ impl From<RunError> for ApiError {
     fn from(error: RunError) -> Self {
         match error {
             RunError::Locked(_) | RunError::Frozen { .. } => Self::Conflict(error.to_string()),
+            RunError::LineFull { .. } => Self::Throttled(error.to_string()),
             RunError::TooManyFiles { .. } => Self::Invalid(error.to_string()),
             RunError::Store(error) => error.into(),
         }

@@ -315,6 +315,12 @@ pub fn vpc_id(id: &str) -> Result<(), Invalid> {
 /// An account name: 1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting with a letter or
 /// digit; it is what the audit log shows.
 pub fn user_name(name: &str) -> Result<(), Invalid> {
+    if RESERVED_ACCOUNTS.contains(&name) {
+        return Err(invalid(
+            "name",
+            format!("{name:?} is the name knit itself acts as in the audit log; choose another"),
+        ));
+    }
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
     if (1..=64).contains(&name.len())
         && name.chars().all(allowed)
@@ -331,6 +337,12 @@ pub fn user_name(name: &str) -> Result<(), Invalid> {
         ))
     }
 }
+
+/// The account scheduled runs act as.
+pub const SCHEDULE_ACCOUNT: &str = "schedule";
+
+/// Names no account may have: scheduled runs act as `schedule`, and the server as `knit`.
+pub const RESERVED_ACCOUNTS: [&str; 2] = [SCHEDULE_ACCOUNT, "knit"];
 
 /// Shortest password knit accepts: long beats clever.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -416,7 +428,16 @@ mod tests {
         for good in ["ada", "ci-bot", "j.doe_2"] {
             assert!(user_name(good).is_ok(), "{good:?} refused");
         }
-        for bad in ["", "Ada", "-ada", "a b", "ada@example", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Ada",
+            "-ada",
+            "a b",
+            "ada@example",
+            "schedule",
+            "knit",
+            &"a".repeat(65),
+        ] {
             assert!(user_name(bad).is_err(), "{bad:?} accepted");
         }
         assert!(password("correct horse").is_ok());

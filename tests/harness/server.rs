@@ -11,10 +11,13 @@ use super::process::ProcessGroup;
 /// The `knit` binary cargo built for this test run; for a benchmark, `KNIT_BENCH_BIN` if set
 /// (`.ci/bench` builds a release knit, what users run).
 pub fn knit_command() -> Command {
-    match std::env::var_os("KNIT_BENCH_BIN") {
+    let mut command = match std::env::var_os("KNIT_BENCH_BIN") {
         Some(bin) => Command::new(bin),
         None => Command::new(env!("CARGO_BIN_EXE_knit")),
-    }
+    };
+    // The schedules' tests run occurrences seconds apart.
+    command.env(knit::clusters::schedule::SECONDS_ALLOWED, "1");
+    command
 }
 
 /// A stand-in console folder for tests that do not load the page.

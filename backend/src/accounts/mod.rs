@@ -4,14 +4,16 @@
 mod limiter;
 mod password;
 mod secret;
+mod throttle_notes;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use knit_shared::{CreatedToken, Invalid, LogIn, Me, NewToken, NewUser, Role, TokenList, validate};
 
 use crate::store::{Actor, AdminKept, Store, StoreError, StoredUser, now_ms};
 use limiter::LoginLimiter;
+use throttle_notes::ThrottleNotes;
 
 pub use secret::{digest, new_secret};
 
@@ -57,6 +59,9 @@ pub enum Credential<'a> {
     Token(&'a str),
 }
 
+/// How often a live feed looks whether the credential it was opened with still signs anyone in.
+pub const FEED_RECHECK: Duration = Duration::from_secs(30);
+
 /// A browser session just begun: the cookie's secret and who it signs in.
 #[derive(Debug)]
 pub struct NewSession {
@@ -72,6 +77,8 @@ pub struct Accounts {
     /// The most days an API token may live.
     token_max_days: u32,
     limiter: Mutex<LoginLimiter>,
+    /// Which throttled sign-ins the audit log is told of.
+    throttled: Mutex<ThrottleNotes>,
 }
 
 /// The most days an API token may live unless the admin says otherwise.
@@ -88,6 +95,7 @@ impl Accounts {
             session_lifetime,
             token_max_days: TOKEN_MAX_DAYS,
             limiter: Mutex::default(),
+            throttled: Mutex::default(),
         }
     }
 
@@ -131,14 +139,31 @@ impl Accounts {
             .await
         {
             Ok(user) => user,
-            Err(refused @ (AccountError::Throttled(_) | AccountError::WrongPassword)) => {
-                crate::metrics::sign_in_refused(match refused {
-                    AccountError::Throttled(_) => "throttled",
-                    _ => "wrong_password",
-                });
+            Err(refused @ AccountError::WrongPassword) => {
+                crate::metrics::sign_in_refused("wrong_password");
                 self.store
                     .record(&audit(&format!("refused: {}", refusal_note(&refused))))
                     .await?;
+                return Err(refused);
+            }
+            Err(refused @ AccountError::Throttled(_)) => {
+                crate::metrics::sign_in_refused("throttled");
+                let noted = self
+                    .throttled
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .note(address, Instant::now());
+                let note = match noted {
+                    None => None,
+                    Some(0) => Some(format!("refused: {}", refusal_note(&refused))),
+                    Some(untold) => Some(format!(
+                        "refused: {}; {untold} more from this address since its entry before",
+                        refusal_note(&refused)
+                    )),
+                };
+                if let Some(note) = note {
+                    self.store.record(&audit(&note)).await?;
+                }
                 return Err(refused);
             }
             Err(other) => return Err(other),
@@ -212,6 +237,21 @@ impl Accounts {
         match credential {
             Credential::Session(secret) => self.store.session_account(&digest(secret)).await,
             Credential::Token(secret) => self.store.token_account(&digest(secret)).await,
+        }
+    }
+
+    /// Ends once `credential` signs no one in any more (signed out, revoked, expired, or the
+    /// account gone), looked at every `FEED_RECHECK`; a live feed opened with it ends then.
+    pub async fn signed_out(self: Arc<Self>, credential: Credential<'_>) {
+        loop {
+            tokio::time::sleep(FEED_RECHECK).await;
+            match self.identify(credential).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot look whether a live feed's sign-in holds");
+                }
+            }
         }
     }
 
@@ -305,6 +345,32 @@ impl Accounts {
         label: &str,
         days: Option<u32>,
     ) -> Result<CreatedToken, AccountError> {
+        self.create_token_until(actor, user, label, days, None)
+            .await
+    }
+
+    /// A new API token asked for with API token `minting` (a script's): it expires no later
+    /// than `minting` does, so a token taken cannot be renewed for ever by itself.
+    pub async fn create_token_by_token(
+        &self,
+        actor: &Actor,
+        user: &str,
+        minting: &str,
+        token: &NewToken,
+    ) -> Result<CreatedToken, AccountError> {
+        let cap = self.store.token_expiry(&digest(minting)).await?;
+        self.create_token_until(actor, user, &token.label, token.expires_in_days, cap)
+            .await
+    }
+
+    async fn create_token_until(
+        &self,
+        actor: &Actor,
+        user: &str,
+        label: &str,
+        days: Option<u32>,
+        latest_ms: Option<i64>,
+    ) -> Result<CreatedToken, AccountError> {
         validate::token_label(label)?;
         let days = days.unwrap_or(validate::TOKEN_DAYS.min(self.token_max_days));
         validate::token_days(days, self.token_max_days)?;
@@ -313,9 +379,10 @@ impl Accounts {
         }
         let token = secret::new_secret(TOKEN_PREFIX);
         let lifetime_ms = i64::from(days) * 24 * 3600 * 1000;
+        let expires_at_ms = (now_ms() + lifetime_ms).min(latest_ms.unwrap_or(i64::MAX));
         let (id, expires_at) = self
             .store
-            .add_token(user, label, &digest(&token), now_ms() + lifetime_ms)
+            .add_token(user, label, &digest(&token), expires_at_ms)
             .await?;
         self.store
             .record(&actor.did(

@@ -94,15 +94,19 @@ pub struct ClusterArgs {
     /// roles, approvals, lock and audit apply.
     #[arg(long, env = "KNIT_SERVER")]
     pub server: Option<String>,
-    /// An API token of that server (`knit token create`).
+    /// An API token of that server (`knit token create`). On the command line it shows in
+    /// `ps` to every user of this machine: prefer KNIT_TOKEN or --token-file.
     #[arg(long, env = "KNIT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A file holding that API token (its first line).
+    #[arg(long, env = "KNIT_TOKEN_FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
 }
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     if let Some(server) = &args.server {
-        let token = args.token.as_deref().unwrap_or_default();
-        return super::remote::run(&args, server, token).await;
+        let token = super::remote::token(args.token.as_deref(), args.token_file.as_deref())?;
+        return super::remote::run(&args, server, &token).await;
     }
     let library = Library::builtin();
     let loaded = clusters::load_dir(&args.clusters, library);
@@ -224,9 +228,8 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     plan.retry_of = args.retry;
     plan.wait = args.wait;
     if args.dry_run {
-        let mut secrets = definition.secret_values(library);
-        secrets.extend(plan.secret_params());
-        print_plan(&plan, &Mask::new(secrets));
+        let mask = Mask::with_declared(definition.secret_values(library), plan.secret_params());
+        print_plan(&plan, &mask);
         return Ok(ExitCode::SUCCESS);
     }
     if !confirmed(&definition, &args, action) {

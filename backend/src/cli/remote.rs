@@ -3,6 +3,7 @@
 //! CI job deploys). The output and the exit codes are those of a local run: 0 when every step
 //! succeeded everywhere, 1 when the run failed, 2 when the server refused to start it.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,52 @@ use super::printer::{Printer, print_releases};
 /// How long a dropped event stream is tried again before the command gives up on the run
 /// (which goes on on the server).
 const RESUME_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// How long a read from the server may wait before the connection counts as stalled.
+const STALLED_AFTER: Duration = Duration::from_secs(60);
+
+/// The API token: from `--token` (or KNIT_TOKEN), or the first line of `file`.
+pub fn token(given: Option<&str>, file: Option<&Path>) -> anyhow::Result<String> {
+    if std::env::args().any(|arg| arg == "--token" || arg.starts_with("--token=")) {
+        eprintln!(
+            "knit: warning: a token given with --token shows in `ps` to every user of this \
+             machine; use KNIT_TOKEN or --token-file instead"
+        );
+    }
+    match (given, file) {
+        (_, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the token file {}", file.display()))?;
+            Ok(text.lines().next().unwrap_or_default().trim().to_owned())
+        }
+        (Some(token), None) => Ok(token.to_owned()),
+        (None, None) => Ok(String::new()),
+    }
+}
+
+/// Warns when `url` sends the token in the clear to another machine.
+fn warn_if_plain(url: &str) {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    if !loopback {
+        eprintln!(
+            "knit: warning: {url} is plain http: the API token crosses the network unencrypted; \
+             use https://"
+        );
+    }
+}
 
 /// A running knit, reached with an API token.
 #[derive(Clone)]
@@ -44,8 +91,12 @@ impl Server {
                 "--server needs an API token: give --token or set KNIT_TOKEN (`knit token create`)"
             );
         }
+        warn_if_plain(url);
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            // A live stream hears the server at least every 15 s (its keep-alive): a silence
+            // much longer than that is a stalled connection, dropped and resumed.
+            .read_timeout(STALLED_AFTER)
             .build()
             .context("cannot make an HTTP client")?;
         Ok(Self {
@@ -299,7 +350,13 @@ async fn follow(server: &Server, id: i64, printer: &mut Printer) -> anyhow::Resu
     let mut after = 0;
     let mut dropped_at: Option<Instant> = None;
     loop {
-        match stream_events(server, id, &mut after, printer).await {
+        let before = after;
+        let streamed = stream_events(server, id, &mut after, printer).await;
+        if after > before {
+            // It moved on: a later drop has its own time to resume in.
+            dropped_at = None;
+        }
+        match streamed {
             Ok(Some(status)) => return Ok(status),
             Ok(None) => eprintln!("knit: the run's stream closed before its end; resuming"),
             Err(error) => eprintln!("knit: the run's stream dropped ({error:#}); resuming"),

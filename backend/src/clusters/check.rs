@@ -253,6 +253,17 @@ pub fn upload_source(folder: &Path, upload: &str) -> Result<PathBuf, String> {
 /// Names templates already give a meaning to.
 const RESERVED: [&str; 6] = ["host", "machine", "role", "cluster", "domain", "params"];
 
+/// Settings the built-in templates paste into commands as code (`|safe`), which a parameter
+/// must not replace: a parameter's value is only ever a quoted word.
+const COMMAND_SETTINGS: [&str; 6] = [
+    "sudo",
+    "start",
+    "build",
+    "migrate_command",
+    "static_command",
+    "command",
+];
+
 /// What is wrong with a scenario's parameter, if anything.
 fn param_problem(name: &str, param: &ScenarioParam) -> Result<(), String> {
     let well_formed = name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -264,6 +275,12 @@ fn param_problem(name: &str, param: &ScenarioParam) -> Result<(), String> {
     }
     if RESERVED.contains(&name) {
         return Err(format!("{name} is a name templates already have"));
+    }
+    if COMMAND_SETTINGS.contains(&name) {
+        return Err(format!(
+            "{name} is a setting the built-in kinds run as a command, and a parameter of its name \
+             would replace it: name it otherwise"
+        ));
     }
     if param.pattern.is_some() && !param.choices.is_empty() {
         return Err("give pattern or choices, not both".to_owned());
@@ -412,6 +429,14 @@ fn receivers(file: &File, problems: &mut Vec<Problem>) {
                     problems.push((url.span().start, message));
                 }
             }
+            (None, Some(variable)) if !variable.get_ref().starts_with("KNIT_") => problems.push((
+                variable.span().start,
+                format!(
+                    "url_env names a variable of knit's own, KNIT_..., not {:?}: knit's \
+                     environment holds its secrets too",
+                    variable.get_ref()
+                ),
+            )),
             (None, Some(_)) => {}
             _ => problems.push((
                 at,

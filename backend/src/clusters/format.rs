@@ -301,6 +301,10 @@ pub struct Scenario {
     /// The share of the hosts reached so far (0–100) that may fail: a failed host drops out and
     /// the others go on until more fail. Unset, a failed step stops the run.
     pub max_fail_percentage: Option<Spanned<u8>>,
+    /// `serial` and `max_fail_percentage` hold for every run: only an admin may override them
+    /// when starting one (a canary no deployer can skip).
+    #[serde(default)]
+    pub lock_rollout: bool,
     /// When the server starts it by itself, as cron writes it: `0 3 * * *` (a sixth field,
     /// first, for seconds). Its parameters take their defaults.
     pub schedule: Option<Spanned<String>>,

@@ -48,6 +48,18 @@ impl Definition {
         }
     }
 
+    /// The parameters of `scenario` as the console lists them: of a secret one's default, only
+    /// that there is one.
+    pub fn scenario_params_shown(&self, scenario: &str) -> Vec<ScenarioParam> {
+        let mut shown = self.scenario_params(scenario);
+        for param in shown.iter_mut().filter(|param| param.secret) {
+            if param.default.is_some() {
+                param.default = Some(params::HIDDEN.to_owned());
+            }
+        }
+        shown
+    }
+
     /// The value of each of `scenario`'s parameters for a run given `given`.
     pub fn param_values(
         &self,

@@ -179,9 +179,20 @@ pub enum PlanError {
     /// A parameter unknown, missing, or against its rule.
     #[error("{0}")]
     Params(Invalid),
+    /// A rollout override out of its range.
+    #[error("{0}")]
+    Rollout(String),
 }
 
 impl Definition {
+    /// Whether `scenario` says that its rollout holds for every run (`lock_rollout`).
+    pub fn locks_rollout(&self, scenario: &str) -> bool {
+        self.file
+            .scenarios
+            .get(scenario)
+            .is_some_and(|found| found.get_ref().lock_rollout)
+    }
+
     /// Hosts of the machines given as static inventory, named `<machine>-<n>`.
     pub fn static_hosts(&self) -> BTreeMap<String, Vec<SshTarget>> {
         self.file
@@ -253,6 +264,9 @@ impl Definition {
             .scenarios
             .get(scenario)
             .map(|found| found.get_ref());
+        if let Some(share) = request.max_fail_percentage {
+            knit_shared::rollout::check_max_fail(share).map_err(PlanError::Rollout)?;
+        }
         let serial = match (&request.serial, rollout) {
             (Some(serial), _) => serial.clone(),
             (None, Some(found)) => found.serial.clone(),

@@ -21,10 +21,29 @@ pub struct Schedule {
     pub catch_up: bool,
 }
 
+/// Set (to anything) in knit's environment, schedules may run more often than once a minute:
+/// for tests and demos, whose occurrences come seconds apart.
+pub const SECONDS_ALLOWED: &str = "KNIT_SCHEDULE_SECONDS";
+
 impl Schedule {
     /// The schedule of `scenario`, if it has one; a mistake comes with where it is in the file.
     pub fn of(scenario: &Scenario) -> Option<Result<Self, (usize, String)>> {
+        Self::read(scenario, std::env::var_os(SECONDS_ALLOWED).is_some())
+    }
+
+    /// As `of`; more than one occurrence a minute only when `seconds_allowed`.
+    fn read(scenario: &Scenario, seconds_allowed: bool) -> Option<Result<Self, (usize, String)>> {
         let expression = scenario.schedule.as_ref()?;
+        if !seconds_allowed && more_than_once_a_minute(expression.get_ref()) {
+            return Some(Err((
+                expression.span().start,
+                format!(
+                    "schedule {:?} runs more than once a minute: give its seconds field one \
+                     number (\"0 * * * * *\"), or write five fields",
+                    expression.get_ref()
+                ),
+            )));
+        }
         let cron = match Cron::from_str(expression.get_ref().trim()) {
             Ok(cron) => cron,
             Err(error) => {
@@ -82,6 +101,12 @@ impl Schedule {
     }
 }
 
+/// Whether cron `expression` has six fields whose first (the seconds) is not one number.
+fn more_than_once_a_minute(expression: &str) -> bool {
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    fields.len() == 6 && fields[0].parse::<u8>().is_err()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,7 +114,7 @@ mod tests {
     fn schedule(text: &str) -> Option<Result<Schedule, (usize, String)>> {
         let scenario: Scenario =
             toml::from_str(&format!("steps = [\"db.dump\"]\n{text}")).expect("a scenario");
-        Schedule::of(&scenario)
+        Schedule::read(&scenario, true)
     }
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -128,6 +153,23 @@ mod tests {
             Some(at("2026-11-30T12:00:05Z"))
         );
         assert!(schedule("").is_none());
+    }
+
+    #[test]
+    fn more_than_once_a_minute_is_refused_unless_allowed() {
+        let read = |text: &str| {
+            let scenario: Scenario =
+                toml::from_str(&format!("steps = [\"db.dump\"]\nschedule = \"{text}\""))
+                    .expect("a scenario");
+            Schedule::read(&scenario, false).expect("scheduled")
+        };
+        for often in ["*/2 * * * * *", "0,30 * * * * *", "* * * * * *"] {
+            let (_, message) = read(often).expect_err(often);
+            assert!(message.contains("more than once a minute"), "{message}");
+        }
+        for fine in ["* * * * *", "0 * * * * *", "30 0 3 * * *"] {
+            assert!(read(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

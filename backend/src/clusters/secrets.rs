@@ -6,26 +6,46 @@ use super::{Definition, Library};
 const SECRET_NAMES: [&str; 5] = ["password", "secret", "token", "private_key", "api_key"];
 
 impl Definition {
-    /// The values of every role's settings (its kind's, then its own) whose names say they
-    /// are secret, e.g. `db_password` or `api_token`, as a template shows them: a number as
-    /// its digits, each item of a list or table on its own.
+    /// The values of every setting (a kind's, a role's, a host's) whose name says it is
+    /// secret, e.g. `db_password` or `api_token`, also inside a table of another name (`env =
+    /// { DB_PASSWORD = … }`), as a template shows them: a number as its digits, each item of a
+    /// list or table on its own.
     pub fn secret_values(&self, library: &Library) -> Vec<String> {
         let mut values = Vec::new();
         for machine in self.file.machines.values() {
-            for role in machine.get_ref().roles.values() {
+            let machine = machine.get_ref();
+            for role in machine.roles.values() {
                 let role = role.get_ref();
                 let inherited = library
                     .resolve(&self.file.kinds, role.kind.get_ref())
                     .map(|kind| kind.settings)
                     .unwrap_or_default();
-                for (name, value) in inherited.iter().chain(role.settings.iter()) {
-                    if is_secret(name) {
-                        shown_as(value, &mut values);
-                    }
-                }
+                secrets_in(&inherited, &mut values);
+                secrets_in(&role.settings, &mut values);
+            }
+            for settings in machine.host_settings.values() {
+                secrets_in(settings.get_ref(), &mut values);
             }
         }
         values
+    }
+}
+
+/// The values of `settings` whose names say they are secret, looking into tables of other names.
+fn secrets_in(settings: &toml::Table, values: &mut Vec<String>) {
+    for (name, value) in settings {
+        match value {
+            _ if is_secret(name) => shown_as(value, values),
+            toml::Value::Table(table) => secrets_in(table, values),
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(table) = item {
+                        secrets_in(table, values);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -63,6 +83,9 @@ db_password = "role-s3cret"
 db_name = "shop"
 backup_pin_secret = 12345678
 replica_passwords = ["first-s3cret", { spare = "second-s3cret" }]
+env = { DB_PASSWORD = "nested-s3cret", MODE = "fast" }
+[machines.db.host_settings.db-1]
+backup_token = "host-t0ken"
 
 [kinds.vault.settings]
 api_token = "kind-t0ken"
@@ -78,7 +101,9 @@ install = ["echo {{ db_name }}"]
             [
                 "12345678",
                 "first-s3cret",
+                "host-t0ken",
                 "kind-t0ken",
+                "nested-s3cret",
                 "role-s3cret",
                 "second-s3cret"
             ]

@@ -12,7 +12,7 @@ impl Definition {
             name: ROLLBACK.to_owned(),
             steps: steps.iter().map(|step| step.name().to_owned()).collect(),
             finally: Vec::new(),
-            params: self.scenario_params(ROLLBACK),
+            params: self.scenario_params_shown(ROLLBACK),
             schedule: None,
         })
     }
@@ -97,7 +97,7 @@ impl Definition {
                         name: name.clone(),
                         steps: steps(&scenario.get_ref().steps),
                         finally: steps(&scenario.get_ref().finally),
-                        params: self.scenario_params(name),
+                        params: self.scenario_params_shown(name),
                         schedule: schedule_summary(scenario.get_ref()),
                     }
                 })

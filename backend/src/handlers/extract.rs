@@ -3,12 +3,14 @@
 //! `Deployer` and `Admin`: who sends the request, refused unless their role allows the route.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri};
 use axum::http::Method;
 use axum::http::request::Parts;
 use knit_shared::{ClientAddress, Me, Role};
 
+use crate::accounts::{Accounts, Credential};
 use crate::app::App;
 use crate::authentication::SignedIn;
 use crate::error::ApiError;
@@ -57,6 +59,8 @@ pub struct Caller {
     pub address: Option<String>,
     /// The session's secret, when the request comes from a signed-in browser.
     pub session: Option<String>,
+    /// The API token's secret, when the request comes with one.
+    pub token: Option<String>,
     /// What was asked, e.g. `POST /api/runs`, as a refusal is audited.
     request: String,
     /// Whether the request would change anything (not GET or HEAD).
@@ -69,6 +73,23 @@ impl Caller {
         Actor {
             name: self.me.name.clone(),
             address: self.address.clone(),
+        }
+    }
+
+    /// Ends once the credential this request came with signs no one in any more: a live feed
+    /// ends with it (a revoked token, a session signed out or expired).
+    pub fn signed_out(
+        &self,
+        accounts: &Arc<Accounts>,
+    ) -> impl Future<Output = ()> + Send + 'static + use<> {
+        let accounts = Arc::clone(accounts);
+        let (session, token) = (self.session.clone(), self.token.clone());
+        async move {
+            match (session, token) {
+                (Some(session), _) => accounts.signed_out(Credential::Session(&session)).await,
+                (None, Some(token)) => accounts.signed_out(Credential::Token(&token)).await,
+                (None, None) => std::future::pending().await,
+            }
         }
     }
 
@@ -106,6 +127,7 @@ impl Caller {
             me: signed_in.me.clone(),
             address: Address::of(parts).0,
             session: signed_in.session.clone(),
+            token: signed_in.token.clone(),
             request: format!("{} {path}", parts.method),
             changes: !matches!(parts.method, Method::GET | Method::HEAD),
         })

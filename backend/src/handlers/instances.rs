@@ -11,7 +11,7 @@ use knit_shared::{
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::extract::{Body, Deployer, Params};
+use super::extract::{Body, Caller, Deployer, Params};
 use crate::app::App;
 use crate::clusters;
 use crate::error::ApiError;
@@ -77,6 +77,7 @@ pub async fn act(
 )]
 pub async fn events(
     State(app): State<App>,
+    caller: Caller,
     Params(params): Params<ScopeQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let scope = app
@@ -107,5 +108,6 @@ pub async fn events(
                 .unwrap_or_default())
         });
     let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
+    let events = futures_util::StreamExt::take_until(events, caller.signed_out(&app.accounts));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

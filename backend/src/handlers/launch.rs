@@ -11,7 +11,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use knit_shared::{ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, ProgressQuery};
 
-use super::extract::{Admin, Body, Params};
+use super::extract::{Admin, Body, Caller, Params};
 use crate::app::App;
 use crate::error::ApiError;
 
@@ -82,6 +82,7 @@ pub async fn client_address(ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Json<
 )]
 pub async fn progress(
     State(app): State<App>,
+    caller: Caller,
     Params(query): Params<ProgressQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let updates = app.inventory.launch_progress(&query).await?;
@@ -92,6 +93,7 @@ pub async fn progress(
                 .json_data(progress)
                 .unwrap_or_default())
         })
-        .take_until(app.stopping.cancelled_owned());
+        .take_until(app.stopping.cancelled_owned())
+        .take_until(caller.signed_out(&app.accounts));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use knit_shared::runs::scenario_needs;
 use knit_shared::{
-    Decision, LogFormat, LogQuery, RunDetail, RunList, RunQuery, RunSummary, StartRun,
+    Decision, LogFormat, LogQuery, Role, RunDetail, RunList, RunQuery, RunSummary, StartRun,
 };
 use serde::Deserialize;
 
@@ -47,6 +47,7 @@ pub async fn start(
             &app.inventory.hub,
             &request,
             &caller.actor(),
+            caller.me.role == Role::Admin,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(run)))
@@ -133,6 +134,7 @@ pub struct EventsParams {
 )]
 pub async fn events(
     State(app): State<App>,
+    caller: Caller,
     PathParam(id): PathParam<i64>,
     Params(params): Params<EventsParams>,
     headers: HeaderMap,
@@ -159,6 +161,7 @@ pub async fn events(
             .unwrap_or_default()))
     });
     let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
+    let events = futures_util::StreamExt::take_until(events, caller.signed_out(&app.accounts));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 

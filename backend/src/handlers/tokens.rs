@@ -23,7 +23,8 @@ pub async fn list(State(app): State<App>, caller: Caller) -> Result<Json<TokenLi
 }
 
 /// Creates an API token acting as the caller for `expires_in_days` (90 by default); its secret
-/// is in this answer only. From a browser's session, the account's password is needed again.
+/// is in this answer only. From a browser's session, the account's password is needed again;
+/// with an API token, the new one expires no later than it.
 #[utoipa::path(
     post,
     path = "/api/tokens",
@@ -38,15 +39,23 @@ pub async fn create(
     Body(token): Body<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let actor = caller.actor();
-    let created = if caller.session.is_some() {
-        app.accounts
-            .create_token_in_session(&actor, &caller.me, &token)
-            .await?
-    } else {
-        let days = token.expires_in_days;
-        app.accounts
-            .create_token(&actor, &caller.me.name, &token.label, days)
-            .await?
+    let created = match (&caller.session, &caller.token) {
+        (Some(_), _) => {
+            app.accounts
+                .create_token_in_session(&actor, &caller.me, &token)
+                .await?
+        }
+        (None, Some(minting)) => {
+            app.accounts
+                .create_token_by_token(&actor, &caller.me.name, minting, &token)
+                .await?
+        }
+        (None, None) => {
+            let days = token.expires_in_days;
+            app.accounts
+                .create_token(&actor, &caller.me.name, &token.label, days)
+                .await?
+        }
     };
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -42,6 +42,9 @@ impl Notifier {
         self.client.get_or_init(|| {
             reqwest::Client::builder()
                 .timeout(TIMEOUT)
+                // A receiver is the URL the definition names: one that redirects is not
+                // followed elsewhere (another host, or this machine's own services).
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default()
         })

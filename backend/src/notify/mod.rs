@@ -56,10 +56,11 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// The host name shown for it.
+    /// The host name shown for it: never more of the URL, nor of a value that is not one.
     pub fn shown(&self) -> String {
         match &self.url {
             Ok(url) => host_of(url).to_owned(),
+            Err(why) if why.ends_with(NOT_A_URL) => "(not a URL)".to_owned(),
             Err(_) => "(no URL)".to_owned(),
         }
     }
@@ -75,8 +76,7 @@ pub fn receivers(cluster: &Cluster) -> Vec<Receiver> {
             let entry = entry.get_ref();
             let url = match (&entry.url, &entry.url_env) {
                 (Some(url), _) => Ok(url.get_ref().clone()),
-                (None, Some(variable)) => std::env::var(variable.get_ref())
-                    .map_err(|_| format!("{} is not set where the run ran", variable.get_ref())),
+                (None, Some(variable)) => from_env(variable.get_ref()),
                 (None, None) => Err("no URL".to_owned()),
             };
             let on: Vec<Event> = entry
@@ -102,6 +102,18 @@ pub fn receivers(cluster: &Cluster) -> Vec<Receiver> {
             }
         })
         .collect()
+}
+
+/// The end of the reason a variable's value is not used: it is not a URL.
+const NOT_A_URL: &str = "holds no http:// or https:// address";
+
+/// The URL in `variable` of this process's environment, checked as a URL: a variable that
+/// holds something else (a secret, by mistake) is neither used nor shown.
+fn from_env(variable: &str) -> Result<String, String> {
+    let value =
+        std::env::var(variable).map_err(|_| format!("{variable} is not set where the run ran"))?;
+    check_url(&value).map_err(|_| format!("{variable} {NOT_A_URL}"))?;
+    Ok(value)
 }
 
 /// Whether `url` can receive notifications: http or https, with a host.

@@ -1,6 +1,6 @@
 //! Approving or rejecting a run that waits for an approver: one of the cluster's `approvers`,
 //! never the person who asked for it. Approved, the run waits in line and starts; rejected, it
-//! ends without running. Both are audited.
+//! ends without running. Both are audited, and so is every refusal.
 
 use std::path::PathBuf;
 
@@ -27,8 +27,34 @@ pub enum ApproveError {
 }
 
 impl Runs {
-    /// Approves (`approved`) or rejects run `id` for `actor`, saying `comment`.
+    /// Approves (`approved`) or rejects run `id` for `actor`, saying `comment`. A refusal is
+    /// recorded in the audit log as well.
     pub async fn decide(
+        &self,
+        dirs: &[PathBuf],
+        id: i64,
+        actor: &Actor,
+        approved: bool,
+        comment: &str,
+    ) -> Result<(), ApproveError> {
+        let action = if approved {
+            "run.approve"
+        } else {
+            "run.reject"
+        };
+        let decided = self.try_decide(dirs, id, actor, approved, comment).await;
+        let outcome = match &decided {
+            Ok(()) => comment.to_owned(),
+            Err(ApproveError::Store(_)) => return decided,
+            Err(refused) => format!("refused: {refused}"),
+        };
+        self.store
+            .record(&actor.did(action, format!("run {id}"), outcome))
+            .await?;
+        decided
+    }
+
+    async fn try_decide(
         &self,
         dirs: &[PathBuf],
         id: i64,
@@ -69,14 +95,6 @@ impl Runs {
                 .map_or(run.status, |(run, _)| run.status);
             return Err(not_awaiting(now));
         }
-        let action = if approved {
-            "run.approve"
-        } else {
-            "run.reject"
-        };
-        self.store
-            .record(&actor.did(action, format!("run {id}"), comment.to_owned()))
-            .await?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Freezing a cluster: while frozen, every run start is refused with the message, who froze it
 //! and since when (`Runs::begin` checks). Admins and the cluster's operators may freeze and
-//! unfreeze it; both are audited.
+//! unfreeze it; both are audited, and so is a refusal.
 
 use std::path::PathBuf;
 
@@ -41,31 +41,36 @@ impl Runs {
         actor: &Actor,
         admin: bool,
     ) -> Result<(), FreezeError> {
+        let (action, message) = match message.map(str::trim) {
+            Some(message) => ("cluster.freeze", Some(message)),
+            None => ("cluster.unfreeze", None),
+        };
         let definition = find(dirs, name).await?;
         let operators = &definition.file.cluster.operators;
-        if !admin && !operators.contains(&actor.name) {
-            return Err(FreezeError::NotAllowed {
+        let refused = if !admin && !operators.contains(&actor.name) {
+            Some(FreezeError::NotAllowed {
                 cluster: name.to_owned(),
                 operators: operators.clone(),
-            });
-        }
-        let (action, note) = match message.map(str::trim) {
-            Some("") => return Err(FreezeError::NoMessage),
-            Some(message) => {
+            })
+        } else if message == Some("") {
+            Some(FreezeError::NoMessage)
+        } else {
+            None
+        };
+        let note = match (refused.as_ref(), message) {
+            (Some(refused), _) => format!("refused: {refused}"),
+            (None, Some(message)) => {
                 self.store.freeze(name, message, &actor.name).await?;
-                ("cluster.freeze", message.to_owned())
+                message.to_owned()
             }
-            None => {
-                let was = self.store.unfreeze(name).await?;
-                (
-                    "cluster.unfreeze",
-                    if was { "ok" } else { "was not frozen" }.to_owned(),
-                )
-            }
+            (None, None) => match self.store.unfreeze(name).await? {
+                true => "ok".to_owned(),
+                false => "was not frozen".to_owned(),
+            },
         };
         self.store
             .record(&actor.did(action, name.to_owned(), note))
             .await?;
-        Ok(())
+        refused.map_or(Ok(()), Err)
     }
 }

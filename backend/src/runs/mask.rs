@@ -15,8 +15,18 @@ pub struct Mask {
 }
 
 impl Mask {
-    /// Hides `values` and the AWS secrets of knit's environment.
+    /// Hides `values` (found by their settings' names, so only from 6 characters on) and the
+    /// AWS secrets of knit's environment.
     pub fn new(values: impl IntoIterator<Item = String>) -> Self {
+        Self::with_declared(values, [])
+    }
+
+    /// As `new`, and also `declared`: values declared secret (a secret parameter's), hidden
+    /// however short.
+    pub fn with_declared(
+        values: impl IntoIterator<Item = String>,
+        declared: impl IntoIterator<Item = String>,
+    ) -> Self {
         let environment = ENVIRONMENT
             .iter()
             .filter_map(|name| std::env::var(name).ok());
@@ -24,6 +34,7 @@ impl Mask {
             .into_iter()
             .chain(environment)
             .filter(|secret| secret.chars().count() >= SHORTEST)
+            .chain(declared.into_iter().filter(|secret| !secret.is_empty()))
             .collect();
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
@@ -57,5 +68,11 @@ mod tests {
             "psql -W ****; echo **** abc"
         );
         assert_eq!(mask.apply("nothing here".to_owned()), "nothing here");
+    }
+
+    #[test]
+    fn a_declared_secret_is_hidden_however_short() {
+        let mask = Mask::with_declared(["abc".to_owned()], ["1234".to_owned(), String::new()]);
+        assert_eq!(mask.apply("pin 1234, abc".to_owned()), "pin ****, abc");
     }
 }

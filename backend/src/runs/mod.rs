@@ -9,6 +9,7 @@ mod freeze;
 mod hosts;
 mod journal;
 mod launch;
+mod line;
 pub mod log;
 mod mask;
 pub mod retention;
@@ -67,9 +68,18 @@ pub enum RunError {
         limit: u64,
         hosts: usize,
     },
+    #[error(
+        "{waiting} runs already wait on cluster {cluster} (in line or for an approver), the \
+         most knit keeps: wait for some to start, or cancel some"
+    )]
+    LineFull { cluster: String, waiting: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The most runs that may wait on one cluster, in line or for an approver: a script that
+/// starts runs in a loop fills no database.
+pub const MOST_WAITING: usize = 50;
 
 /// How often a run waiting in line looks whether its turn came.
 const TURN_POLL: std::time::Duration = std::time::Duration::from_millis(300);
@@ -132,6 +142,7 @@ pub struct Runs {
     notifier: Notifier,
     active: Mutex<HashMap<i64, Active>>,
     tasks: TaskTracker,
+    line: Arc<line::Line>,
 }
 
 /// A run that has started: its number, and its end.
@@ -163,6 +174,7 @@ impl Runs {
             pool: Arc::new(pool),
             active: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
+            line: Arc::default(),
         }))
     }
 
@@ -201,8 +213,10 @@ impl Runs {
             (plan.cluster.clone(), plan.scenario.clone(), plan.shape());
         let shown = plan.shown_params();
         let receivers = notify::receivers(&definition.file.cluster);
-        let mut mask = definition.secret_values(Library::builtin());
-        mask.extend(plan.secret_params());
+        let mask = Mask::with_declared(
+            definition.secret_values(Library::builtin()),
+            plan.secret_params(),
+        );
         let header = RunHeader {
             cluster: &cluster,
             scenario: &scenario,
@@ -214,14 +228,9 @@ impl Runs {
             receivers: &receivers,
         };
         let pool = Arc::clone(&self.pool);
-        self.begin(
-            header,
-            actor,
-            Mask::new(mask),
-            move |journal, cancel| async move {
-                engine::execute(&plan, &identity, &journal, &cancel, &pool).await
-            },
-        )
+        self.begin(header, actor, mask, move |journal, cancel| async move {
+            engine::execute(&plan, &identity, &journal, &cancel, &pool).await
+        })
         .await
     }
 
@@ -251,6 +260,20 @@ impl Runs {
                 .record(&actor.did("run.start", format!("{cluster}/{scenario}"), note))
                 .await?;
             return Err(refused);
+        }
+        if header.approval.is_some() || header.wait {
+            let waiting = self.store.runs_waiting_on(cluster).await?;
+            if waiting >= MOST_WAITING {
+                let refused = RunError::LineFull {
+                    cluster: cluster.to_owned(),
+                    waiting,
+                };
+                let note = format!("refused: {refused}");
+                self.store
+                    .record(&actor.did("run.start", format!("{cluster}/{scenario}"), note))
+                    .await?;
+                return Err(refused);
+            }
         }
         let new_run = NewRun {
             cluster,
@@ -462,27 +485,43 @@ impl Runs {
     }
 
     /// Waits until queued run `id` is first in line and `cluster` is free, and makes it the
-    /// running one; false when it was cancelled first (or the store keeps failing).
+    /// running one; false when it was cancelled first (or the store keeps failing). It tries
+    /// at once, then each time the line's watcher says the line may move.
     async fn wait_turn(&self, id: i64, cluster: &str, cancel: &Cancel) -> bool {
+        let wake = self.line.join(&self.store, cluster);
         let mut failures = 0;
         loop {
             if cancel.is_cancelled() {
                 return false;
             }
-            match self.store.promote_run(id, cluster).await {
+            let woken = wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let failed = match self.store.promote_run(id, cluster).await {
                 Ok(true) => return true,
-                Ok(false) => failures = 0,
+                Ok(false) => {
+                    failures = 0;
+                    false
+                }
                 Err(error) => {
                     failures += 1;
                     tracing::warn!(run = id, %error, "cannot look whether the run's turn came");
                     if failures > 20 {
                         return false;
                     }
+                    true
                 }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(TURN_POLL) => {}
-                () = cancel.cancelled() => {}
+            };
+            if failed {
+                tokio::select! {
+                    () = tokio::time::sleep(TURN_POLL) => {}
+                    () = cancel.cancelled() => {}
+                }
+            } else {
+                tokio::select! {
+                    () = woken => {}
+                    () = cancel.cancelled() => {}
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::inventory::Inventory;
 use crate::store::{Actor, Store, StoreError, time_text};
 
 /// The account scheduled runs are started as (a cluster naming operators must name it too).
-pub const ACCOUNT: &str = "schedule";
+pub const ACCOUNT: &str = knit_shared::validate::SCHEDULE_ACCOUNT;
 /// How often the definitions are read and the clock compared with them.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -104,6 +104,26 @@ async fn occur(
     {
         return Ok(());
     }
+    if let Some(freeze) = store.freeze_of(cluster).await? {
+        let outcome = format!(
+            "skipped {occurrence}: the cluster is frozen by {} since {}: {}",
+            freeze.by, freeze.since, freeze.message
+        );
+        tracing::info!(
+            cluster,
+            scenario,
+            occurrence,
+            "a scheduled run is skipped: the cluster is frozen"
+        );
+        store
+            .record(&Actor::named(ACCOUNT).did(
+                "schedule.skip",
+                format!("{cluster}/{scenario}"),
+                outcome,
+            ))
+            .await?;
+        return Ok(());
+    }
     let request = StartRun {
         cluster: cluster.clone(),
         scenario: scenario.clone(),
@@ -115,7 +135,13 @@ async fn occur(
         ..StartRun::default()
     };
     let run = runs
-        .start_request(dirs, &inventory.hub, &request, &Actor::named(ACCOUNT))
+        .start_request(
+            dirs,
+            &inventory.hub,
+            &request,
+            &Actor::named(ACCOUNT),
+            false,
+        )
         .await?;
     tracing::info!(
         cluster,

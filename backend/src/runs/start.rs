@@ -38,6 +38,11 @@ pub enum StartError {
     Retry(#[from] super::RetryError),
     #[error("cluster {0} wants its name typed to start a run: send \"confirm\": \"{0}\"")]
     Unconfirmed(String),
+    #[error(
+        "scenario {scenario} of cluster {cluster} locks its rollout (lock_rollout): only an admin \
+         may override serial or max_fail_percentage; start it without them"
+    )]
+    RolloutLocked { cluster: String, scenario: String },
 }
 
 /// Refused: the cluster names its operators, and the person is not one of them.
@@ -94,19 +99,21 @@ pub(super) enum OperatorCheck {
 }
 
 impl Runs {
-    /// Starts `request` on behalf of `actor`, with the definitions of `dirs` and EC2 of `hub`.
+    /// Starts `request` on behalf of `actor` (who may override a locked rollout when `admin`),
+    /// with the definitions of `dirs` and EC2 of `hub`.
     pub async fn start_request(
         self: &Arc<Self>,
         dirs: &[PathBuf],
         hub: &Ec2Hub,
         request: &StartRun,
         actor: &Actor,
+        admin: bool,
     ) -> Result<RunSummary, StartError> {
         let definition = find(dirs, &request.cluster).await?;
         let attempt = Attempt {
             what: "run",
             action: "run.start",
-            target: format!("{}/{}", request.cluster, request.scenario),
+            target: attempt_target(request),
         };
         match require_operator(&self.store, &definition, actor, attempt).await {
             Ok(()) => {}
@@ -117,6 +124,19 @@ impl Runs {
             && request.confirm.as_deref().map(str::trim) != Some(definition.name())
         {
             return Err(StartError::Unconfirmed(definition.name().to_owned()));
+        }
+        let overrides = request.serial.is_some() || request.max_fail_percentage.is_some();
+        if overrides && !admin && definition.locks_rollout(&request.scenario) {
+            let refused = StartError::RolloutLocked {
+                cluster: definition.name().to_owned(),
+                scenario: request.scenario.clone(),
+            };
+            let note = "refused: the rollout is locked".to_owned();
+            self.store
+                .record(&actor.did("run.start", attempt_target(request), note))
+                .await
+                .map_err(RunError::Store)?;
+            return Err(refused);
         }
         let started = if request.scenario == LAUNCH {
             let (client, target) = cluster_ec2(&definition, hub).await?;
@@ -202,6 +222,11 @@ impl Runs {
         plan.wait = request.wait;
         Ok(self.start(definition, plan, actor).await?)
     }
+}
+
+/// What a start of `request` is audited as.
+fn attempt_target(request: &StartRun) -> String {
+    format!("{}/{}", request.cluster, request.scenario)
 }
 
 /// The hosts of each machine of `definition`: its static ones, or those EC2 runs now.

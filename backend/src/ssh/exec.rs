@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openssh::{Child, ChildStdin, Session, Stdio};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -329,6 +329,10 @@ impl Markers {
     }
 }
 
+/// The longest line sent as one: a longer one is sent in parts of this many bytes, so a command
+/// that prints without line breaks cannot fill knit's memory.
+pub const LONGEST_LINE: u64 = 64 * 1024;
+
 /// Sends each line of `source` to `lines`, but the shell's own (`markers`).
 async fn read_lines(
     source: impl AsyncRead + Unpin,
@@ -340,7 +344,11 @@ async fn read_lines(
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
-        match reader.read_until(b'\n', &mut buffer).await {
+        match (&mut reader)
+            .take(LONGEST_LINE)
+            .read_until(b'\n', &mut buffer)
+            .await
+        {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }

@@ -280,6 +280,16 @@ impl Store {
         account(row)
     }
 
+    /// When the token of `secret_hash` expires, if it is one.
+    pub async fn token_expiry(&self, secret_hash: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT expires_at_ms FROM api_tokens WHERE secret_hash = $1")
+                .bind(secret_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(at,)| at))
+    }
+
     /// Tokens of `user`, or of everyone; newest first.
     pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenSummary>, StoreError> {
         let rows: Vec<(i64, String, String, String, Option<String>, i64)> = sqlx::query_as(

@@ -160,13 +160,17 @@ impl Store {
     }
 
     /// Makes queued run `id` of `cluster` the running one, if it is first in line and the
-    /// cluster is free; whether it did. The lock's index decides between processes.
+    /// cluster is free and not frozen; whether it did. The lock's index decides between
+    /// processes.
     pub async fn promote_run(&self, id: i64, cluster: &str) -> Result<bool, StoreError> {
         self.mark_interrupted_runs().await?;
+        // A frozen cluster's line does not move: the freeze is read in the same statement, so
+        // no run starts after the freeze is recorded.
         let promoted = sqlx::query(
             "UPDATE runs SET status = 'running', alive_at_ms = $3 WHERE id = $1 \
              AND status = 'queued' AND id = \
-             (SELECT MIN(id) FROM runs WHERE cluster = $2 AND status = 'queued')",
+             (SELECT MIN(id) FROM runs WHERE cluster = $2 AND status = 'queued') \
+             AND NOT EXISTS (SELECT 1 FROM cluster_freezes WHERE cluster = $2)",
         )
         .bind(id)
         .bind(cluster)
@@ -291,6 +295,33 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary).collect()
+    }
+
+    /// The clusters whose line may move: a run waits in line, none holds the cluster, and it
+    /// is not frozen.
+    pub async fn movable_lines(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT cluster FROM runs AS waiting WHERE status = 'queued' \
+             AND NOT EXISTS (SELECT 1 FROM runs AS holder \
+                 WHERE holder.cluster = waiting.cluster AND holder.status = 'running') \
+             AND NOT EXISTS (SELECT 1 FROM cluster_freezes \
+                 WHERE cluster_freezes.cluster = waiting.cluster)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(cluster,)| cluster).collect())
+    }
+
+    /// How many runs wait on `cluster`: in line, or for an approver.
+    pub async fn runs_waiting_on(&self, cluster: &str) -> Result<usize, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM runs WHERE cluster = $1 \
+             AND status IN ('queued', 'awaiting_approval')",
+        )
+        .bind(cluster)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(usize::try_from(count).unwrap_or(0))
     }
 
     /// How many runs wait: in line, or for an approver.

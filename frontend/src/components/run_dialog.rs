@@ -28,7 +28,11 @@ pub fn RunDialog(
         .map(|param| {
             (
                 param.clone(),
-                RwSignal::new(param.default.clone().unwrap_or_default()),
+                // A secret's default is never sent to the console: empty means the default.
+                RwSignal::new(match param.secret {
+                    true => String::new(),
+                    false => param.default.clone().unwrap_or_default(),
+                }),
             )
         })
         .collect();
@@ -91,6 +95,7 @@ pub fn RunDialog(
                 params: fields
                     .iter()
                     .map(|(param, value)| (param.name.clone(), value.get_untracked()))
+                    .filter(|(name, value)| !value.is_empty() || !has_default(&fields, name))
                     .collect(),
                 confirm: production.then(|| typed.get_untracked().trim().to_owned()),
                 ..StartRun::default()
@@ -199,12 +204,20 @@ fn HostPicker(hosts: Vec<ClusterHost>, unchecked: RwSignal<BTreeSet<String>>) ->
     }
 }
 
-/// Why `value` cannot be given for `param`, if it cannot.
+/// Why `value` cannot be given for `param`, if it cannot. Empty is its default, when it has one.
 fn problem(param: &ScenarioParam, value: &str) -> Option<String> {
-    if value.is_empty() && param.default.is_none() {
-        return Some(format!("{} is required", param.name));
+    match (value.is_empty(), &param.default) {
+        (true, None) => Some(format!("{} is required", param.name)),
+        (true, Some(_)) => None,
+        (false, _) => param.check(value).err().map(|invalid| invalid.message),
     }
-    param.check(value).err().map(|invalid| invalid.message)
+}
+
+/// Whether parameter `name` has a default, which an empty field leaves to the server.
+fn has_default(fields: &[(ScenarioParam, RwSignal<String>)], name: &str) -> bool {
+    fields
+        .iter()
+        .any(|(param, _)| param.name == name && param.default.is_some())
 }
 
 /// One parameter: a select of its choices, or a field (hidden as typed when secret).

@@ -6,19 +6,21 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api;
 
-/// Where to go once signed in: `next` when the browser's own URL parser, reading it against
-/// this console's address, keeps it on this console, else the instance list. Parsing as the
-/// browser will navigate matters: it drops tabs and newlines and reads a backslash as `/`, so
-/// `/\t/evil.example` is another site.
+/// Where to go once signed in: the whole URL `next` resolves to, when the browser's own URL
+/// parser, reading it against this console's address, keeps it on this console, else the
+/// instance list. Parsing as the browser will navigate matters: it drops tabs and newlines and
+/// reads a backslash as `/`, so `/\t/evil.example` is another site. Only the resolved URL is
+/// navigated to: its path alone may start with `//` (`/.//evil.example`), which a browser
+/// reads as another site again.
 fn safe_next(next: Option<String>) -> String {
     let origin = window().location().origin().ok();
     next.and_then(|next| {
         let origin = origin?;
         let url = web_sys::Url::new_with_base(&next, &origin).ok()?;
-        (url.origin() == origin)
-            .then(|| format!("{}{}{}", url.pathname(), url.search(), url.hash()))
+        let path = url.pathname();
+        (url.origin() == origin && !path.starts_with("//") && !path.starts_with("/login"))
+            .then(|| url.href())
     })
-    .filter(|path| !path.starts_with("/login"))
     .unwrap_or_else(|| "/instances".to_owned())
 }
 
