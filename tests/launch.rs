@@ -187,6 +187,32 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         );
     }
 
+    // Each machine's instances were started with a token of their own, so a retried call
+    // starts them once (moto records the token, though it does not deduplicate by it).
+    let mut tokens: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for instance in &instances {
+        let machine = instance
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("knit:machine"))
+            .and_then(|t| t.value())
+            .expect("machine tag");
+        let token = instance.client_token().expect("a client token");
+        assert!(token.starts_with("knit-") && token.len() <= 64, "{token}");
+        tokens
+            .entry(machine.to_owned())
+            .or_default()
+            .insert(token.to_owned());
+    }
+    assert!(tokens.values().all(|set| set.len() == 1), "{tokens:?}");
+    let distinct: std::collections::BTreeSet<&String> = tokens.values().flatten().collect();
+    assert_eq!(
+        distinct.len(),
+        tokens.len(),
+        "one token per machine: {tokens:?}"
+    );
+
     // Twice is once: nothing left to do, nothing created again.
     let second = knit(&clusters, &data, &endpoint, "plan");
     assert_eq!(

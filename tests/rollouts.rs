@@ -115,6 +115,17 @@ async fn until(server: &KnitServer, id: i64, wanted: knit_shared::RunStatus) -> 
     }
 }
 
+/// Cluster `line`: one host whose `hold` waits until `{WORK}/go` exists, then notes its `ref`
+/// in `{WORK}/order`; `head` goes before the machines, `scenarios` after `hold`.
+fn holder(head: &str, scenarios: &str) -> String {
+    format!(
+        "{head}[machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
+         [kinds.holder.tasks]\n\
+         hold = [\"for i in $(seq 1 600); do [ -e {{WORK}}/go ] && break; sleep 0.1; done; echo {{{{ ref }}}} >> {{WORK}}/order\"]\n\n\
+         [scenarios.hold]\nsteps = [\"app.hold\"]\n[scenarios.hold.params.ref]\ndefault = \"x\"\n\n{scenarios}"
+    )
+}
+
 /// `knit ARGS` in the background: another process sharing the test's data folder.
 fn knit_in_background(hosts: &TestHosts, data: &Path, args: &[&str]) -> tokio::process::Child {
     let mut command = tokio::process::Command::from(crate::harness::knit_command());
@@ -503,13 +514,7 @@ async fn runs_wait_in_line_in_order_across_processes_and_leave_it_when_cancelled
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path();
     let hosts = start_hosts(data, &["web1"]).await;
-    hosts.write_cluster(
-        "line",
-        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
-         [kinds.holder.tasks]\n\
-         hold = [\"for i in $(seq 1 600); do [ -e {WORK}/go ] && break; sleep 0.1; done; echo {{ ref }} >> {WORK}/order\"]\n\n\
-         [scenarios.hold]\nsteps = [\"app.hold\"]\n[scenarios.hold.params.ref]\ndefault = \"x\"\n",
-    );
+    hosts.write_cluster("line", &holder("", ""));
     let moto = start_moto(dir.path()).await;
     let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
     let start = |name: &str, wait: bool| StartRun {
@@ -757,12 +762,10 @@ async fn a_freeze_holds_runs_already_waiting_in_line_or_for_approval() {
     let hosts = start_hosts(data, &["web1"]).await;
     hosts.write_cluster(
         "line",
-        "approvers = [\"ada\"]\napproval = [\"gated\"]\n\n\
-         [machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
-         [kinds.holder.tasks]\n\
-         hold = [\"for i in $(seq 1 600); do [ -e {WORK}/go ] && break; sleep 0.1; done; echo {{ ref }} >> {WORK}/order\"]\n\n\
-         [scenarios.hold]\nsteps = [\"app.hold\"]\n[scenarios.hold.params.ref]\ndefault = \"x\"\n\n\
-         [scenarios.gated]\nsteps = [\"app.hold\"]\n[scenarios.gated.params.ref]\ndefault = \"gated\"\n",
+        &holder(
+            "approvers = [\"ada\"]\napproval = [\"gated\"]\n\n",
+            "[scenarios.gated]\nsteps = [\"app.hold\"]\n[scenarios.gated.params.ref]\ndefault = \"gated\"\n",
+        ),
     );
     let moto = start_moto(dir.path()).await;
     let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
@@ -897,13 +900,7 @@ async fn at_most_fifty_runs_wait_on_a_cluster() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path();
     let hosts = start_hosts(data, &["web1"]).await;
-    hosts.write_cluster(
-        "line",
-        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"holder\"\n\n\
-         [kinds.holder.tasks]\n\
-         hold = [\"for i in $(seq 1 600); do [ -e {WORK}/go ] && break; sleep 0.1; done\"]\n\n\
-         [scenarios.hold]\nsteps = [\"app.hold\"]\n",
-    );
+    hosts.write_cluster("line", &holder("", ""));
     let moto = start_moto(dir.path()).await;
     let server = hosts.serve(data, &moto, &dummy_web_dir(dir.path()));
     let start = |wait: bool| json!({"cluster": "line", "scenario": "hold", "wait": wait});

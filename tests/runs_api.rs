@@ -606,3 +606,100 @@ async fn with_keep_runs_days_the_lines_of_old_runs_go_and_the_runs_stay() {
     assert!(server.log().contains("deleted the log lines of old runs"));
     server.stop();
 }
+
+/// One host in `data` whose scenario `count` prints `lines` lines of `width` digits (the
+/// digits 0 to 9 over and over), then `done talking`.
+async fn talker(data: &Path, width: usize, lines: usize) -> TestHosts {
+    let hosts = start_hosts(data, &["web1"]).await;
+    let line: String = "0123456789".chars().cycle().take(width).collect();
+    hosts.write_cluster(
+        "api",
+        &format!(
+            "[machines.web]\nhosts = [\"{{HOST:web1}}\"]\n[machines.web.roles.app]\nkind = \"talker\"\n\n\
+             [kinds.talker.tasks]\ntalk = [\"yes {line} | head -n {lines}; echo done talking\"]\n\n\
+             [scenarios.count]\nsteps = [\"app.talk\"]\n"
+        ),
+    );
+    hosts
+}
+
+#[tokio::test]
+async fn a_runs_stored_log_stops_at_its_cap_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let hosts = talker(&data, 40, 60_000).await;
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve_with(
+        &data,
+        &moto,
+        &dummy_web_dir(dir.path()),
+        &["--run-log-cap-mb", "1"],
+    );
+    // 60,000 lines of 40 bytes: 2.4 MB of output, over the cap of 1 MB.
+    let run = ended_run(&server, "count").await;
+    let detail: RunDetail = server.get_json(&format!("/runs/{}", run.id)).await;
+    assert_eq!(detail.run.status, RunStatus::Ok, "the steps go on");
+    let log = server
+        .get(&format!("/runs/{}/log", run.id))
+        .await
+        .expect("log")
+        .text()
+        .await
+        .expect("text");
+    let kept = log
+        .lines()
+        .filter(|line| line.ends_with("| 0123456789012345678901234567890123456789"))
+        .count();
+    assert!((24_000..=25_000).contains(&kept), "{kept} lines kept");
+    assert_eq!(
+        log.matches("reached its cap of 1 MB").count(),
+        1,
+        "said once"
+    );
+    // The script itself is in the log; its last line of output is not.
+    assert!(
+        !log.lines().any(|line| line.ends_with("| done talking")),
+        "nothing after the cap"
+    );
+    server.stop();
+}
+
+/// A field of `/proc/PID/status` in kB, e.g. `VmHWM` (the peak resident memory).
+fn memory_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {status}"))
+}
+
+#[tokio::test]
+async fn downloading_a_large_log_keeps_the_servers_memory_flat() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let hosts = talker(&data, 100, 300_000).await;
+    let moto = start_moto(dir.path()).await;
+    let server = hosts.serve(&data, &moto, &dummy_web_dir(dir.path()));
+    // 300,000 lines of 100 bytes: 30 MB of log, more than the download may grow the server by.
+    let run = ended_run(&server, "count").await;
+    let pid = server.pid();
+    // Forget the peak of the run itself: from here the peak is the download's.
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset the peak");
+    let before = memory_kb(pid, "VmHWM");
+    let mut download = server
+        .get(&format!("/runs/{}/log", run.id))
+        .await
+        .expect("log");
+    let mut bytes = 0;
+    while let Some(chunk) = download.chunk().await.expect("chunk") {
+        bytes += chunk.len();
+    }
+    assert!(bytes > 30_000_000, "{bytes} bytes downloaded");
+    let grown_kb = memory_kb(pid, "VmHWM").saturating_sub(before);
+    assert!(
+        grown_kb < 15_000,
+        "the server grew by {grown_kb} kB to send a log of {bytes} bytes"
+    );
+    server.stop();
+}

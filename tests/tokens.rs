@@ -194,13 +194,7 @@ async fn a_browser_session_gives_the_password_again_to_make_a_token() {
 #[tokio::test]
 async fn a_live_feed_ends_within_a_minute_of_its_token_being_revoked() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let moto = start_moto(dir.path()).await;
-    let server = KnitServer::on_moto(
-        &dir.path().join("data"),
-        &moto,
-        &dummy_web_dir(dir.path()),
-        &[],
-    );
+    let (_moto, server) = start_server(dir.path()).await;
     let feed_token: CreatedToken = create(
         &server.client(),
         &server,

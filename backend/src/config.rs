@@ -88,6 +88,11 @@ pub struct Settings {
     /// grids and the audit log stay); without it, logs are kept for ever.
     #[arg(long, env = "KNIT_KEEP_RUNS_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep_runs_days: Option<u32>,
+
+    /// The most output a run's stored log keeps, in MB; lines beyond it are dropped, and the
+    /// log says so where it stops.
+    #[arg(long, env = "KNIT_RUN_LOG_CAP_MB", default_value_t = crate::runs::LOG_CAP_MB, value_parser = clap::value_parser!(u64).range(1..))]
+    pub run_log_cap_mb: u64,
 }
 
 /// How the server's log is written.

@@ -99,6 +99,7 @@ pub async fn serve(
         .chain(sandbox.as_ref().map(Sandbox::clusters_dir))
         .collect();
     let runs = Runs::open(store.clone(), KnownHosts::new(settings.known_hosts())).await?;
+    runs.cap_logs_at(settings.run_log_cap_mb * 1_000_000);
     if let Some(url) = &settings.public_url {
         runs.notifier().link_to(url);
     }

@@ -21,6 +21,11 @@ impl ProcessGroup {
         &mut self.child
     }
 
+    /// The leader's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Asks the leader to stop (SIGTERM) and waits up to `grace` for it to exit.
     pub fn terminate(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
         signal(&self.child.id().to_string(), "TERM");

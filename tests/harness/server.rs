@@ -182,6 +182,11 @@ impl KnitServer {
     }
 
     /// A new account with `TEST_PASSWORD`, made on the command line as an operator would.
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
     pub fn add_user(&self, name: &str, role: &str) {
         add_user(&self.store_args, name, role);
     }

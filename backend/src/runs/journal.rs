@@ -27,11 +27,13 @@ pub struct Journal {
 
 impl Journal {
     /// Starts the writer of run `run_id`'s events, with `mask`'s secrets hidden from every
-    /// line and reason. `live` receives each event once stored.
+    /// line and reason, keeping at most `log_cap` bytes of output lines. `live` receives each
+    /// event once stored.
     pub fn open(
         store: Store,
         run_id: i64,
         mask: Mask,
+        log_cap: u64,
     ) -> (
         Self,
         broadcast::Sender<RunEvent>,
@@ -39,7 +41,7 @@ impl Journal {
     ) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let (live, _) = broadcast::channel(LIVE_BUFFER);
-        let writer = tokio::spawn(write(store, run_id, receiver, live.clone()));
+        let writer = tokio::spawn(write(store, run_id, receiver, live.clone(), log_cap));
         let mask = Arc::new(mask);
         let journal = Self {
             run_id,
@@ -157,12 +159,56 @@ impl Reported {
     }
 }
 
+/// Output lines kept until the log reaches its cap; then one line saying so, and no more.
+#[derive(Debug)]
+struct LogCap {
+    left: u64,
+    cap: u64,
+    reached: bool,
+}
+
+impl LogCap {
+    /// `body` as it is kept: as it is, the line saying the cap is reached, or nothing.
+    fn keep(&mut self, body: RunEventBody) -> Option<RunEventBody> {
+        let RunEventBody::Line {
+            step, host, text, ..
+        } = &body
+        else {
+            return Some(body);
+        };
+        let size = text.len() as u64;
+        if !self.reached && size <= self.left {
+            self.left -= size;
+            return Some(body);
+        }
+        if std::mem::replace(&mut self.reached, true) {
+            return None;
+        }
+        Some(RunEventBody::Line {
+            step: *step,
+            host: host.clone(),
+            stream: Stream::Knit,
+            text: format!(
+                "this run's log reached its cap of {} MB (--run-log-cap-mb): later output \
+                 lines are not kept; the steps go on",
+                self.cap / 1_000_000
+            ),
+        })
+    }
+}
+
 async fn write(
     store: Store,
     run_id: i64,
     mut receiver: mpsc::UnboundedReceiver<(i64, RunEventBody)>,
     live: broadcast::Sender<RunEvent>,
+    log_cap: u64,
 ) -> Written {
+    let mut cap = LogCap {
+        left: log_cap,
+        cap: log_cap,
+        reached: false,
+    };
     let mut seq = 0;
     let mut outcome = Ok(());
     let mut bodies = Vec::with_capacity(BATCH);
@@ -183,9 +229,10 @@ async fn write(
         }
         let events: Vec<RunEvent> = bodies
             .drain(..)
-            .map(|(at_ms, body)| {
+            .filter_map(|(at_ms, body)| {
+                let body = cap.keep(body)?;
                 seq += 1;
-                RunEvent { seq, at_ms, body }
+                Some(RunEvent { seq, at_ms, body })
             })
             .collect();
         if let Err(error) = store.append_run_events(run_id, &events).await {

@@ -77,6 +77,9 @@ pub enum RunError {
     Store(#[from] StoreError),
 }
 
+/// The most output a run's stored log keeps unless the server says otherwise, in MB.
+pub const LOG_CAP_MB: u64 = 100;
+
 /// The most runs that may wait on one cluster, in line or for an approver: a script that
 /// starts runs in a loop fills no database.
 pub const MOST_WAITING: usize = 50;
@@ -143,6 +146,8 @@ pub struct Runs {
     active: Mutex<HashMap<i64, Active>>,
     tasks: TaskTracker,
     line: Arc<line::Line>,
+    /// The most bytes of output a run's stored log keeps.
+    log_cap: std::sync::atomic::AtomicU64,
 }
 
 /// A run that has started: its number, and its end.
@@ -175,11 +180,18 @@ impl Runs {
             active: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
             line: Arc::default(),
+            log_cap: (LOG_CAP_MB * 1_000_000).into(),
         }))
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Runs started from now on keep at most `bytes` of output in their stored log.
+    pub fn cap_logs_at(&self, bytes: u64) {
+        self.log_cap
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How many SSH connections are kept for later runs.
@@ -250,30 +262,12 @@ impl Runs {
         let RunHeader {
             cluster, scenario, ..
         } = header;
-        if let Some(freeze) = self.store.freeze_of(cluster).await? {
-            let refused = RunError::Frozen {
-                cluster: cluster.to_owned(),
-                freeze,
-            };
+        if let Some(refused) = self.refusal(&header).await? {
             let note = format!("refused: {refused}");
             self.store
                 .record(&actor.did("run.start", format!("{cluster}/{scenario}"), note))
                 .await?;
             return Err(refused);
-        }
-        if header.approval.is_some() || header.wait {
-            let waiting = self.store.runs_waiting_on(cluster).await?;
-            if waiting >= MOST_WAITING {
-                let refused = RunError::LineFull {
-                    cluster: cluster.to_owned(),
-                    waiting,
-                };
-                let note = format!("refused: {refused}");
-                self.store
-                    .record(&actor.did("run.start", format!("{cluster}/{scenario}"), note))
-                    .await?;
-                return Err(refused);
-            }
         }
         let new_run = NewRun {
             cluster,
@@ -335,7 +329,8 @@ impl Runs {
             self.notifier.send(&receivers, Event::Start, &summary);
         }
 
-        let (journal, live, writer) = Journal::open(self.store.clone(), id, mask);
+        let cap = self.log_cap.load(std::sync::atomic::Ordering::Relaxed);
+        let (journal, live, writer) = Journal::open(self.store.clone(), id, mask, cap);
         let cancel = Cancel::default();
         let watcher = live.subscribe();
         self.lock_active().insert(
@@ -410,6 +405,22 @@ impl Runs {
             live: watcher,
             done,
         })
+    }
+
+    /// Why the run `header` describes may neither start nor wait now, if so: its cluster is
+    /// frozen, or it would wait where `MOST_WAITING` runs wait already.
+    async fn refusal(&self, header: &RunHeader<'_>) -> Result<Option<RunError>, StoreError> {
+        let cluster = header.cluster.to_owned();
+        if let Some(freeze) = self.store.freeze_of(&cluster).await? {
+            return Ok(Some(RunError::Frozen { cluster, freeze }));
+        }
+        if header.approval.is_some() || header.wait {
+            let waiting = self.store.runs_waiting_on(&cluster).await?;
+            if waiting >= MOST_WAITING {
+                return Ok(Some(RunError::LineFull { cluster, waiting }));
+            }
+        }
+        Ok(None)
     }
 
     /// The clusters of `dirs`, each with the run that holds it, if any.
