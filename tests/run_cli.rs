@@ -274,3 +274,27 @@ async fn output_without_line_breaks_comes_in_parts_of_at_most_64_kib() {
     assert_eq!(parts.len(), 4, "200,000 bytes in parts of 64 KiB");
     assert!(stdout.contains("web-1 | after"), "the next line is whole");
 }
+
+#[tokio::test]
+async fn a_script_prints_as_its_headline_and_whole_with_verbose() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    hosts.write_cluster(
+        "script",
+        "[machines.web]\nhosts = [\"{HOST:web1}\"]\n[machines.web.roles.app]\nkind = \"twice\"\n\n\
+         [kinds.twice.tasks]\nsay = [\"set -e\\necho one\\necho two\"]\n\n\
+         [scenarios.say]\nsteps = [\"app.say\"]\n",
+    );
+    let quiet = hosts.knit(data, &["script", "say"]);
+    let out = text(&quiet.stdout);
+    assert!(quiet.status.success(), "{out}{}", text(&quiet.stderr));
+    assert!(out.contains("web-1 | [app] $ echo one"), "{out}");
+    assert!(out.contains("web-1 | two"), "{out}");
+    assert!(!out.contains("[app] > "), "{out}");
+    let verbose = hosts.knit(data, &["script", "say", "-v"]);
+    let out = text(&verbose.stdout);
+    for line in ["[app] > set -e", "[app] > echo one", "[app] > echo two"] {
+        assert!(out.contains(line), "{line} not in {out}");
+    }
+}

@@ -70,6 +70,7 @@ chatty = ["for i in $(seq 1 120); do echo line $i of {{ host }}; sleep 0.05; don
 linger = ["echo lingering on {{ host }}; sleep 300"]
 
 flood = ["if [ $KNIT_SANDBOX_HOST = web1 ]; then seq 1 100000; else echo quiet; fi"]
+script = ["set -e\n# two lines of output\necho first of {{ host }}\necho second of {{ host }}"]
 ship = ["echo shipping {{ ref }} in {{ color }}"]
 
 [scenarios.rolling]
@@ -85,6 +86,8 @@ steps = ["app.chatty"]
 steps = ["app.linger"]
 [scenarios.flood]
 steps = ["app.flood"]
+[scenarios.script]
+steps = ["app.script"]
 [scenarios.ship]
 steps = ["app.ship"]
 [scenarios.ship.params.ref]
@@ -612,6 +615,64 @@ async fn the_run_dialog_lists_the_hosts_and_runs_on_those_left_checked() {
         .map(|(_, host, _)| host)
         .collect();
     assert_eq!(again, ["web-1"]);
+    browser.close().await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_command_shows_as_its_headline_and_its_script_opens_on_a_click() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_hosts, _moto, server) = start_shop(dir.path()).await;
+    let run: knit_shared::RunSummary = server
+        .post(
+            "/runs",
+            &knit_shared::StartRun {
+                cluster: "shop".to_owned(),
+                scenario: "script".to_owned(),
+                confirm: Some("shop".to_owned()),
+                ..knit_shared::StartRun::default()
+            },
+        )
+        .await
+        .json()
+        .await
+        .expect("run");
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await;
+    browser
+        .open(&format!("{}/runs/{}", server.url, run.id))
+        .await;
+    browser.wait_for_text_within("#run-status", "ok", 60).await;
+    browser.select("#log-host", "web-1").await;
+    let log = browser
+        .wait_for_text_containing("#run-log", "second of web-1")
+        .await;
+    // The headline is the script's first line that does something; the script is folded.
+    assert!(log.contains("[app] $ echo first of 'web-1'"), "{log}");
+    assert!(!log.contains("[app] > "), "{log}");
+    browser.click("#run-log .fold").await;
+    let opened = browser
+        .wait_for_text_containing("#run-log", "[app] > set -e")
+        .await;
+    assert!(
+        opened.contains("[app] > echo second of 'web-1'"),
+        "{opened}"
+    );
+    browser.click("#run-log .fold").await;
+    let folded = browser.text_of("#run-log").await;
+    assert!(!folded.contains("[app] > "), "{folded}");
+    // The download keeps everything.
+    let download = server
+        .get(&format!("/runs/{}/log", run.id))
+        .await
+        .expect("log")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        download.contains("[app] > echo second of 'web-1'"),
+        "{download}"
+    );
     browser.close().await;
     server.stop();
 }

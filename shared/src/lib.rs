@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod catalog;
 pub mod clusters;
+pub mod command_lines;
 pub mod instances;
 pub mod launch;
 pub mod log_search;

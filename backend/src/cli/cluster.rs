@@ -56,6 +56,10 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Print every line of each script as it starts, not only its headline.
+    #[arg(short, long)]
+    pub verbose: bool,
+
     /// A value for a parameter of the scenario, e.g. `--set ref=v2` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_and_value)]
     pub set: Vec<(String, String)>,
@@ -188,7 +192,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         let started = runs
             .start_launch(definition, client, target, &cli_actor())
             .await?;
-        let status = follow(&runs, started, &cluster, action).await?;
+        let status = follow(&runs, started, &cluster, action, args.verbose).await?;
         return Ok(exit_code(status == RunStatus::Ok));
     }
     let hosts = find_hosts(&definition, &args).await?;
@@ -312,15 +316,17 @@ async fn run_plan(
     let runs = open_runs(args).await?;
     let scenario = plan.scenario.clone();
     let started = runs.start(definition, plan, &cli_actor()).await?;
-    follow(&runs, started, definition.name(), &scenario).await
+    follow(&runs, started, definition.name(), &scenario, args.verbose).await
 }
 
-/// Prints a run's output until it ends, cancelling it on Ctrl-C; says how it ended.
+/// Prints a run's output until it ends (its scripts whole when `verbose`), cancelling it on
+/// Ctrl-C; says how it ended.
 async fn follow(
     runs: &Arc<Runs>,
     started: Started,
     cluster: &str,
     scenario: &str,
+    verbose: bool,
 ) -> anyhow::Result<RunStatus> {
     let id = started.id;
     let shape = runs.store().run(id).await?.map(|(_, plan)| plan);
@@ -356,10 +362,7 @@ async fn follow(
         })
     };
     let began = Instant::now();
-    let mut printer = Printer {
-        steps,
-        hosts: BTreeMap::new(),
-    };
+    let mut printer = Printer::new(steps, verbose);
     let mut live = started.live;
     loop {
         match live.recv().await {

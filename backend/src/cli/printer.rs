@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use knit_shared::{CellStatus, HostRelease, RunEvent, RunEventBody, Stream};
+use knit_shared::{CellStatus, HostRelease, RunEvent, RunEventBody, Stream, command_lines};
 
 /// Prints a run's events as they come: output prefixed by host, a line per cell that ends.
 pub struct Printer {
-    pub steps: Vec<String>,
+    steps: Vec<String>,
+    /// Print each line of a script, not only its headline.
+    verbose: bool,
     /// How each host fared: ok until a cell fails or is skipped for another reason than a
     /// step run once elsewhere.
-    pub hosts: BTreeMap<String, HostOutcome>,
+    hosts: BTreeMap<String, HostOutcome>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +23,15 @@ pub enum HostOutcome {
 }
 
 impl Printer {
+    /// A printer of a run of `steps`; with `verbose`, scripts are printed whole.
+    pub fn new(steps: Vec<String>, verbose: bool) -> Self {
+        Self {
+            steps,
+            verbose,
+            hosts: BTreeMap::new(),
+        }
+    }
+
     /// `5 hosts ok, 1 failed`, and how many did not run it all.
     pub fn summary(&self) -> String {
         let count = |outcome| self.hosts.values().filter(|o| **o == outcome).count();
@@ -76,6 +87,7 @@ impl Printer {
                 host, stream, text, ..
             } => match stream {
                 Stream::Stderr => eprintln!("{host} | {text}"),
+                Stream::Knit if !self.verbose && command_lines::is_script_line(text) => {}
                 Stream::Stdout | Stream::Knit => println!("{host} | {text}"),
             },
             RunEventBody::StepFinished {

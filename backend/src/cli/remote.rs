@@ -312,10 +312,7 @@ async fn start_and_follow(
     }
     let interrupt = cancel_on_ctrl_c(server, id);
     let began = Instant::now();
-    let mut printer = Printer {
-        steps,
-        hosts: Default::default(),
-    };
+    let mut printer = Printer::new(steps, args.verbose);
     let status = follow(server, id, &mut printer).await;
     interrupt.abort();
     let status = status?;

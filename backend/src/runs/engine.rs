@@ -630,9 +630,8 @@ fn announce<'c>(command: &'c Command, mut say: impl FnMut(String)) -> (Remote<'c
             continue_on_error,
             timeout,
         } => {
-            for (index, line) in script.lines().enumerate() {
-                let prompt = if index == 0 { "$" } else { ">" };
-                say(format!("[{role}] {prompt} {line}"));
+            for line in knit_shared::command_lines::announce(role, script) {
+                say(line);
             }
             let remote = Remote {
                 script,

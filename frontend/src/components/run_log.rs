@@ -1,9 +1,13 @@
 //! A run's log: every host interleaved or one host, step headers, ANSI colours, and scrolling
 //! that follows new lines until the reader scrolls up. Only the lines in view are in the page,
 //! so a log of 100,000 lines scrolls as lightly as one of 100; a search finds lines among all
-//! of them (text, or `/a pattern/`), goes from one to the next, or shows only those.
+//! of them (text, or `/a pattern/`), goes from one to the next, or shows only those. Each
+//! command shows as its headline; its script is folded under it and opens on a click.
+
+use std::collections::{BTreeSet, HashMap};
 
 use knit_shared::Stream;
+use knit_shared::command_lines::{is_headline, is_script_line};
 use knit_shared::log_search::Finder;
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -24,6 +28,35 @@ pub struct LogLine {
 const LINE_HEIGHT: f64 = 18.0;
 /// Lines drawn beyond the visible ones, above and below.
 const MARGIN: usize = 10;
+
+/// The scripts folded under their headlines: for each script line the headline it belongs to,
+/// and for each headline how many lines its script has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Folds {
+    owner: HashMap<usize, usize>,
+    count: HashMap<usize, usize>,
+}
+
+impl Folds {
+    fn of(lines: &[LogLine]) -> Self {
+        let mut folds = Self::default();
+        let mut headline: HashMap<&str, usize> = HashMap::new();
+        for (index, line) in lines.iter().enumerate() {
+            if line.stream != Some(Stream::Knit) {
+                continue;
+            }
+            if is_headline(&line.text) {
+                headline.insert(&line.host, index);
+            } else if is_script_line(&line.text)
+                && let Some(owner) = headline.get(line.host.as_str())
+            {
+                folds.owner.insert(index, *owner);
+                *folds.count.entry(*owner).or_default() += 1;
+            }
+        }
+        folds
+    }
+}
 
 /// Where a search stands: the lines it found (indexes into the log, in order), or why it
 /// cannot look.
@@ -64,20 +97,38 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
             }),
         }
     });
+    let folds = Memo::new(move |_| lines.with(|lines| Folds::of(lines)));
+    // The headlines whose scripts the reader opened.
+    let opened = RwSignal::new(BTreeSet::<usize>::new());
     let shown = Memo::new(move |_| {
         if only_found.get() && search.with(|search| search.active) {
             return search.with(|search| search.found.clone());
         }
         let host = host.get();
+        let visible = |index: &usize| {
+            folds.with(|folds| {
+                folds
+                    .owner
+                    .get(index)
+                    .is_none_or(|owner| opened.with(|opened| opened.contains(owner)))
+            })
+        };
         lines.with(|lines| {
             lines
                 .iter()
                 .enumerate()
-                .filter(|(_, line)| host.is_empty() || line.host == host)
+                .filter(|(index, line)| (host.is_empty() || line.host == host) && visible(index))
                 .map(|(index, _)| index)
                 .collect::<Vec<usize>>()
         })
     });
+    let toggle = move |headline: usize| {
+        opened.update(|opened| {
+            if !opened.remove(&headline) {
+                opened.insert(headline);
+            }
+        });
+    };
     // Which found line is the current one.
     let current = RwSignal::new(0_usize);
     let viewport = NodeRef::<Div>::new();
@@ -147,6 +198,12 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
         let count = search.with_untracked(|search| search.found.len());
         current.set(number % count);
         follow.set(false);
+        // A line of a folded script opens its script.
+        if let Some(owner) = folds.with_untracked(|folds| folds.owner.get(&line).copied()) {
+            opened.update(|opened| {
+                opened.insert(owner);
+            });
+        }
         let row = shown.with_untracked(|shown| shown.binary_search(&line).unwrap_or_else(|at| at));
         if let Some(element) = viewport.get_untracked() {
             let top = (row as f64 * LINE_HEIGHT - height.get_untracked() / 2.0).max(0.0);
@@ -243,9 +300,21 @@ pub fn RunLog(lines: ReadSignal<Vec<LogLine>>, hosts: Vec<String>) -> impl IntoV
                         Some(Stream::Stdout) => "log-line",
                     };
                     let class = format!("{class}{}", found_class(index));
+                    let script = folds.with(|folds| folds.count.get(&index).copied());
                     view! {
                         <div class=class style:top=top data-host=line.host.clone()>
                             {all_hosts().then(|| view! { <span class="log-host">{line.host.clone()}</span> })}
+                            {script.map(|count| {
+                                let open = move || opened.with(|opened| opened.contains(&index));
+                                view! {
+                                    <button class="fold" data-script-lines=count
+                                        aria-expanded=move || open().to_string()
+                                        title=move || if open() { "Fold the script" } else { "Show the script" }
+                                        on:click=move |_| toggle(index)>
+                                        {move || if open() { "▾" } else { "▸" }}
+                                    </button>
+                                }
+                            })}
                             {ansi::pieces(&line.text).into_iter().map(|piece| view! {
                                 <span class=piece.classes>{piece.text}</span>
                             }).collect_view()}
