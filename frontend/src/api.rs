@@ -385,7 +385,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> 
     }
     if status == 401 {
         // The session ended (or never began): sign in, then come back here.
-        crate::session::sign_in_again();
+        sign_in_again();
     }
     let message = match response.json::<ApiErrorBody>().await {
         Ok(body) => body.error,
@@ -395,4 +395,16 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> 
         status: Some(status),
         message,
     })
+}
+
+/// Leaves for the sign-in page, to come back to the page shown now.
+fn sign_in_again() {
+    let location = leptos::prelude::window().location();
+    let path = location.pathname().unwrap_or_default();
+    if path == "/login" {
+        return;
+    }
+    let here = format!("{path}{}", location.search().unwrap_or_default());
+    let next = js_sys::encode_uri_component(&here);
+    let _ = location.set_href(&format!("/login?next={next}"));
 }

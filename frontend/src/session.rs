@@ -29,15 +29,3 @@ pub fn me() -> Option<Me> {
 pub fn may(role: Role) -> bool {
     me().is_some_and(|me| me.role.may(role))
 }
-
-/// Leaves for the sign-in page, to come back to the page shown now.
-pub fn sign_in_again() {
-    let location = window().location();
-    let path = location.pathname().unwrap_or_default();
-    if path == "/login" {
-        return;
-    }
-    let here = format!("{path}{}", location.search().unwrap_or_default());
-    let next = js_sys::encode_uri_component(&here);
-    let _ = location.set_href(&format!("/login?next={next}"));
-}

@@ -19,7 +19,10 @@ pub mod progress;
 pub mod rollout;
 pub mod runs;
 pub mod security_groups;
+pub mod shell;
+pub mod ssh_target;
 pub mod validate;
+pub mod webhooks;
 pub mod wizard;
 
 pub use accounts::{
@@ -54,6 +57,7 @@ pub use runs::{
     Stream,
 };
 pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, SecurityGroupQuery};
+pub use ssh_target::SshTarget;
 pub use validate::Invalid;
 pub use wizard::{
     ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, NewGroup, NewKey, NewRule,

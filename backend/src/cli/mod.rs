@@ -1,10 +1,12 @@
 //! The command line: one subcommand per file, and Fabric's `knit <cluster> <scenario>`.
 
 mod cluster;
+mod cluster_args;
 mod printer;
 mod remote;
 mod runs;
 mod serve;
+mod terminal;
 mod token;
 mod user;
 
@@ -18,7 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Settings};
 use crate::store::{Actor, Store};
 
-pub use cluster::ClusterArgs;
+pub use cluster_args::ClusterArgs;
 
 /// knit: a web console for AWS EC2 that also deploys software to the machines it launches.
 ///

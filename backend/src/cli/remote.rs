@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ClusterArgs;
-use super::cluster::{ask_confirmation, exit_code};
 use super::printer::{Printer, print_releases};
+use super::terminal::{ask_confirmation, exit_code};
 
 /// How long a dropped event stream is tried again before the command gives up on the run
 /// (which goes on on the server).

@@ -425,7 +425,7 @@ fn receivers(file: &File, problems: &mut Vec<Problem>) {
         let receiver = receiver.get_ref();
         match (&receiver.url, &receiver.url_env) {
             (Some(url), None) => {
-                if let Err(message) = crate::notify::check_url(url.get_ref()) {
+                if let Err(message) = knit_shared::webhooks::check_url(url.get_ref()) {
                     problems.push((url.span().start, message));
                 }
             }
@@ -445,7 +445,7 @@ fn receivers(file: &File, problems: &mut Vec<Problem>) {
             )),
         }
         for event in &receiver.on {
-            if crate::notify::Event::named(event.get_ref()).is_none() {
+            if knit_shared::webhooks::Event::named(event.get_ref()).is_none() {
                 problems.push((
                     event.span().start,
                     format!(

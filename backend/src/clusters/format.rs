@@ -115,12 +115,12 @@ impl Cluster {
             })
     }
 
-    /// How long a host's connection is kept after a run (`ssh_idle`).
-    pub fn ssh_idle(&self) -> Duration {
+    /// How long a host's connection is kept after a run (`ssh_idle`), when the definition
+    /// says; the connections' own default otherwise.
+    pub fn ssh_idle(&self) -> Option<Duration> {
         self.ssh_idle
             .as_ref()
-            .map_or(Ok(crate::ssh::KEPT_FOR), |idle| ssh_idle(idle.get_ref()))
-            .unwrap_or(crate::ssh::KEPT_FOR)
+            .and_then(|idle| ssh_idle(idle.get_ref()).ok())
     }
 
     /// Whether starting a run needs the cluster's name typed: `confirm`, else a production tag.

@@ -3,6 +3,7 @@
 //! reading the files, no SSH, no EC2.
 
 mod check;
+mod commands;
 pub mod format;
 mod kinds;
 mod load;
@@ -17,11 +18,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use commands::{Command, Host, file_action};
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
-pub use plan::{
-    Command, Host, INSTALL, Job, Plan, PlanError, ROLLBACK, RunRequest, Step, file_action,
-};
+pub use plan::{INSTALL, Job, Plan, PlanError, ROLLBACK, RunRequest, Step};
+pub use render::RenderError;
 
 /// A definition file that parsed and passed every check.
 #[derive(Debug)]

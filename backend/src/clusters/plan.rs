@@ -3,13 +3,13 @@
 //! touched goes wrong here, so a bad template or a missing file stops a run before it starts.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
+use super::commands::{Command, Host};
 use super::format::{Role, Step as StepSpec};
-use super::render::Renderer;
+use super::render::{RenderError, Renderer};
 use super::{Definition, Library};
-use crate::ssh::SshTarget;
+use knit_shared::SshTarget;
 use knit_shared::rollout::{BatchSize, batch_sizes};
 use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam};
 
@@ -18,14 +18,6 @@ pub const INSTALL: &str = "install";
 /// The scenario a cluster has without defining it when a role has a `rollback` task: each such
 /// role's `rollback`, then their `restart`.
 pub const ROLLBACK: &str = "rollback";
-
-/// A host of a run: a short name, its machine, and where to log in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Host {
-    pub name: String,
-    pub machine: String,
-    pub target: SshTarget,
-}
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -101,34 +93,6 @@ impl Command {
     }
 }
 
-/// One rendered action of a role's task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Run {
-        role: String,
-        script: String,
-        continue_on_error: bool,
-        timeout: Option<Duration>,
-    },
-    Upload {
-        role: String,
-        /// The template file the text comes from; none for a kind's own text (`write`).
-        from: Option<String>,
-        content: String,
-        to: String,
-        /// The shell script that writes its standard input to `to`.
-        upload_script: String,
-    },
-}
-
-/// `upload templates/site.conf to /etc/...`, or `write /etc/...` for a kind's own text.
-pub fn file_action(from: &Option<String>, to: &str) -> String {
-    match from {
-        Some(from) => format!("upload {from} to {to}"),
-        None => format!("write {to}"),
-    }
-}
-
 /// What a run asks for besides its scenario: only some hosts or roles (empty lists narrow
 /// nothing), and values of the scenario's parameters.
 #[derive(Debug, Clone, Default)]
@@ -158,22 +122,8 @@ pub enum PlanError {
     },
     #[error("cluster {cluster} has no role {role}")]
     UnknownRole { cluster: String, role: String },
-    #[error("{role}.{task} cannot be rendered for {host}: {detail}")]
-    Render {
-        role: String,
-        task: String,
-        host: String,
-        detail: String,
-    },
-    #[error("{0}")]
-    Outside(String),
-    #[error("{role}.{task} uploads {path}, which cannot be read: {source}")]
-    Upload {
-        role: String,
-        task: String,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
     #[error("nothing to run: no host carries the roles of {scenario}")]
     Empty { scenario: String },
     /// A parameter unknown, missing, or against its rule.

@@ -15,9 +15,9 @@ use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBeha
 
 use super::Definition;
 use super::check::upload_source;
+use super::commands::{Command, Host};
 use super::format::{Action, FileAction};
-use super::plan::{Command, Host, PlanError};
-use crate::ssh::exec::quote;
+use knit_shared::shell::quote;
 
 macro_rules! template {
     ($name:literal) => {
@@ -219,6 +219,27 @@ fn fail(message: String) -> Result<String, minijinja::Error> {
     Err(minijinja::Error::new(ErrorKind::InvalidOperation, message))
 }
 
+/// Why a role's task cannot be rendered for a host.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{role}.{task} cannot be rendered for {host}: {detail}")]
+    Render {
+        role: String,
+        task: String,
+        host: String,
+        detail: String,
+    },
+    #[error("{0}")]
+    Outside(String),
+    #[error("{role}.{task} uploads {path}, which cannot be read: {source}")]
+    Upload {
+        role: String,
+        task: String,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Renders the actions of one role's task for one host.
 pub struct Renderer<'a> {
     pub definition: &'a Definition,
@@ -236,7 +257,7 @@ pub struct Renderer<'a> {
 impl Renderer<'_> {
     /// The command of `action`; none for a file whose `to` renders empty (a file only some
     /// settings want, e.g. nginx's own configuration with `services = "user"`).
-    pub fn render(&self, action: &Action) -> Result<Option<Command>, PlanError> {
+    pub fn render(&self, action: &Action) -> Result<Option<Command>, RenderError> {
         let role = self.role.to_owned();
         Ok(Some(match action {
             Action::Command(script) => Command::Run {
@@ -256,7 +277,7 @@ impl Renderer<'_> {
         }))
     }
 
-    fn file(&self, file: &FileAction) -> Result<Option<Command>, PlanError> {
+    fn file(&self, file: &FileAction) -> Result<Option<Command>, RenderError> {
         let to = self.text(&file.to, Quoting::Plain)?;
         if to.trim().is_empty() {
             return Ok(None);
@@ -265,13 +286,14 @@ impl Renderer<'_> {
             (Some(upload), _) => {
                 let folder = self.definition.path.parent().unwrap_or(".".as_ref());
                 // Checked again: a link may have changed since the definition was read.
-                let source = upload_source(folder, upload).map_err(PlanError::Outside)?;
-                let text = std::fs::read_to_string(&source).map_err(|error| PlanError::Upload {
-                    role: self.role.to_owned(),
-                    task: self.task.to_owned(),
-                    path: source.clone(),
-                    source: error,
-                })?;
+                let source = upload_source(folder, upload).map_err(RenderError::Outside)?;
+                let text =
+                    std::fs::read_to_string(&source).map_err(|error| RenderError::Upload {
+                        role: self.role.to_owned(),
+                        task: self.task.to_owned(),
+                        path: source.clone(),
+                        source: error,
+                    })?;
                 (Some(source.display().to_string()), text)
             }
             (None, Some(text)) => (None, text.clone()),
@@ -294,7 +316,7 @@ impl Renderer<'_> {
     }
 
     /// `template` rendered for this host, its values quoted as `quoting` says.
-    pub fn text(&self, template: &str, quoting: Quoting) -> Result<String, PlanError> {
+    pub fn text(&self, template: &str, quoting: Quoting) -> Result<String, RenderError> {
         let cluster = &self.definition.file.cluster;
         let mut context = self.settings.clone();
         // A parameter overrides the role's setting of its name, for this run.
@@ -326,8 +348,8 @@ impl Renderer<'_> {
             .map_err(|error| self.failed(explained(&error)))
     }
 
-    fn failed(&self, detail: String) -> PlanError {
-        PlanError::Render {
+    fn failed(&self, detail: String) -> RenderError {
+        RenderError::Render {
             role: self.role.to_owned(),
             task: self.task.to_owned(),
             host: self.host.name.clone(),

@@ -115,7 +115,7 @@ fn schedule_summary(scenario: &super::format::Scenario) -> Option<knit_shared::S
     Some(knit_shared::ScheduleSummary {
         next: schedule
             .next(chrono::Utc::now())
-            .map(|at| crate::store::time_text(at.timestamp_millis())),
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         cron: schedule.expression,
         timezone: schedule.timezone,
         catch_up: schedule.catch_up,

@@ -595,6 +595,6 @@ fn identity_for(definition: &Definition, known_hosts: &KnownHosts) -> Identity {
         ssh_config: true,
         bastion: cluster.bastion.clone(),
         kex: KeyExchange::named(cluster.ssh_kex.as_ref().map(|kex| kex.get_ref().as_str())),
-        idle: cluster.ssh_idle(),
+        idle: cluster.ssh_idle().unwrap_or(crate::ssh::KEPT_FOR),
     }
 }

@@ -95,7 +95,7 @@ impl Site {
         let session = Arc::new(ssh::connect(&host.target(), identity).await?);
         let script = format!(
             "set -- {}\n{MAKE_REPOSITORY}",
-            exec::quote(&self.repository().display().to_string())
+            knit_shared::shell::quote(&self.repository().display().to_string())
         );
         let mut said = Vec::new();
         let ran = exec::run(

@@ -10,6 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use knit_shared::shell::quote;
+
 use crate::report::cause_chain;
 
 /// Which output a line came from.
@@ -361,20 +363,5 @@ async fn read_lines(
         if lines.send((output, text)).await.is_err() {
             return;
         }
-    }
-}
-
-/// `text` as one single-quoted shell word.
-pub fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quote;
-
-    #[test]
-    fn quoting_keeps_single_quotes() {
-        assert_eq!(quote("echo 'hi' $HOME"), r"'echo '\''hi'\'' $HOME'");
     }
 }

@@ -15,9 +15,10 @@ mod starts;
 pub use config::KeyExchange;
 pub use keys::{KeyPair, ensure_key_pair, fingerprint};
 pub use keyscan::keyscan;
+pub use knit_shared::SshTarget;
 pub use known_hosts::{KnownHosts, host_pattern};
-pub use pool::{Connection, KEPT_FOR, Pool};
-pub use session::{Identity, SshTarget, connect};
+pub use pool::{Connection, Pool};
+pub use session::{Identity, KEPT_FOR, connect};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {

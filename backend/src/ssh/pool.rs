@@ -22,9 +22,6 @@ use sha2::{Digest, Sha256};
 use super::session::connect_for;
 use super::{Identity, SshError, SshTarget};
 
-/// How long a connection is kept after its last use when its identity does not say.
-pub const KEPT_FOR: Duration = Duration::from_secs(300);
-
 /// Longer than any connection takes to start.
 const STARTING_FOR: Duration = Duration::from_secs(60);
 

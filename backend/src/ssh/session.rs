@@ -1,6 +1,5 @@
 //! Opening SSH sessions with verified host keys.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,45 +9,11 @@ use openssh::{ControlPersist, KnownHosts as Checking, Session, SessionBuilder};
 
 use super::config::{KeyExchange, config_file};
 use super::starts::paced;
-use super::{KnownHosts, SshError};
+use super::{KnownHosts, SshError, SshTarget};
 use crate::report::cause_chain;
 
-/// Where to log in: `user@host:port`; without a user, the SSH client's own choice.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SshTarget {
-    pub user: Option<String>,
-    pub host: String,
-    pub port: u16,
-}
-
-impl SshTarget {
-    /// Reads `user@host:port`, `user@host` or `host` (port 22); the definition checks have
-    /// refused anything else already.
-    pub fn parse(address: &str) -> Self {
-        let (user, rest) = match address.rsplit_once('@') {
-            Some((user, rest)) => (Some(user.to_owned()), rest),
-            None => (None, address),
-        };
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) if !host.contains(':') => (host, port.parse().unwrap_or(22)),
-            _ => (rest, 22),
-        };
-        Self {
-            user,
-            host: host.to_owned(),
-            port,
-        }
-    }
-}
-
-impl fmt::Display for SshTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(user) = &self.user {
-            write!(f, "{user}@")?;
-        }
-        write!(f, "{}:{}", self.host, self.port)
-    }
-}
+/// How long a connection is kept after its last use when its identity does not say.
+pub const KEPT_FOR: Duration = Duration::from_secs(300);
 
 /// Who knit is on the other side, which host keys it trusts, and the way there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,7 +40,7 @@ impl Identity {
             ssh_config: false,
             bastion: None,
             kex: KeyExchange::default(),
-            idle: super::pool::KEPT_FOR,
+            idle: KEPT_FOR,
         }
     }
 }
@@ -136,20 +101,4 @@ pub async fn connect_for(
             })
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SshTarget;
-
-    #[test]
-    fn addresses_read_with_and_without_user_and_port() {
-        let target = SshTarget::parse("deploy@203.0.113.7:2201");
-        assert_eq!(target.user.as_deref(), Some("deploy"));
-        assert_eq!((target.host.as_str(), target.port), ("203.0.113.7", 2201));
-        assert_eq!(target.to_string(), "deploy@203.0.113.7:2201");
-        let bare = SshTarget::parse("db.internal");
-        assert_eq!((bare.user, bare.port), (None, 22));
-        assert_eq!(bare.host, "db.internal");
-    }
 }

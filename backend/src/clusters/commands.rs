@@ -1,0 +1,41 @@
+//! What a plan is made of: the hosts of a run, and the commands rendered for each.
+
+use std::time::Duration;
+
+use knit_shared::SshTarget;
+
+/// A host of a run: a short name, its machine, and where to log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub name: String,
+    pub machine: String,
+    pub target: SshTarget,
+}
+
+/// One rendered action of a role's task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Run {
+        role: String,
+        script: String,
+        continue_on_error: bool,
+        timeout: Option<Duration>,
+    },
+    Upload {
+        role: String,
+        /// The template file the text comes from; none for a kind's own text (`write`).
+        from: Option<String>,
+        content: String,
+        to: String,
+        /// The shell script that writes its standard input to `to`.
+        upload_script: String,
+    },
+}
+
+/// `upload templates/site.conf to /etc/...`, or `write /etc/...` for a kind's own text.
+pub fn file_action(from: &Option<String>, to: &str) -> String {
+    match from {
+        Some(from) => format!("upload {from} to {to}"),
+        None => format!("write {to}"),
+    }
+}
