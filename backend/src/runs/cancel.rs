@@ -1,11 +1,13 @@
-//! Cancelling a run as the console asks for it: only a cluster's operators may (when it names
-//! them), and a launch cannot be cancelled.
+//! Cancelling a run: the signal the engine watches (`Cancel`), and the console's request for it,
+//! which only a cluster's operators may make (when it names them); a launch cannot be cancelled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::start::{Attempt, NotAnOperator, OperatorCheck, find, require_operator};
 use super::{CancelOutcome, Runs};
+use tokio_util::sync::CancellationToken;
+
 use crate::store::{Actor, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,49 @@ impl Runs {
                 status: run.status.as_str(),
             }),
             CancelOutcome::NotCancellable => Err(CancelError::Launch(id)),
+        }
+    }
+}
+
+/// Stops a run: the first cancel stops the steps, the next (or any once the `finally` steps
+/// have begun) stops those too.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    steps: CancellationToken,
+    finally: CancellationToken,
+    in_finally: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        if self.steps.is_cancelled() || self.in_finally.load(std::sync::atomic::Ordering::SeqCst) {
+            self.finally.cancel();
+        }
+        self.steps.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.steps.is_cancelled()
+    }
+
+    /// Resolves at the first cancel.
+    pub async fn cancelled(&self) {
+        self.steps.cancelled().await;
+    }
+
+    /// A new batch begins with its steps: a cancel stops them first, as in the first batch.
+    pub(super) fn steps_again(&self) {
+        self.in_finally
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(super) fn token(&self, finally: bool) -> &CancellationToken {
+        if finally {
+            self.in_finally
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            &self.finally
+        } else {
+            &self.steps
         }
     }
 }

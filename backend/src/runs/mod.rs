@@ -3,6 +3,8 @@
 
 mod approve;
 mod cancel;
+mod cell;
+mod connections;
 mod engine;
 mod follow;
 mod freeze;
@@ -27,8 +29,8 @@ use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
 pub use approve::ApproveError;
+pub use cancel::Cancel;
 pub use cancel::CancelError;
-pub use engine::Cancel;
 pub use freeze::FreezeError;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
