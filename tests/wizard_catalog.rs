@@ -105,7 +105,7 @@ async fn image_searches_run_in_ec2_and_read_only_what_matches() {
     );
     assert_eq!(pages[0].images, 7, "EC2 answered with the matches only");
 
-    // Public images of every owner, by name and architecture, agree with the whole catalogue.
+    // Public images of every owner, by name and architecture, agree with the whole catalog.
     let found = search(&app, "owner=all&q=ubuntu&arch=x86_64").await;
     let expected: BTreeSet<String> = all
         .iter()

@@ -73,7 +73,8 @@ pub fn closed_to(list: &knit_shared::ClusterList, name: &str) -> BTreeMap<String
         .collect()
 }
 
-pub fn catalogue(dirs: &[PathBuf]) -> knit_shared::ClusterList {
+/// The clusters of the definition files in `dirs`, with the mistakes of the files that fail.
+pub fn list(dirs: &[PathBuf]) -> knit_shared::ClusterList {
     let library = Library::builtin();
     let mut clusters = Vec::new();
     let mut errors = Vec::new();

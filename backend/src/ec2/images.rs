@@ -1,4 +1,4 @@
-//! Finding images (AMIs) the way a real region allows: EC2 filters the catalogue, which holds
+//! Finding images (AMIs) the way a real region allows: EC2 filters the catalog, which holds
 //! hundreds of thousands of public images, and knit reads pages only until it has an answer.
 
 use aws_sdk_ec2::Client;
@@ -10,7 +10,7 @@ use super::{Ec2Error, Ec2Target};
 
 /// Images EC2 is asked for per page (its largest); filters leave fewer in a page.
 const PAGE_SIZE: i32 = 1000;
-/// Pages read at most for one search: sparse matches must not read the catalogue.
+/// Pages read at most for one search: sparse matches must not read the catalog.
 const MAX_PAGES: usize = 5;
 
 /// The available images matching `query`, newest first among those read.

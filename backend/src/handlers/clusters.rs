@@ -21,7 +21,7 @@ use crate::error::ApiError;
     responses((status = 200, description = "OK", body = knit_shared::ClusterList))
 )]
 pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError> {
-    let mut list = app.runs.catalogue(&app.cluster_dirs).await?;
+    let mut list = app.runs.cluster_list(&app.cluster_dirs).await?;
     app.inventory.attach_instances(&mut list).await;
     Ok(Json(list))
 }

@@ -426,9 +426,9 @@ impl Runs {
     }
 
     /// The clusters of `dirs`, each with the run that holds it, if any.
-    pub async fn catalogue(&self, dirs: &[PathBuf]) -> Result<ClusterList, StoreError> {
+    pub async fn cluster_list(&self, dirs: &[PathBuf]) -> Result<ClusterList, StoreError> {
         let owned = dirs.to_vec();
-        let mut list = tokio::task::spawn_blocking(move || clusters::catalogue(&owned))
+        let mut list = tokio::task::spawn_blocking(move || clusters::list(&owned))
             .await
             .unwrap_or_else(|error| ClusterList {
                 clusters: Vec::new(),

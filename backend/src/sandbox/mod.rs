@@ -26,7 +26,7 @@ pub use port::free_port;
 pub use site::{Site, stop_services};
 pub use sshd::SshHost;
 
-/// moto ships its catalogue of public AMIs in this region only.
+/// moto ships its catalog of public AMIs in this region only.
 pub const SANDBOX_REGION: &str = "us-east-1";
 
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ pub fn Ami(draft: RwSignal<Draft>) -> impl IntoView {
         ..ImageQuery::default()
     });
     let quick_start = LocalResource::new(api::quick_start);
-    // A search of everything is the whole catalogue: one runs once there is something to find.
+    // A search of everything is the whole catalog: one runs once there is something to find.
     let wanted = move || {
         search.with(|q| {
             let words = q.q.as_deref().is_some_and(|q| !q.trim().is_empty());
