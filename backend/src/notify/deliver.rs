@@ -132,7 +132,7 @@ impl Delivery {
     }
 
     async fn post(&self) -> Result<(), String> {
-        let url = self.receiver.url.as_ref().map_err(Clone::clone)?;
+        let url = self.receiver.url.as_ref().map_err(ToString::to_string)?;
         let answer = self
             .client
             .post(url)

@@ -23,11 +23,23 @@ pub enum Format {
     Slack,
 }
 
+/// Why a receiver has no URL to be sent to.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NoUrl {
+    #[error("{0} is not set where the run ran")]
+    Unset(String),
+    /// A value that is not a URL (a secret, by mistake) is neither used nor shown.
+    #[error("{0} holds no http:// or https:// address")]
+    NotAUrl(String),
+    #[error("no URL")]
+    Missing,
+}
+
 /// A receiver, as the run's process resolved it.
 #[derive(Debug, Clone)]
 pub struct Receiver {
-    /// Its URL, or why there is none (its variable is not set).
-    pub url: Result<String, String>,
+    /// Its URL, or why there is none.
+    pub url: Result<String, NoUrl>,
     pub on: Vec<Event>,
     pub format: Format,
 }
@@ -37,8 +49,8 @@ impl Receiver {
     pub fn shown(&self) -> String {
         match &self.url {
             Ok(url) => host_of(url).to_owned(),
-            Err(why) if why.ends_with(NOT_A_URL) => "(not a URL)".to_owned(),
-            Err(_) => "(no URL)".to_owned(),
+            Err(NoUrl::NotAUrl(_)) => "(not a URL)".to_owned(),
+            Err(NoUrl::Unset(_) | NoUrl::Missing) => "(no URL)".to_owned(),
         }
     }
 }
@@ -54,7 +66,7 @@ pub fn receivers(cluster: &Cluster) -> Vec<Receiver> {
             let url = match (&entry.url, &entry.url_env) {
                 (Some(url), _) => Ok(url.get_ref().clone()),
                 (None, Some(variable)) => from_env(variable.get_ref()),
-                (None, None) => Err("no URL".to_owned()),
+                (None, None) => Err(NoUrl::Missing),
             };
             let on: Vec<Event> = entry
                 .on
@@ -81,14 +93,9 @@ pub fn receivers(cluster: &Cluster) -> Vec<Receiver> {
         .collect()
 }
 
-/// The end of the reason a variable's value is not used: it is not a URL.
-const NOT_A_URL: &str = "holds no http:// or https:// address";
-
-/// The URL in `variable` of this process's environment, checked as a URL: a variable that
-/// holds something else (a secret, by mistake) is neither used nor shown.
-fn from_env(variable: &str) -> Result<String, String> {
-    let value =
-        std::env::var(variable).map_err(|_| format!("{variable} is not set where the run ran"))?;
-    check_url(&value).map_err(|_| format!("{variable} {NOT_A_URL}"))?;
+/// The URL in `variable` of this process's environment, checked as a URL.
+fn from_env(variable: &str) -> Result<String, NoUrl> {
+    let value = std::env::var(variable).map_err(|_| NoUrl::Unset(variable.to_owned()))?;
+    check_url(&value).map_err(|_| NoUrl::NotAUrl(variable.to_owned()))?;
     Ok(value)
 }
