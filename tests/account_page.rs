@@ -52,7 +52,7 @@ async fn the_console_lets_an_admin_add_an_account_that_then_sees_only_what_its_r
     {
         sections.push(link.text().await.expect("text"));
     }
-    assert_eq!(sections, ["Instances", "Clusters", "Runs", "API"]);
+    assert_eq!(sections, ["Instances", "Clusters", "Runs", "API", "Docs"]);
     browser.open(&format!("{}/instances", server.url)).await;
     browser.wait_for_element("#action-stop").await;
     assert!(

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use knit::clusters::{self, Command as Step, Definition, Library, RunRequest};
+use knit::clusters::{self, Command as Step, Definition, Library};
 use knit::ssh::SshTarget;
 
 use crate::harness::{ProcessGroup, start_postgres};
@@ -53,7 +53,11 @@ fn commands(definition: &Definition, scenario: &str) -> Vec<Step> {
         vec![SshTarget::parse("deploy@10.0.0.1")],
     );
     let plan = definition
-        .plan(Library::builtin(), scenario, &hosts, &RunRequest::default())
+        .plan(
+            Library::builtin(),
+            &hosts,
+            &knit_shared::StartRun::new(definition.name(), scenario),
+        )
         .unwrap_or_else(|error| panic!("{scenario}: {error}"));
     plan.steps
         .into_iter()

@@ -373,21 +373,17 @@ steps = ["front.refuse"]
 
 #[test]
 fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
-    use knit::clusters::{Command, RunRequest};
+    use knit::clusters::Command;
+    use knit_shared::StartRun;
 
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("peers.toml"), PEERS).expect("write");
     let loaded = load_dir(dir.path(), Library::builtin());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let definition = &loaded.definitions[0];
-    let scripts = |request: &RunRequest| -> Vec<(String, Vec<String>)> {
+    let scripts = |request: &StartRun| -> Vec<(String, Vec<String>)> {
         let plan = definition
-            .plan(
-                Library::builtin(),
-                "show",
-                &definition.static_hosts(),
-                request,
-            )
+            .plan(Library::builtin(), &definition.static_hosts(), request)
             .expect("plan");
         plan.steps[0]
             .jobs
@@ -407,9 +403,9 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
     };
     // The front's only command: its file is not wanted without a prefix. Its peers are every
     // app host, also those outside the run. Each value is a quoted word of the command.
-    let only_front = RunRequest {
+    let only_front = StartRun {
         hosts: vec!["lb-1".to_owned()],
-        ..RunRequest::default()
+        ..StartRun::new("peers", "show")
     };
     assert_eq!(
         scripts(&only_front),
@@ -418,7 +414,7 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
             vec!["echo 'web-1'='10.0.0.1':8000 'web-2'='10.0.0.2':8001".to_owned()]
         )]
     );
-    let all = scripts(&RunRequest::default());
+    let all = scripts(&StartRun::new("peers", "show"));
     assert_eq!(
         all.iter()
             .filter(|(host, _)| host.starts_with("web"))
@@ -434,9 +430,8 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
     let refused = definition
         .plan(
             Library::builtin(),
-            "refuse",
             &definition.static_hosts(),
-            &RunRequest::default(),
+            &StartRun::new("peers", "refuse"),
         )
         .expect_err("refused");
     assert!(

@@ -18,6 +18,7 @@ mod instances_api;
 mod instances_page;
 mod launch;
 mod launch_wizard;
+mod manual;
 mod metrics;
 mod notifications;
 #[cfg(feature = "embed-console")]

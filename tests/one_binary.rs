@@ -38,9 +38,20 @@ async fn the_console_built_into_knit_needs_nothing_beside_it() {
         index,
         std::fs::read_to_string(built.join("index.html")).expect("built index.html")
     );
+    // The policy allows the inline scripts of the console's page and of the manual's pages.
+    let mut pages = vec![index];
+    for entry in std::fs::read_dir(built.join("docs")).expect("the built manual") {
+        let path = entry.expect("an entry").path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "html")
+        {
+            pages.push(std::fs::read_to_string(path).expect("a page"));
+        }
+    }
     assert_eq!(
         policy,
-        knit::security_headers::content_security_policy(&index)
+        knit::security_headers::content_security_policy(&pages)
     );
     assert!(policy.contains("'sha256-"), "{policy}");
 
@@ -71,8 +82,15 @@ async fn the_console_built_into_knit_needs_nothing_beside_it() {
         "knit wrote nothing in its working folder"
     );
 
-    // And it runs in a browser: the policy lets its scripts start.
+    // And it runs in a browser: the policy lets its scripts start, and the manual's (which mark
+    // the page `js`), a click away in the top bar.
     let browser = Browser::start().await;
     browser.sign_in(&server).await;
+    browser.click(".top-bar a[href='/docs/']").await;
+    browser.wait_for_element("html.js #mdbook-sidebar").await;
+    assert_eq!(browser.path().await, "/docs/");
+    browser.open(&format!("{}/docs", server.url)).await;
+    browser.wait_for_element("html.js #mdbook-sidebar").await;
+    assert_eq!(browser.path().await, "/docs/");
     browser.close().await;
 }

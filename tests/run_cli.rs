@@ -67,6 +67,13 @@ async fn the_cli_runs_scenarios_and_exits_non_zero_when_a_step_fails() {
         "{stdout}"
     );
     assert_eq!(recorded_runs(data).await, 3);
+    // The cluster's runs, newest first, as the remote path lists them.
+    let runs = text(&hosts.knit(data, &["cli", "runs"]).stdout);
+    let first: Vec<&str> = runs
+        .lines()
+        .map(|line| line.split('\t').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(first, ["ok", "failed", "ok"], "{runs}");
 
     // Looking runs nothing.
     let dry = hosts.knit(data, &["cli", "greet", "--dry-run"]);

@@ -723,6 +723,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
     let store = Store::open(&url).await.expect("database");
     let runs = Runs::open(
         store.clone(),
+        crate::harness::fleet(dir.path()),
         KnownHosts::new(dir.path().join("known_hosts")),
     )
     .await

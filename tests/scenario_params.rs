@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use knit::clusters::RunRequest;
 use knit::store::{Actor, Store};
+use knit_shared::StartRun;
 use knit_shared::{CellStatus, RunEventBody, RunQuery, RunStatus, RunSummary};
 use serde_json::{Value, json};
 
@@ -206,16 +206,18 @@ async fn migrated_on(
     dir: &Path,
     name: &str,
     scenario: &str,
-    request: RunRequest,
+    request: StartRun,
 ) -> (Vec<String>, knit_shared::RunDetail) {
     let definition = hosts.definition(name);
     let runs = hosts.runs(dir).await;
     let plan = definition
         .plan(
             knit::clusters::Library::builtin(),
-            scenario,
             &definition.static_hosts(),
-            &request,
+            &StartRun {
+                scenario: scenario.to_owned(),
+                ..request
+            },
         )
         .expect("plan");
     let mut started = runs
@@ -260,7 +262,7 @@ async fn a_once_step_runs_on_the_first_host_still_in_the_run() {
     hosts.write_cluster("three", &all);
 
     let (migrated, detail) =
-        migrated_on(&hosts, dir.path(), "three", "deploy", RunRequest::default()).await;
+        migrated_on(&hosts, dir.path(), "three", "deploy", StartRun::default()).await;
     assert_eq!(migrated, ["web-1"]);
     assert_eq!(detail.run.status, RunStatus::Ok);
     for host in ["web-2", "web-3"] {
@@ -269,9 +271,9 @@ async fn a_once_step_runs_on_the_first_host_still_in_the_run() {
         assert_eq!(cell.reason.as_deref(), Some("runs once: on web-1"));
     }
     // Inside a subset of hosts, and for ALL.task, the first of those.
-    let subset = RunRequest {
+    let subset = StartRun {
         hosts: vec!["web-2".to_owned(), "web-3".to_owned()],
-        ..RunRequest::default()
+        ..StartRun::default()
     };
     let (migrated, _) = migrated_on(&hosts, dir.path(), "three", "migrate", subset).await;
     assert_eq!(migrated, ["web-2"]);
@@ -284,7 +286,7 @@ async fn a_once_step_runs_on_the_first_host_still_in_the_run() {
     let unreachable = gone.replacen("{HOST:web1}", "knit-sandbox@127.0.0.1:1", 1);
     hosts.write_cluster("gone", &unreachable);
     let (migrated, detail) =
-        migrated_on(&hosts, dir.path(), "gone", "migrate", RunRequest::default()).await;
+        migrated_on(&hosts, dir.path(), "gone", "migrate", StartRun::default()).await;
     assert_eq!(migrated, ["web-2"]);
     assert_eq!(cell_of(&detail, 0, "web-1").status, CellStatus::Failed);
     let skipped = cell_of(&detail, 0, "web-3");

@@ -1,6 +1,5 @@
 //! `App`: the state every handler receives, cheap to clone.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use knit_shared::SandboxInfo;
@@ -20,8 +19,6 @@ pub struct App {
     pub inventory: Arc<Inventory>,
     pub runs: Arc<Runs>,
     pub sandbox: Option<SandboxInfo>,
-    /// Folders of cluster definition files: `--clusters`, then the sandbox's demo folder.
-    pub cluster_dirs: Vec<PathBuf>,
     /// Cancelled when the server begins to stop, so endless responses (live feeds) end too.
     pub stopping: CancellationToken,
 }

@@ -166,7 +166,7 @@ pub fn router(app: App) -> Router {
         ));
 
     let mut router = console.serve(Router::new().nest("/api", api).merge(scrape));
-    for (name, value) in security_headers::headers(&console.index_html()) {
+    for (name, value) in security_headers::headers(&console.pages()) {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
     router

@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::ec2::{self, Ec2Hub, Ec2Target};
 use crate::inventory::Inventory;
 use crate::router::router;
-use crate::runs::Runs;
+use crate::runs::{Fleet, Runs};
 use crate::sandbox::{SANDBOX_REGION, Sandbox};
 use crate::ssh::KnownHosts;
 use crate::store::{AuditEvent, Store, StoreError};
@@ -91,14 +91,22 @@ pub async fn serve(
         );
     }
 
-    let inventory = Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size);
+    let hub = Arc::new(Ec2Hub::new(target, ec2, region));
+    let inventory = Inventory::new(Arc::clone(&hub), settings.ec2_page_size);
+    // `--clusters`, then the sandbox's demo folder.
     let cluster_dirs = settings
         .clusters
         .iter()
         .cloned()
         .chain(sandbox.as_ref().map(Sandbox::clusters_dir))
         .collect();
-    let runs = Runs::open(store.clone(), KnownHosts::new(settings.known_hosts())).await?;
+    let fleet = Fleet::new(cluster_dirs, hub);
+    let runs = Runs::open(
+        store.clone(),
+        fleet,
+        KnownHosts::new(settings.known_hosts()),
+    )
+    .await?;
     runs.cap_logs_at(settings.run_log_cap_mb * 1_000_000);
     if let Some(url) = &settings.public_url {
         runs.notifier().link_to(url);
@@ -110,7 +118,6 @@ pub async fn serve(
         inventory,
         runs: Arc::clone(&runs),
         sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),
-        cluster_dirs,
         stopping: CancellationToken::new(),
     };
     let stopping = app.stopping.clone();
@@ -142,8 +149,6 @@ pub async fn serve(
     }
     tokio::spawn(crate::runs::schedules::keep(
         Arc::clone(&app.runs),
-        Arc::clone(&app.inventory),
-        app.cluster_dirs.clone(),
         stopping.clone(),
     ));
     println!("knit: console at http://{address}/");

@@ -35,6 +35,8 @@ impl fmt::Display for ApiFailure {
     }
 }
 
+impl std::error::Error for ApiFailure {}
+
 fn unreachable_server(error: impl fmt::Display) -> ApiFailure {
     ApiFailure {
         status: None,

@@ -29,6 +29,9 @@ pub struct StartRun {
     /// The share of hosts (0–100) that may fail before the rollout stops, over the scenario's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fail_percentage: Option<u8>,
+    /// How many hosts work at once, over the cluster's `parallel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel: Option<u16>,
     /// Run again on the hosts that failed, were skipped or were never reached in this run, with
     /// its scenario and parameters (`cluster` and `scenario` must be that run's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +44,17 @@ pub struct StartRun {
     /// `queued` until its turn.
     #[serde(default)]
     pub wait: bool,
+}
+
+impl StartRun {
+    /// A run of `scenario` of `cluster` on every host, with the defaults of everything else.
+    pub fn new(cluster: &str, scenario: &str) -> Self {
+        Self {
+            cluster: cluster.to_owned(),
+            scenario: scenario.to_owned(),
+            ..Self::default()
+        }
+    }
 }
 
 /// The scenario that creates machines and firewall groups rather than deploying to them.

@@ -12,7 +12,7 @@ use knit::accounts::{AccountError, Accounts};
 use knit::cli::{Cli, Command};
 use knit::ec2::{Ec2Hub, Ec2Target, connect};
 use knit::inventory::Inventory;
-use knit::runs::Runs;
+use knit::runs::{Fleet, Runs};
 use knit::ssh::KnownHosts;
 use knit::store::{Actor, Store};
 use knit_shared::{NewUser, Role};
@@ -24,7 +24,15 @@ use super::dummy_web_dir;
 /// The application over a fresh database in `dir`, a console folder holding only index.html,
 /// and EC2 as `target` says; every request is sent by an admin's API token.
 pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
-    let web = dummy_web_dir(dir);
+    app_serving(dir, target, &dummy_web_dir(dir)).await
+}
+
+/// The same, serving the console (and the manual) of the folder `web`.
+pub async fn app_serving(
+    dir: &std::path::Path,
+    target: Ec2Target,
+    web: &std::path::Path,
+) -> Router {
     let cli = Cli::parse_from(["knit", "serve", "--web-dir", web.to_str().expect("utf-8")]);
     let Some(Command::Serve(settings)) = cli.command else {
         unreachable!("parsed as serve");
@@ -49,9 +57,15 @@ pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
         .expect("token")
         .token;
     let (ec2, region) = connect(&target).await;
-    let runs = Runs::open(store.clone(), KnownHosts::new(dir.join("known_hosts")))
-        .await
-        .expect("runs");
+    let hub = std::sync::Arc::new(Ec2Hub::new(target, ec2, region));
+    let fleet = Fleet::new(Vec::new(), std::sync::Arc::clone(&hub));
+    let runs = Runs::open(
+        store.clone(),
+        fleet,
+        KnownHosts::new(dir.join("known_hosts")),
+    )
+    .await
+    .expect("runs");
     let signed_in = SetRequestHeaderLayer::overriding(
         header::AUTHORIZATION,
         HeaderValue::from_str(&format!("Bearer {token}")).expect("header value"),
@@ -59,11 +73,10 @@ pub async fn app_with(dir: &std::path::Path, target: Ec2Target) -> Router {
     knit::router(App {
         accounts,
         runs,
-        inventory: Inventory::new(Ec2Hub::new(target, ec2, region), settings.ec2_page_size),
+        inventory: Inventory::new(hub, settings.ec2_page_size),
         settings: std::sync::Arc::new(*settings),
         store,
         sandbox: None,
-        cluster_dirs: Vec::new(),
         stopping: tokio_util::sync::CancellationToken::new(),
     })
     .layer(signed_in)

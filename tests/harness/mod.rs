@@ -13,7 +13,7 @@ mod server;
 mod sse;
 mod ssh_hosts;
 
-pub use app::{app_with, send};
+pub use app::{app_serving, app_with, send};
 pub use browser::Browser;
 pub use faults::InjectedError;
 pub use image_reads::ImageReads;
@@ -66,6 +66,13 @@ pub async fn start_sandbox(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitS
         ],
     );
     (moto, server)
+}
+
+/// The clusters of the definitions in `dir`, with an EC2 that is reached only if a cluster
+/// launches machines (none of these tests' do).
+pub fn fleet(dir: &std::path::Path) -> knit::runs::Fleet {
+    let ec2 = knit::ec2::Ec2Hub::lazy(knit::ec2::Ec2Target::default());
+    knit::runs::Fleet::new(vec![dir.to_owned()], std::sync::Arc::new(ec2))
 }
 
 /// What a command printed, standard output then standard error, for its test's assertions.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use knit::clusters::{Definition, Library, Plan, RunRequest, load_dir};
+use knit::clusters::{Definition, Library, Plan, load_dir};
 use knit::runs::Runs;
 use knit::sandbox::{SshHost, sandbox_user};
 use knit::ssh::{self, KnownHosts};
@@ -185,9 +185,13 @@ impl TestHosts {
         let store = Store::open(&format!("sqlite:{}", dir.join("knit.db").display()))
             .await
             .expect("open database");
-        Runs::open(store, self.known_hosts.clone())
-            .await
-            .expect("runs")
+        Runs::open(
+            store,
+            super::fleet(&self.clusters),
+            self.known_hosts.clone(),
+        )
+        .await
+        .expect("runs")
     }
 }
 
@@ -212,9 +216,8 @@ pub fn plan(definition: &Definition, scenario: &str) -> Plan {
     definition
         .plan(
             Library::builtin(),
-            scenario,
             &definition.static_hosts(),
-            &RunRequest::default(),
+            &knit_shared::StartRun::new(definition.name(), scenario),
         )
         .expect("the scenario expands")
 }

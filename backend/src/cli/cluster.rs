@@ -1,52 +1,47 @@
-//! `knit clusters` and `knit <cluster> <scenario|install|hosts>`: Fabric's habits over knit's
-//! engine and store. The exit code says whether every step succeeded on every host.
+//! `knit clusters` and `knit <cluster> <action>` where the definitions are: Fabric's habits
+//! over knit's engine and store. The exit code says whether every step succeeded on every host
+//! (2: the request was refused and nothing ran).
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use aws_sdk_ec2::Client;
-use knit_shared::RunStatus;
+use knit_shared::{ClusterSummary, RunQuery, RunStatus, StartRun};
 
 use super::cli_actor;
-use super::cluster_args::ClusterArgs;
-use super::printer::{Printer, print_releases};
+use super::cluster_args::{Action, ClusterArgs};
+use super::listings::{print_clusters, print_hosts, print_launch_plan, print_releases, print_runs};
+use super::printer::Printer;
 use super::terminal::{ask_confirmation, exit_code};
-use crate::clusters::{
-    self, Command, Definition, Library, Plan, PlanError, RunRequest, file_action,
-};
+use crate::clusters::{Command, Library, Plan, PlanError, file_action};
 use crate::config;
-use crate::ec2::{self, Ec2Target};
-use crate::launch;
-use crate::runs::{self, CancelOutcome, Mask, Runs, Started};
-use crate::ssh::{KnownHosts, Pool, SshTarget};
+use crate::ec2::{Ec2Hub, Ec2Target};
+use crate::runs::{
+    self, CancelOutcome, Fleet, Mask, RetryError, Runs, Standing, StartError, Started,
+};
+use crate::ssh::{KnownHosts, Pool};
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     if let Some(server) = &args.server {
         let token = super::remote::token(args.token.as_deref(), args.token_file.as_deref())?;
         return super::remote::run(&args, server, &token).await;
     }
-    let library = Library::builtin();
-    let loaded = clusters::load_dir(&args.clusters, library);
     let Some(name) = args.cluster.as_deref() else {
         bail!("name a cluster, or `clusters` to list them (see knit --help)");
     };
+    let fleet = fleet(&args);
+    let list = fleet.list().await;
     if name == "clusters" {
-        list_clusters(&loaded.definitions);
-        for error in &loaded.errors {
-            eprintln!("{error}");
-        }
-        return Ok(exit_code(loaded.errors.is_empty()));
+        print_clusters(&list);
+        return Ok(exit_code(list.errors.is_empty()));
     }
-    let mut definitions = loaded.definitions;
-    let Some(index) = definitions.iter().position(|d| d.name() == name) else {
-        for error in &loaded.errors {
+    let Some(cluster) = list.clusters.iter().find(|c| c.name == name) else {
+        for error in &list.errors {
             eprintln!("{error}");
         }
-        let known: Vec<&str> = definitions.iter().map(Definition::name).collect();
-        let mistakes = match loaded.errors.len() {
+        let known: Vec<&str> = list.clusters.iter().map(|c| c.name.as_str()).collect();
+        let mistakes = match list.errors.len() {
             0 => String::new(),
             count => format!(" ({count} mistakes in its files, above)"),
         };
@@ -60,167 +55,128 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
             }
         );
     };
-    let definition = definitions.swap_remove(index);
-    let Some(action) = args.action.as_deref() else {
+    let Some(word) = args.action.as_deref() else {
         bail!("name a scenario of {name}, `install`, `launch`, `plan` or `hosts`");
     };
-    if action == "plan" {
-        let (client, target) = cluster_ec2(&definition, &args).await;
-        let plan = launch::plan(&definition, &client, &target).await?;
-        if plan.changes.is_empty() {
-            println!("EC2 matches {name}: launch would change nothing");
+    match Action::parse(word) {
+        Action::Plan => print_launch_plan(name, &fleet.launch_plan(name).await?),
+        Action::Hosts => print_hosts(&fleet.cluster_hosts(name).await?),
+        Action::Releases => {
+            let store = args.store.open().await?;
+            print_releases(&store.live_outputs(name).await?);
         }
-        for change in &plan.changes {
-            println!("{}", change.describe());
+        Action::Runs => {
+            let store = args.store.open().await?;
+            let query = RunQuery {
+                cluster: Some(name.to_owned()),
+                ..RunQuery::default()
+            };
+            print_runs(&store.runs(&query, 50).await?);
         }
-        return Ok(ExitCode::SUCCESS);
-    }
-    if action == "releases" {
-        let store = args.store.open().await?;
-        print_releases(&store.live_outputs(name).await?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    if action == "freeze" || action == "unfreeze" {
-        let runs = open_runs(&args).await?;
-        let message = (action == "freeze").then(|| args.message.clone().unwrap_or_default());
-        // The command line is the machine's own account, as for runs: it may.
-        runs.set_freeze(
-            std::slice::from_ref(&args.clusters),
-            name,
-            message.as_deref(),
-            &cli_actor(),
-            true,
-        )
-        .await?;
-        match message {
-            Some(message) => println!("{name} is frozen: {message}"),
-            None => println!("{name} is not frozen"),
+        action @ (Action::Freeze | Action::Unfreeze) => {
+            let runs = open_runs(&args, fleet).await?;
+            let message =
+                (action == Action::Freeze).then(|| args.message.clone().unwrap_or_default());
+            // The command line is the machine's own account, as for runs: it may.
+            runs.set_freeze(name, message.as_deref(), &cli_actor(), true)
+                .await?;
+            match message {
+                Some(message) => println!("{name} is frozen: {message}"),
+                None => println!("{name} is not frozen"),
+            }
         }
-        return Ok(ExitCode::SUCCESS);
+        Action::Start(scenario) => {
+            let runs = open_runs(&args, fleet).await?;
+            return start(&runs, &args, cluster, &scenario).await;
+        }
     }
-    if action == runs::LAUNCH {
-        if !confirmed(&definition, &args, action) {
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Starts `scenario` (or `install`, or `launch`) as the arguments ask and prints it until it
+/// ends; with `--dry-run`, prints what it would do instead.
+async fn start(
+    runs: &Arc<Runs>,
+    args: &ClusterArgs,
+    cluster: &ClusterSummary,
+    scenario: &str,
+) -> anyhow::Result<ExitCode> {
+    let mut request = args.start_run(&cluster.name, scenario);
+    if args.dry_run {
+        return dry_run(runs, &request).await;
+    }
+    if cluster.confirm && request.confirm.is_none() {
+        request.confirm = ask_confirmation(&cluster.name, scenario);
+    }
+    let started = match runs
+        .start_request(&request, &cli_actor(), Standing::Machine)
+        .await
+    {
+        Ok(started) => started,
+        Err(StartError::Unconfirmed(name)) => {
+            eprintln!(
+                "knit: {name} wants its name typed to run {scenario}: give --yes {name}, or type it at a terminal; nothing ran"
+            );
             return Ok(ExitCode::from(2));
         }
-        let (client, target) = cluster_ec2(&definition, &args).await;
-        let runs = open_runs(&args).await?;
-        let cluster = definition.name().to_owned();
-        let started = runs
-            .start_launch(definition, client, target, &cli_actor())
-            .await?;
-        let status = follow(&runs, started, &cluster, action, args.verbose).await?;
-        return Ok(exit_code(status == RunStatus::Ok));
-    }
-    let hosts = find_hosts(&definition, &args).await?;
-    if action == "hosts" {
-        list_hosts(&definition, &hosts);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut asked = RunRequest {
-        hosts: args.hosts.clone(),
-        roles: args.roles.clone(),
-        params: args.set.iter().cloned().collect(),
-        serial: (!args.serial.is_empty()).then(|| args.serial.clone()),
-        max_fail_percentage: args.max_fail_percentage,
-    };
-    if let Some(retried) = args.retry {
-        let runs = open_runs(&args).await?;
-        asked = match runs.retry_request(retried, name, action, &asked).await {
-            Ok(asked) => asked,
-            Err(refused) => {
-                eprintln!("knit: {refused}");
-                return Ok(ExitCode::from(2));
-            }
-        };
-    }
-    let mut plan = match definition.plan(library, action, &hosts, &asked) {
-        Ok(plan) => plan,
-        // A value refused is the person's mistake, told apart from a failed run.
-        Err(refused @ PlanError::Params(_)) => {
+        Err(refused) if is_refusal(&refused) => {
             eprintln!("knit: {refused}");
             return Ok(ExitCode::from(2));
         }
         Err(other) => return Err(other.into()),
     };
-    if let Some(parallel) = args.parallel {
-        plan.parallel = usize::from(parallel);
-    }
-    plan.retry_of = args.retry;
-    plan.wait = args.wait;
-    if args.dry_run {
-        let mask = Mask::with_declared(definition.secret_values(library), plan.secret_params());
-        print_plan(&plan, &mask);
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !confirmed(&definition, &args, action) {
-        return Ok(ExitCode::from(2));
-    }
-    let status = run_plan(&definition, plan, &args).await?;
+    let status = follow(runs, started, &cluster.name, scenario, args.verbose).await?;
     Ok(exit_code(status == RunStatus::Ok))
 }
 
-/// Whether the person confirmed `action` on a cluster that wants its name typed: `--yes NAME`,
-/// or the name typed at a terminal. Says what to do when not.
-fn confirmed(definition: &Definition, args: &ClusterArgs, action: &str) -> bool {
-    let name = definition.name();
-    if !definition.file.cluster.needs_confirmation() {
-        return true;
+/// `--dry-run`: the commands each host would run (for `launch`, what it would change).
+async fn dry_run(runs: &Runs, request: &StartRun) -> anyhow::Result<ExitCode> {
+    let name = &request.cluster;
+    if request.scenario == runs::LAUNCH {
+        print_launch_plan(name, &runs.fleet().launch_plan(name).await?);
+        return Ok(ExitCode::SUCCESS);
     }
-    let typed = args
-        .yes
-        .clone()
-        .or_else(|| ask_confirmation(name, action))
-        .unwrap_or_default();
-    if typed.trim() == name {
-        return true;
-    }
-    eprintln!(
-        "knit: {name} wants its name typed to run {action}: give --yes {name}, or type it at a terminal; nothing ran"
-    );
-    false
+    let (definition, plan) = match runs.plan_request(request).await {
+        Ok(planned) => planned,
+        Err(refused) if is_refusal(&refused) => {
+            eprintln!("knit: {refused}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let secrets = definition.secret_values(Library::builtin());
+    print_plan(&plan, &Mask::with_declared(secrets, plan.secret_params()));
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn find_hosts(
-    definition: &Definition,
-    args: &ClusterArgs,
-) -> anyhow::Result<BTreeMap<String, Vec<SshTarget>>> {
-    if !runs::needs_ec2(definition) {
-        return Ok(definition.static_hosts());
+/// Whether `error` refuses what the person asked for (a value, a retry, a missing
+/// confirmation), told apart from a run that could not be tried.
+fn is_refusal(error: &StartError) -> bool {
+    match error {
+        StartError::Plan(PlanError::Params(_))
+        | StartError::Unconfirmed(_)
+        | StartError::RolloutLocked { .. } => true,
+        StartError::Retry(retry) => !matches!(retry, RetryError::Store(_)),
+        _ => false,
     }
-    let (client, target) = cluster_ec2(definition, args).await;
-    Ok(runs::machine_hosts(definition, Some((&client, &target))).await?)
 }
 
-/// An EC2 client for the cluster's profile and region.
-async fn cluster_ec2(definition: &Definition, args: &ClusterArgs) -> (Client, Ec2Target) {
-    let cluster = &definition.file.cluster;
-    let target = Ec2Target {
-        profile: cluster.profile.clone(),
-        region: cluster.region.clone(),
+/// The clusters of `--clusters`, and EC2 as `--ec2-endpoint` says (reached only for a cluster
+/// with launched machines).
+fn fleet(args: &ClusterArgs) -> Fleet {
+    let ec2 = Ec2Target {
         endpoint: args.ec2_endpoint.clone(),
         ..Ec2Target::default()
     };
-    let (client, _) = ec2::connect(&target).await;
-    (client, target)
+    Fleet::new(vec![args.clusters.clone()], Arc::new(Ec2Hub::lazy(ec2)))
 }
 
-async fn open_runs(args: &ClusterArgs) -> anyhow::Result<Arc<Runs>> {
+async fn open_runs(args: &ClusterArgs, fleet: Fleet) -> anyhow::Result<Arc<Runs>> {
     let store = args.store.open().await?;
     let known_hosts = KnownHosts::new(config::known_hosts(&args.store.data_dir));
     // Connections outlive the command, so that the next command on these hosts starts warm.
     let pool = Pool::shared(&args.store.data_dir.join("ssh"));
-    Ok(Runs::open_with(store, known_hosts, pool).await?)
-}
-
-async fn run_plan(
-    definition: &Definition,
-    plan: Plan,
-    args: &ClusterArgs,
-) -> anyhow::Result<RunStatus> {
-    let runs = open_runs(args).await?;
-    let scenario = plan.scenario.clone();
-    let started = runs.start(definition, plan, &cli_actor()).await?;
-    follow(&runs, started, definition.name(), &scenario, args.verbose).await
+    Ok(Runs::open_with(store, fleet, known_hosts, pool).await?)
 }
 
 /// Prints a run's output until it ends (its scripts whole when `verbose`), cancelling it on
@@ -327,40 +283,5 @@ fn print_plan(plan: &Plan, mask: &Mask) {
                 }
             }
         }
-    }
-}
-
-fn list_clusters(definitions: &[Definition]) {
-    for definition in definitions {
-        let scenarios: Vec<&str> = definition
-            .file
-            .scenarios
-            .keys()
-            .map(String::as_str)
-            .collect();
-        println!(
-            "{}\t{} machines\tscenarios: {}\t{}",
-            definition.name(),
-            definition.file.machines.len(),
-            scenarios.join(", "),
-            definition.path.display()
-        );
-    }
-}
-
-fn list_hosts(definition: &Definition, hosts: &BTreeMap<String, Vec<SshTarget>>) {
-    for host in definition.named_hosts(hosts) {
-        let roles: Vec<&str> = definition.file.machines[&host.machine]
-            .get_ref()
-            .roles
-            .keys()
-            .map(String::as_str)
-            .collect();
-        println!(
-            "{}\t{}\troles: {}",
-            host.name,
-            host.target,
-            roles.join(", ")
-        );
     }
 }

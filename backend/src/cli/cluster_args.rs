@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use knit_shared::StartRun;
 use knit_shared::rollout::BatchSize;
 
 use super::StoreArgs;
@@ -17,7 +18,7 @@ pub struct ClusterArgs {
     /// A scenario of the cluster; `install` (every role's install task); `plan` (what `launch`
     /// would change in EC2); `launch` (create the firewall groups and start the machines);
     /// `hosts` (list the hosts); `releases` (what each host runs now, as it last reported);
-    /// `freeze --message "..."` (no run starts until `unfreeze`).
+    /// `runs` (its latest runs); `freeze --message "..."` (no run starts until `unfreeze`).
     pub action: Option<String>,
 
     /// Folder of cluster definition files (*.toml).
@@ -88,6 +89,54 @@ pub struct ClusterArgs {
     /// A file holding that API token (its first line).
     #[arg(long, env = "KNIT_TOKEN_FILE", conflicts_with = "token")]
     pub token_file: Option<PathBuf>,
+}
+
+impl ClusterArgs {
+    /// A run of `scenario` of `cluster` as these arguments ask for it.
+    pub fn start_run(&self, cluster: &str, scenario: &str) -> StartRun {
+        StartRun {
+            hosts: self.hosts.clone(),
+            roles: self.roles.clone(),
+            params: self.set.iter().cloned().collect(),
+            serial: (!self.serial.is_empty()).then(|| self.serial.clone()),
+            max_fail_percentage: self.max_fail_percentage,
+            parallel: self.parallel,
+            retry_of: self.retry,
+            confirm: self.yes.clone(),
+            wait: self.wait,
+            ..StartRun::new(cluster, scenario)
+        }
+    }
+}
+
+/// What is asked of a cluster: the word after its name, read once for a run here or through a
+/// server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// What `launch` would change in EC2.
+    Plan,
+    Hosts,
+    Releases,
+    /// Its latest runs.
+    Runs,
+    Freeze,
+    Unfreeze,
+    /// A scenario, `install` or `launch`.
+    Start(String),
+}
+
+impl Action {
+    pub fn parse(word: &str) -> Self {
+        match word {
+            "plan" => Self::Plan,
+            "hosts" => Self::Hosts,
+            "releases" => Self::Releases,
+            "runs" => Self::Runs,
+            "freeze" => Self::Freeze,
+            "unfreeze" => Self::Unfreeze,
+            scenario => Self::Start(scenario.to_owned()),
+        }
+    }
 }
 
 /// `NAME=VALUE` of `--set`.

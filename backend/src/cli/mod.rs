@@ -2,6 +2,7 @@
 
 mod cluster;
 mod cluster_args;
+mod listings;
 mod printer;
 mod remote;
 mod runs;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use knit_shared::{CellStatus, HostRelease, RunEvent, RunEventBody, Stream, command_lines};
+use knit_shared::{CellStatus, RunEvent, RunEventBody, Stream, command_lines};
 
 /// Prints a run's events as they come: output prefixed by host, a line per cell that ends.
 pub struct Printer {
@@ -118,24 +118,5 @@ impl Printer {
             | RunEventBody::Output { .. }
             | RunEventBody::RunFinished { .. } => {}
         }
-    }
-}
-
-/// What each host runs now, as it last reported: `host  name=value…  run N by who at when`.
-pub fn print_releases(releases: &[HostRelease]) {
-    for live in releases {
-        let reported: Vec<String> = live
-            .outputs
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect();
-        println!(
-            "{}\t{}\trun {} by {} at {}",
-            live.host,
-            reported.join("\t"),
-            live.run,
-            live.actor,
-            live.at
-        );
     }
 }

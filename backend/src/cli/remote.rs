@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use knit_shared::{
-    ApiErrorBody, ClusterHosts, ClusterList, ClusterSummary, FreezeRequest, LaunchPlan,
-    ReleaseList, RunDetail, RunEvent, RunEventBody, RunList, RunStatus, RunSummary, StartRun,
+    ApiErrorBody, ClusterHosts, ClusterList, ClusterSummary, FreezeRequest, ReleaseList, RunDetail,
+    RunEvent, RunEventBody, RunList, RunStatus, RunSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ClusterArgs;
-use super::printer::{Printer, print_releases};
+use super::cluster_args::Action;
+use super::listings::{print_clusters, print_hosts, print_launch_plan, print_releases, print_runs};
+use super::printer::Printer;
 use super::terminal::{ask_confirmation, exit_code};
 
 /// How long a dropped event stream is tried again before the command gives up on the run
@@ -167,19 +169,7 @@ pub async fn run(args: &ClusterArgs, url: &str, token: &str) -> anyhow::Result<E
     };
     let list: ClusterList = server.read("/clusters").await?;
     if name == "clusters" {
-        for cluster in &list.clusters {
-            let scenarios: Vec<&str> = cluster.scenarios.iter().map(|s| s.name.as_str()).collect();
-            println!(
-                "{}\t{} machines\tscenarios: {}\t{}",
-                cluster.name,
-                cluster.machines.len(),
-                scenarios.join(", "),
-                cluster.file
-            );
-        }
-        for error in &list.errors {
-            eprintln!("{error}");
-        }
+        print_clusters(&list);
         return Ok(exit_code(list.errors.is_empty()));
     }
     let Some(cluster) = list.clusters.iter().find(|c| c.name == name) else {
@@ -189,70 +179,45 @@ pub async fn run(args: &ClusterArgs, url: &str, token: &str) -> anyhow::Result<E
             known.join(", ")
         );
     };
-    let Some(action) = args.action.as_deref() else {
+    let Some(word) = args.action.as_deref() else {
         bail!("name a scenario of {name}, `install`, `launch`, `plan` or `hosts`");
     };
     let path = format!("/clusters/{name}");
-    match action {
-        "plan" => {
-            let plan: LaunchPlan = server.read(&format!("{path}/plan")).await?;
-            if plan.changes.is_empty() {
-                println!("EC2 matches {name}: launch would change nothing");
-            }
-            for change in &plan.changes {
-                println!("{}", change.describe());
-            }
-        }
-        "hosts" => {
+    match Action::parse(word) {
+        Action::Plan => print_launch_plan(name, &server.read(&format!("{path}/plan")).await?),
+        Action::Hosts => {
             let hosts: ClusterHosts = server.read(&format!("{path}/hosts")).await?;
-            for host in hosts.hosts {
-                println!(
-                    "{}\t{}\troles: {}",
-                    host.name,
-                    host.address,
-                    host.roles.join(", ")
-                );
-            }
+            print_hosts(&hosts.hosts);
         }
-        "releases" => {
+        Action::Releases => {
             let releases: ReleaseList = server.read(&format!("{path}/releases")).await?;
             print_releases(&releases.hosts);
         }
-        "runs" => {
+        Action::Runs => {
             let runs: RunList = server
                 .read(&format!("/runs?cluster={name}&limit=50"))
                 .await?;
-            for run in runs.runs {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    run.id,
-                    run.scenario,
-                    run.status.as_str(),
-                    run.actor,
-                    run.started_at
-                );
-            }
+            print_runs(&runs.runs);
         }
-        "freeze" | "unfreeze" => {
+        action @ (Action::Freeze | Action::Unfreeze) => {
             let body = FreezeRequest {
                 message: args.message.clone().unwrap_or_default(),
             };
+            let (word, done) = match action {
+                Action::Freeze => ("freeze", "frozen"),
+                _ => ("unfreeze", "not frozen"),
+            };
             let answer: Answer<serde_json::Value> =
-                server.post(&format!("{path}/{action}"), &body).await?;
+                server.post(&format!("{path}/{word}"), &body).await?;
             if let Answer::Refused(reason) = answer {
                 eprintln!("knit: {reason}");
                 return Ok(ExitCode::from(2));
             }
-            println!(
-                "{name} is {}",
-                if action == "freeze" {
-                    "frozen"
-                } else {
-                    "not frozen"
-                }
-            );
+            println!("{name} is {done}");
         }
-        scenario => return start_and_follow(&server, args, cluster, scenario).await,
+        Action::Start(scenario) => {
+            return start_and_follow(&server, args, cluster, &scenario).await;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -263,29 +228,16 @@ async fn start_and_follow(
     cluster: &ClusterSummary,
     scenario: &str,
 ) -> anyhow::Result<ExitCode> {
-    if args.dry_run || args.parallel.is_some() {
+    if args.dry_run {
         bail!(
-            "--dry-run and --parallel work where the definitions are: run without --server (a \
-             server runs a scenario with its cluster's `parallel`)"
+            "--dry-run works where the definitions are: run it without --server, in a checkout \
+             of the cluster files"
         );
     }
-    let confirm = match &args.yes {
-        Some(given) => Some(given.clone()),
-        None if cluster.confirm => ask_confirmation(&cluster.name, scenario),
-        None => None,
-    };
-    let request = StartRun {
-        cluster: cluster.name.clone(),
-        scenario: scenario.to_owned(),
-        hosts: args.hosts.clone(),
-        roles: args.roles.clone(),
-        params: args.set.iter().cloned().collect(),
-        serial: (!args.serial.is_empty()).then(|| args.serial.clone()),
-        max_fail_percentage: args.max_fail_percentage,
-        retry_of: args.retry,
-        confirm,
-        wait: args.wait,
-    };
+    let mut request = args.start_run(&cluster.name, scenario);
+    if cluster.confirm && request.confirm.is_none() {
+        request.confirm = ask_confirmation(&cluster.name, scenario);
+    }
     let run: RunSummary = match server.post("/runs", &request).await? {
         Answer::Ok(run) => run,
         Answer::Refused(reason) => {

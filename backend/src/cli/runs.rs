@@ -2,11 +2,13 @@
 //! from the command line of the machine that holds knit's database.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
 use super::StoreArgs;
-use crate::runs::Runs;
+use crate::ec2::{Ec2Hub, Ec2Target};
+use crate::runs::{Fleet, Runs};
 use crate::ssh::KnownHosts;
 use crate::store::Actor;
 
@@ -44,20 +46,17 @@ enum RunsAction {
 pub async fn run(args: RunsArgs) -> anyhow::Result<()> {
     let store = args.store.open().await?;
     let known_hosts = KnownHosts::new(crate::config::known_hosts(&args.store.data_dir));
-    let runs = Runs::open(store, known_hosts).await?;
+    // Approving reads who may from the definitions, and needs no EC2.
+    let ec2 = Arc::new(Ec2Hub::lazy(Ec2Target::default()));
+    let fleet = Fleet::new(vec![args.clusters.clone()], ec2);
+    let runs = Runs::open(store, fleet, known_hosts).await?;
     let actor = Actor {
         name: args.approver.clone(),
         address: Some("command line".to_owned()),
     };
     let approved = args.action == RunsAction::Approve;
-    runs.decide(
-        std::slice::from_ref(&args.clusters),
-        args.id,
-        &actor,
-        approved,
-        &args.comment,
-    )
-    .await?;
+    runs.decide(args.id, &actor, approved, &args.comment)
+        .await?;
     let word = if approved { "approved" } else { "rejected" };
     println!("run {} {word} by {}", args.id, args.approver);
     Ok(())

@@ -117,7 +117,8 @@ mod properties {
     use proptest::prelude::*;
 
     use super::parse;
-    use crate::clusters::{Library, RunRequest};
+    use crate::clusters::Library;
+    use knit_shared::StartRun;
 
     const GOOD: &str = r#"[cluster]
 name = "shop.prod"
@@ -149,9 +150,8 @@ steps = ["app.greet", "ALL.greet", { step = "app.greet", continue_on_failure = t
                 for scenario in definition.file.scenarios.keys() {
                     let _ = definition.plan(
                         Library::builtin(),
-                        scenario,
                         &definition.static_hosts(),
-                        &RunRequest::default(),
+                        &StartRun::new(definition.name(), scenario),
                     );
                 }
             }

@@ -11,7 +11,7 @@ use super::render::{RenderError, Renderer};
 use super::{Definition, Library};
 use knit_shared::SshTarget;
 use knit_shared::rollout::{BatchSize, batch_sizes};
-use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam};
+use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam, StartRun};
 
 /// The scenario every cluster has without defining it: every role's `install`.
 pub const INSTALL: &str = "install";
@@ -93,19 +93,6 @@ impl Command {
     }
 }
 
-/// What a run asks for besides its scenario: only some hosts or roles (empty lists narrow
-/// nothing), and values of the scenario's parameters.
-#[derive(Debug, Clone, Default)]
-pub struct RunRequest {
-    pub hosts: Vec<String>,
-    pub roles: Vec<String>,
-    pub params: BTreeMap<String, String>,
-    /// Rolling batches for this run, over the scenario's.
-    pub serial: Option<Vec<BatchSize>>,
-    /// Over the scenario's.
-    pub max_fail_percentage: Option<u8>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("cluster {cluster} has no scenario {scenario}; it has: {known}")]
@@ -159,16 +146,16 @@ impl Definition {
             .collect()
     }
 
-    /// Expands `scenario` (or `install`) over `machine_hosts`, the hosts found for each machine,
-    /// as `request` asks.
+    /// Expands the scenario `request` names (or `install`) over `machine_hosts`, the hosts
+    /// found for each machine, as `request` asks.
     pub fn plan(
         &self,
         library: &Library,
-        scenario: &str,
         machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
-        request: &RunRequest,
+        request: &StartRun,
     ) -> Result<Plan, PlanError> {
         let cluster = self.name().to_owned();
+        let scenario = request.scenario.as_str();
         let (steps, finally) = self.scenario_steps(library, scenario)?;
         let params = self
             .param_values(scenario, &request.params)
@@ -230,19 +217,23 @@ impl Definition {
             max_fail_percentage: request.max_fail_percentage.or_else(|| {
                 rollout.and_then(|found| found.max_fail_percentage.as_ref().map(|p| *p.get_ref()))
             }),
-            retry_of: None,
-            wait: false,
+            retry_of: request.retry_of,
+            wait: request.wait,
             approval: self.file.cluster.approval_for(scenario),
             cluster,
             scenario: scenario.to_owned(),
             hosts: scope.hosts,
             steps: planned,
-            parallel: self
-                .file
-                .cluster
-                .parallel
-                .as_ref()
-                .map_or(20, |p| *p.get_ref()),
+            parallel: request.parallel.map_or_else(
+                || {
+                    self.file
+                        .cluster
+                        .parallel
+                        .as_ref()
+                        .map_or(20, |p| *p.get_ref())
+                },
+                usize::from,
+            ),
             declared: self.scenario_params(scenario),
             params: scope.params,
         })
@@ -270,7 +261,7 @@ impl Definition {
     fn hosts(
         &self,
         machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
-        request: &RunRequest,
+        request: &StartRun,
     ) -> Result<Vec<Host>, PlanError> {
         let all = self.named_hosts(machine_hosts);
         if let Some(unknown) = request
@@ -477,7 +468,7 @@ fn batches(serial: &[BatchSize], hosts: &[Host], steps: &[Step]) -> Vec<Vec<usiz
 struct Scope<'a> {
     library: &'a Library,
     hosts: Vec<Host>,
-    request: &'a RunRequest,
+    request: &'a StartRun,
     params: BTreeMap<String, String>,
     roles: toml::Table,
 }

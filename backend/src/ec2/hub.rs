@@ -30,8 +30,8 @@ impl fmt::Display for Scope {
 #[derive(Debug)]
 pub struct Ec2Hub {
     base: Ec2Target,
-    default: Scope,
-    default_client: Client,
+    /// The scope of requests that name neither profile nor region, and its client.
+    default: tokio::sync::OnceCell<(Scope, Client)>,
     clients: Mutex<HashMap<Scope, Client>>,
     /// The account's regions, read once: they change when AWS opens a region, not per request.
     regions: tokio::sync::OnceCell<Vec<String>>,
@@ -58,20 +58,41 @@ impl Ec2Hub {
     /// `default_client` serves `default_region` with the base target's profile: the scope of
     /// requests that name neither.
     pub fn new(base: Ec2Target, default_client: Client, default_region: String) -> Self {
+        let scope = Scope {
+            profile: base.profile.clone(),
+            region: default_region,
+        };
+        let hub = Self::lazy(base);
+        let _ = hub.default.set((scope, default_client));
+        hub
+    }
+
+    /// A hub that connects when first asked: a command line that may need no EC2 at all does
+    /// not look for a region (which, off EC2, can wait on the metadata service).
+    pub fn lazy(base: Ec2Target) -> Self {
         Self {
-            default: Scope {
-                profile: base.profile.clone(),
-                region: default_region,
-            },
             base,
-            default_client,
+            default: tokio::sync::OnceCell::new(),
             clients: Mutex::new(HashMap::new()),
             regions: tokio::sync::OnceCell::new(),
         }
     }
 
-    pub fn default_region(&self) -> &str {
-        &self.default.region
+    async fn default(&self) -> &(Scope, Client) {
+        self.default
+            .get_or_init(|| async {
+                let (client, region) = connect(&self.base).await;
+                let scope = Scope {
+                    profile: self.base.profile.clone(),
+                    region,
+                };
+                (scope, client)
+            })
+            .await
+    }
+
+    pub async fn default_region(&self) -> &str {
+        &self.default().await.0.region
     }
 
     /// Profiles a request may name; none in the sandbox, whose credentials are dummies.
@@ -84,7 +105,9 @@ impl Ec2Hub {
 
     pub async fn regions(&self) -> Result<&[String], Ec2Error> {
         self.regions
-            .get_or_try_init(|| describe_regions(&self.default_client, &self.base))
+            .get_or_try_init(|| async {
+                describe_regions(&self.default().await.1, &self.base).await
+            })
             .await
             .map(Vec::as_slice)
     }
@@ -95,8 +118,9 @@ impl Ec2Hub {
         profile: Option<&str>,
         region: Option<&str>,
     ) -> Result<Scope, ScopeError> {
+        let (default, _) = self.default().await;
         let profile = match profile {
-            None => self.default.profile.clone(),
+            None => default.profile.clone(),
             Some(_) if self.base.dummy_credentials => return Err(ScopeError::SandboxProfile),
             Some(name) if self.profiles().iter().any(|known| known == name) => {
                 Some(name.to_owned())
@@ -104,7 +128,7 @@ impl Ec2Hub {
             Some(name) => return Err(ScopeError::UnknownProfile(name.to_owned())),
         };
         let region = match region {
-            None => self.default.region.clone(),
+            None => default.region.clone(),
             Some(region) => {
                 validate::region(region)?;
                 if !self.regions().await?.iter().any(|known| known == region) {
@@ -127,8 +151,9 @@ impl Ec2Hub {
 
     /// The client of `scope`, which must come from `resolve`.
     pub async fn client(&self, scope: &Scope) -> Client {
-        if *scope == self.default {
-            return self.default_client.clone();
+        let (default, client) = self.default().await;
+        if scope == default {
+            return client.clone();
         }
         if let Some(client) = self.lock().get(scope) {
             return client.clone();

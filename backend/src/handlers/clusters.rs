@@ -21,7 +21,7 @@ use crate::error::ApiError;
     responses((status = 200, description = "OK", body = knit_shared::ClusterList))
 )]
 pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError> {
-    let mut list = app.runs.cluster_list(&app.cluster_dirs).await?;
+    let mut list = app.runs.cluster_list().await?;
     app.inventory.attach_instances(&mut list).await;
     Ok(Json(list))
 }
@@ -39,10 +39,7 @@ pub async fn plan(
     State(app): State<App>,
     PathParam(name): PathParam<String>,
 ) -> Result<Json<LaunchPlan>, ApiError> {
-    let plan = app
-        .runs
-        .launch_plan(&app.cluster_dirs, &app.inventory.hub, &name)
-        .await?;
+    let plan = app.runs.fleet().launch_plan(&name).await?;
     Ok(Json(plan))
 }
 
@@ -60,10 +57,7 @@ pub async fn hosts(
     State(app): State<App>,
     PathParam(name): PathParam<String>,
 ) -> Result<Json<ClusterHosts>, ApiError> {
-    let hosts = app
-        .runs
-        .cluster_hosts(&app.cluster_dirs, &app.inventory.hub, &name)
-        .await?;
+    let hosts = app.runs.fleet().cluster_hosts(&name).await?;
     Ok(Json(ClusterHosts { hosts }))
 }
 
@@ -107,13 +101,7 @@ pub async fn freeze(
 ) -> Result<StatusCode, ApiError> {
     let admin = caller.me.role.may(Role::Admin);
     app.runs
-        .set_freeze(
-            &app.cluster_dirs,
-            &name,
-            Some(&request.message),
-            &caller.actor(),
-            admin,
-        )
+        .set_freeze(&name, Some(&request.message), &caller.actor(), admin)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -134,7 +122,7 @@ pub async fn unfreeze(
 ) -> Result<StatusCode, ApiError> {
     let admin = caller.me.role.may(Role::Admin);
     app.runs
-        .set_freeze(&app.cluster_dirs, &name, None, &caller.actor(), admin)
+        .set_freeze(&name, None, &caller.actor(), admin)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

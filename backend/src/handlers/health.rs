@@ -23,7 +23,7 @@ pub async fn show(State(app): State<App>) -> Result<Json<Health>, ApiError> {
         .map_err(|error| ApiError::Unavailable(format!("the database does not answer: {error}")))?;
     Ok(Json(Health {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        region: app.inventory.hub.default_region().to_owned(),
+        region: app.inventory.hub.default_region().await.to_owned(),
         profile: app.settings.profile.clone(),
         sandbox: app.sandbox.clone(),
     }))

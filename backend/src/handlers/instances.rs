@@ -57,7 +57,7 @@ pub async fn act(
     app.store
         .record(&AuditEvent::of_request(&actor, &request))
         .await?;
-    let clusters = app.runs.cluster_list(&app.cluster_dirs).await?;
+    let clusters = app.runs.cluster_list().await?;
     let closed = clusters::closed_to(&clusters, &caller.me.name);
     let response = app.inventory.act(&request, &closed).await?;
     app.store

@@ -21,7 +21,7 @@ use crate::error::ApiError;
 pub async fn list(State(app): State<App>) -> Result<Json<Regions>, ApiError> {
     let hub = &app.inventory.hub;
     Ok(Json(Regions {
-        default: hub.default_region().to_owned(),
+        default: hub.default_region().await.to_owned(),
         regions: hub.regions().await?.to_vec(),
     }))
 }

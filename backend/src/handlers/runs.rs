@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::extract::{Body, Caller, Deployer, Params, PathParam};
 use crate::app::App;
 use crate::error::ApiError;
+use crate::runs::Standing;
 
 /// Runs on a page, unless the query says.
 const PAGE: u32 = 100;
@@ -40,16 +41,15 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<RunSummary>), ApiError> {
     let needs = scenario_needs(&request.scenario);
     caller.require(&app.store, needs, "this scenario").await?;
-    let run = app
+    let standing = match caller.me.role {
+        Role::Admin => Standing::Admin,
+        _ => Standing::Deployer,
+    };
+    let started = app
         .runs
-        .start_request(
-            &app.cluster_dirs,
-            &app.inventory.hub,
-            &request,
-            &caller.actor(),
-            caller.me.role == Role::Admin,
-        )
+        .start_request(&request, &caller.actor(), standing)
         .await?;
+    let run = app.runs.summary(&started).await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 
@@ -111,9 +111,7 @@ pub async fn cancel(
     Deployer(caller): Deployer,
     PathParam(id): PathParam<i64>,
 ) -> Result<StatusCode, ApiError> {
-    app.runs
-        .cancel_request(&app.cluster_dirs, id, &caller.actor())
-        .await?;
+    app.runs.cancel_request(id, &caller.actor()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -261,13 +259,7 @@ async fn answer(
     decision: &Decision,
 ) -> Result<StatusCode, ApiError> {
     app.runs
-        .decide(
-            &app.cluster_dirs,
-            id,
-            &caller.actor(),
-            approved,
-            &decision.comment,
-        )
+        .decide(id, &caller.actor(), approved, &decision.comment)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

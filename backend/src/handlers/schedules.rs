@@ -51,14 +51,6 @@ async fn set(
     paused: bool,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.actor();
-    schedules::set_paused(
-        &app.store,
-        &app.cluster_dirs,
-        cluster,
-        scenario,
-        &actor,
-        paused,
-    )
-    .await?;
+    schedules::set_paused(&app.runs, cluster, scenario, &actor, paused).await?;
     Ok(StatusCode::NO_CONTENT)
 }

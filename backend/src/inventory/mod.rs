@@ -39,7 +39,7 @@ struct Connection {
 
 #[derive(Debug)]
 pub struct Inventory {
-    pub hub: Ec2Hub,
+    pub hub: Arc<Ec2Hub>,
     cache: cache::Cache,
     feeds: feed::Feeds,
     type_lists: catalog::Lately<knit_shared::InstanceTypeList>,
@@ -47,7 +47,7 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn new(hub: Ec2Hub, page_size: i32) -> Arc<Self> {
+    pub fn new(hub: Arc<Ec2Hub>, page_size: i32) -> Arc<Self> {
         Arc::new(Self {
             hub,
             cache: cache::Cache::new(CACHE_TTL, page_size),

@@ -2,12 +2,9 @@
 //! never the person who asked for it. Approved, the run waits in line and starts; rejected, it
 //! ends without running. Both are audited, and so is every refusal.
 
-use std::path::PathBuf;
-
 use knit_shared::RunStatus;
 
 use super::Runs;
-use super::start::find;
 use crate::store::{Actor, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +28,6 @@ impl Runs {
     /// recorded in the audit log as well.
     pub async fn decide(
         &self,
-        dirs: &[PathBuf],
         id: i64,
         actor: &Actor,
         approved: bool,
@@ -42,7 +38,7 @@ impl Runs {
         } else {
             "run.reject"
         };
-        let decided = self.try_decide(dirs, id, actor, approved, comment).await;
+        let decided = self.try_decide(id, actor, approved, comment).await;
         let outcome = match &decided {
             Ok(()) => comment.to_owned(),
             Err(ApproveError::Store(_)) => return decided,
@@ -56,14 +52,15 @@ impl Runs {
 
     async fn try_decide(
         &self,
-        dirs: &[PathBuf],
         id: i64,
         actor: &Actor,
         approved: bool,
         comment: &str,
     ) -> Result<(), ApproveError> {
         let (run, _) = self.store.run(id).await?.ok_or(ApproveError::NoRun(id))?;
-        let definition = find(dirs, &run.cluster)
+        let definition = self
+            .fleet
+            .definition(&run.cluster)
             .await
             .map_err(|error| ApproveError::Definition(error.to_string()))?;
         let approvers = &definition.file.cluster.approvers;

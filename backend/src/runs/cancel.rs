@@ -1,10 +1,9 @@
 //! Cancelling a run: the signal the engine watches (`Cancel`), and the console's request for it,
 //! which only a cluster's operators may make (when it names them); a launch cannot be cancelled.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::start::{Attempt, NotAnOperator, OperatorCheck, find, require_operator};
+use super::operators::{Attempt, NotAnOperator, OperatorCheck, require_operator};
 use super::{CancelOutcome, Runs};
 use tokio_util::sync::CancellationToken;
 
@@ -29,10 +28,9 @@ pub enum CancelError {
 }
 
 impl Runs {
-    /// Cancels run `id` for `actor`, with the definitions of `dirs` saying who may.
+    /// Cancels run `id` for `actor`, the cluster's definition saying who may.
     pub async fn cancel_request(
         self: &Arc<Self>,
-        dirs: &[PathBuf],
         id: i64,
         actor: &Actor,
     ) -> Result<(), CancelError> {
@@ -40,7 +38,7 @@ impl Runs {
             return Err(CancelError::NoRun(id));
         };
         // A cluster whose definition is gone names no operators any more.
-        if let Ok(definition) = find(dirs, &run.cluster).await {
+        if let Ok(definition) = self.fleet.definition(&run.cluster).await {
             let attempt = Attempt {
                 what: "cancel runs of",
                 action: "run.cancel",

@@ -2,10 +2,8 @@
 //! and since when (`Runs::begin` checks). Admins and the cluster's operators may freeze and
 //! unfreeze it; both are audited, and so is a refusal.
 
-use std::path::PathBuf;
-
 use super::Runs;
-use super::start::{StartError, find};
+use super::start::StartError;
 use crate::store::{Actor, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +30,9 @@ fn operators_of(operators: &[String]) -> String {
 
 impl Runs {
     /// Freezes cluster `name` with `message`, or unfreezes it when `message` is `None`, for
-    /// `actor` (an admin when `admin`), with the definitions of `dirs` saying who operates it.
+    /// `actor` (an admin when `admin`), the cluster's definition saying who operates it.
     pub async fn set_freeze(
         &self,
-        dirs: &[PathBuf],
         name: &str,
         message: Option<&str>,
         actor: &Actor,
@@ -45,7 +42,7 @@ impl Runs {
             Some(message) => ("cluster.freeze", Some(message)),
             None => ("cluster.unfreeze", None),
         };
-        let definition = find(dirs, name).await?;
+        let definition = self.fleet.definition(name).await?;
         let operators = &definition.file.cluster.operators;
         let refused = if !admin && !operators.contains(&actor.name) {
             Some(FreezeError::NotAllowed {

@@ -6,6 +6,7 @@ mod cancel;
 mod cell;
 mod connections;
 mod engine;
+mod fleet;
 mod follow;
 mod freeze;
 mod hosts;
@@ -14,6 +15,7 @@ mod launch;
 mod line;
 pub mod log;
 mod mask;
+mod operators;
 pub mod retention;
 mod retry;
 pub mod schedules;
@@ -21,7 +23,6 @@ mod shells;
 mod start;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use knit_shared::{ClusterList, RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, RunSummary};
@@ -31,15 +32,16 @@ use tokio_util::task::TaskTracker;
 pub use approve::ApproveError;
 pub use cancel::Cancel;
 pub use cancel::CancelError;
+pub use fleet::Fleet;
 pub use freeze::FreezeError;
 pub use hosts::{HostsError, machine_hosts, needs_ec2};
 pub use journal::Journal;
 pub use launch::LAUNCH;
 pub use mask::Mask;
 pub use retry::RetryError;
-pub use start::StartError;
+pub use start::{Standing, StartError};
 
-use crate::clusters::{self, Definition, Library, Plan};
+use crate::clusters::{Definition, Library, Plan};
 use crate::notify::{self, Event, Notifier, Receiver, Summary};
 use crate::open_files;
 use crate::ssh::{Identity, KeyExchange, KnownHosts, Pool};
@@ -141,6 +143,7 @@ pub enum CancelOutcome {
 #[derive(Debug)]
 pub struct Runs {
     store: Store,
+    fleet: Fleet,
     known_hosts: KnownHosts,
     /// Connections kept between runs.
     pool: Arc<Pool>,
@@ -161,15 +164,20 @@ pub struct Started {
 }
 
 impl Runs {
-    /// Runs that verify host keys against `known_hosts`. Runs left `running` by a process that
-    /// has gone are marked interrupted first.
-    pub async fn open(store: Store, known_hosts: KnownHosts) -> Result<Arc<Self>, StoreError> {
-        Self::open_with(store, known_hosts, Pool::default()).await
+    /// Runs of the clusters of `fleet` that verify host keys against `known_hosts`. Runs left
+    /// `running` by a process that has gone are marked interrupted first.
+    pub async fn open(
+        store: Store,
+        fleet: Fleet,
+        known_hosts: KnownHosts,
+    ) -> Result<Arc<Self>, StoreError> {
+        Self::open_with(store, fleet, known_hosts, Pool::default()).await
     }
 
     /// The same, keeping connections in `pool`.
     pub async fn open_with(
         store: Store,
+        fleet: Fleet,
         known_hosts: KnownHosts,
         pool: Pool,
     ) -> Result<Arc<Self>, StoreError> {
@@ -177,6 +185,7 @@ impl Runs {
         Ok(Arc::new(Self {
             notifier: Notifier::new(store.clone()),
             store,
+            fleet,
             known_hosts,
             pool: Arc::new(pool),
             active: Mutex::new(HashMap::new()),
@@ -188,6 +197,11 @@ impl Runs {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Where the runs find their clusters.
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
     }
 
     /// Runs started from now on keep at most `bytes` of output in their stored log.
@@ -425,15 +439,9 @@ impl Runs {
         Ok(None)
     }
 
-    /// The clusters of `dirs`, each with the run that holds it, if any.
-    pub async fn cluster_list(&self, dirs: &[PathBuf]) -> Result<ClusterList, StoreError> {
-        let owned = dirs.to_vec();
-        let mut list = tokio::task::spawn_blocking(move || clusters::list(&owned))
-            .await
-            .unwrap_or_else(|error| ClusterList {
-                clusters: Vec::new(),
-                errors: vec![format!("reading the definitions failed: {error}")],
-            });
+    /// The clusters, each with the run that holds it, its freeze and its schedules' times.
+    pub async fn cluster_list(&self) -> Result<ClusterList, StoreError> {
+        let mut list = self.fleet.list().await;
         let running = RunQuery {
             status: Some(RunStatus::Running.as_str().to_owned()),
             ..RunQuery::default()

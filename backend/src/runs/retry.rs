@@ -4,8 +4,8 @@
 use knit_shared::params::HIDDEN;
 
 use super::Runs;
-use crate::clusters::RunRequest;
 use crate::store::StoreError;
+use knit_shared::StartRun;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetryError {
@@ -28,19 +28,17 @@ pub enum RetryError {
 }
 
 impl Runs {
-    /// What a retry of run `id` as `cluster`'s `scenario` asks for: its undone hosts and its
-    /// parameters (a secret one is not kept: it takes its default). `asked` adds to or
-    /// overrides the parameters, and may set the rollout.
-    pub async fn retry_request(
+    /// What a retry of run `id` asks for: its undone hosts and its parameters (a secret one is
+    /// not kept: it takes its default). `asked`, which names the same cluster and scenario,
+    /// adds to or overrides the parameters, and may set the rollout.
+    pub(super) async fn retry_request(
         &self,
         id: i64,
-        cluster: &str,
-        scenario: &str,
-        asked: &RunRequest,
-    ) -> Result<RunRequest, RetryError> {
+        asked: &StartRun,
+    ) -> Result<StartRun, RetryError> {
         let detail = self.detail(id).await?.ok_or(RetryError::UnknownRun(id))?;
         let run = &detail.run;
-        if run.cluster != cluster || run.scenario != scenario {
+        if run.cluster != asked.cluster || run.scenario != asked.scenario {
             return Err(RetryError::Mismatch {
                 id,
                 cluster: run.cluster.clone(),
@@ -61,7 +59,7 @@ impl Runs {
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
         params.extend(asked.params.clone());
-        Ok(RunRequest {
+        Ok(StartRun {
             hosts,
             params,
             ..asked.clone()

@@ -11,9 +11,8 @@ use chrono::{DateTime, Utc};
 use knit_shared::{RunQuery, ScheduleSummary, StartRun};
 use tokio_util::sync::CancellationToken;
 
-use super::Runs;
+use super::{Runs, Standing};
 use crate::clusters::{self, Library, schedule::Schedule};
-use crate::inventory::Inventory;
 use crate::store::{Actor, Store, StoreError, time_text};
 
 /// The account scheduled runs are started as (a cluster naming operators must name it too).
@@ -30,13 +29,9 @@ pub enum ScheduleError {
     Store(#[from] StoreError),
 }
 
-/// Starts the occurrences of every schedule in `dirs` until `stopping`.
-pub async fn keep(
-    runs: Arc<Runs>,
-    inventory: Arc<Inventory>,
-    dirs: Vec<PathBuf>,
-    stopping: CancellationToken,
-) {
+/// Starts the occurrences of every schedule of the runs' clusters until `stopping`.
+pub async fn keep(runs: Arc<Runs>, stopping: CancellationToken) {
+    let dirs = runs.fleet().dirs().to_vec();
     let began = Utc::now();
     let server = format!("{} pid {}", crate::store::hostname(), std::process::id());
     // The latest occurrence handled, per cluster and scenario.
@@ -66,7 +61,7 @@ pub async fn keep(
                 continue;
             }
             handled.insert(key.clone(), due);
-            if let Err(error) = occur(&runs, &inventory, &dirs, &key, due, &server).await {
+            if let Err(error) = occur(&runs, &key, due, &server).await {
                 tracing::error!(cluster = key.0, scenario = key.1, %error, "a scheduled run did not start");
             }
         }
@@ -81,8 +76,6 @@ pub async fn keep(
 /// starts the run.
 async fn occur(
     runs: &Arc<Runs>,
-    inventory: &Inventory,
-    dirs: &[PathBuf],
     (cluster, scenario): &(String, String),
     due: DateTime<Utc>,
     server: &str,
@@ -135,13 +128,7 @@ async fn occur(
         ..StartRun::default()
     };
     let run = runs
-        .start_request(
-            dirs,
-            &inventory.hub,
-            &request,
-            &Actor::named(ACCOUNT),
-            false,
-        )
+        .start_request(&request, &Actor::named(ACCOUNT), Standing::Deployer)
         .await?;
     tracing::info!(
         cluster,
@@ -228,14 +215,14 @@ pub async fn fill_in(
 /// Pauses (`paused`) or resumes the schedule of `cluster`'s `scenario` on behalf of `actor`,
 /// recorded in the audit log.
 pub async fn set_paused(
-    store: &Store,
-    dirs: &[PathBuf],
+    runs: &Runs,
     cluster: &str,
     scenario: &str,
     actor: &Actor,
     paused: bool,
 ) -> Result<(), ScheduleError> {
-    let exists = scheduled(dirs)
+    let store = runs.store();
+    let exists = scheduled(runs.fleet().dirs())
         .await
         .iter()
         .any(|(found, name, _)| found == cluster && name == scenario);

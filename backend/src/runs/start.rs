@@ -1,18 +1,15 @@
-//! Starting a run as the console asks for it: find the cluster's definition, its hosts, expand
-//! the scenario, then take the lock and go.
+//! Starting a run, the one way the console, the command line and the schedules all take: find
+//! the cluster's definition and its hosts, check who asks and what, expand the scenario, then
+//! take the lock and go.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use aws_sdk_ec2::Client;
-use knit_shared::{ClusterHost, LaunchPlan, RunSummary, StartRun};
+use knit_shared::{RunSummary, StartRun};
 
-use super::{HostsError, LAUNCH, RunError, Runs, machine_hosts, needs_ec2};
-use crate::clusters::{self, Definition, Library, PlanError, RunRequest};
-use crate::ec2::{Ec2Error, Ec2Hub, Ec2Target, ScopeError};
-use crate::launch;
-use crate::ssh::SshTarget;
+use super::operators::{Attempt, NotAnOperator, OperatorCheck, require_operator};
+use super::{HostsError, LAUNCH, RunError, Runs, Started};
+use crate::clusters::{Definition, Library, Plan, PlanError};
+use crate::ec2::{Ec2Error, ScopeError};
 use crate::store::Actor;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,80 +42,73 @@ pub enum StartError {
     RolloutLocked { cluster: String, scenario: String },
 }
 
-/// Refused: the cluster names its operators, and the person is not one of them.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "only {operators} may {what} cluster {cluster}; ask an admin to add {name} to its operators"
-)]
-pub struct NotAnOperator {
-    what: &'static str,
-    cluster: String,
-    operators: String,
-    name: String,
-}
-
-/// What an operator check is about: what the person may not do (e.g. `run`), and the audit
-/// entry's action and target when refused.
-pub(super) struct Attempt<'a> {
-    pub what: &'static str,
-    pub action: &'a str,
-    pub target: String,
-}
-
-/// Refuses `actor` unless `definition` names no operators or names them; a refusal is audited.
-pub(super) async fn require_operator(
-    store: &crate::store::Store,
-    definition: &Definition,
-    actor: &Actor,
-    attempt: Attempt<'_>,
-) -> Result<(), OperatorCheck> {
-    let operators = &definition.file.cluster.operators;
-    if operators.is_empty() || operators.contains(&actor.name) {
-        return Ok(());
-    }
-    let refused = NotAnOperator {
-        what: attempt.what,
-        cluster: definition.name().to_owned(),
-        operators: operators.join(", "),
-        name: actor.name.clone(),
-    };
-    let note = "refused: not an operator".to_owned();
-    store
-        .record(&actor.did(attempt.action, attempt.target, note))
-        .await?;
-    Err(OperatorCheck::Refused(refused))
-}
-
-/// Why `require_operator` said no.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum OperatorCheck {
-    #[error(transparent)]
-    Refused(NotAnOperator),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+/// How far the one who asks for a run is trusted, beyond the role that lets them ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// A person of the console or the API, or a schedule: a cluster's operators are checked, and
+    /// a locked rollout stays as the scenario says.
+    Deployer,
+    /// An admin: operators are checked; a locked rollout may be overridden.
+    Admin,
+    /// The command line on knit's own machine, whose account may do anything knit may.
+    Machine,
 }
 
 impl Runs {
-    /// Starts `request` on behalf of `actor` (who may override a locked rollout when `admin`),
-    /// with the definitions of `dirs` and EC2 of `hub`.
+    /// Starts `request` on behalf of `actor`.
     pub async fn start_request(
         self: &Arc<Self>,
-        dirs: &[PathBuf],
-        hub: &Ec2Hub,
         request: &StartRun,
         actor: &Actor,
-        admin: bool,
-    ) -> Result<RunSummary, StartError> {
-        let definition = find(dirs, &request.cluster).await?;
-        let attempt = Attempt {
-            what: "run",
-            action: "run.start",
-            target: attempt_target(request),
-        };
-        match require_operator(&self.store, &definition, actor, attempt).await {
-            Ok(()) => {}
-            Err(OperatorCheck::Refused(refused)) => return Err(refused.into()),
-            Err(OperatorCheck::Store(error)) => return Err(RunError::Store(error).into()),
+        standing: Standing,
+    ) -> Result<Started, StartError> {
+        let definition = self.fleet.definition(&request.cluster).await?;
+        self.check_asker(&definition, request, actor, standing)
+            .await?;
+        if request.scenario == LAUNCH {
+            let (client, target) = self.fleet.ec2(&definition).await?;
+            return Ok(self.start_launch(definition, client, target, actor).await?);
+        }
+        let plan = self.plan_for(&definition, request).await?;
+        Ok(self.start(&definition, plan, actor).await?)
+    }
+
+    /// What `request` would run, and the definition it comes from, without starting it.
+    pub async fn plan_request(&self, request: &StartRun) -> Result<(Definition, Plan), StartError> {
+        let definition = self.fleet.definition(&request.cluster).await?;
+        let plan = self.plan_for(&definition, request).await?;
+        Ok((definition, plan))
+    }
+
+    /// The summary of a run just started.
+    pub async fn summary(&self, started: &Started) -> Result<RunSummary, RunError> {
+        let found = self.store.run(started.id).await?;
+        let (summary, _) = found.ok_or_else(|| {
+            crate::store::StoreError::Corrupt("runs", format!("run {} vanished", started.id))
+        })?;
+        Ok(summary)
+    }
+
+    /// Refuses who asks where the cluster names other operators, an unconfirmed start where it
+    /// wants its name typed, and a rollout override where the scenario locks its rollout.
+    async fn check_asker(
+        &self,
+        definition: &Definition,
+        request: &StartRun,
+        actor: &Actor,
+        standing: Standing,
+    ) -> Result<(), StartError> {
+        if standing != Standing::Machine {
+            let attempt = Attempt {
+                what: "run",
+                action: "run.start",
+                target: attempt_target(request),
+            };
+            match require_operator(&self.store, definition, actor, attempt).await {
+                Ok(()) => {}
+                Err(OperatorCheck::Refused(refused)) => return Err(refused.into()),
+                Err(OperatorCheck::Store(error)) => return Err(RunError::Store(error).into()),
+            }
         }
         if definition.file.cluster.needs_confirmation()
             && request.confirm.as_deref().map(str::trim) != Some(definition.name())
@@ -126,7 +116,10 @@ impl Runs {
             return Err(StartError::Unconfirmed(definition.name().to_owned()));
         }
         let overrides = request.serial.is_some() || request.max_fail_percentage.is_some();
-        if overrides && !admin && definition.locks_rollout(&request.scenario) {
+        if overrides
+            && standing == Standing::Deployer
+            && definition.locks_rollout(&request.scenario)
+        {
             let refused = StartError::RolloutLocked {
                 cluster: definition.name().to_owned(),
                 scenario: request.scenario.clone(),
@@ -138,137 +131,26 @@ impl Runs {
                 .map_err(RunError::Store)?;
             return Err(refused);
         }
-        let started = if request.scenario == LAUNCH {
-            let (client, target) = cluster_ec2(&definition, hub).await?;
-            self.start_launch(definition, client, target, actor).await?
-        } else {
-            self.start_scenario(&definition, hub, request, actor)
-                .await?
-        };
-        let (summary, _) = self
-            .store()
-            .run(started.id)
-            .await
-            .map_err(RunError::Store)?
-            .ok_or_else(|| {
-                RunError::Store(crate::store::StoreError::Corrupt(
-                    "runs",
-                    format!("run {} vanished", started.id),
-                ))
-            })?;
-        Ok(summary)
+        Ok(())
     }
 
-    /// The hosts a run of cluster `name` would use now, with their machines' roles.
-    pub async fn cluster_hosts(
+    /// The scenario of `request` expanded over the hosts of now; a retry's over the hosts the
+    /// retried run left undone.
+    async fn plan_for(
         &self,
-        dirs: &[PathBuf],
-        hub: &Ec2Hub,
-        name: &str,
-    ) -> Result<Vec<ClusterHost>, StartError> {
-        let definition = find(dirs, name).await?;
-        let hosts = hosts_now(&definition, hub).await?;
-        Ok(definition
-            .named_hosts(&hosts)
-            .into_iter()
-            .map(|host| ClusterHost {
-                roles: definition.file.machines[&host.machine]
-                    .get_ref()
-                    .roles
-                    .keys()
-                    .cloned()
-                    .collect(),
-                name: host.name,
-                address: host.target.to_string(),
-                machine: host.machine,
-            })
-            .collect())
-    }
-
-    /// What `launch` would change for cluster `name`.
-    pub async fn launch_plan(
-        &self,
-        dirs: &[PathBuf],
-        hub: &Ec2Hub,
-        name: &str,
-    ) -> Result<LaunchPlan, StartError> {
-        let definition = find(dirs, name).await?;
-        let (client, target) = cluster_ec2(&definition, hub).await?;
-        Ok(launch::plan(&definition, &client, &target).await?)
-    }
-
-    async fn start_scenario(
-        self: &Arc<Self>,
         definition: &Definition,
-        hub: &Ec2Hub,
         request: &StartRun,
-        actor: &Actor,
-    ) -> Result<super::Started, StartError> {
-        let hosts = hosts_now(definition, hub).await?;
-        let mut asked = RunRequest {
-            hosts: request.hosts.clone(),
-            roles: request.roles.clone(),
-            params: request.params.clone(),
-            serial: request.serial.clone(),
-            max_fail_percentage: request.max_fail_percentage,
+    ) -> Result<Plan, StartError> {
+        let hosts = self.fleet.hosts(definition).await?;
+        let request = match request.retry_of {
+            Some(retried) => &self.retry_request(retried, request).await?,
+            None => request,
         };
-        if let Some(retried) = request.retry_of {
-            asked = self
-                .retry_request(retried, definition.name(), &request.scenario, &asked)
-                .await?;
-        }
-        let mut plan = definition.plan(Library::builtin(), &request.scenario, &hosts, &asked)?;
-        plan.retry_of = request.retry_of;
-        plan.wait = request.wait;
-        Ok(self.start(definition, plan, actor).await?)
+        Ok(definition.plan(Library::builtin(), &hosts, request)?)
     }
 }
 
 /// What a start of `request` is audited as.
 fn attempt_target(request: &StartRun) -> String {
     format!("{}/{}", request.cluster, request.scenario)
-}
-
-/// The hosts of each machine of `definition`: its static ones, or those EC2 runs now.
-async fn hosts_now(
-    definition: &Definition,
-    hub: &Ec2Hub,
-) -> Result<BTreeMap<String, Vec<SshTarget>>, StartError> {
-    if !needs_ec2(definition) {
-        return Ok(definition.static_hosts());
-    }
-    let (client, target) = cluster_ec2(definition, hub).await?;
-    Ok(machine_hosts(definition, Some((&client, &target))).await?)
-}
-
-/// The EC2 client of the cluster's profile and region.
-async fn cluster_ec2(
-    definition: &Definition,
-    hub: &Ec2Hub,
-) -> Result<(Client, Ec2Target), StartError> {
-    let cluster = &definition.file.cluster;
-    let scope = hub
-        .resolve(cluster.profile.as_deref(), cluster.region.as_deref())
-        .await?;
-    Ok((hub.client(&scope).await, hub.target(&scope)))
-}
-
-/// The definition of cluster `name` among the files of `dirs`.
-pub(super) async fn find(dirs: &[PathBuf], name: &str) -> Result<Definition, StartError> {
-    let dirs = dirs.to_vec();
-    let name = name.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let library = Library::builtin();
-        let mut broken = 0;
-        for dir in dirs.iter().filter(|dir| dir.exists()) {
-            let loaded = clusters::load_dir(dir, library);
-            if let Some(found) = loaded.definitions.into_iter().find(|d| d.name() == name) {
-                return Ok(found);
-            }
-            broken += loaded.errors.len();
-        }
-        Err(StartError::UnknownCluster { name, broken })
-    })
-    .await
-    .unwrap_or_else(|error| Err(StartError::Unreadable(error.to_string())))
 }

@@ -2,6 +2,7 @@
 
 mod empty_state;
 mod live_releases;
+mod loaded;
 mod progress_grid;
 mod query_filters;
 mod run_dialog;
@@ -14,6 +15,7 @@ mod topology;
 
 pub use empty_state::EmptyState;
 pub use live_releases::LiveReleases;
+pub use loaded::Loaded;
 pub use progress_grid::ProgressGrid;
 pub use query_filters::QueryFilters;
 pub use run_dialog::RunDialog;

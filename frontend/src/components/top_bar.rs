@@ -48,6 +48,8 @@ pub fn TopBar() -> impl IntoView {
                     <A href=href("/audit")>"Audit"</A>
                 </Show>
                 <A href="/api-docs">"API"</A>
+                // The manual is pages of its own, not the console's: the router lets it load.
+                <a href="/docs/" rel="external">"Docs"</a>
             </nav>
             <div class="scope">
                 <ScopePicker />

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
-use crate::components::{EmptyState, QueryFilters};
+use crate::components::{EmptyState, Loaded, QueryFilters};
 
 const FILTERS: [(&str, &str); 2] = [("actor", "Person"), ("action", "Action starts with")];
 
@@ -19,17 +19,15 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <h1>"Audit log"</h1>
         <QueryFilters path="/audit" filters=&FILTERS />
-        {move || match list.get() {
-            None => view! { <p class="loading" role="status">"Reading the audit log…"</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <section class="error-state" role="alert"><p>{failure.to_string()}</p></section>
-            }.into_any(),
-            Some(Ok(list)) if list.events.is_empty() => view! {
+        <Loaded resource=list reading="the audit log" let:list>
+        {if list.events.is_empty() {
+            view! {
                 <EmptyState title="Nothing recorded">
                     <p>"Every launch, start, stop, reboot, termination and run is recorded here, refused ones too."</p>
                 </EmptyState>
-            }.into_any(),
-            Some(Ok(list)) => view! {
+            }.into_any()
+        } else {
+            view! {
                 <table class="audit" id="audit-table">
                     <thead><tr>
                         <th>"When"</th><th>"Who"</th><th>"From"</th><th>"Action"</th><th>"Target"</th><th>"Outcome"</th>
@@ -47,7 +45,8 @@ pub fn AuditPage() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            }.into_any(),
+            }.into_any()
         }}
+        </Loaded>
     }
 }

@@ -1,0 +1,75 @@
+//! What `knit <cluster> <action>` lists, printed alike for a run here and through a server:
+//! one line per thing, its fields separated by tabs.
+
+use knit_shared::{ClusterHost, ClusterList, HostRelease, LaunchPlan, RunSummary};
+
+/// `knit clusters`: each cluster with its machines, scenarios and file; the mistakes of the
+/// files that are none on standard error.
+pub fn print_clusters(list: &ClusterList) {
+    for cluster in &list.clusters {
+        let scenarios: Vec<&str> = cluster.scenarios.iter().map(|s| s.name.as_str()).collect();
+        println!(
+            "{}\t{} machines\tscenarios: {}\t{}",
+            cluster.name,
+            cluster.machines.len(),
+            scenarios.join(", "),
+            cluster.file
+        );
+    }
+    for error in &list.errors {
+        eprintln!("{error}");
+    }
+}
+
+/// What `launch` would change, or that it would change nothing.
+pub fn print_launch_plan(cluster: &str, plan: &LaunchPlan) {
+    if plan.changes.is_empty() {
+        println!("EC2 matches {cluster}: launch would change nothing");
+    }
+    for change in &plan.changes {
+        println!("{}", change.describe());
+    }
+}
+
+pub fn print_hosts(hosts: &[ClusterHost]) {
+    for host in hosts {
+        println!(
+            "{}\t{}\troles: {}",
+            host.name,
+            host.address,
+            host.roles.join(", ")
+        );
+    }
+}
+
+pub fn print_runs(runs: &[RunSummary]) {
+    for run in runs {
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            run.id,
+            run.scenario,
+            run.status.as_str(),
+            run.actor,
+            run.started_at
+        );
+    }
+}
+
+/// What each host runs now, as it last reported: `host  name=value…  run N by who at when`.
+pub fn print_releases(releases: &[HostRelease]) {
+    for live in releases {
+        let reported: Vec<String> = live
+            .outputs
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        println!(
+            "{}\t{}\trun {} by {} at {}",
+            live.host,
+            reported.join("\t"),
+            live.run,
+            live.actor,
+            live.at
+        );
+    }
+}

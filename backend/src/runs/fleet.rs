@@ -1,0 +1,113 @@
+//! Where runs find their clusters: the folders of the definitions, and EC2 for the machines
+//! those launch.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aws_sdk_ec2::Client;
+use knit_shared::{ClusterHost, ClusterList, LaunchPlan};
+
+use super::{StartError, machine_hosts, needs_ec2};
+use crate::clusters::{self, Definition, Library};
+use crate::ec2::{Ec2Hub, Ec2Target};
+use crate::launch;
+use crate::ssh::SshTarget;
+
+#[derive(Debug)]
+pub struct Fleet {
+    /// Folders of definition files, looked through in order.
+    dirs: Vec<PathBuf>,
+    ec2: Arc<Ec2Hub>,
+}
+
+impl Fleet {
+    pub fn new(dirs: Vec<PathBuf>, ec2: Arc<Ec2Hub>) -> Self {
+        Self { dirs, ec2 }
+    }
+
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// Every cluster of the folders, and the mistakes of the files that are not one.
+    pub async fn list(&self) -> ClusterList {
+        let dirs = self.dirs.clone();
+        tokio::task::spawn_blocking(move || clusters::list(&dirs))
+            .await
+            .unwrap_or_else(|error| ClusterList {
+                clusters: Vec::new(),
+                errors: vec![format!("reading the definitions failed: {error}")],
+            })
+    }
+
+    /// The definition of cluster `name`, read now.
+    pub async fn definition(&self, name: &str) -> Result<Definition, StartError> {
+        let dirs = self.dirs.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let library = Library::builtin();
+            let mut broken = 0;
+            for dir in dirs.iter().filter(|dir| dir.exists()) {
+                let loaded = clusters::load_dir(dir, library);
+                if let Some(found) = loaded.definitions.into_iter().find(|d| d.name() == name) {
+                    return Ok(found);
+                }
+                broken += loaded.errors.len();
+            }
+            Err(StartError::UnknownCluster { name, broken })
+        })
+        .await
+        .unwrap_or_else(|error| Err(StartError::Unreadable(error.to_string())))
+    }
+
+    /// The hosts of each machine of `definition`: its listed ones, or those EC2 runs now.
+    pub async fn hosts(
+        &self,
+        definition: &Definition,
+    ) -> Result<BTreeMap<String, Vec<SshTarget>>, StartError> {
+        if !needs_ec2(definition) {
+            return Ok(definition.static_hosts());
+        }
+        let (client, target) = self.ec2(definition).await?;
+        Ok(machine_hosts(definition, Some((&client, &target))).await?)
+    }
+
+    /// The EC2 client of the cluster's profile and region.
+    pub async fn ec2(&self, definition: &Definition) -> Result<(Client, Ec2Target), StartError> {
+        let cluster = &definition.file.cluster;
+        let scope = self
+            .ec2
+            .resolve(cluster.profile.as_deref(), cluster.region.as_deref())
+            .await?;
+        Ok((self.ec2.client(&scope).await, self.ec2.target(&scope)))
+    }
+
+    /// The hosts a run of cluster `name` would use now, with their machines' roles.
+    pub async fn cluster_hosts(&self, name: &str) -> Result<Vec<ClusterHost>, StartError> {
+        let definition = self.definition(name).await?;
+        let hosts = self.hosts(&definition).await?;
+        Ok(definition
+            .named_hosts(&hosts)
+            .into_iter()
+            .map(|host| ClusterHost {
+                roles: definition.file.machines[&host.machine]
+                    .get_ref()
+                    .roles
+                    .keys()
+                    .cloned()
+                    .collect(),
+                name: host.name,
+                address: host.target.to_string(),
+                machine: host.machine,
+            })
+            .collect())
+    }
+
+    /// What `launch` would change for cluster `name`.
+    pub async fn launch_plan(&self, name: &str) -> Result<LaunchPlan, StartError> {
+        let definition = self.definition(name).await?;
+        let (client, target) = self.ec2(&definition).await?;
+        Ok(launch::plan(&definition, &client, &target).await?)
+    }
+}
