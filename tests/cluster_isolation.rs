@@ -136,7 +136,7 @@ async fn clusters_with_overlapping_tags_and_names_touch_only_their_own_machines_
     );
     assert!(first.contains("created webserver"), "{first}");
     // b's plan knows nothing of a's instance or group.
-    let plan_b = knit_ok(&clusters, &data, &endpoint, &["shop.b", "plan"]);
+    let plan_b = knit_ok(&clusters, &data, &endpoint, &["shop.b", "changes"]);
     assert_eq!(
         plan_b.lines().collect::<Vec<_>>(),
         [
@@ -167,7 +167,7 @@ async fn clusters_with_overlapping_tags_and_names_touch_only_their_own_machines_
     let b = instances_of(&ec2, "shop.b", "running").await;
     assert_eq!((a.len(), b.len()), (1, 1), "{a:?} {b:?}");
     for (name, own, other) in [("shop.a", &a[0], &b[0]), ("shop.b", &b[0], &a[0])] {
-        let plan = knit_ok(&clusters, &data, &endpoint, &[name, "plan"]);
+        let plan = knit_ok(&clusters, &data, &endpoint, &[name, "changes"]);
         assert_eq!(
             plan.trim(),
             format!("EC2 matches {name}: launch would change nothing")

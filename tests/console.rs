@@ -38,7 +38,7 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
     assert_eq!(browser.path().await, "/instances");
 
     for (link, path, heading) in [
-        ("Launch", "/launch/ami", "Launch instances"),
+        ("Launch", "/wizard/ami", "Launch instances"),
         ("Clusters", "/clusters", "Clusters"),
         ("Runs", "/runs", "Runs"),
         ("Instances", "/instances", "Instances"),

@@ -79,7 +79,7 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
             .map(|i| i.id.clone())
             .expect("seeded instance")
     };
-    let (web1, web2, db1) = (id_of("web1"), id_of("web2"), id_of("db1"));
+    let (web1, web2, db1) = (id_of("web-1"), id_of("web-2"), id_of("db-1"));
 
     let browser = Browser::start().await;
     browser.sign_in(&server).await;

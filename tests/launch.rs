@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_ec2::types::Filter;
-use knit_shared::{LaunchPlan, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
+use knit_shared::{LaunchChanges, RunEvent, RunEventBody, RunStatus, RunSummary, StartRun};
 
 use crate::harness::{
     Browser, EventReader, KnitServer, built_console, dummy_web_dir, inbound_cidrs, knit_on_moto,
@@ -93,7 +93,7 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
     let moto = start_moto(dir.path()).await;
     let endpoint = moto.endpoint();
 
-    let first = knit(&clusters, &data, &endpoint, "plan");
+    let first = knit(&clusters, &data, &endpoint, "changes");
     assert!(
         first.status.success(),
         "{}",
@@ -214,7 +214,7 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
     );
 
     // Twice is once: nothing left to do, nothing created again.
-    let second = knit(&clusters, &data, &endpoint, "plan");
+    let second = knit(&clusters, &data, &endpoint, "changes");
     assert_eq!(
         stdout(&second).trim(),
         "EC2 matches prod.shop: launch would change nothing"
@@ -226,8 +226,8 @@ async fn launch_creates_what_the_plan_lists_and_a_second_plan_is_empty() {
         &web_dir,
         &["--clusters", clusters.to_str().expect("utf-8")],
     );
-    let plan: LaunchPlan = server
-        .get("/clusters/prod.shop/plan")
+    let plan: LaunchChanges = server
+        .get("/clusters/prod.shop/changes")
         .await
         .expect("plan")
         .json()

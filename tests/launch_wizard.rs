@@ -1,8 +1,8 @@
-//! `POST /api/launch`, the wizard's last step, against moto: what it launches, once per client
+//! `POST /api/wizard/launch`, the wizard's last step, against moto: what it launches, once per client
 //! token, and every kind of bad input refused by the server even when the browser is bypassed.
 
 use aws_sdk_ec2::types::Filter;
-use knit_shared::{ApiErrorBody, LaunchRequest, LaunchResponse, NewGroup, NewKey, NewRule};
+use knit_shared::{ApiErrorBody, NewGroup, NewKey, NewRule, WizardLaunched, WizardRequest};
 
 use fantoccini::Locator;
 
@@ -13,13 +13,13 @@ use crate::harness::{
     start_moto,
 };
 
-fn request(token: &str) -> LaunchRequest {
+fn request(token: &str) -> WizardRequest {
     let rule = |ports: &str, source: &str| NewRule {
         protocol: "tcp".to_owned(),
         ports: ports.to_owned(),
         source: source.to_owned(),
     };
-    LaunchRequest {
+    WizardRequest {
         region: Some("us-east-1".to_owned()),
         image_id: "ami-12c6146b".to_owned(),
         instance_type: "t3.micro".to_owned(),
@@ -39,7 +39,7 @@ fn request(token: &str) -> LaunchRequest {
         }),
         key_name: Some("knit-test".to_owned()),
         client_token: token.to_owned(),
-        ..LaunchRequest::default()
+        ..WizardRequest::default()
     }
 }
 
@@ -184,10 +184,10 @@ async fn profiles_of(ec2: &aws_sdk_ec2::Client, ids: &[&str]) -> Vec<String> {
     names
 }
 
-async fn launch(server: &KnitServer, request: &LaunchRequest) -> reqwest::Response {
+async fn launch(server: &KnitServer, request: &WizardRequest) -> reqwest::Response {
     server
         .client()
-        .post(server.api("/launch"))
+        .post(server.api("/wizard/launch"))
         .json(request)
         .send()
         .await
@@ -206,7 +206,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     let status = answer.status();
     let body = answer.text().await.expect("body");
     assert_eq!(status, 201, "{body}");
-    let answer: LaunchResponse = serde_json::from_str(&body).expect("response JSON");
+    let answer: WizardLaunched = serde_json::from_str(&body).expect("response JSON");
     let launched = answer;
     assert_eq!(launched.instance_ids.len(), 2);
     assert!(!launched.repeated);
@@ -257,7 +257,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     // The same token again: the same instances, nothing new.
     let again = launch(&server, &good).await;
     assert_eq!(again.status(), 200);
-    let again: LaunchResponse = again.json().await.expect("response JSON");
+    let again: WizardLaunched = again.json().await.expect("response JSON");
     assert!(again.repeated);
     assert_eq!(again.instance_ids, launched.instance_ids);
     let all = ec2.describe_instances().send().await.expect("instances");
@@ -298,7 +298,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     imported.instance_profile = Some("api-profile".to_owned());
     let answer = launch(&server, &imported).await;
     assert_eq!(answer.status(), 201);
-    let answer: LaunchResponse = answer.json().await.expect("response JSON");
+    let answer: WizardLaunched = answer.json().await.expect("response JSON");
     assert_eq!(answer.created, ["key pair imported-key (imported)"]);
     assert_eq!(
         answer.private_key, None,
@@ -351,7 +351,7 @@ async fn the_wizard_launches_once_per_token_and_refuses_bad_input_with_a_reason(
     );
 
     // Each mistake is refused by the server, with what is wrong.
-    type Spoil = fn(&mut LaunchRequest);
+    type Spoil = fn(&mut WizardRequest);
     let cases: [(Spoil, &str); 10] = [
         (
             |r| r.tags = (0..51).map(|n| (format!("k{n}"), String::new())).collect(),
@@ -453,7 +453,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     let server = KnitServer::on_moto(&dir.path().join("data"), &moto, &web, &[]);
     let browser = Browser::start().await;
     browser.sign_in(&server).await;
-    browser.open(&format!("{}/launch", server.url)).await;
+    browser.open(&format!("{}/wizard", server.url)).await;
 
     // 1. AMI: a search finds an old Ubuntu; the quick start's Amazon Linux is chosen.
     browser.text_of("#step-ami h2").await;
@@ -708,11 +708,11 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     // "Launch a similar instance" starts a draft from one of them.
     let id = launched[0].instance_id().expect("id");
     browser
-        .open(&format!("{}/launch/ami?like={id}", server.url))
+        .open(&format!("{}/wizard/ami?like={id}", server.url))
         .await;
     assert!(browser.text_of("#launch-like").await.contains(id));
     browser
-        .click(".wizard-steps a[href=\"/launch/review\"]")
+        .click(".wizard-steps a[href=\"/wizard/review\"]")
         .await;
     let review = browser.text_of("#review").await;
     for chosen in [
@@ -757,7 +757,7 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     browser
         .wait_for_text_containing("#step-failure", "no AMI ami-0123456789abcdef0")
         .await;
-    assert_eq!(browser.path().await, "/launch/ami");
+    assert_eq!(browser.path().await, "/wizard/ami");
     browser.close().await;
     server.stop();
 }

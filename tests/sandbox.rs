@@ -24,7 +24,7 @@ async fn sandbox_hosts_answer_over_ssh_with_verified_keys_and_ec2_is_seeded() {
         .iter()
         .map(|host| host.name.as_str())
         .collect();
-    assert_eq!(names, ["web1", "web2", "db1"]);
+    assert_eq!(names, ["web-1", "web-2", "db-1"]);
 
     // Each host is a real sshd that knit logs in to with its own key and known_hosts.
     let identity = Identity::isolated(

@@ -2,7 +2,7 @@
 //! answer of the API and no line of the server's log holds the AWS secret key, a private key's
 //! body, or a password from a cluster definition.
 
-use knit_shared::{LaunchRequest, LaunchResponse, NewGroup, NewKey, RunStatus, RunSummary};
+use knit_shared::{NewGroup, NewKey, RunStatus, RunSummary, WizardLaunched, WizardRequest};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
     let mut answers = Vec::new();
 
     // Launch with a key pair made for it: its private key is in that one answer only.
-    let launch = LaunchRequest {
+    let launch = WizardRequest {
         region: Some("us-east-1".to_owned()),
         image_id: "ami-12c6146b".to_owned(),
         instance_type: "t3.micro".to_owned(),
@@ -86,10 +86,10 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
             rules: Vec::new(),
         }),
         client_token: "secrets-test".to_owned(),
-        ..LaunchRequest::default()
+        ..WizardRequest::default()
     };
     let launched = client
-        .post(server.api("/launch"))
+        .post(server.api("/wizard/launch"))
         .json(&launch)
         .send()
         .await
@@ -97,7 +97,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
         .text()
         .await
         .expect("body");
-    let launched: LaunchResponse =
+    let launched: WizardLaunched =
         serde_json::from_str(&launched).unwrap_or_else(|_| panic!("refused: {launched}"));
     let private_key = launched
         .private_key
@@ -105,7 +105,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
         .expect("the new key's private half");
     let key_body = private_key.lines().nth(1).expect("a PEM body").to_owned();
     let again = client
-        .post(server.api("/launch"))
+        .post(server.api("/wizard/launch"))
         .json(&launch)
         .send()
         .await
@@ -113,7 +113,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
         .text()
         .await
         .expect("body");
-    answers.push(format!("POST /launch again: {again}"));
+    answers.push(format!("POST /wizard/launch again: {again}"));
 
     // Deploy: the task prints the password on stdout and stderr.
     let run: RunSummary = server

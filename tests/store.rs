@@ -1,10 +1,10 @@
 //! The store keeps the same records with the same rules in SQLite and in PostgreSQL: the
 //! per-cluster lock, events in order, filtered history, launch tokens, the audit log.
 
-use knit::store::{AuditEvent, LaunchClaim, NewRun, Store};
+use knit::store::{AuditEvent, NewRun, Store, WizardClaim};
 use knit_shared::{
-    LaunchResponse, PlannedHost, PlannedStep, RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus,
-    Stream,
+    PlannedHost, PlannedStep, RunEvent, RunEventBody, RunPlan, RunQuery, RunStatus, Stream,
+    WizardLaunched,
 };
 
 use crate::harness::start_postgres;
@@ -168,46 +168,49 @@ async fn keeps_its_promises(url: &str) {
 
     assert_eq!(
         store
-            .claim_launch("token-1", "ada", "eu-west-1")
+            .claim_wizard_token("token-1", "ada", "eu-west-1")
             .await
             .expect("claim"),
-        LaunchClaim::New
+        WizardClaim::New
     );
     assert_eq!(
         store
-            .claim_launch("token-1", "ada", "eu-west-1")
+            .claim_wizard_token("token-1", "ada", "eu-west-1")
             .await
             .expect("claim"),
-        LaunchClaim::InFlight
+        WizardClaim::InFlight
     );
-    let launched = LaunchResponse {
+    let launched = WizardLaunched {
         instance_ids: vec!["i-1".to_owned(), "i-2".to_owned()],
         created: vec!["security group web (sg-1)".to_owned()],
         repeated: false,
         private_key: None,
     };
     store
-        .finish_launch("token-1", Some(&launched))
+        .finish_wizard_token("token-1", Some(&launched))
         .await
         .expect("finish launch");
     assert_eq!(
         store
-            .claim_launch("token-1", "ada", "eu-west-1")
+            .claim_wizard_token("token-1", "ada", "eu-west-1")
             .await
             .expect("claim"),
-        LaunchClaim::Done(launched)
+        WizardClaim::Done(launched)
     );
     store
-        .claim_launch("token-2", "ada", "eu-west-1")
+        .claim_wizard_token("token-2", "ada", "eu-west-1")
         .await
         .expect("claim");
-    store.finish_launch("token-2", None).await.expect("forget");
+    store
+        .finish_wizard_token("token-2", None)
+        .await
+        .expect("forget");
     assert_eq!(
         store
-            .claim_launch("token-2", "ada", "eu-west-1")
+            .claim_wizard_token("token-2", "ada", "eu-west-1")
             .await
             .expect("claim"),
-        LaunchClaim::New,
+        WizardClaim::New,
         "a launch that started nothing can be tried again"
     );
 

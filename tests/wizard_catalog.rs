@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use aws_sdk_ec2::types::{Filter, Image};
 use futures_util::{StreamExt, stream};
 use knit::ec2::Ec2Target;
-use knit_shared::{ApiErrorBody, ImageList, LaunchRequest, NewGroup, NewRule, QuickStartList};
+use knit_shared::{ApiErrorBody, ImageList, NewGroup, NewRule, QuickStartList, WizardRequest};
 
 use crate::harness::{
     Browser, ImageReads, KnitServer, app_with, built_console, dummy_web_dir, moto_client,
@@ -236,8 +236,8 @@ async fn the_quick_start_names_the_images_the_region_publishes() {
     assert!(resolved >= 2);
 }
 
-fn launch_request(token: &str, region: &str, subnet: Option<String>) -> LaunchRequest {
-    LaunchRequest {
+fn launch_request(token: &str, region: &str, subnet: Option<String>) -> WizardRequest {
+    WizardRequest {
         region: Some(region.to_owned()),
         image_id: "ami-12c6146b".to_owned(),
         instance_type: "t3.micro".to_owned(),
@@ -254,7 +254,7 @@ fn launch_request(token: &str, region: &str, subnet: Option<String>) -> LaunchRe
         }),
         no_key_acknowledged: true,
         client_token: token.to_owned(),
-        ..LaunchRequest::default()
+        ..WizardRequest::default()
     }
 }
 
@@ -319,7 +319,7 @@ async fn a_new_group_is_made_in_the_vpc_the_instances_go_in() {
 
     let answer = server
         .post(
-            "/launch",
+            "/wizard/launch",
             &launch_request("second", "us-east-1", Some(subnet.clone())),
         )
         .await;
@@ -347,7 +347,10 @@ async fn a_new_group_is_made_in_the_vpc_the_instances_go_in() {
 
     // Without a subnet, the default VPC; a group of the second VPC cannot go there.
     let answer = server
-        .post("/launch", &launch_request("default", "us-east-1", None))
+        .post(
+            "/wizard/launch",
+            &launch_request("default", "us-east-1", None),
+        )
         .await;
     assert_eq!(
         answer.status(),
@@ -364,7 +367,7 @@ async fn a_new_group_is_made_in_the_vpc_the_instances_go_in() {
         .filter(|g| g.name == "group-second")
         .map(|g| g.id.clone())
         .collect();
-    let (status, message) = refusal(server.post("/launch/check", &mixed).await).await;
+    let (status, message) = refusal(server.post("/wizard/check", &mixed).await).await;
     assert_eq!(status, 400);
     assert!(
         message.starts_with("security_groups: group-second (sg-")
@@ -435,7 +438,7 @@ async fn a_region_without_a_default_vpc_needs_a_subnet() {
 
     let mut request = launch_request("paris", region, None);
     request.image_id = image;
-    let (status, message) = refusal(server.post("/launch/check", &request).await).await;
+    let (status, message) = refusal(server.post("/wizard/check", &request).await).await;
     assert_eq!(status, 400);
     assert_eq!(
         message,
@@ -445,7 +448,7 @@ async fn a_region_without_a_default_vpc_needs_a_subnet() {
 
     let (vpc, subnet) = second_vpc(&ec2, "eu-west-3a").await;
     request.subnet_id = Some(subnet);
-    let answer = server.post("/launch", &request).await;
+    let answer = server.post("/wizard/launch", &request).await;
     assert_eq!(
         answer.status(),
         201,
@@ -479,7 +482,7 @@ async fn the_wizard_asks_for_a_subnet_and_offers_its_vpcs_groups() {
     browser.sign_in(&server).await;
 
     browser
-        .open(&format!("{}/launch/configure", server.url))
+        .open(&format!("{}/wizard/configure", server.url))
         .await;
     browser
         .wait_for_text_containing("#subnet-needed", "no default VPC")
@@ -487,14 +490,14 @@ async fn the_wizard_asks_for_a_subnet_and_offers_its_vpcs_groups() {
     browser.select("#subnet", &subnet).await;
     browser.wait_for_gone("#subnet-needed").await;
     browser
-        .click(".wizard-steps a[href=\"/launch/network\"]")
+        .click(".wizard-steps a[href=\"/wizard/network\"]")
         .await;
     browser.wait_for_text_containing("#network-vpc", &vpc).await;
     browser
         .wait_for_element("#group-choices input[data-group=\"paris-web\"]")
         .await;
     browser
-        .click(".wizard-steps a[href=\"/launch/review\"]")
+        .click(".wizard-steps a[href=\"/wizard/review\"]")
         .await;
     browser.wait_for_text("#review-vpc", &vpc).await;
     browser.close().await;

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::inventory::Inventory;
 use crate::runs::Runs;
 use crate::store::Store;
+use crate::wizard::Wizard;
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -17,6 +18,7 @@ pub struct App {
     pub store: Store,
     pub accounts: Arc<Accounts>,
     pub inventory: Arc<Inventory>,
+    pub wizard: Arc<Wizard>,
     pub runs: Arc<Runs>,
     pub sandbox: Option<SandboxInfo>,
     /// Cancelled when the server begins to stop, so endless responses (live feeds) end too.

@@ -12,11 +12,11 @@ use knit_shared::{ApiErrorBody, Invalid};
 
 use crate::accounts::AccountError;
 use crate::ec2::{Ec2Error, Refusal, ScopeError};
-use crate::inventory::{LaunchError, ProgressError};
 use crate::runs::{
     ApproveError, CancelError, FreezeError, HostsError, RetryError, RunError, StartError,
 };
 use crate::store::StoreError;
+use crate::wizard::{ProgressError, WizardError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -185,28 +185,28 @@ impl From<CancelError> for ApiError {
     }
 }
 
-impl From<LaunchError> for ApiError {
-    fn from(error: LaunchError) -> Self {
+impl From<WizardError> for ApiError {
+    fn from(error: WizardError) -> Self {
         let message = error.to_string();
         match error {
-            LaunchError::Invalid(_)
-            | LaunchError::UnknownImage(..)
-            | LaunchError::UnknownType(..)
-            | LaunchError::Mismatch { .. }
-            | LaunchError::UnknownSubnet(..)
-            | LaunchError::NoDefaultVpc(_)
-            | LaunchError::GroupElsewhere { .. } => Self::Invalid(message),
-            LaunchError::InFlight => Self::Conflict(message),
-            LaunchError::Unprotected { .. } => Self::Upstream(message),
-            LaunchError::DryRun(source) | LaunchError::Failed { source, .. } => {
+            WizardError::Invalid(_)
+            | WizardError::UnknownImage(..)
+            | WizardError::UnknownType(..)
+            | WizardError::Mismatch { .. }
+            | WizardError::UnknownSubnet(..)
+            | WizardError::NoDefaultVpc(_)
+            | WizardError::GroupElsewhere { .. } => Self::Invalid(message),
+            WizardError::InFlight => Self::Conflict(message),
+            WizardError::Unprotected { .. } => Self::Upstream(message),
+            WizardError::DryRun(source) | WizardError::Failed { source, .. } => {
                 match Self::from(source) {
                     Self::Internal(inner) => Self::Internal(inner),
                     same_kind => same_kind.with_message(message),
                 }
             }
-            LaunchError::Scope(error) => error.into(),
-            LaunchError::Ec2(error) => error.into(),
-            LaunchError::Store(error) => error.into(),
+            WizardError::Scope(error) => error.into(),
+            WizardError::Ec2(error) => error.into(),
+            WizardError::Store(error) => error.into(),
         }
     }
 }

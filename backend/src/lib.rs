@@ -28,6 +28,7 @@ pub mod server;
 pub mod ssh;
 pub mod store;
 pub mod web;
+pub mod wizard;
 
 pub use app::App;
 pub use router::router;

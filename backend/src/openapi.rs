@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::authentication::SESSION_COOKIE;
 use crate::handlers::{
-    audit, catalog, clusters, health, instances, launch, regions, runs, schedules, security_groups,
-    session, tokens, users,
+    audit, catalog, clusters, health, instances, regions, runs, schedules, security_groups,
+    session, tokens, users, wizard,
 };
 
 #[derive(OpenApi)]
@@ -26,10 +26,10 @@ use crate::handlers::{
         session::log_in, session::me, session::log_out,
         users::list, users::add, users::set_role, users::remove,
         tokens::list, tokens::create, tokens::revoke,
-        clusters::list, clusters::plan, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts, schedules::pause, schedules::resume,
+        clusters::list, clusters::changes, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts, schedules::pause, schedules::resume,
         regions::list, regions::zones, regions::profiles,
         instances::list, instances::act, instances::events,
-        launch::launch, launch::check, launch::progress, launch::client_address,
+        wizard::launch, wizard::check, wizard::progress, wizard::client_address,
         catalog::images, catalog::quick_start, catalog::instance_types, catalog::key_pairs, catalog::subnets,
         catalog::instance_profiles,
         security_groups::list,

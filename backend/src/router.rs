@@ -15,8 +15,8 @@ use tower_http::trace::TraceLayer;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::handlers::{
-    audit, catalog, clusters, health, instances, launch, metrics, regions, runs, schedules,
-    security_groups, session, tokens, users,
+    audit, catalog, clusters, health, instances, metrics, regions, runs, schedules,
+    security_groups, session, tokens, users, wizard,
 };
 use crate::web::WebConsole;
 use crate::{authentication, body_limit, openapi, security_headers};
@@ -56,7 +56,7 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, POST, "/tokens", tokens::create),
         route!(SignedIn, DELETE, "/tokens/{id}", tokens::revoke),
         route!(SignedIn, GET, "/clusters", clusters::list),
-        route!(SignedIn, GET, "/clusters/{name}/plan", clusters::plan),
+        route!(SignedIn, GET, "/clusters/{name}/changes", clusters::changes),
         route!(
             SignedIn,
             GET,
@@ -89,10 +89,10 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, GET, "/instances", instances::list),
         route!(SignedIn, POST, "/instances/actions", instances::act),
         route!(SignedIn, GET, "/instances/events", instances::events),
-        route!(SignedIn, POST, "/launch", launch::launch),
-        route!(SignedIn, POST, "/launch/check", launch::check),
-        route!(SignedIn, GET, "/launch/progress", launch::progress),
-        route!(SignedIn, GET, "/client-address", launch::client_address),
+        route!(SignedIn, POST, "/wizard/launch", wizard::launch),
+        route!(SignedIn, POST, "/wizard/check", wizard::check),
+        route!(SignedIn, GET, "/wizard/progress", wizard::progress),
+        route!(SignedIn, GET, "/client-address", wizard::client_address),
         route!(SignedIn, GET, "/images", catalog::images),
         route!(SignedIn, GET, "/images/quick-start", catalog::quick_start),
         route!(SignedIn, GET, "/instance-types", catalog::instance_types),

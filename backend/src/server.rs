@@ -22,6 +22,7 @@ use crate::runs::{Fleet, Runs};
 use crate::sandbox::{SANDBOX_REGION, Sandbox};
 use crate::ssh::KnownHosts;
 use crate::store::{AuditEvent, Store, StoreError};
+use crate::wizard::Wizard;
 
 /// Runs the console until `shutdown` resolves, then stops the sandbox's processes, if any.
 pub async fn serve(
@@ -93,6 +94,7 @@ pub async fn serve(
 
     let hub = Arc::new(Ec2Hub::new(target, ec2, region));
     let inventory = Inventory::new(Arc::clone(&hub), settings.ec2_page_size);
+    let wizard = Wizard::new(Arc::clone(&inventory));
     // `--clusters`, then the sandbox's demo folder.
     let cluster_dirs = settings
         .clusters
@@ -116,6 +118,7 @@ pub async fn serve(
         store,
         accounts,
         inventory,
+        wizard,
         runs: Arc::clone(&runs),
         sandbox: sandbox.as_ref().map(|sandbox| sandbox.info.clone()),
         stopping: CancellationToken::new(),

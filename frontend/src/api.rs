@@ -9,10 +9,10 @@ use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterHosts,
     ClusterList, Decision, FreezeRequest, Health, ImageList, ImageQuery, InstanceChanges,
-    InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchCheck, LaunchPlan,
-    LaunchProgress, LaunchRequest, LaunchResponse, LogIn, Me, Profiles, QuickStartList, Regions,
-    ReleaseList, RunDetail, RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList,
-    Zones,
+    InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchChanges, LogIn, Me,
+    Profiles, QuickStartList, Regions, ReleaseList, RunDetail, RunEvent, RunList, RunSummary,
+    SecurityGroupList, StartRun, SubnetList, WizardCheck, WizardLaunched, WizardProgress,
+    WizardRequest, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use serde::Serialize;
@@ -218,8 +218,8 @@ pub async fn client_address() -> Result<ClientAddress, ApiFailure> {
     get("/api/client-address").await
 }
 
-pub async fn check_launch(request: &LaunchRequest) -> Result<LaunchCheck, ApiFailure> {
-    post("/api/launch/check", request).await
+pub async fn wizard_check(request: &WizardRequest) -> Result<WizardCheck, ApiFailure> {
+    post("/api/wizard/check", request).await
 }
 
 pub async fn key_pairs() -> Result<KeyPairList, ApiFailure> {
@@ -231,12 +231,12 @@ pub async fn vpc_security_groups(vpc_id: String) -> Result<SecurityGroupList, Ap
     get(&format!("/api/security-groups?vpc_id={}", encode(&vpc_id))).await
 }
 
-pub async fn launch(request: &LaunchRequest) -> Result<LaunchResponse, ApiFailure> {
-    post("/api/launch", request).await
+pub async fn wizard_launch(request: &WizardRequest) -> Result<WizardLaunched, ApiFailure> {
+    post("/api/wizard/launch", request).await
 }
 
-pub async fn launch_plan(cluster: String) -> Result<LaunchPlan, ApiFailure> {
-    get(&format!("/api/clusters/{cluster}/plan")).await
+pub async fn launch_changes(cluster: String) -> Result<LaunchChanges, ApiFailure> {
+    get(&format!("/api/clusters/{cluster}/changes")).await
 }
 
 pub async fn cluster_hosts(cluster: &str) -> Result<ClusterHosts, ApiFailure> {
@@ -326,12 +326,12 @@ pub fn watch_run(
 }
 
 /// Follows the instances `ids` after a launch; `on_progress` runs for every change.
-pub fn watch_launch(
+pub fn watch_wizard(
     ids: &str,
-    on_progress: impl Fn(LaunchProgress) + 'static,
+    on_progress: impl Fn(WizardProgress) + 'static,
 ) -> Result<EventSource, ApiFailure> {
     let url = format!(
-        "/api/launch/progress?ids={}",
+        "/api/wizard/progress?ids={}",
         js_sys::encode_uri_component(ids)
     );
     follow(&url, "progress", on_progress)

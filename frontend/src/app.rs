@@ -6,8 +6,8 @@ use leptos_router::path;
 
 use crate::components::{SandboxBanner, TopBar};
 use crate::pages::{
-    AccountPage, ApiDocsPage, AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchPage,
-    LaunchedPage, LoginPage, NotFoundPage, RunPage, RunsPage,
+    AccountPage, ApiDocsPage, AuditPage, ClusterPage, ClustersPage, InstancesPage, LaunchedPage,
+    LoginPage, NotFoundPage, RunPage, RunsPage, WizardPage,
 };
 use crate::{api, session};
 
@@ -24,8 +24,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/instances" /> } />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/instances") view=InstancesPage />
-                    <Route path=path!("/launch") view=|| view! { <Redirect path="/launch/ami" /> } />
-                    <Route path=path!("/launch/:step") view=LaunchPage />
+                    <Route path=path!("/wizard") view=|| view! { <Redirect path="/wizard/ami" /> } />
+                    <Route path=path!("/wizard/:step") view=WizardPage />
                     <Route path=path!("/launched") view=LaunchedPage />
                     <Route path=path!("/clusters") view=ClustersPage />
                     <Route path=path!("/clusters/:name") view=ClusterPage />

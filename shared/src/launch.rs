@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `GET /api/clusters/{name}/plan`: the changes `launch` would make, in the order it makes them;
+/// `GET /api/clusters/{name}/changes`: the changes `launch` would make, in the order it makes them;
 /// empty when EC2 already matches the definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LaunchPlan {
+pub struct LaunchChanges {
     /// The cluster's name.
     pub cluster: String,
     /// What would be created, added or removed.

@@ -48,9 +48,9 @@ pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,
 };
-pub use launch::{Change, LaunchPlan};
+pub use launch::{Change, LaunchChanges};
 pub use params::ScenarioParam;
-pub use progress::{InstanceProgress, LaunchProgress, ProgressQuery};
+pub use progress::{InstanceProgress, ProgressQuery, WizardProgress};
 pub use runs::{
     Cell, CellStatus, Decision, Delivery, Grid, LogFormat, LogQuery, PlannedHost, PlannedStep,
     RunDetail, RunEvent, RunEventBody, RunList, RunPlan, RunQuery, RunStatus, RunSummary, StartRun,
@@ -60,5 +60,5 @@ pub use security_groups::{InboundRule, SecurityGroup, SecurityGroupList, Securit
 pub use ssh_target::SshTarget;
 pub use validate::Invalid;
 pub use wizard::{
-    ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, NewGroup, NewKey, NewRule,
+    ClientAddress, NewGroup, NewKey, NewRule, WizardCheck, WizardLaunched, WizardRequest,
 };

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::InstanceState;
 
-/// `GET /api/launch/progress` query.
+/// `GET /api/wizard/progress` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -56,12 +56,12 @@ impl InstanceProgress {
 /// One event of the progress stream: every instance, whenever one of them moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LaunchProgress {
+pub struct WizardProgress {
     /// In the order asked.
     pub instances: Vec<InstanceProgress>,
 }
 
-impl LaunchProgress {
+impl WizardProgress {
     /// Nothing more will happen without a person.
     pub fn settled(&self) -> bool {
         self.instances.iter().all(|i| i.ready() || i.gave_up())

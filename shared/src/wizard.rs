@@ -12,10 +12,10 @@ pub const MAX_USER_DATA: usize = 16 * 1024;
 /// Instances one launch may start.
 pub const MAX_COUNT: u32 = 100;
 
-/// `POST /api/launch`: everything the seven steps chose.
+/// `POST /api/wizard/launch`: everything the seven steps chose.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LaunchRequest {
+pub struct WizardRequest {
     /// AWS profile; the server's when absent.
     pub profile: Option<String>,
     /// Region; the server's when absent.
@@ -73,7 +73,7 @@ pub struct LaunchRequest {
 /// What a launch did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LaunchResponse {
+pub struct WizardLaunched {
     /// The instances started (by the first request with this client token).
     pub instance_ids: Vec<String>,
     /// What was created besides them, e.g. `security group web (sg-…)`.
@@ -86,10 +86,10 @@ pub struct LaunchResponse {
     pub private_key: Option<String>,
 }
 
-/// `POST /api/launch/check`: EC2's dry run accepted the launch.
+/// `POST /api/wizard/check`: EC2's dry run accepted the launch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LaunchCheck {
+pub struct WizardCheck {
     /// What was checked, in words.
     pub message: String,
 }
@@ -191,7 +191,7 @@ impl NewRule {
     }
 }
 
-impl LaunchRequest {
+impl WizardRequest {
     /// What the person should know before launching, collected from every step.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings: Vec<String> = self
@@ -285,7 +285,7 @@ impl LaunchRequest {
     }
 }
 
-/// What names each step of the wizard in an error: the fields of [`LaunchRequest::problems`]
+/// What names each step of the wizard in an error: the fields of [`WizardRequest::problems`]
 /// (`field: …`) and EC2's error codes (`… (Code)`).
 const STEP_MARKS: [(&str, &str); 28] = [
     ("image_id:", "ami"),
@@ -349,8 +349,8 @@ mod tests {
         assert_eq!(step_of("cannot reach EC2 at http://x: refused"), None);
     }
 
-    fn request() -> LaunchRequest {
-        LaunchRequest {
+    fn request() -> WizardRequest {
+        WizardRequest {
             image_id: "ami-12c6146b".to_owned(),
             instance_type: "t3.micro".to_owned(),
             count: 2,
@@ -366,14 +366,14 @@ mod tests {
             }),
             key_name: Some("deploy".to_owned()),
             client_token: "token-1".to_owned(),
-            ..LaunchRequest::default()
+            ..WizardRequest::default()
         }
     }
 
     /// Spoils one thing of a good request.
-    type Breaker = Box<dyn Fn(&mut LaunchRequest)>;
+    type Breaker = Box<dyn Fn(&mut WizardRequest)>;
 
-    fn fields(request: &LaunchRequest) -> Vec<&'static str> {
+    fn fields(request: &WizardRequest) -> Vec<&'static str> {
         request.problems().iter().map(|p| p.field).collect()
     }
 

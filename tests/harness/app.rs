@@ -15,6 +15,7 @@ use knit::inventory::Inventory;
 use knit::runs::{Fleet, Runs};
 use knit::ssh::KnownHosts;
 use knit::store::{Actor, Store};
+use knit::wizard::Wizard;
 use knit_shared::{NewUser, Role};
 use tower::ServiceExt;
 use tower_http::set_header::SetRequestHeaderLayer;
@@ -70,10 +71,12 @@ pub async fn app_serving(
         header::AUTHORIZATION,
         HeaderValue::from_str(&format!("Bearer {token}")).expect("header value"),
     );
+    let inventory = Inventory::new(hub, settings.ec2_page_size);
     knit::router(App {
         accounts,
         runs,
-        inventory: Inventory::new(hub, settings.ec2_page_size),
+        wizard: Wizard::new(std::sync::Arc::clone(&inventory)),
+        inventory,
         settings: std::sync::Arc::new(*settings),
         store,
         sandbox: None,

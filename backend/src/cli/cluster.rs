@@ -11,7 +11,9 @@ use knit_shared::{ClusterSummary, RunQuery, RunStatus, StartRun};
 
 use super::cli_actor;
 use super::cluster_args::{Action, ClusterArgs};
-use super::listings::{print_clusters, print_hosts, print_launch_plan, print_releases, print_runs};
+use super::listings::{
+    print_clusters, print_hosts, print_launch_changes, print_releases, print_runs,
+};
 use super::printer::Printer;
 use super::terminal::{ask_confirmation, exit_code};
 use crate::clusters::{Command, Library, Plan, PlanError, file_action};
@@ -59,7 +61,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
         bail!("name a scenario of {name}, `install`, `launch`, `plan` or `hosts`");
     };
     match Action::parse(word) {
-        Action::Plan => print_launch_plan(name, &fleet.launch_plan(name).await?),
+        Action::Changes => print_launch_changes(name, &fleet.launch_changes(name).await?),
         Action::Hosts => print_hosts(&fleet.cluster_hosts(name).await?),
         Action::Releases => {
             let store = args.store.open().await?;
@@ -133,7 +135,7 @@ async fn start(
 async fn dry_run(runs: &Runs, request: &StartRun) -> anyhow::Result<ExitCode> {
     let name = &request.cluster;
     if request.scenario == runs::LAUNCH {
-        print_launch_plan(name, &runs.fleet().launch_plan(name).await?);
+        print_launch_changes(name, &runs.fleet().launch_changes(name).await?);
         return Ok(ExitCode::SUCCESS);
     }
     let (definition, plan) = match runs.plan_request(request).await {

@@ -114,7 +114,7 @@ impl ClusterArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// What `launch` would change in EC2.
-    Plan,
+    Changes,
     Hosts,
     Releases,
     /// Its latest runs.
@@ -128,7 +128,7 @@ pub enum Action {
 impl Action {
     pub fn parse(word: &str) -> Self {
         match word {
-            "plan" => Self::Plan,
+            "changes" => Self::Changes,
             "hosts" => Self::Hosts,
             "releases" => Self::Releases,
             "runs" => Self::Runs,

@@ -1,7 +1,7 @@
 //! What `knit <cluster> <action>` lists, printed alike for a run here and through a server:
 //! one line per thing, its fields separated by tabs.
 
-use knit_shared::{ClusterHost, ClusterList, HostRelease, LaunchPlan, RunSummary};
+use knit_shared::{ClusterHost, ClusterList, HostRelease, LaunchChanges, RunSummary};
 
 /// `knit clusters`: each cluster with its machines, scenarios and file; the mistakes of the
 /// files that are none on standard error.
@@ -22,11 +22,11 @@ pub fn print_clusters(list: &ClusterList) {
 }
 
 /// What `launch` would change, or that it would change nothing.
-pub fn print_launch_plan(cluster: &str, plan: &LaunchPlan) {
-    if plan.changes.is_empty() {
+pub fn print_launch_changes(cluster: &str, launch: &LaunchChanges) {
+    if launch.changes.is_empty() {
         println!("EC2 matches {cluster}: launch would change nothing");
     }
-    for change in &plan.changes {
+    for change in &launch.changes {
         println!("{}", change.describe());
     }
 }

@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 
 use super::ClusterArgs;
 use super::cluster_args::Action;
-use super::listings::{print_clusters, print_hosts, print_launch_plan, print_releases, print_runs};
+use super::listings::{
+    print_clusters, print_hosts, print_launch_changes, print_releases, print_runs,
+};
 use super::printer::Printer;
 use super::terminal::{ask_confirmation, exit_code};
 
@@ -184,7 +186,9 @@ pub async fn run(args: &ClusterArgs, url: &str, token: &str) -> anyhow::Result<E
     };
     let path = format!("/clusters/{name}");
     match Action::parse(word) {
-        Action::Plan => print_launch_plan(name, &server.read(&format!("{path}/plan")).await?),
+        Action::Changes => {
+            print_launch_changes(name, &server.read(&format!("{path}/changes")).await?)
+        }
         Action::Hosts => {
             let hosts: ClusterHosts = server.read(&format!("{path}/hosts")).await?;
             print_hosts(&hosts.hosts);

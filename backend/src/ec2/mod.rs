@@ -14,13 +14,13 @@ mod hub;
 pub mod images;
 pub mod instance_profiles;
 mod instances;
-pub mod launch_instances;
 pub mod prices;
 mod profiles;
 pub mod progress;
 pub mod quick_start;
 mod regions;
 pub mod rules;
+pub mod run_instances;
 mod security_groups;
 
 pub use actions::act;

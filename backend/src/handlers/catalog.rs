@@ -25,7 +25,7 @@ pub async fn images(
     State(app): State<App>,
     Params(query): Params<ImageQuery>,
 ) -> Result<Json<ImageList>, ApiError> {
-    Ok(Json(app.inventory.images(&query).await?))
+    Ok(Json(app.wizard.images(&query).await?))
 }
 
 /// The current images of Amazon Linux, Ubuntu and Debian in the region.
@@ -41,7 +41,7 @@ pub async fn quick_start(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<QuickStartList>, ApiError> {
-    Ok(Json(app.inventory.quick_start(&query).await?))
+    Ok(Json(app.wizard.quick_start(&query).await?))
 }
 
 /// Instance types with their prices.
@@ -57,7 +57,7 @@ pub async fn instance_types(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<InstanceTypeList>, ApiError> {
-    Ok(Json(app.inventory.instance_types(&query).await?))
+    Ok(Json(app.wizard.instance_types(&query).await?))
 }
 
 /// Subnets of the region.
@@ -73,7 +73,7 @@ pub async fn subnets(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<SubnetList>, ApiError> {
-    Ok(Json(app.inventory.subnets(&query).await?))
+    Ok(Json(app.wizard.subnets(&query).await?))
 }
 
 /// IAM instance profiles to launch with.
@@ -89,7 +89,7 @@ pub async fn instance_profiles(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<InstanceProfileList>, ApiError> {
-    Ok(Json(app.inventory.instance_profiles(&query).await?))
+    Ok(Json(app.wizard.instance_profiles(&query).await?))
 }
 
 /// Key pairs of the region.
@@ -105,5 +105,5 @@ pub async fn key_pairs(
     State(app): State<App>,
     Params(query): Params<ScopeQuery>,
 ) -> Result<Json<KeyPairList>, ApiError> {
-    Ok(Json(app.inventory.key_pairs(&query).await?))
+    Ok(Json(app.wizard.key_pairs(&query).await?))
 }

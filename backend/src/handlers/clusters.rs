@@ -1,11 +1,11 @@
 //! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them;
-//! `GET /api/clusters/{name}/plan`: what `launch` would change; `.../releases`: what each host
+//! `GET /api/clusters/{name}/changes`: what `launch` would change; `.../releases`: what each host
 //! runs now; `.../hosts`: the hosts a run would use; `POST .../freeze` and `.../unfreeze`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use knit_shared::{ClusterHosts, ClusterList, FreezeRequest, LaunchPlan, ReleaseList, Role};
+use knit_shared::{ClusterHosts, ClusterList, FreezeRequest, LaunchChanges, ReleaseList, Role};
 
 use super::extract::{Body, Deployer, PathParam};
 
@@ -33,14 +33,14 @@ pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError>
     operation_id = "clusters_plan",
     tag = "clusters",
     params(("name" = String, Path, description = "Cluster name")),
-    responses((status = 200, description = "OK", body = knit_shared::LaunchPlan))
+    responses((status = 200, description = "OK", body = knit_shared::LaunchChanges))
 )]
-pub async fn plan(
+pub async fn changes(
     State(app): State<App>,
     PathParam(name): PathParam<String>,
-) -> Result<Json<LaunchPlan>, ApiError> {
-    let plan = app.runs.fleet().launch_plan(&name).await?;
-    Ok(Json(plan))
+) -> Result<Json<LaunchChanges>, ApiError> {
+    let changes = app.runs.fleet().launch_changes(&name).await?;
+    Ok(Json(changes))
 }
 
 /// The hosts a run of the cluster would use now (its static hosts, or the instances EC2 runs),

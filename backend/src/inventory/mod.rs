@@ -3,11 +3,8 @@
 //! changes shared by every open console.
 
 mod cache;
-mod catalog;
 mod clusters;
 mod feed;
-mod launch;
-mod progress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,8 +16,6 @@ use crate::ec2::{self, CLUSTER_TAG, Ec2Hub, Ec2Target, Scope, ScopeError};
 
 pub use cache::Snapshot;
 pub use feed::Feed;
-pub use launch::LaunchError;
-pub use progress::ProgressError;
 
 /// How long a list read from EC2 is served to other requests before EC2 is read again.
 const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -31,10 +26,10 @@ const FAST_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// One request's EC2: its resolved scope, a client, and the target for error messages.
 #[derive(Debug)]
-struct Connection {
-    scope: Scope,
-    client: aws_sdk_ec2::Client,
-    target: Ec2Target,
+pub struct Connection {
+    pub scope: Scope,
+    pub client: aws_sdk_ec2::Client,
+    pub target: Ec2Target,
 }
 
 #[derive(Debug)]
@@ -42,8 +37,6 @@ pub struct Inventory {
     pub hub: Arc<Ec2Hub>,
     cache: cache::Cache,
     feeds: feed::Feeds,
-    type_lists: catalog::Lately<knit_shared::InstanceTypeList>,
-    quick_starts: catalog::Lately<knit_shared::QuickStartList>,
 }
 
 impl Inventory {
@@ -52,13 +45,11 @@ impl Inventory {
             hub,
             cache: cache::Cache::new(CACHE_TTL, page_size),
             feeds: feed::Feeds::default(),
-            type_lists: Default::default(),
-            quick_starts: Default::default(),
         })
     }
 
     /// Resolves `profile` and `region` (the server's own when absent) and connects to that EC2.
-    async fn connect(
+    pub async fn connect(
         &self,
         profile: Option<&str>,
         region: Option<&str>,
@@ -99,6 +90,13 @@ impl Inventory {
             .await?)
     }
 
+    /// Forgets the scope's cached list and wakes its feed, so every console sees what was just
+    /// changed there at once.
+    pub async fn changed(&self, scope: &Scope) {
+        self.cache.forget(scope).await;
+        self.feeds.poke(scope);
+    }
+
     /// Carries out an action, then forgets the scope's cached list and wakes its feed so
     /// every console sees the new states at once. Instances of the clusters in `closed`
     /// (cluster → its operators) are refused, each with its own answer.
@@ -128,8 +126,7 @@ impl Inventory {
                 .iter()
                 .position(|id| *id == o.instance_id)
         });
-        self.cache.forget(&ec2.scope).await;
-        self.feeds.poke(&ec2.scope);
+        self.changed(&ec2.scope).await;
         Ok(ActionResponse {
             action: request.action,
             outcomes,

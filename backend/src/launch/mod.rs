@@ -1,12 +1,12 @@
-//! `plan` and `launch`: what a cluster definition asks of EC2 (its firewall groups with their
-//! rules, its machines' instances), what EC2 has, the difference, and making it so. Running
-//! `launch` twice creates nothing the second time: every change comes from the difference.
+//! A cluster's `launch`, and its `changes` (what it would do): what the definition asks of EC2
+//! (its firewall groups with their rules, its machines' instances), what EC2 has, the
+//! difference, and making it so. Running `launch` twice creates nothing the second time: every change comes from the difference.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
-use knit_shared::{Change, LaunchPlan};
+use knit_shared::{Change, LaunchChanges};
 use sha2::{Digest, Sha256};
 
 mod host_keys;
@@ -183,14 +183,14 @@ async fn actual(
 }
 
 /// What `launch` would change.
-pub async fn plan(
+pub async fn changes(
     definition: &Definition,
     client: &Client,
     target: &Ec2Target,
-) -> Result<LaunchPlan, Ec2Error> {
+) -> Result<LaunchChanges, Ec2Error> {
     let desired = desired(definition);
     let actual = actual(definition, &desired, client, target).await?;
-    Ok(LaunchPlan {
+    Ok(LaunchChanges {
         cluster: definition.name().to_owned(),
         changes: diff(&desired, &actual),
     })

@@ -28,6 +28,29 @@ pub enum CancelError {
 }
 
 impl Runs {
+    /// Cancels run `id` if this process carries it out and it can be cancelled.
+    pub async fn cancel(&self, id: i64, actor: &Actor) -> Result<CancelOutcome, StoreError> {
+        let active = self
+            .lock_active()
+            .get(&id)
+            .map(|run| (run.cancel.clone(), run.cancellable));
+        let (outcome, note) = match active {
+            None => return Ok(CancelOutcome::NotHere),
+            Some((_, false)) => (
+                CancelOutcome::NotCancellable,
+                "refused: a launch cannot be cancelled",
+            ),
+            Some((cancel, true)) => {
+                cancel.cancel();
+                (CancelOutcome::Cancelling, "requested")
+            }
+        };
+        self.store
+            .record(&actor.did("run.cancel", format!("run {id}"), note.to_owned()))
+            .await?;
+        Ok(outcome)
+    }
+
     /// Cancels run `id` for `actor`, the cluster's definition saying who may.
     pub async fn cancel_request(
         self: &Arc<Self>,

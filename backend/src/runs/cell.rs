@@ -25,8 +25,8 @@ pub(super) async fn run_job(
 ) -> CellStatus {
     let host = &hosts.hosts[job.host].name;
     journal.started(step, host);
-    let mut session = match hosts.session(job.host).await {
-        Ok(session) => session,
+    let mut connection = match hosts.for_step(job.host).await {
+        Ok(connection) => connection,
         Err((first, reason)) => {
             let (status, reason) = if first {
                 (CellStatus::Failed, reason)
@@ -65,12 +65,12 @@ pub(super) async fn run_job(
                 underway.began(job.host, connection);
             }
         };
-        let mut ran = match hosts.shells.take(job.host, &session, cancel).await {
+        let mut ran = match hosts.shells.take(job.host, &connection, cancel).await {
             Ok(shell) => {
                 if position > 0 {
-                    hosts.shells.prepare(job.host, &session);
+                    hosts.shells.prepare(job.host, &connection);
                 }
-                let on_began = || began(&session);
+                let on_began = || began(&connection);
                 shell
                     .run(remote.clone(), cancel, on_began, &mut on_line)
                     .await
@@ -82,20 +82,20 @@ pub(super) async fn run_job(
         // whose host went away, or a host slow to start shells): a new connection runs it,
         // waiting for its shell as long as SSH does, so slowness alone fails no host.
         if matches!(ran, Ran::NotStarted(_)) {
-            let on_began = || began(&session);
+            let on_began = || began(&connection);
             let patience = Some(exec::SHELL_START);
-            let (session, remote) = (session.session(), remote.clone());
-            ran = exec::run(session, remote, patience, cancel, on_began, &mut on_line).await;
+            let (master, remote) = (connection.master(), remote.clone());
+            ran = exec::run(master, remote, patience, cancel, on_began, &mut on_line).await;
         }
         if let Ran::NotStarted(reason) | Ran::Unanswered(reason) = &ran {
             let text = format!("{reason}; running it on a new connection");
             journal.line(step, host, Stream::Knit, text);
-            match hosts.reconnect(job.host, &session).await {
-                Ok(connection) => {
-                    session = connection;
-                    let on_began = || began(&session);
-                    let session = session.session();
-                    ran = exec::run(session, remote, None, cancel, on_began, &mut on_line).await;
+            match hosts.reconnect(job.host, &connection).await {
+                Ok(new) => {
+                    connection = new;
+                    let on_began = || began(&connection);
+                    let master = connection.master();
+                    ran = exec::run(master, remote, None, cancel, on_began, &mut on_line).await;
                 }
                 Err(reason) => ran = Ran::NotStarted(reason),
             }

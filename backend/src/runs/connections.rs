@@ -19,7 +19,7 @@ pub(super) struct Hosts<'a> {
     identity: &'a Identity,
     pool: &'a Pool,
     /// Each host's connection once made (or why there is none).
-    sessions: Vec<tokio::sync::Mutex<Option<Made>>>,
+    made: Vec<tokio::sync::Mutex<Option<Made>>>,
     pub(super) shells: Shells,
     /// Hosts whose failure to connect a step has reported.
     reported: Vec<AtomicBool>,
@@ -34,7 +34,7 @@ impl<'a> Hosts<'a> {
             hosts,
             identity,
             pool,
-            sessions: hosts
+            made: hosts
                 .iter()
                 .map(|_| tokio::sync::Mutex::new(None))
                 .collect(),
@@ -44,9 +44,9 @@ impl<'a> Hosts<'a> {
         }
     }
 
-    /// The host's session; `Err` says why there is none, and whether a step is the first to
+    /// The host's connection for a step; `Err` says why there is none, and whether a step is the first to
     /// hear it (a failure of that step) or it was told before (a skip).
-    pub(super) async fn session(&self, index: usize) -> Result<Arc<Connection>, (bool, String)> {
+    pub(super) async fn for_step(&self, index: usize) -> Result<Arc<Connection>, (bool, String)> {
         if let Some(reason) = self.lost_reason(index) {
             return Err((false, reason));
         }
@@ -58,7 +58,7 @@ impl<'a> Hosts<'a> {
     /// The host's connection, made at the first ask (with a shell for its first command);
     /// later asks wait for it.
     pub(super) async fn connection(&self, index: usize) -> Result<Arc<Connection>, String> {
-        let mut made = self.sessions[index].lock().await;
+        let mut made = self.made[index].lock().await;
         if let Some(made) = made.as_ref() {
             return made.clone();
         }
@@ -74,7 +74,7 @@ impl<'a> Hosts<'a> {
         index: usize,
         ended: &Arc<Connection>,
     ) -> Result<Arc<Connection>, String> {
-        let mut made = self.sessions[index].lock().await;
+        let mut made = self.made[index].lock().await;
         if let Some(Ok(current)) = made.as_ref()
             && !Arc::ptr_eq(current, ended)
         {
@@ -89,7 +89,7 @@ impl<'a> Hosts<'a> {
 
     async fn connect(&self, index: usize) -> Result<Arc<Connection>, String> {
         let target = &self.hosts[index].target;
-        self.prepared(index, self.pool.session(target, self.identity).await)
+        self.prepared(index, self.pool.connect(target, self.identity).await)
     }
 
     /// `made`, with a shell opened on it for the host's next command.

@@ -285,7 +285,7 @@ async fn choose_once(
                 with.push(role);
                 break;
             }
-            match hosts.session(job.host).await {
+            match hosts.for_step(job.host).await {
                 Ok(_) => {
                     chosen.push((job.host, vec![role]));
                     break;

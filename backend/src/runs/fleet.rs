@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_sdk_ec2::Client;
-use knit_shared::{ClusterHost, ClusterList, LaunchPlan};
+use knit_shared::{ClusterHost, ClusterList, LaunchChanges};
 
 use super::{StartError, machine_hosts, needs_ec2};
 use crate::clusters::{self, Definition, Library};
@@ -105,9 +105,9 @@ impl Fleet {
     }
 
     /// What `launch` would change for cluster `name`.
-    pub async fn launch_plan(&self, name: &str) -> Result<LaunchPlan, StartError> {
+    pub async fn launch_changes(&self, name: &str) -> Result<LaunchChanges, StartError> {
         let definition = self.definition(name).await?;
         let (client, target) = self.ec2(&definition).await?;
-        Ok(launch::plan(&definition, &client, &target).await?)
+        Ok(launch::changes(&definition, &client, &target).await?)
     }
 }

@@ -52,7 +52,7 @@ impl Shells {
         let patience = Some(exec::SHELL_START);
         let waiting = self.slot(host).take();
         let Some(mut opening) = waiting else {
-            return exec::started(exec::shell(connection.session()), patience, cancel).await;
+            return exec::started(exec::shell(connection.master()), patience, cancel).await;
         };
         let joined = async {
             (&mut opening)
@@ -60,7 +60,7 @@ impl Shells {
                 .unwrap_or_else(|error| Err(error.to_string()))
         };
         let started = exec::started(joined, patience, cancel).await;
-        // Given up on: its host went silent, and it holds the connection's session.
+        // Given up on: its host went silent, and it holds the connection's master.
         opening.abort();
         started
     }
@@ -72,14 +72,14 @@ impl Shells {
         }
         let mut waiting = self.slot(host);
         if waiting.is_none() {
-            let session = Arc::clone(connection.session());
-            *waiting = Some(tokio::spawn(async move { exec::shell(&session).await }));
+            let master = Arc::clone(connection.master());
+            *waiting = Some(tokio::spawn(async move { exec::shell(&master).await }));
         }
     }
 
     /// Ends the shells still waiting (for commands a failure or a cancel skipped), and stops
     /// those still opening (a host that stopped answering would hold the run's end). They hold
-    /// their connection's session: one left behind would close a kept connection when it goes.
+    /// their connection's master: one left behind would close a kept connection when it goes.
     pub async fn close(&self) {
         for host in 0..self.waiting.len() {
             let waiting = self.slot(host).take();

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use knit_shared::{RunSummary, StartRun};
 
 use super::operators::{Attempt, NotAnOperator, OperatorCheck, require_operator};
-use super::{HostsError, LAUNCH, RunError, Runs, Started};
+use super::{HostsError, LAUNCH, Mask, RunError, RunHeader, Runs, Started, engine};
 use crate::clusters::{Definition, Library, Plan, PlanError};
 use crate::ec2::{Ec2Error, ScopeError};
+use crate::ssh::{Identity, KeyExchange, KnownHosts};
 use crate::store::Actor;
+use crate::{notify, open_files};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -55,6 +57,48 @@ pub enum Standing {
 }
 
 impl Runs {
+    /// Takes the cluster's lock and starts `plan` in the background.
+    pub async fn start(
+        self: &Arc<Self>,
+        definition: &Definition,
+        plan: Plan,
+        actor: &Actor,
+    ) -> Result<Started, RunError> {
+        let together = plan.parallel.min(plan.hosts.len());
+        let needed = open_files::needed_for(together);
+        if let Some(limit) = open_files::limit().filter(|limit| *limit < needed) {
+            return Err(RunError::TooManyFiles {
+                needed,
+                limit,
+                hosts: together,
+            });
+        }
+        let identity = identity_for(definition, &self.known_hosts);
+        let (cluster, scenario, shape) =
+            (plan.cluster.clone(), plan.scenario.clone(), plan.shape());
+        let shown = plan.shown_params();
+        let receivers = notify::receivers(&definition.file.cluster);
+        let mask = Mask::with_declared(
+            definition.secret_values(Library::builtin()),
+            plan.secret_params(),
+        );
+        let header = RunHeader {
+            cluster: &cluster,
+            scenario: &scenario,
+            shape: &shape,
+            params: &shown,
+            retry_of: plan.retry_of,
+            wait: plan.wait,
+            approval: plan.approval,
+            receivers: &receivers,
+        };
+        let pool = Arc::clone(&self.pool);
+        self.begin(header, actor, mask, move |journal, cancel| async move {
+            engine::execute(&plan, &identity, &journal, &cancel, &pool).await
+        })
+        .await
+    }
+
     /// Starts `request` on behalf of `actor`.
     pub async fn start_request(
         self: &Arc<Self>,
@@ -153,4 +197,18 @@ impl Runs {
 /// What a start of `request` is audited as.
 fn attempt_target(request: &StartRun) -> String {
     format!("{}/{}", request.cluster, request.scenario)
+}
+
+/// How a run logs in to the cluster's hosts: its key file and bastion if it names them, the
+/// user's SSH configuration otherwise, and always knit's known_hosts.
+fn identity_for(definition: &Definition, known_hosts: &KnownHosts) -> Identity {
+    let cluster = &definition.file.cluster;
+    Identity {
+        private_key: cluster.key_file.as_ref().map(Into::into),
+        known_hosts: known_hosts.clone(),
+        ssh_config: true,
+        bastion: cluster.bastion.clone(),
+        kex: KeyExchange::named(cluster.ssh_kex.as_ref().map(|kex| kex.get_ref().as_str())),
+        idle: cluster.ssh_idle().unwrap_or(crate::ssh::KEPT_FOR),
+    }
 }

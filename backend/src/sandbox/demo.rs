@@ -12,9 +12,9 @@ pub const FILE_NAME: &str = "sandbox-demo.toml";
 /// Names of `count` hosts: the last is the database host, the others web hosts.
 pub fn host_names(count: u8) -> Vec<String> {
     let web = count.saturating_sub(1).max(1);
-    let mut names: Vec<String> = (1..=web).map(|n| format!("web{n}")).collect();
+    let mut names: Vec<String> = (1..=web).map(|n| format!("web-{n}")).collect();
     if count > 1 {
-        names.push("db1".to_owned());
+        names.push("db-1".to_owned());
     }
     names
 }
@@ -36,7 +36,7 @@ pub async fn write_cluster(
             .join(", ")
     };
     let db_hosts = match quoted("db") {
-        none if none.is_empty() => quoted("web1"),
+        none if none.is_empty() => quoted("web-1"),
         some => some,
     };
     let key_file = identity
@@ -52,8 +52,8 @@ pub async fn write_cluster(
         .map(|(index, ports)| {
             let n = index + 1;
             format!(
-                "[machines.web.host_settings.web-{n}]\nprefix = \"{root}/web{n}\"\n\
-                 app_dir = \"{root}/web{n}/srv/app\"\nlisten = \"127.0.0.1:{}\"\napp_port = {}\n",
+                "[machines.web.host_settings.web-{n}]\nprefix = \"{root}/web-{n}\"\n\
+                 app_dir = \"{root}/web-{n}/srv/app\"\nlisten = \"127.0.0.1:{}\"\napp_port = {}\n",
                 ports.nginx, ports.app
             )
         })
@@ -79,8 +79,8 @@ mod tests {
 
     #[test]
     fn three_hosts_are_two_web_hosts_and_a_database() {
-        assert_eq!(host_names(3), ["web1", "web2", "db1"]);
-        assert_eq!(host_names(1), ["web1"]);
-        assert_eq!(host_names(2), ["web1", "db1"]);
+        assert_eq!(host_names(3), ["web-1", "web-2", "db-1"]);
+        assert_eq!(host_names(1), ["web-1"]);
+        assert_eq!(host_names(2), ["web-1", "db-1"]);
     }
 }

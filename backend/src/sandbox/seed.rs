@@ -21,9 +21,9 @@ const IMAGES: [(&str, ArchitectureValues); 2] = [
 
 /// (Name, Role, type) of the instances the sandbox account starts with.
 const SANDBOX_INSTANCES: [(&str, &str, InstanceType); 3] = [
-    ("web1", "web", InstanceType::T3Small),
-    ("web2", "web", InstanceType::T3Small),
-    ("db1", "db", InstanceType::M5Large),
+    ("web-1", "web", InstanceType::T3Small),
+    ("web-2", "web", InstanceType::T3Small),
+    ("db-1", "db", InstanceType::M5Large),
 ];
 
 pub async fn seed(ec2: &Client, client_public_key: &str) -> Result<(), SandboxError> {

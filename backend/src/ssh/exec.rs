@@ -1,4 +1,4 @@
-//! Running one command on a host over an open session: output line by line as it comes, the
+//! Running one command on a host over an open connection: output line by line as it comes, the
 //! exit code, and a way to stop it (time-out or cancel) that kills the remote processes too.
 
 use std::sync::Arc;
@@ -53,7 +53,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// the script. Dropped unused, it reads the end of its input and exits without running anything.
 #[derive(Debug)]
 pub struct Shell {
-    session: Arc<Session>,
+    master: Arc<Session>,
     child: Child<Arc<Session>>,
     stdin: ChildStdin,
     /// What the host printed before the shell started.
@@ -78,7 +78,7 @@ pub enum Ran {
     Unanswered(String),
 }
 
-/// Opens a shell on `session` that waits for its script, and waits until it has started.
+/// Opens a shell on `master` that waits for its script, and waits until it has started.
 ///
 /// sshd starts the login shell as the leader of a new session, so its pid names the process
 /// group of everything the script starts. It prints that pid on stderr after a marker made for
@@ -89,14 +89,14 @@ pub enum Ran {
 /// same process, its own two variables unset first. To stop the command, knit signals the
 /// whole group over a second channel of the same connection; closing the channel alone would
 /// leave the remote processes running.
-pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
+pub async fn shell(master: &Arc<Session>) -> Result<Shell, String> {
     let marker = marker();
     let reader = format!(
         "while IFS= read -r l; do if [ \"$l\" = {marker}end ]; then echo {marker}go >&2; \
          eval \"unset l s\n$s\"; exit; fi; s=\"$s$l\n\"; done; exit 125"
     );
     let wrapped = format!("echo {marker}$$ >&2; exec sh -c {}", quote(&reader));
-    let mut command = Arc::clone(session).arc_raw_command(wrapped);
+    let mut command = Arc::clone(master).arc_raw_command(wrapped);
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -129,7 +129,7 @@ pub async fn shell(session: &Arc<Session>) -> Result<Shell, String> {
         }
     };
     Ok(Shell {
-        session: Arc::clone(session),
+        master: Arc::clone(master),
         child,
         stdin,
         early,
@@ -158,17 +158,17 @@ pub async fn started(
     }
 }
 
-/// Runs `remote` in a new shell on `session`, as [`Shell::run`] does, once the shell started
+/// Runs `remote` in a new shell on `master`, as [`Shell::run`] does, once the shell started
 /// (within `patience`, as [`started`] says).
 pub async fn run(
-    session: &Arc<Session>,
+    master: &Arc<Session>,
     remote: Remote<'_>,
     patience: Option<Duration>,
     cancel: &CancellationToken,
     on_began: impl FnOnce(),
     on_line: impl FnMut(Output, String),
 ) -> Ran {
-    match started(shell(session), patience, cancel).await {
+    match started(shell(master), patience, cancel).await {
         Ok(shell) => shell.run(remote, cancel, on_began, on_line).await,
         Err(ran) => ran,
     }
@@ -229,7 +229,7 @@ impl Shell {
             }
             // Stopped, and not yet broken out of: the drain begins with that.
             if stop.is_some() && drain_until.is_none() {
-                break_out(&self.session, self.pid).await;
+                break_out(&self.master, self.pid).await;
                 drain_until = Some(Instant::now() + DRAIN);
             }
         }
@@ -260,7 +260,7 @@ impl Shell {
         Ran::Ended(match code {
             Some(code) => Exit::Code(code),
             // No exit code: a signal ended the command, or the connection went away under it.
-            None => match self.session.check().await {
+            None => match self.master.check().await {
                 Ok(()) => Exit::Killed,
                 Err(error) => Exit::Lost(cause_chain(&error)),
             },
@@ -276,7 +276,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Stops the remote process group: TERM, then KILL if it is still there after a grace period.
-async fn break_out(session: &Session, pid: u32) {
+async fn break_out(master: &Session, pid: u32) {
     // `kill -SIG -PGID` rather than `kill -SIG -- -PGID`: dash, Debian's sh, refuses `--`.
     let script = format!(
         "kill -TERM -{pid} 2>/dev/null || exit 0; \
@@ -285,7 +285,7 @@ async fn break_out(session: &Session, pid: u32) {
     );
     // What the host prints (a login banner) is of no use here, and must not reach knit's own
     // terminal.
-    let _ = session
+    let _ = master
         .raw_command(script)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

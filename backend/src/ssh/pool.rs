@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use openssh::Session;
 use sha2::{Digest, Sha256};
 
-use super::session::connect_for;
+use super::connect::connect_for;
 use super::{Identity, SshError, SshTarget};
 
 /// Longer than any connection takes to start.
@@ -55,7 +55,7 @@ struct Kept {
 /// A connection to a host, and the bastion's it goes through, which lives as long as it does.
 #[derive(Debug)]
 pub struct Connection {
-    session: Option<Arc<Session>>,
+    master: Option<Arc<Session>>,
     /// Held, not used: the bastion's connection carries this one.
     _bastion: Option<Arc<Connection>>,
     /// Leave the connection running when dropped (a shared pool's).
@@ -63,8 +63,9 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn session(&self) -> &Arc<Session> {
-        self.session.as_ref().expect("taken only when dropped")
+    /// openssh's control master, which carries every command of this connection.
+    pub fn master(&self) -> &Arc<Session> {
+        self.master.as_ref().expect("taken only when dropped")
     }
 }
 
@@ -73,9 +74,9 @@ impl Drop for Connection {
     /// its identity's `idle`. The bastion's, if any, goes after it.
     fn drop(&mut self) {
         if self.outlives_process
-            && let Some(session) = self.session.take().and_then(Arc::into_inner)
+            && let Some(master) = self.master.take().and_then(Arc::into_inner)
         {
-            let _ = session.detach();
+            let _ = master.detach();
         }
     }
 }
@@ -98,7 +99,7 @@ impl Pool {
 
     /// A connection to `target` as `identity`: a kept one that still answers, else a new one,
     /// kept from now on.
-    pub async fn session(
+    pub async fn connect(
         &self,
         target: &SshTarget,
         identity: &Identity,
@@ -125,7 +126,7 @@ impl Pool {
             None => self.left_by_another_process(&key).await,
         };
         if let Some(connection) = kept
-            && connection.session().check().await.is_ok()
+            && connection.master().check().await.is_ok()
         {
             self.keep(key, Arc::clone(&connection));
             return Ok(connection);
@@ -136,19 +137,19 @@ impl Pool {
                     bastion: None,
                     ..identity.clone()
                 };
-                Some(Box::pin(self.session(&SshTarget::parse(bastion), &direct)).await?)
+                Some(Box::pin(self.connect(&SshTarget::parse(bastion), &direct)).await?)
             }
             None => None,
         };
         let via = bastion
             .as_ref()
-            .map(|bastion| bastion.session().control_socket());
+            .map(|bastion| bastion.master().control_socket());
         let idle = identity.idle;
         let kept = !idle.is_zero();
         let folder = kept.then(|| self.folder_of(&key)).flatten();
-        let session = connect_for(target, identity, kept.then_some(idle), folder, via).await?;
+        let master = connect_for(target, identity, kept.then_some(idle), folder, via).await?;
         let connection = Arc::new(Connection {
-            session: Some(Arc::new(session)),
+            master: Some(Arc::new(master)),
             _bastion: bastion,
             outlives_process: kept && self.shared.is_some(),
         });
@@ -169,10 +170,10 @@ impl Pool {
     ) -> Result<Arc<Connection>, SshError> {
         self.lock()
             .retain(|_, kept| !Arc::ptr_eq(&kept.connection, stale));
-        let socket = stale.session().control_socket().into();
+        let socket = stale.master().control_socket().into();
         // A master that is gone already has nothing to stop.
         let _ = Session::resume_mux(socket, None).close().await;
-        self.session(target, identity).await
+        self.connect(target, identity).await
     }
 
     /// How many connections are kept now.
@@ -222,11 +223,11 @@ impl Pool {
         let folder = self.folder_of(key)?;
         for entry in std::fs::read_dir(&folder).ok()?.flatten() {
             let socket = entry.path().join("master");
-            let session = Session::resume_mux(socket.into_boxed_path(), None);
-            if session.check().await.is_ok() {
+            let master = Session::resume_mux(socket.into_boxed_path(), None);
+            if master.check().await.is_ok() {
                 // Its bastion's connection, if any, was left running with it.
                 return Some(Arc::new(Connection {
-                    session: Some(Arc::new(session)),
+                    master: Some(Arc::new(master)),
                     _bastion: None,
                     outlives_process: true,
                 }));

@@ -4,10 +4,10 @@ mod accounts;
 mod audit;
 mod deliveries;
 mod freezes;
-mod launches;
 mod outputs;
 mod runs;
 mod schedules;
+mod wizard_tokens;
 
 use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
 use sqlx::AnyPool;
@@ -16,9 +16,9 @@ use sqlx::migrate::Migrator;
 
 pub use accounts::{AdminKept, StoredUser};
 pub use audit::{Actor, AuditEvent};
-pub use launches::LaunchClaim;
 pub(crate) use runs::hostname;
 pub use runs::{HEARTBEAT, NewRun};
+pub use wizard_tokens::WizardClaim;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -6,52 +6,50 @@ use knit_shared::HostRelease;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::Loaded;
 
 #[component]
 pub fn LiveReleases(cluster: String) -> impl IntoView {
     let releases = LocalResource::new(move || api::releases(cluster.clone()));
-    move || match releases.get() {
-        None => {
-            view! { <p class="loading" role="status">"Reading what the hosts run…"</p> }.into_any()
-        }
-        Some(Err(failure)) => {
-            view! { <p class="notice failed">{failure.to_string()}</p> }.into_any()
-        }
-        Some(Ok(list)) if list.hosts.is_empty() => view! {
-            <p class="hint live-releases">"No host has reported a release yet."</p>
-        }
-        .into_any(),
-        Some(Ok(list)) => {
-            let usual = most_common(&list.hosts);
-            view! {
-                <table class="live-releases">
-                    <thead><tr>
-                        <th>"Host"</th><th>"Release"</th><th>"Commit"</th><th>"Ref"</th><th>"Since"</th>
-                    </tr></thead>
-                    <tbody>
-                        {list.hosts.into_iter().map(|live| {
-                            let value = |name: &str| live.outputs.get(name).cloned().unwrap_or_default();
-                            let release = value("release");
-                            let differs = usual.as_ref().is_some_and(|usual| *usual != identity(&live));
-                            let commit: String = value("commit").chars().take(12).collect();
-                            view! {
-                                <tr data-host=live.host.clone() class:differs=differs>
-                                    <td>{live.host.clone()}</td>
-                                    <td>{release}{differs.then_some(" (differs)")}</td>
-                                    <td><code>{commit}</code></td>
-                                    <td>{value("ref")}</td>
-                                    <td>
-                                        <a href=format!("/runs/{}", live.run)>{format!("run {}", live.run)}</a>
-                                        {format!(" by {} at {}", live.actor, live.at)}
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any()
-        }
+    view! {
+        <Loaded resource=releases reading="what the hosts run" let:list>
+            {if list.hosts.is_empty() {
+                view! { <p class="hint live-releases">"No host has reported a release yet."</p> }.into_any()
+            } else {
+                table(list.hosts).into_any()
+            }}
+        </Loaded>
+    }
+}
+
+fn table(hosts: Vec<HostRelease>) -> impl IntoView {
+    let usual = most_common(&hosts);
+    view! {
+        <table class="live-releases">
+            <thead><tr>
+                <th>"Host"</th><th>"Release"</th><th>"Commit"</th><th>"Ref"</th><th>"Since"</th>
+            </tr></thead>
+            <tbody>
+                {hosts.into_iter().map(|live| {
+                    let value = |name: &str| live.outputs.get(name).cloned().unwrap_or_default();
+                    let release = value("release");
+                    let differs = usual.as_ref().is_some_and(|usual| *usual != identity(&live));
+                    let commit: String = value("commit").chars().take(12).collect();
+                    view! {
+                        <tr data-host=live.host.clone() class:differs=differs>
+                            <td>{live.host.clone()}</td>
+                            <td>{release}{differs.then_some(" (differs)")}</td>
+                            <td><code>{commit}</code></td>
+                            <td>{value("ref")}</td>
+                            <td>
+                                <a href=format!("/runs/{}", live.run)>{format!("run {}", live.run)}</a>
+                                {format!(" by {} at {}", live.actor, live.at)}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
+use crate::components::Loaded;
 
 #[component]
 pub fn RunDialog(
@@ -260,20 +261,19 @@ fn ParamField(param: ScenarioParam, value: RwSignal<String>) -> impl IntoView {
 /// What a launch would change, read from EC2 when the dialog opens.
 #[component]
 fn LaunchChanges(cluster: String) -> impl IntoView {
-    let plan = LocalResource::new(move || api::launch_plan(cluster.clone()));
-    move || {
-        match plan.get() {
-        None => view! { <p class="loading" role="status">"Comparing with EC2…"</p> }.into_any(),
-        Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-        Some(Ok(plan)) if plan.changes.is_empty() => {
-            view! { <p id="launch-changes">"EC2 already matches the definition: nothing to create."</p> }.into_any()
-        }
-        Some(Ok(plan)) => view! {
-            <p>"Launch will:"</p>
-            <ul class="plan-changes" id="launch-changes">
-                {plan.changes.iter().map(|change| view! { <li>{change.describe()}</li> }).collect_view()}
-            </ul>
-        }.into_any(),
-    }
+    let changes = LocalResource::new(move || api::launch_changes(cluster.clone()));
+    view! {
+        <Loaded resource=changes reading="what launch would change" let:plan>
+            {if plan.changes.is_empty() {
+                view! { <p id="launch-changes">"EC2 already matches the definition: nothing to create."</p> }.into_any()
+            } else {
+                view! {
+                    <p>"Launch will:"</p>
+                    <ul class="plan-changes" id="launch-changes">
+                        {plan.changes.iter().map(|change| view! { <li>{change.describe()}</li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </Loaded>
     }
 }

@@ -40,7 +40,7 @@ pub fn TopBar() -> impl IntoView {
             <nav aria-label="Sections">
                 <A href=href("/instances")>"Instances"</A>
                 <Show when=|| session::may(Role::Admin)>
-                    <A href=href("/launch")>"Launch"</A>
+                    <A href=href("/wizard")>"Launch"</A>
                 </Show>
                 <A href=href("/clusters")>"Clusters"</A>
                 <A href=href("/runs")>"Runs"</A>

@@ -6,6 +6,7 @@ use knit_shared::{NewToken, NewUser, Role, TokenSummary, UserSummary, validate};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::Loaded;
 use crate::session;
 
 #[component]
@@ -83,21 +84,20 @@ fn Tokens() -> impl IntoView {
                 }.into_any(),
                 Err(failure) => view! { <p class="notice failed" role="alert">{failure.message}</p> }.into_any(),
             })}
-            {move || match tokens.get() {
-                None => view! { <p class="loading">"Reading tokens…"</p> }.into_any(),
-                Some(Err(failure)) => view! { <p class="notice failed" role="alert">{failure.message}</p> }.into_any(),
-                Some(Ok(list)) if list.tokens.is_empty() => view! {
-                    <p class="hint" id="token-table">"No tokens yet."</p>
-                }.into_any(),
-                Some(Ok(list)) => view! {
+            <Loaded resource=tokens reading="your tokens" let:list>
+            {if list.tokens.is_empty() {
+                view! { <p class="hint" id="token-table">"No tokens yet."</p> }.into_any()
+            } else {
+                view! {
                     <table class="tokens" id="token-table">
                         <thead><tr><th>"Id"</th><th>"Account"</th><th>"For"</th><th>"Created"</th><th>"Last used"</th><th>"Expires"</th><th></th></tr></thead>
                         <tbody>
                             {list.tokens.into_iter().map(|token| view! { <TokenRow token changed /> }).collect_view()}
                         </tbody>
                     </table>
-                }.into_any(),
+                }.into_any()
             }}
+            </Loaded>
         </section>
     }
 }
@@ -158,18 +158,14 @@ fn Users() -> impl IntoView {
     view! {
         <section>
             <h2>"Accounts"</h2>
-            {move || match users.get() {
-                None => view! { <p class="loading">"Reading accounts…"</p> }.into_any(),
-                Some(Err(failure)) => view! { <p class="notice failed" role="alert">{failure.message}</p> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <table class="users" id="user-table">
-                        <thead><tr><th>"Name"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
-                        <tbody>
-                            {list.users.into_iter().map(|user| view! { <UserRow user changed /> }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            }}
+            <Loaded resource=users reading="the accounts" let:list>
+                <table class="users" id="user-table">
+                    <thead><tr><th>"Name"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
+                    <tbody>
+                        {list.users.into_iter().map(|user| view! { <UserRow user changed /> }).collect_view()}
+                    </tbody>
+                </table>
+            </Loaded>
             <h3>"Add an account"</h3>
             <form class="inline-form" on:submit=submit>
                 <label>"Name" <input id="user-name" bind:value=name /></label>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::api;
+use crate::components::Loaded;
 
 /// One operation of the document, flattened for display.
 #[derive(Debug, Clone)]
@@ -106,30 +107,24 @@ pub fn ApiDocsPage() -> impl IntoView {
             " (" <code>"knit token create --user NAME"</code> "). The machine-readable document: "
             <a href="/api/openapi.json">"/api/openapi.json"</a> "."
         </p>
-        {move || match document.get() {
-            None => view! { <p class="loading" role="status">"Reading the API document…"</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <section class="error-state" role="alert"><p>{failure.to_string()}</p></section>
-            }.into_any(),
-            Some(Ok(document)) => view! {
-                <div class="api-docs" id="api-operations">
-                    {operations(&document).into_iter().map(|operation| view! {
-                        <details class="api-operation" data-tag=operation.tag.clone()>
-                            <summary>
-                                <span class="chip">{operation.method.clone()}</span>
-                                " " <code>{operation.path.clone()}</code>
-                                " " <span class="hint">{operation.summary.clone()}</span>
-                            </summary>
-                            <ul>
-                                {operation.parameters.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-                                {operation.body.map(|body| view! { <li>"Body: " {body}</li> })}
-                                {operation.answers.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-                            </ul>
-                        </details>
-                    }).collect_view()}
-                </div>
-            }.into_any(),
-        }}
+        <Loaded resource=document reading="the API document" let:document>
+            <div class="api-docs" id="api-operations">
+                {operations(&document).into_iter().map(|operation| view! {
+                    <details class="api-operation" data-tag=operation.tag.clone()>
+                        <summary>
+                            <span class="chip">{operation.method.clone()}</span>
+                            " " <code>{operation.path.clone()}</code>
+                            " " <span class="hint">{operation.summary.clone()}</span>
+                        </summary>
+                        <ul>
+                            {operation.parameters.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                            {operation.body.map(|body| view! { <li>"Body: " {body}</li> })}
+                            {operation.answers.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                        </ul>
+                    </details>
+                }).collect_view()}
+            </div>
+        </Loaded>
     }
 }
 

@@ -9,7 +9,7 @@ use knit_shared::{
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{EmptyState, LiveReleases, RunDialog, Topology};
+use crate::components::{EmptyState, LiveReleases, Loaded, RunDialog, Topology};
 use crate::{api, session};
 
 /// How often the page looks again for runs that took or freed a cluster.
@@ -59,17 +59,10 @@ fn Clusters(only: Option<String>) -> impl IntoView {
                 list.refetch();
             }) />
         })}
-        {move || match list.get() {
-            None => view! { <p class="loading" role="status">"Reading cluster definitions…"</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <section class="error-state" role="alert">
-                    <h2>"The clusters could not be read"</h2>
-                    <p>{failure.to_string()}</p>
-                </section>
-            }.into_any(),
-            Some(Ok(list)) => {
-                let list = narrowed(list, only.as_deref());
-                view! {
+        <Loaded resource=list reading="the cluster definitions" let:list>
+        {
+            let list = narrowed(list, only.as_deref());
+            view! {
                 {(!list.errors.is_empty()).then(|| view! {
                     <section class="error-state" role="alert" id="definition-errors">
                         <h2>"Some definition files have mistakes"</h2>
@@ -94,9 +87,9 @@ fn Clusters(only: Option<String>) -> impl IntoView {
                 } else {
                     list.clusters.into_iter().map(|cluster| view! { <ClusterCard cluster asking freezing /> }).collect_view().into_any()
                 }}
-                }.into_any()
-            }
-        }}
+            }.into_any()
+        }
+        </Loaded>
     }
 }
 

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api;
-use crate::components::{LogLine, ProgressGrid, RunLog};
+use crate::components::{Loaded, LogLine, ProgressGrid, RunLog};
 
 /// How often buffered events reach the page, and the running cells' clocks tick.
 const FRAME: Duration = Duration::from_millis(100);
@@ -35,16 +35,9 @@ pub fn RunPage() -> impl IntoView {
 fn RunView(id: i64) -> impl IntoView {
     let detail = LocalResource::new(move || api::run(id));
     view! {
-        {move || match detail.get() {
-            None => view! { <p class="loading" role="status">"Reading the run…"</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <section class="error-state" role="alert">
-                    <h2>{format!("Run {id} could not be read")}</h2>
-                    <p>{failure.to_string()}</p>
-                </section>
-            }.into_any(),
-            Some(Ok(found)) => view! { <Live detail=found /> }.into_any(),
-        }}
+        <Loaded resource=detail reading="the run" let:found>
+            <Live detail=found />
+        </Loaded>
     }
 }
 

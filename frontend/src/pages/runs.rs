@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use knit_shared::RunSummary;
 
 use crate::api;
-use crate::components::{EmptyState, QueryFilters};
+use crate::components::{EmptyState, Loaded, QueryFilters};
 
 const FILTERS: [(&str, &str); 4] = [
     ("cluster", "Cluster"),
@@ -50,38 +50,35 @@ pub fn RunsPage() -> impl IntoView {
     view! {
         <h1>"Runs"</h1>
         <QueryFilters path="/runs" filters=&FILTERS />
-        {move || match list.get() {
-            None => view! { <p class="loading" role="status">"Reading the runs…"</p> }.into_any(),
-            Some(Err(failure)) => view! {
-                <section class="error-state" role="alert"><p>{failure.to_string()}</p></section>
-            }.into_any(),
-            Some(Ok(list)) if list.runs.is_empty() => view! {
+        <Loaded resource=list reading="the runs" let:list>
+        {if list.runs.is_empty() {
+            view! {
                 <EmptyState title="No runs">
                     <p>"Every install and scenario run, from the CLI or the console, is listed here."</p>
                 </EmptyState>
-            }.into_any(),
-            Some(Ok(list)) => {
-                let next = move || older_next.get().unwrap_or(list.next);
-                view! {
-                    <table class="runs" id="runs-table">
-                        <thead><tr>
-                            <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"With"</th><th>"Status"</th>
-                            <th>"By"</th><th>"Started"</th><th>"Ended"</th>
-                        </tr></thead>
-                        <tbody>
-                            {list.runs.into_iter().map(row).collect_view()}
-                            {move || older.get().into_iter().map(row).collect_view()}
-                        </tbody>
-                    </table>
-                    {move || failure.get().map(|text| view! { <p class="notice failed" role="alert">{text}</p> })}
-                    {move || next().map(|before| view! {
-                        <p><button id="runs-older" class="secondary" on:click=move |_| show_older(before)>
-                            "Show older runs"
-                        </button></p>
-                    })}
-                }.into_any()
-            }
+            }.into_any()
+        } else {
+            let next = move || older_next.get().unwrap_or(list.next);
+            view! {
+                <table class="runs" id="runs-table">
+                    <thead><tr>
+                        <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"With"</th><th>"Status"</th>
+                        <th>"By"</th><th>"Started"</th><th>"Ended"</th>
+                    </tr></thead>
+                    <tbody>
+                        {list.runs.into_iter().map(row).collect_view()}
+                        {move || older.get().into_iter().map(row).collect_view()}
+                    </tbody>
+                </table>
+                {move || failure.get().map(|text| view! { <p class="notice failed" role="alert">{text}</p> })}
+                {move || next().map(|before| view! {
+                    <p><button id="runs-older" class="secondary" on:click=move |_| show_older(before)>
+                        "Show older runs"
+                    </button></p>
+                })}
+            }.into_any()
         }}
+        </Loaded>
     }
 }
 

@@ -4,7 +4,7 @@ use knit_shared::{Instance, InstanceAction, Role};
 use leptos::prelude::*;
 
 use super::ListState;
-use crate::components::StateBadge;
+use crate::components::{Loaded, StateBadge};
 use crate::{api, session};
 
 #[component]
@@ -75,7 +75,7 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
                 <div class="detail-actions">
                     <button class="button" on:click=protect(true)>"Protect from termination"</button>
                     <button class="button" on:click=protect(false)>"Remove protection"</button>
-                    <a class="button" href=format!("/launch/ami?like={id}")>"Launch a similar instance"</a>
+                    <a class="button" href=format!("/wizard/ami?like={id}")>"Launch a similar instance"</a>
                 </div>
             </Show>
         </aside>
@@ -88,33 +88,23 @@ fn GroupRules(ids: Vec<String>) -> impl IntoView {
     let params = leptos_router::hooks::use_query_map().get_untracked();
     let scope = api::scope_query(params.get("profile"), params.get("region"));
     let groups = LocalResource::new(move || api::security_groups(scope.clone(), ids.clone()));
-    move || match groups.get() {
-        None => view! { <p class="loading">"Loading rules…"</p> }.into_any(),
-        Some(Err(failure)) => {
-            view! { <p class="notice failed">{failure.to_string()}</p> }.into_any()
-        }
-        Some(Ok(list)) => list
-            .groups
-            .into_iter()
-            .map(|group| {
-                let id = group.id.clone();
-                view! {
-                    <div class="group" data-group=id>
-                        <p><code>{group.id}</code>" "<strong>{group.name}</strong></p>
-                        <table class="rules">
-                            <tr><th>"Protocol"</th><th>"Ports"</th><th>"From"</th></tr>
-                            {group.inbound.into_iter().map(|rule| view! {
-                                <tr>
-                                    <td>{rule.protocol.clone()}</td>
-                                    <td>{rule.ports()}</td>
-                                    <td>{rule.sources.join(", ")}</td>
-                                </tr>
-                            }).collect_view()}
-                        </table>
-                    </div>
-                }
-            })
-            .collect_view()
-            .into_any(),
+    view! {
+        <Loaded resource=groups reading="the groups' rules" let:list>
+            {list.groups.into_iter().map(|group| view! {
+                <div class="group" data-group=group.id.clone()>
+                    <p><code>{group.id.clone()}</code>" "<strong>{group.name}</strong></p>
+                    <table class="rules">
+                        <tr><th>"Protocol"</th><th>"Ports"</th><th>"From"</th></tr>
+                        {group.inbound.into_iter().map(|rule| view! {
+                            <tr>
+                                <td>{rule.protocol.clone()}</td>
+                                <td>{rule.ports()}</td>
+                                <td>{rule.sources.join(", ")}</td>
+                            </tr>
+                        }).collect_view()}
+                    </table>
+                </div>
+            }).collect_view()}
+        </Loaded>
     }
 }

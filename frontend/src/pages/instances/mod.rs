@@ -130,7 +130,7 @@ pub fn InstancesPage() -> impl IntoView {
     view! {
         <div class="instances-header">
             <h1>"Instances"</h1>
-            <a class="button primary" href="/launch">"Launch instance"</a>
+            <a class="button primary" href="/wizard">"Launch instance"</a>
         </div>
         <Toolbar state fetched=Signal::derive(move || list.get().and_then(Result::ok)) />
         <ActionBar state />
@@ -228,7 +228,7 @@ fn NoInstances(region: String) -> impl IntoView {
         <section class="empty-state">
             <h2>{format!("No instances in {region}")}</h2>
             <p>"Launch one with the wizard, or pick another region in the top bar."</p>
-            <a class="button primary" href="/launch">"Launch instance"</a>
+            <a class="button primary" href="/wizard">"Launch instance"</a>
         </section>
     }
 }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::{Draft, DraftCheck, FieldError};
 use crate::api;
+use crate::components::Loaded;
 
 #[component]
 pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
@@ -98,29 +99,26 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
             </div>
         </fieldset>
         <label for="instance-profile">"IAM instance profile (the role the instance's software acts as)"</label>
-        {move || match profiles.get() {
-            Some(Err(failure)) => view! { <p class="notice failed">{format!("Cannot list instance profiles: {failure}")}</p> }.into_any(),
-            listed => view! {
-                <select id="instance-profile" on:change=move |e| {
-                    let name = event_target_value(&e);
-                    draft.update(|d| d.request.instance_profile = (!name.is_empty()).then_some(name));
-                }>
-                    <option value="">"None"</option>
-                    {listed.and_then(Result::ok).map(|list| list.instance_profiles.into_iter().map(|profile| {
-                        let selected = {
-                            let name = profile.name.clone();
-                            move || draft.with(|d| d.request.instance_profile.as_deref() == Some(name.as_str()))
-                        };
-                        let label = if profile.roles.is_empty() {
-                            format!("{} (no role)", profile.name)
-                        } else {
-                            format!("{} (role {})", profile.name, profile.roles.join(", "))
-                        };
-                        view! { <option value=profile.name.clone() selected=selected>{label}</option> }
-                    }).collect_view())}
-                </select>
-            }.into_any(),
-        }}
+        <Loaded resource=profiles reading="the instance profiles" let:list>
+            <select id="instance-profile" on:change=move |e| {
+                let name = event_target_value(&e);
+                draft.update(|d| d.request.instance_profile = (!name.is_empty()).then_some(name));
+            }>
+                <option value="">"None"</option>
+                {list.instance_profiles.into_iter().map(|profile| {
+                    let selected = {
+                        let name = profile.name.clone();
+                        move || draft.with(|d| d.request.instance_profile.as_deref() == Some(name.as_str()))
+                    };
+                    let label = if profile.roles.is_empty() {
+                        format!("{} (no role)", profile.name)
+                    } else {
+                        format!("{} (role {})", profile.name, profile.roles.join(", "))
+                    };
+                    view! { <option value=profile.name.clone() selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+        </Loaded>
         <DraftCheck draft id="terminate-on-shutdown" get={|r| r.terminate_on_shutdown} set={|r, on| r.terminate_on_shutdown = on}
             label="Terminate (instead of stop) when shut down from inside the instance" />
         <DraftCheck draft id="termination-protection" get={|r| r.termination_protection} set={|r, on| r.termination_protection = on}

@@ -1,4 +1,4 @@
-//! What the launch wizard chooses from, per profile and region.
+//! What the wizard chooses from, per profile and region.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -9,9 +9,9 @@ use knit_shared::{
     QuickStartList, ScopeQuery, SubnetList,
 };
 
-use super::Inventory;
+use super::Wizard;
 use crate::ec2::{
-    Scope, ScopeError, catalog, images, instance_profiles, launch_instances, prices, quick_start,
+    Scope, ScopeError, catalog, images, instance_profiles, prices, quick_start, run_instances,
 };
 
 /// How long a region's instance types and prices are reused: EC2 lists them in pages of 100
@@ -56,11 +56,12 @@ impl<T: Clone> Lately<T> {
     }
 }
 
-impl Inventory {
+impl Wizard {
     /// Images matching the query, searched by EC2's filters.
     pub async fn images(&self, query: &ImageQuery) -> Result<ImageList, ScopeError> {
         query.check()?;
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         Ok(images::search(&ec2.client, &ec2.target, query).await?)
@@ -69,6 +70,7 @@ impl Inventory {
     /// The current images of the common distributions in the scope's region.
     pub async fn quick_start(&self, query: &ScopeQuery) -> Result<QuickStartList, ScopeError> {
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let read = async {
@@ -82,6 +84,7 @@ impl Inventory {
 
     pub async fn instance_types(&self, query: &ScopeQuery) -> Result<InstanceTypeList, ScopeError> {
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let read = async {
@@ -122,11 +125,12 @@ impl Inventory {
 
     pub async fn subnets(&self, query: &ScopeQuery) -> Result<SubnetList, ScopeError> {
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let (subnets, default_vpc) = tokio::join!(
             catalog::describe_subnets(&ec2.client, &ec2.target),
-            launch_instances::default_vpc(&ec2.client, &ec2.target)
+            run_instances::default_vpc(&ec2.client, &ec2.target)
         );
         Ok(SubnetList {
             subnets: subnets?,
@@ -139,6 +143,7 @@ impl Inventory {
         query: &ScopeQuery,
     ) -> Result<InstanceProfileList, ScopeError> {
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let instance_profiles = instance_profiles::list(&ec2.target).await?;
@@ -147,6 +152,7 @@ impl Inventory {
 
     pub async fn key_pairs(&self, query: &ScopeQuery) -> Result<KeyPairList, ScopeError> {
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let key_pairs = catalog::describe_key_pairs(&ec2.client, &ec2.target).await?;

@@ -1,7 +1,7 @@
 //! `/launched?ids=…`: the instances of a launch, live, from pending to running, through their
 //! status checks, until their SSH port answers.
 
-use knit_shared::{InstanceProgress, InstanceState, LaunchProgress};
+use knit_shared::{InstanceProgress, InstanceState, WizardProgress};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -13,10 +13,10 @@ pub fn LaunchedPage() -> impl IntoView {
         .read_untracked()
         .get("ids")
         .unwrap_or_default();
-    let progress = RwSignal::new(None::<LaunchProgress>);
+    let progress = RwSignal::new(None::<WizardProgress>);
     let failure = RwSignal::new(None::<String>);
     let source = StoredValue::new_local(None);
-    match api::watch_launch(&ids, move |now: LaunchProgress| {
+    match api::watch_wizard(&ids, move |now: WizardProgress| {
         // The server ends the stream once everything settled; the browser must not reopen it.
         if now.settled() {
             source.update_value(

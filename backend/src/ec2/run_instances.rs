@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{
     Tag, TagSpecification,
 };
 use base64::Engine;
-use knit_shared::{LaunchRequest, NewKey};
+use knit_shared::{NewKey, WizardRequest};
 
 use super::convert::filter;
 use super::{Ec2Error, Ec2Target};
@@ -165,7 +165,7 @@ pub async fn delete_key_pair(
 pub async fn run(
     client: &Client,
     target: &Ec2Target,
-    request: &LaunchRequest,
+    request: &WizardRequest,
     group_ids: &[String],
     key_name: Option<&str>,
     dry_run: bool,

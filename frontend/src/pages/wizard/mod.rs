@@ -1,15 +1,18 @@
-//! The launch wizard: seven steps, each a route (`/launch/<step>`), over one draft kept in the
+//! The launch wizard: seven steps, each a route (`/wizard/<step>`), over one draft kept in the
 //! browser's local storage, so back, forward and reload keep what was chosen.
 
 mod ami;
 mod configure;
 mod hardware;
 mod keys;
+mod launched;
 mod network;
 mod review;
 mod tags;
 
-use knit_shared::{LaunchRequest, NewGroup};
+pub use launched::LaunchedPage;
+
+use knit_shared::{NewGroup, WizardRequest};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -30,7 +33,7 @@ const STORAGE_KEY: &str = "knit.launch.draft";
 /// What the wizard has chosen so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
-    pub request: LaunchRequest,
+    pub request: WizardRequest,
     /// The chosen AMI's architecture, to tell which instance types can run it.
     pub image_architecture: String,
     /// Why the last dry run or launch failed, shown again on the step it concerns.
@@ -41,11 +44,11 @@ pub struct Draft {
 impl Draft {
     fn new() -> Self {
         Self {
-            request: LaunchRequest {
+            request: WizardRequest {
                 count: 1,
                 tags: vec![("Name".to_owned(), String::new())],
                 client_token: client_token(),
-                ..LaunchRequest::default()
+                ..WizardRequest::default()
             },
             image_architecture: String::new(),
             failure: None,
@@ -111,7 +114,7 @@ fn client_token() -> String {
 }
 
 #[component]
-pub fn LaunchPage() -> impl IntoView {
+pub fn WizardPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let draft = RwSignal::new(Draft::load());
@@ -152,7 +155,7 @@ pub fn LaunchPage() -> impl IntoView {
                     let current = move || (step() == *slug).then_some("step");
                     view! {
                         <li>
-                            <a href=format!("/launch/{slug}") aria-current=current>
+                            <a href=format!("/wizard/{slug}") aria-current=current>
                                 {format!("{}. {title}", index + 1)}
                             </a>
                         </li>
@@ -196,10 +199,10 @@ fn WizardNav(step: Signal<String>) -> impl IntoView {
     view! {
         <div class="wizard-nav">
             {move || (index() > 0).then(|| view! {
-                <a class="button" id="wizard-back" href=format!("/launch/{}", STEPS[index() - 1].0)>"Back"</a>
+                <a class="button" id="wizard-back" href=format!("/wizard/{}", STEPS[index() - 1].0)>"Back"</a>
             })}
             {move || (index() + 1 < STEPS.len()).then(|| view! {
-                <a class="button primary" id="wizard-next" href=format!("/launch/{}", STEPS[index() + 1].0)>"Next"</a>
+                <a class="button primary" id="wizard-next" href=format!("/wizard/{}", STEPS[index() + 1].0)>"Next"</a>
             })}
         </div>
     }
@@ -221,8 +224,8 @@ pub fn DraftCheck(
     draft: RwSignal<Draft>,
     id: &'static str,
     label: &'static str,
-    get: fn(&LaunchRequest) -> bool,
-    set: fn(&mut LaunchRequest, bool),
+    get: fn(&WizardRequest) -> bool,
+    set: fn(&mut WizardRequest, bool),
 ) -> impl IntoView {
     view! {
         <label class="check">

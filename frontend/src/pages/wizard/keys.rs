@@ -1,11 +1,12 @@
 //! Step 5: an existing key pair, a new one (EC2 makes it; its private key is offered once
 //! after the launch), an imported public key, or none after an explicit acknowledgement.
 
-use knit_shared::{LaunchRequest, NewKey, validate};
+use knit_shared::{NewKey, WizardRequest, validate};
 use leptos::prelude::*;
 
 use super::{Draft, DraftCheck, FieldError};
 use crate::api;
+use crate::components::Loaded;
 
 /// The ways to log in, as the radio buttons offer them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ enum Mode {
 }
 
 impl Mode {
-    fn of(request: &LaunchRequest) -> Self {
+    fn of(request: &WizardRequest) -> Self {
         match (&request.key_name, &request.new_key) {
             (Some(_), _) => Self::Existing,
             (None, Some(key)) if key.public_key.is_some() => Self::Import,
@@ -27,7 +28,7 @@ impl Mode {
     }
 
     /// Switches `request` to this mode, keeping what fits.
-    fn apply(self, request: &mut LaunchRequest) {
+    fn apply(self, request: &mut WizardRequest) {
         let name = request
             .new_key
             .take()
@@ -113,29 +114,25 @@ pub fn Keys(draft: RwSignal<Draft>) -> impl IntoView {
             {radio(Mode::None, "key-none", "Without a key pair")}
         </fieldset>
         <div hidden=move || shown() != Mode::Existing>
-            {move || match keys.get() {
-                None => view! { <p class="loading">"Reading key pairs…"</p> }.into_any(),
-                Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <label for="key-pair">"Key pair"</label>
-                    <select id="key-pair" on:change=move |e| {
-                        let name = event_target_value(&e);
-                        draft.update(|d| {
-                            d.request.new_key = None;
-                            d.request.key_name = (!name.is_empty()).then_some(name);
-                        });
-                    }>
-                        <option value="" selected=move || draft.with(|d| d.request.key_name.is_none())>"Choose…"</option>
-                        {list.key_pairs.into_iter().map(|name| {
-                            let selected = {
-                                let name = name.clone();
-                                move || draft.with(|d| d.request.key_name.as_deref() == Some(name.as_str()))
-                            };
-                            view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
-                        }).collect_view()}
-                    </select>
-                }.into_any(),
-            }}
+            <Loaded resource=keys reading="the key pairs" let:list>
+                <label for="key-pair">"Key pair"</label>
+                <select id="key-pair" on:change=move |e| {
+                    let name = event_target_value(&e);
+                    draft.update(|d| {
+                        d.request.new_key = None;
+                        d.request.key_name = (!name.is_empty()).then_some(name);
+                    });
+                }>
+                    <option value="" selected=move || draft.with(|d| d.request.key_name.is_none())>"Choose…"</option>
+                    {list.key_pairs.into_iter().map(|name| {
+                        let selected = {
+                            let name = name.clone();
+                            move || draft.with(|d| d.request.key_name.as_deref() == Some(name.as_str()))
+                        };
+                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </Loaded>
         </div>
         <div hidden=move || !matches!(shown(), Mode::Create | Mode::Import)>
             <label for="new-key-name">"Name of the key pair in EC2"</label>

@@ -1,4 +1,4 @@
-//! Opening SSH sessions with verified host keys.
+//! Opening SSH connections with verified host keys.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

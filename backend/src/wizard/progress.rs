@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use knit_shared::{
-    InstanceProgress, InstanceState, Invalid, LaunchProgress, ProgressQuery, validate,
+    InstanceProgress, InstanceState, Invalid, ProgressQuery, WizardProgress, validate,
 };
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use super::Inventory;
+use super::Wizard;
 use crate::ec2::{self, ScopeError};
 
 const EVERY: Duration = Duration::from_secs(2);
@@ -28,13 +28,13 @@ pub enum ProgressError {
     Scope(#[from] ScopeError),
 }
 
-impl Inventory {
+impl Wizard {
     /// The progress of the instances of `query`, as a stream of changes; a failed read of EC2
     /// is retried, not reported.
-    pub async fn launch_progress(
+    pub async fn progress(
         &self,
         query: &ProgressQuery,
-    ) -> Result<impl Stream<Item = LaunchProgress> + use<>, ProgressError> {
+    ) -> Result<impl Stream<Item = WizardProgress> + use<>, ProgressError> {
         let ids: Vec<String> = query.ids.split(',').map(str::to_owned).collect();
         if ids.len() > MAX_IDS {
             return Err(Invalid {
@@ -47,11 +47,12 @@ impl Inventory {
             validate::instance_id(id)?;
         }
         let ec2 = self
+            .inventory
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let (client, target) = (ec2.client, ec2.target);
         let deadline = tokio::time::Instant::now() + AT_MOST;
-        let start = (None::<LaunchProgress>, false);
+        let start = (None::<WizardProgress>, false);
         Ok(futures_util::stream::unfold(start, move |(last, ended)| {
             let (client, target, ids) = (client.clone(), target.clone(), ids.clone());
             async move {
@@ -84,7 +85,7 @@ impl Inventory {
                     for (instance, ssh) in instances.iter_mut().zip(reachable) {
                         instance.ssh = ssh;
                     }
-                    let now = LaunchProgress { instances };
+                    let now = WizardProgress { instances };
                     let end = now.settled() || timed_out;
                     if last.as_ref() != Some(&now) || end {
                         return Some((now.clone(), (Some(now), end)));
@@ -98,7 +99,7 @@ impl Inventory {
 /// Whether an SSH server answers on port 22 of a running instance (its banner, not merely an
 /// accepted connection: some networks accept every connection); once it has, it is not
 /// tried again.
-async fn probe(instance: &InstanceProgress, last: Option<&LaunchProgress>) -> bool {
+async fn probe(instance: &InstanceProgress, last: Option<&WizardProgress>) -> bool {
     let answered_before = last
         .and_then(|l| l.instances.iter().find(|i| i.id == instance.id))
         .is_some_and(|i| i.ssh);

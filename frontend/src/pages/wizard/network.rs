@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::{Draft, FieldError};
 use crate::api;
+use crate::components::Loaded;
 
 #[component]
 pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
@@ -81,49 +82,49 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
             </p>
         })}
         <h3>"Existing groups"</h3>
-        {move || match groups.get() {
-            None => view! { <p class="loading">"Reading security groups…"</p> }.into_any(),
-            Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-            Some(Ok(None)) => view! { <p class="muted">"No VPC chosen."</p> }.into_any(),
-            Some(Ok(Some(list))) => view! {
-                <ul class="group-choices" id="group-choices">
-                    {list.groups.into_iter().map(|group| {
-                        let id = group.id.clone();
-                        let checked = {
-                            let id = id.clone();
-                            move || draft.with(|d| d.request.security_groups.contains(&id))
-                        };
-                        let toggle = move |e| {
-                            let on = event_target_checked(&e);
-                            let id = id.clone();
-                            draft.update(|d| {
-                                d.request.security_groups.retain(|g| *g != id);
-                                if on {
-                                    d.request.security_groups.push(id);
-                                }
-                            });
-                        };
-                        let rules: Vec<String> = group.inbound.iter().map(|rule| {
-                            let ports = match (rule.from_port, rule.to_port) {
-                                (Some(from), Some(to)) if from == to => from.to_string(),
-                                (Some(from), Some(to)) => format!("{from}–{to}"),
-                                _ => "all ports".to_owned(),
+        <Loaded resource=groups reading="the security groups" let:found>
+            {match found {
+                None => view! { <p class="muted">"No VPC chosen."</p> }.into_any(),
+                Some(list) => view! {
+                    <ul class="group-choices" id="group-choices">
+                        {list.groups.into_iter().map(|group| {
+                            let id = group.id.clone();
+                            let checked = {
+                                let id = id.clone();
+                                move || draft.with(|d| d.request.security_groups.contains(&id))
                             };
-                            format!("{} {ports} from {}", rule.protocol, rule.sources.join(", "))
-                        }).collect();
-                        view! {
-                            <li>
-                                <label class="check">
-                                    <input type="checkbox" data-group=group.name.clone() prop:checked=checked on:change=toggle />
-                                    {format!(" {} ({})", group.name, group.id)}
-                                </label>
-                                <span class="muted">{rules.join(" · ")}</span>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            }.into_any(),
-        }}
+                            let toggle = move |e| {
+                                let on = event_target_checked(&e);
+                                let id = id.clone();
+                                draft.update(|d| {
+                                    d.request.security_groups.retain(|g| *g != id);
+                                    if on {
+                                        d.request.security_groups.push(id);
+                                    }
+                                });
+                            };
+                            let rules: Vec<String> = group.inbound.iter().map(|rule| {
+                                let ports = match (rule.from_port, rule.to_port) {
+                                    (Some(from), Some(to)) if from == to => from.to_string(),
+                                    (Some(from), Some(to)) => format!("{from}–{to}"),
+                                    _ => "all ports".to_owned(),
+                                };
+                                format!("{} {ports} from {}", rule.protocol, rule.sources.join(", "))
+                            }).collect();
+                            view! {
+                                <li>
+                                    <label class="check">
+                                        <input type="checkbox" data-group=group.name.clone() prop:checked=checked on:change=toggle />
+                                        {format!(" {} ({})", group.name, group.id)}
+                                    </label>
+                                    <span class="muted">{rules.join(" · ")}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </Loaded>
         <h3>"Or create a new group"</h3>
         <label for="group-name">"Name"</label>
         <input id="group-name" type="text"

@@ -2,17 +2,18 @@
 //! the new security group and key pair created only now, then the instances, once per client
 //! token.
 
-use knit_shared::{InstanceAction, Invalid, LaunchCheck, LaunchRequest, LaunchResponse};
+use knit_shared::{InstanceAction, Invalid, WizardCheck, WizardLaunched, WizardRequest};
 
-use super::{Connection, Inventory};
+use super::Wizard;
 use crate::ec2::cluster_state;
-use crate::ec2::launch_instances as ec2;
 use crate::ec2::rules::Rule;
+use crate::ec2::run_instances as ec2;
 use crate::ec2::{Ec2Error, ScopeError};
-use crate::store::{Actor, LaunchClaim, Store, StoreError};
+use crate::inventory::Connection;
+use crate::store::{Actor, Store, StoreError, WizardClaim};
 
 #[derive(Debug, thiserror::Error)]
-pub enum LaunchError {
+pub enum WizardError {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Invalid>),
     #[error("image_id: no AMI {0} in {1}; check the id and the region")]
@@ -63,36 +64,36 @@ pub enum LaunchError {
     Store(#[from] StoreError),
 }
 
-impl Inventory {
+impl Wizard {
     /// Launches what `request` asks on behalf of `actor`, recording it in `store`.
     pub async fn launch(
         &self,
         store: &Store,
-        request: &LaunchRequest,
+        request: &WizardRequest,
         actor: &Actor,
-    ) -> Result<LaunchResponse, LaunchError> {
+    ) -> Result<WizardLaunched, WizardError> {
         let ec2 = self.connect_for(request).await?;
         match store
-            .claim_launch(&request.client_token, &actor.name, &ec2.scope.region)
+            .claim_wizard_token(&request.client_token, &actor.name, &ec2.scope.region)
             .await?
         {
-            LaunchClaim::Done(earlier) => {
-                return Ok(LaunchResponse {
+            WizardClaim::Done(earlier) => {
+                return Ok(WizardLaunched {
                     repeated: true,
                     ..earlier
                 });
             }
-            LaunchClaim::InFlight => return Err(LaunchError::InFlight),
-            LaunchClaim::New => {}
+            WizardClaim::InFlight => return Err(WizardError::InFlight),
+            WizardClaim::New => {}
         }
         let launched = launch_once(&ec2, request).await;
         // The private key is handed over once, in this answer, and never stored.
-        let kept = launched.as_ref().ok().map(|response| LaunchResponse {
+        let kept = launched.as_ref().ok().map(|response| WizardLaunched {
             private_key: None,
             ..response.clone()
         });
         store
-            .finish_launch(&request.client_token, kept.as_ref())
+            .finish_wizard_token(&request.client_token, kept.as_ref())
             .await?;
         let outcome = match &launched {
             Ok(response) => format!("{} started", response.instance_ids.len()),
@@ -109,17 +110,16 @@ impl Inventory {
             ))
             .await?;
         if launched.is_ok() {
-            self.cache.forget(&ec2.scope).await;
-            self.feeds.poke(&ec2.scope);
+            self.inventory.changed(&ec2.scope).await;
         }
         launched
     }
 
     /// What the launch would do, checked by EC2's dry run; nothing is created.
-    pub async fn check_launch(&self, request: &LaunchRequest) -> Result<LaunchCheck, LaunchError> {
+    pub async fn check(&self, request: &WizardRequest) -> Result<WizardCheck, WizardError> {
         let ec2 = self.connect_for(request).await?;
         let vpc = preflight(&ec2, request).await?;
-        Ok(LaunchCheck {
+        Ok(WizardCheck {
             message: format!(
                 "EC2's dry run accepts {} × {} from {} in {} ({vpc})",
                 request.count, request.instance_type, request.image_id, ec2.scope.region
@@ -128,12 +128,13 @@ impl Inventory {
     }
 
     /// The EC2 of a request the shared rules accept.
-    async fn connect_for(&self, request: &LaunchRequest) -> Result<Connection, LaunchError> {
+    async fn connect_for(&self, request: &WizardRequest) -> Result<Connection, WizardError> {
         let problems = request.problems();
         if !problems.is_empty() {
-            return Err(LaunchError::Invalid(problems));
+            return Err(WizardError::Invalid(problems));
         }
         Ok(self
+            .inventory
             .connect(request.profile.as_deref(), request.region.as_deref())
             .await?)
     }
@@ -142,15 +143,15 @@ impl Inventory {
 /// The launch itself, once its client token is claimed.
 async fn launch_once(
     ec2: &Connection,
-    request: &LaunchRequest,
-) -> Result<LaunchResponse, LaunchError> {
+    request: &WizardRequest,
+) -> Result<WizardLaunched, WizardError> {
     let (client, target) = (&ec2.client, &ec2.target);
     let vpc = preflight(ec2, request).await?;
 
     let mut created = Vec::new();
     let mut group_ids = request.security_groups.clone();
     if let Some(group) = &request.new_group {
-        let failed = |source, created: &Vec<String>| LaunchError::Failed {
+        let failed = |source, created: &Vec<String>| WizardError::Failed {
             source,
             created: created.clone(),
         };
@@ -185,7 +186,7 @@ async fn launch_once(
     if let Some(key) = &request.new_key {
         private_key = ec2::add_key_pair(client, target, key)
             .await
-            .map_err(|source| LaunchError::Failed {
+            .map_err(|source| WizardError::Failed {
                 source,
                 created: created.clone(),
             })?;
@@ -220,7 +221,7 @@ async fn launch_once(
                     };
                 }
             }
-            return Err(LaunchError::Failed { source, created });
+            return Err(WizardError::Failed { source, created });
         }
     };
     if request.termination_protection {
@@ -233,13 +234,13 @@ async fn launch_once(
             .map(|outcome| format!("{}: {}", outcome.instance_id, outcome.message))
             .collect();
         if !unprotected.is_empty() {
-            return Err(LaunchError::Unprotected {
+            return Err(WizardError::Unprotected {
                 started: instance_ids,
                 failures: unprotected,
             });
         }
     }
-    Ok(LaunchResponse {
+    Ok(WizardLaunched {
         instance_ids,
         created,
         repeated: false,
@@ -250,18 +251,18 @@ async fn launch_once(
 /// The checks before anything is created: the AMI and the type exist and suit each other, the
 /// chosen groups are in the VPC the instances go in, and EC2's dry run accepts the launch
 /// (without the group and key pair that do not exist yet). Returns that VPC.
-async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<String, LaunchError> {
+async fn preflight(ec2: &Connection, request: &WizardRequest) -> Result<String, WizardError> {
     let (client, target, scope) = (&ec2.client, &ec2.target, &ec2.scope);
     let image = ec2::image_architecture(client, target, &request.image_id)
         .await?
-        .ok_or_else(|| LaunchError::UnknownImage(request.image_id.clone(), scope.region.clone()))?;
+        .ok_or_else(|| WizardError::UnknownImage(request.image_id.clone(), scope.region.clone()))?;
     let supported = ec2::type_architectures(client, target, &request.instance_type)
         .await?
         .ok_or_else(|| {
-            LaunchError::UnknownType(request.instance_type.clone(), scope.region.clone())
+            WizardError::UnknownType(request.instance_type.clone(), scope.region.clone())
         })?;
     if !image.is_empty() && !supported.is_empty() && !supported.contains(&image) {
-        return Err(LaunchError::Mismatch {
+        return Err(WizardError::Mismatch {
             kind: request.instance_type.clone(),
             supported: supported.join(", "),
             image,
@@ -278,26 +279,26 @@ async fn preflight(ec2: &Connection, request: &LaunchRequest) -> Result<String, 
         true,
     )
     .await
-    .map_err(LaunchError::DryRun)?;
+    .map_err(WizardError::DryRun)?;
     Ok(vpc)
 }
 
 /// The VPC the instances go in: the chosen subnet's, or else the region's default VPC. The
 /// chosen groups must belong to it: EC2 refuses a group of another VPC.
-async fn launch_vpc(ec2: &Connection, request: &LaunchRequest) -> Result<String, LaunchError> {
+async fn launch_vpc(ec2: &Connection, request: &WizardRequest) -> Result<String, WizardError> {
     let (client, target, region) = (&ec2.client, &ec2.target, &ec2.scope.region);
     let vpc = match &request.subnet_id {
         Some(subnet) => ec2::subnet_vpc(client, target, subnet)
             .await?
-            .ok_or_else(|| LaunchError::UnknownSubnet(subnet.clone(), region.clone()))?,
+            .ok_or_else(|| WizardError::UnknownSubnet(subnet.clone(), region.clone()))?,
         None => ec2::default_vpc(client, target)
             .await?
-            .ok_or_else(|| LaunchError::NoDefaultVpc(region.clone()))?,
+            .ok_or_else(|| WizardError::NoDefaultVpc(region.clone()))?,
     };
     if !request.security_groups.is_empty() {
         let groups = ec2::group_vpcs(client, target, &request.security_groups).await?;
         if let Some((id, name, group_vpc)) = groups.into_iter().find(|(.., v)| *v != vpc) {
-            return Err(LaunchError::GroupElsewhere {
+            return Err(WizardError::GroupElsewhere {
                 group: format!("{name} ({id})"),
                 group_vpc,
                 vpc,

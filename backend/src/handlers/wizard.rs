@@ -1,4 +1,4 @@
-//! `POST /api/launch`: the launch wizard's last step, its dry run, and the new instances'
+//! `/api/wizard/…`: the launch wizard's last step, its dry run, and the new instances'
 //! progress after it.
 
 use std::convert::Infallible;
@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
-use knit_shared::{ClientAddress, LaunchCheck, LaunchRequest, LaunchResponse, ProgressQuery};
+use knit_shared::{ClientAddress, ProgressQuery, WizardCheck, WizardLaunched, WizardRequest};
 
 use super::extract::{Admin, Body, Caller, Params};
 use crate::app::App;
@@ -18,19 +18,19 @@ use crate::error::ApiError;
 /// Launches instances from the wizard's request (admins).
 #[utoipa::path(
     post,
-    path = "/api/launch",
-    operation_id = "launch_launch",
-    tag = "launch",
-    request_body = knit_shared::LaunchRequest,
-    responses((status = 201, description = "Launched", body = knit_shared::LaunchResponse), (status = 200, description = "Launched before with this client token", body = knit_shared::LaunchResponse))
+    path = "/api/wizard/launch",
+    operation_id = "wizard_launch",
+    tag = "wizard",
+    request_body = knit_shared::WizardRequest,
+    responses((status = 201, description = "Launched", body = knit_shared::WizardLaunched), (status = 200, description = "Launched before with this client token", body = knit_shared::WizardLaunched))
 )]
 pub async fn launch(
     State(app): State<App>,
     Admin(caller): Admin,
-    Body(request): Body<LaunchRequest>,
-) -> Result<(StatusCode, Json<LaunchResponse>), ApiError> {
+    Body(request): Body<WizardRequest>,
+) -> Result<(StatusCode, Json<WizardLaunched>), ApiError> {
     let response = app
-        .inventory
+        .wizard
         .launch(&app.store, &request, &caller.actor())
         .await?;
     let status = if response.repeated {
@@ -41,42 +41,42 @@ pub async fn launch(
     Ok((status, Json(response)))
 }
 
-/// `POST /api/launch/check`: EC2's dry run, before anything is created.
+/// `POST /api/wizard/check`: EC2's dry run, before anything is created.
 #[utoipa::path(
     post,
-    path = "/api/launch/check",
-    operation_id = "launch_check",
-    tag = "launch",
-    request_body = knit_shared::LaunchRequest,
-    responses((status = 200, description = "OK", body = knit_shared::LaunchCheck))
+    path = "/api/wizard/check",
+    operation_id = "wizard_check",
+    tag = "wizard",
+    request_body = knit_shared::WizardRequest,
+    responses((status = 200, description = "OK", body = knit_shared::WizardCheck))
 )]
 pub async fn check(
     State(app): State<App>,
     _: Admin,
-    Body(request): Body<LaunchRequest>,
-) -> Result<Json<LaunchCheck>, ApiError> {
-    Ok(Json(app.inventory.check_launch(&request).await?))
+    Body(request): Body<WizardRequest>,
+) -> Result<Json<WizardCheck>, ApiError> {
+    Ok(Json(app.wizard.check(&request).await?))
 }
 
 /// `GET /api/client-address`: the browser's address as this server sees it ("My IP").
 #[utoipa::path(
     get,
     path = "/api/client-address",
-    operation_id = "launch_client_address",
-    tag = "launch",
+    operation_id = "wizard_client_address",
+    tag = "wizard",
     responses((status = 200, description = "OK", body = knit_shared::ClientAddress))
 )]
 pub async fn client_address(ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Json<ClientAddress> {
     Json(ClientAddress::of(peer.ip()))
 }
 
-/// `GET /api/launch/progress?ids=…`: Server-Sent Events, each instance's state, status checks
+/// `GET /api/wizard/progress?ids=…`: Server-Sent Events, each instance's state, status checks
 /// and SSH port whenever one of them moves; the stream ends when all are ready or gave up.
 #[utoipa::path(
     get,
-    path = "/api/launch/progress",
-    operation_id = "launch_progress",
-    tag = "launch",
+    path = "/api/wizard/progress",
+    operation_id = "wizard_progress",
+    tag = "wizard",
     params(knit_shared::ProgressQuery),
     responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String))
 )]
@@ -85,7 +85,7 @@ pub async fn progress(
     caller: Caller,
     Params(query): Params<ProgressQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let updates = app.inventory.launch_progress(&query).await?;
+    let updates = app.wizard.progress(&query).await?;
     let events = updates
         .map(|progress| {
             Ok(Event::default()

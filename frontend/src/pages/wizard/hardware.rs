@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::Draft;
 use crate::api;
+use crate::components::Loaded;
 
 #[component]
 pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
@@ -27,10 +28,8 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
                 <option value="price">"on-demand price"</option>
             </select>
         </div>
-        {move || match types.get() {
-            None => view! { <p class="loading">"Reading instance types…"</p> }.into_any(),
-            Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-            Some(Ok(list)) => {
+        <Loaded resource=types reading="the instance types" let:list>
+            {
                 let filter = family.get();
                 let sources = list.prices.clone();
                 let mut kinds: Vec<_> = list.instance_types.into_iter().filter(|t| t.name.contains(filter.trim())).collect();
@@ -82,8 +81,8 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                }.into_any()
+                }
             }
-        }}
+        </Loaded>
     }
 }

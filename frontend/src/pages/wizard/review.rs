@@ -2,7 +2,7 @@
 //! launch, and the private key of a new key pair offered once.
 
 use knit_shared::catalog::{HOURS_PER_MONTH, cost};
-use knit_shared::{InstanceTypeList, LaunchRequest, LaunchResponse};
+use knit_shared::{InstanceTypeList, WizardLaunched, WizardRequest};
 use leptos::prelude::*;
 
 use super::{Draft, STEPS};
@@ -12,7 +12,7 @@ use crate::api;
 pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoView {
     let launching = RwSignal::new(false);
     // What the launch did, with the file name for a new key pair's private key.
-    let outcome = RwSignal::new(None::<Result<(LaunchResponse, String), String>>);
+    let outcome = RwSignal::new(None::<Result<(WizardLaunched, String), String>>);
     let problems = move || draft.with(|d| d.request.problems());
     // EC2's dry run of the request as it stands (not of the rest of the draft); nothing is
     // created.
@@ -23,7 +23,7 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
             if !request.problems().is_empty() {
                 return None;
             }
-            Some(api::check_launch(&request).await.map_err(|e| e.to_string()))
+            Some(api::wizard_check(&request).await.map_err(|e| e.to_string()))
         }
     });
     let accepted = move || matches!(dry_run.get(), Some(Some(Ok(_))));
@@ -53,7 +53,7 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
             .map_or_else(String::new, |key| format!("{}.pem", key.name));
         launching.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::launch(&request)
+            let result = api::wizard_launch(&request)
                 .await
                 .map(|done| (done, key_file))
                 .map_err(|e| e.to_string());
@@ -117,15 +117,15 @@ fn fix_link(message: &str) -> Option<impl IntoView + use<>> {
         .enumerate()
         .find(|(_, (slug, _))| *slug == step)?;
     Some(view! {
-        <p><a class="button" id="failure-step" href=format!("/launch/{slug}")>{format!("Fix it in step {}: {title}", index + 1)}</a></p>
+        <p><a class="button" id="failure-step" href=format!("/wizard/{slug}")>{format!("Fix it in step {}: {title}", index + 1)}</a></p>
     })
 }
 
 /// The table of choices, each with a link back to its step.
-fn summary(r: &LaunchRequest, vpc: String) -> impl IntoView + use<> {
+fn summary(r: &WizardRequest, vpc: String) -> impl IntoView + use<> {
     let row = |step: usize, label: &'static str, value: String| {
         view! {
-            <tr><th>{label}</th><td>{value}</td><td><a href=format!("/launch/{}", STEPS[step].0)>"Edit"</a></td></tr>
+            <tr><th>{label}</th><td>{value}</td><td><a href=format!("/wizard/{}", STEPS[step].0)>"Edit"</a></td></tr>
         }
     };
     let group = r.new_group.as_ref().map(|g| {
@@ -172,7 +172,7 @@ fn summary(r: &LaunchRequest, vpc: String) -> impl IntoView + use<> {
 }
 
 /// What the launch will cost per hour and per month, and where the price comes from.
-fn price(r: &LaunchRequest, list: &InstanceTypeList) -> impl IntoView + use<> {
+fn price(r: &WizardRequest, list: &InstanceTypeList) -> impl IntoView + use<> {
     let kind = list
         .instance_types
         .iter()
@@ -202,7 +202,7 @@ fn price(r: &LaunchRequest, list: &InstanceTypeList) -> impl IntoView + use<> {
 }
 
 /// What the launch did, with the new key pair's private key offered this once.
-fn launched(done: LaunchResponse, key_file: String) -> impl IntoView {
+fn launched(done: WizardLaunched, key_file: String) -> impl IntoView {
     let key = done.private_key.map(|pem| {
         let href = format!(
             "data:application/x-pem-file;charset=utf-8,{}",

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::{Draft, FieldError};
 use crate::api;
+use crate::components::Loaded;
 
 #[component]
 pub fn Ami(draft: RwSignal<Draft>) -> impl IntoView {
@@ -59,15 +60,11 @@ pub fn Ami(draft: RwSignal<Draft>) -> impl IntoView {
     view! {
         <h2>"Choose an image (AMI)"</h2>
         <h3>"Quick start"</h3>
-        {move || match quick_start.get() {
-            None => view! { <p class="loading">"Reading the current images…"</p> }.into_any(),
-            Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-            Some(Ok(list)) => view! {
-                <ul class="quick-start" id="quick-start">
-                    {list.images.into_iter().map(|entry| quick_start_entry(entry, draft, search, pick)).collect_view()}
-                </ul>
-            }.into_any(),
-        }}
+        <Loaded resource=quick_start reading="the current images" let:list>
+            <ul class="quick-start" id="quick-start">
+                {list.images.into_iter().map(|entry| quick_start_entry(entry, draft, search, pick)).collect_view()}
+            </ul>
+        </Loaded>
         <h3>"Search"</h3>
         <div class="toolbar">
             <label for="ami-owner">"Owner"</label>
@@ -113,55 +110,55 @@ pub fn Ami(draft: RwSignal<Draft>) -> impl IntoView {
                 d.image_architecture.clear();
             }) />
         <FieldError message=id_error />
-        {move || match images.get() {
-            None => view! { <p class="loading">"Searching…"</p> }.into_any(),
-            Some(Err(failure)) => view! { <p class="notice failed">{failure.to_string()}</p> }.into_any(),
-            Some(Ok(None)) => view! {
-                <p class="muted" id="ami-hint">"Type a name to search, or choose “self” for your own images."</p>
-            }.into_any(),
-            Some(Ok(Some(list))) => view! {
-                <p class="muted" id="ami-count">{format!("{} images", list.images.len())}</p>
-                {list.more.then(|| view! {
-                    <p class="notice warning" id="ami-more">"More images match than are shown: refine the search."</p>
-                })}
-                <table class="choices" id="ami-table">
-                    <thead><tr>
-                        <th></th><th>"Name"</th><th>"Id"</th><th>"Owner"</th><th>"Created"</th>
-                        <th>"Root device"</th><th>"Virtualization"</th><th>"Architecture"</th>
-                    </tr></thead>
-                    <tbody>
-                        {list.images.into_iter().map(|image| {
-                            let id = image.id.clone();
-                            let selected = {
-                                let id = id.clone();
-                                move || chosen() == id
-                            };
-                            let highlighted = selected.clone();
-                            let choose = {
-                                let image = image.clone();
-                                move |_| pick(&image)
-                            };
-                            view! {
-                                <tr data-image=id class:selected=highlighted>
-                                    <td><input type="radio" name="ami" prop:checked=selected on:change=choose
-                                        aria-label=format!("choose {}", image.name) /></td>
-                                    <td>
-                                        {image.name}<br/><span class="muted">{image.description}</span>
-                                        {image.deprecation_time.map(|at| view! { <br/><span class="muted">{format!("deprecated {at}")}</span> })}
-                                    </td>
-                                    <td class="ip">{image.id}</td>
-                                    <td>{image.owner}</td>
-                                    <td>{image.creation_date}</td>
-                                    <td>{image.root_device_type}</td>
-                                    <td>{image.virtualization}</td>
-                                    <td>{image.architecture}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any(),
-        }}
+        <Loaded resource=images reading="the matching images" let:found>
+            {match found {
+                None => view! {
+                    <p class="muted" id="ami-hint">"Type a name to search, or choose “self” for your own images."</p>
+                }.into_any(),
+                Some(list) => view! {
+                    <p class="muted" id="ami-count">{format!("{} images", list.images.len())}</p>
+                    {list.more.then(|| view! {
+                        <p class="notice warning" id="ami-more">"More images match than are shown: refine the search."</p>
+                    })}
+                    <table class="choices" id="ami-table">
+                        <thead><tr>
+                            <th></th><th>"Name"</th><th>"Id"</th><th>"Owner"</th><th>"Created"</th>
+                            <th>"Root device"</th><th>"Virtualization"</th><th>"Architecture"</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.images.into_iter().map(|image| {
+                                let id = image.id.clone();
+                                let selected = {
+                                    let id = id.clone();
+                                    move || chosen() == id
+                                };
+                                let highlighted = selected.clone();
+                                let choose = {
+                                    let image = image.clone();
+                                    move |_| pick(&image)
+                                };
+                                view! {
+                                    <tr data-image=id class:selected=highlighted>
+                                        <td><input type="radio" name="ami" prop:checked=selected on:change=choose
+                                            aria-label=format!("choose {}", image.name) /></td>
+                                        <td>
+                                            {image.name}<br/><span class="muted">{image.description}</span>
+                                            {image.deprecation_time.map(|at| view! { <br/><span class="muted">{format!("deprecated {at}")}</span> })}
+                                        </td>
+                                        <td class="ip">{image.id}</td>
+                                        <td>{image.owner}</td>
+                                        <td>{image.creation_date}</td>
+                                        <td>{image.root_device_type}</td>
+                                        <td>{image.virtualization}</td>
+                                        <td>{image.architecture}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </Loaded>
     }
 }
 
