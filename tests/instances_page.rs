@@ -154,7 +154,7 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         .find(Locator::Id("terminate-confirm"))
         .await
         .expect("input");
-    confirm.send_keys("db").await.expect("type");
+    confirm.send_keys("db-").await.expect("type");
     assert!(
         !go.is_enabled().await.expect("state"),
         "a partial name confirms nothing"

@@ -1,4 +1,5 @@
-//! Request bodies are bounded: most routes take a few fields, a launch also its user data.
+//! Request bodies are bounded: most routes take a few fields, the wizard's launch also its user
+//! data.
 //! A larger body is answered 413 with the JSON error, after reading and dropping a bounded
 //! amount more, so that a client still sending receives the answer rather than a reset
 //! connection (a server that closes a socket with unread bytes resets it).
@@ -15,9 +16,9 @@ use crate::error::ApiError;
 
 /// The most most routes take.
 const BODY_LIMIT: usize = 16 * 1024;
-/// A launch's user data has up to 16 KiB of text, which JSON's escapes may make several times
+/// The wizard's user data has up to 16 KiB of text, which JSON's escapes may make several times
 /// more.
-const LAUNCH_BODY_LIMIT: usize = 256 * 1024;
+const WIZARD_BODY_LIMIT: usize = 256 * 1024;
 /// How much of a body over its limit is read before the connection is closed instead.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 /// How long a body may take to arrive.
@@ -25,8 +26,8 @@ const BODY_TIME: Duration = Duration::from_secs(30);
 
 /// The most `path` (below `/api`) takes.
 fn limit_of(path: &str) -> usize {
-    if path.starts_with("/launch") {
-        LAUNCH_BODY_LIMIT
+    if path.starts_with("/wizard/") {
+        WIZARD_BODY_LIMIT
     } else {
         BODY_LIMIT
     }
@@ -71,9 +72,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn launches_may_send_more_than_other_routes() {
-        assert_eq!(limit_of("/launch"), LAUNCH_BODY_LIMIT);
-        assert_eq!(limit_of("/launch/check"), LAUNCH_BODY_LIMIT);
+    fn the_wizard_may_send_more_than_other_routes() {
+        assert_eq!(limit_of("/wizard/launch"), WIZARD_BODY_LIMIT);
+        assert_eq!(limit_of("/wizard/check"), WIZARD_BODY_LIMIT);
         assert_eq!(limit_of("/session"), BODY_LIMIT);
         assert_eq!(limit_of("/runs"), BODY_LIMIT);
     }

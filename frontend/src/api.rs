@@ -2,6 +2,7 @@
 //! `ApiFailure` carrying the status and the server's message.
 
 use std::fmt;
+use std::pin::Pin;
 
 use futures_util::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
@@ -15,6 +16,7 @@ use knit_shared::{
     WizardRequest, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
+use leptos::prelude::LocalResource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -36,6 +38,19 @@ impl fmt::Display for ApiFailure {
 }
 
 impl std::error::Error for ApiFailure {}
+
+/// `LocalResource::new` with its fetch boxed: each call site's closure and future are types of
+/// their own, and the resource's code in the console would be made again for each of them;
+/// boxed, it is made once per type read.
+pub fn resource<T, Fut>(fetch: impl Fn() -> Fut + 'static) -> LocalResource<T>
+where
+    T: 'static,
+    Fut: Future<Output = T> + 'static,
+{
+    let boxed: Box<dyn Fn() -> Pin<Box<dyn Future<Output = T>>>> =
+        Box::new(move || Box::pin(fetch()));
+    LocalResource::new(boxed)
+}
 
 fn unreachable_server(error: impl fmt::Display) -> ApiFailure {
     ApiFailure {
@@ -101,11 +116,7 @@ fn encode(segment: &str) -> String {
 
 /// The outcome of a request whose success has no body.
 async fn without_answer(sent: Result<Response, gloo_net::Error>) -> Result<(), ApiFailure> {
-    let response = sent.map_err(unreachable_server)?;
-    if response.ok() {
-        return Ok(());
-    }
-    read::<serde_json::Value>(response).await.map(|_| ())
+    answer(sent).await.map(|_| ())
 }
 
 /// The API's OpenAPI document, as JSON to walk.
@@ -360,43 +371,48 @@ fn follow<T: DeserializeOwned + 'static>(
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    let response = Request::get(path)
-        .send()
-        .await
-        .map_err(unreachable_server)?;
-    read(response).await
+    decode(answer(Request::get(path).send().await).await?)
 }
 
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
-    let response = Request::post(path)
-        .json(body)
-        .map_err(unreachable_server)?
-        .send()
-        .await
-        .map_err(unreachable_server)?;
-    read(response).await
+    let request = Request::post(path).json(body).map_err(unreachable_server)?;
+    decode(answer(request.send().await).await?)
 }
 
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+/// A successful answer's status and body, or a failed one's message. Apart from `decode` and
+/// not generic, so the console's code has it once rather than once per type it reads.
+async fn answer(sent: Result<Response, gloo_net::Error>) -> Result<(u16, String), ApiFailure> {
+    let response = sent.map_err(unreachable_server)?;
     let status = response.status();
+    let body = response.text().await;
     if response.ok() {
-        return response.json().await.map_err(|error| ApiFailure {
-            status: Some(status),
-            message: format!("the server answered something unexpected: {error}"),
-        });
+        return body
+            .map(|text| (status, text))
+            .map_err(|error| unexpected(status, error));
     }
     if status == 401 {
         // The session ended (or never began): sign in, then come back here.
         sign_in_again();
     }
-    let message = match response.json::<ApiErrorBody>().await {
-        Ok(body) => body.error,
-        Err(_) => response.status_text(),
-    };
+    let message = body
+        .ok()
+        .and_then(|text| serde_json::from_str::<ApiErrorBody>(&text).ok())
+        .map_or_else(|| response.status_text(), |body| body.error);
     Err(ApiFailure {
         status: Some(status),
         message,
     })
+}
+
+fn decode<T: DeserializeOwned>((status, text): (u16, String)) -> Result<T, ApiFailure> {
+    serde_json::from_str(&text).map_err(|error| unexpected(status, error))
+}
+
+fn unexpected(status: u16, error: impl fmt::Display) -> ApiFailure {
+    ApiFailure {
+        status: Some(status),
+        message: format!("the server answered something unexpected: {error}"),
+    }
 }
 
 /// Leaves for the sign-in page, to come back to the page shown now.

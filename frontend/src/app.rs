@@ -13,7 +13,7 @@ use crate::{api, session};
 
 #[component]
 pub fn App() -> impl IntoView {
-    let health = LocalResource::new(api::health);
+    let health = api::resource(api::health);
     session::provide();
     view! {
         <Router>

@@ -29,8 +29,8 @@ pub async fn list(State(app): State<App>) -> Result<Json<ClusterList>, ApiError>
 /// What `launch` would change in EC2 for the cluster.
 #[utoipa::path(
     get,
-    path = "/api/clusters/{name}/plan",
-    operation_id = "clusters_plan",
+    path = "/api/clusters/{name}/changes",
+    operation_id = "clusters_changes",
     tag = "clusters",
     params(("name" = String, Path, description = "Cluster name")),
     responses((status = 200, description = "OK", body = knit_shared::LaunchChanges))

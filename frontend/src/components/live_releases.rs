@@ -10,7 +10,7 @@ use crate::components::Loaded;
 
 #[component]
 pub fn LiveReleases(cluster: String) -> impl IntoView {
-    let releases = LocalResource::new(move || api::releases(cluster.clone()));
+    let releases = api::resource(move || api::releases(cluster.clone()));
     view! {
         <Loaded resource=releases reading="what the hosts run" let:list>
             {if list.hosts.is_empty() {

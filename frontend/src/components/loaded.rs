@@ -43,6 +43,6 @@ fn capitalized(text: &str) -> String {
     let mut letters = text.chars();
     letters
         .next()
-        .map(|first| first.to_uppercase().chain(letters).collect())
+        .map(|first| first.to_ascii_uppercase().to_string() + letters.as_str())
         .unwrap_or_default()
 }

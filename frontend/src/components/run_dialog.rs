@@ -39,7 +39,7 @@ pub fn RunDialog(
         .collect();
     // The hosts to run on: all of them, until some are unchecked. A launch makes hosts.
     let launch = scenario.name == "launch";
-    let hosts = LocalResource::new({
+    let hosts = api::resource({
         let cluster = cluster.clone();
         move || {
             let cluster = cluster.clone();
@@ -261,7 +261,7 @@ fn ParamField(param: ScenarioParam, value: RwSignal<String>) -> impl IntoView {
 /// What a launch would change, read from EC2 when the dialog opens.
 #[component]
 fn LaunchChanges(cluster: String) -> impl IntoView {
-    let changes = LocalResource::new(move || api::launch_changes(cluster.clone()));
+    let changes = api::resource(move || api::launch_changes(cluster.clone()));
     view! {
         <Loaded resource=changes reading="what launch would change" let:plan>
             {if plan.changes.is_empty() {

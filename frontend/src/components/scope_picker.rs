@@ -9,8 +9,8 @@ use crate::api;
 
 #[component]
 pub fn ScopePicker() -> impl IntoView {
-    let regions = LocalResource::new(api::regions);
-    let profiles = LocalResource::new(api::profiles);
+    let regions = api::resource(api::regions);
+    let profiles = api::resource(api::profiles);
     view! {
         {move || profiles.get().and_then(Result::ok).filter(|p| !p.profiles.is_empty()).map(|p| {
             let default = p.default.unwrap_or_else(|| "default".to_owned());

@@ -23,7 +23,7 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn Tokens() -> impl IntoView {
     let changed = RwSignal::new(0u32);
-    let tokens = LocalResource::new(move || {
+    let tokens = api::resource(move || {
         changed.track();
         api::tokens()
     });
@@ -126,7 +126,7 @@ fn TokenRow(token: TokenSummary, changed: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn Users() -> impl IntoView {
     let changed = RwSignal::new(0u32);
-    let users = LocalResource::new(move || {
+    let users = api::resource(move || {
         changed.track();
         api::users()
     });

@@ -93,13 +93,13 @@ fn operations(document: &Value) -> Vec<Operation> {
                 .collect(),
         })
         .collect();
-    found.sort_by(|a, b| (&a.tag, &a.path, &a.method).cmp(&(&b.tag, &b.path, &b.method)));
+    found.sort_unstable_by(|a, b| (&a.tag, &a.path, &a.method).cmp(&(&b.tag, &b.path, &b.method)));
     found
 }
 
 #[component]
 pub fn ApiDocsPage() -> impl IntoView {
-    let document = LocalResource::new(api::openapi);
+    let document = api::resource(api::openapi);
     view! {
         <h1>"API"</h1>
         <p>

@@ -12,7 +12,7 @@ const FILTERS: [(&str, &str); 2] = [("actor", "Person"), ("action", "Action star
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let list = LocalResource::new(move || {
+    let list = api::resource(move || {
         let search = query.get().to_query_string();
         async move { api::audit(&search).await }
     });

@@ -36,7 +36,7 @@ pub fn ClusterPage() -> impl IntoView {
 
 #[component]
 fn Clusters(only: Option<String>) -> impl IntoView {
-    let list = LocalResource::new(api::clusters);
+    let list = api::resource(api::clusters);
     if let Ok(timer) = set_interval_with_handle(move || list.refetch(), REFRESH) {
         on_cleanup(move || timer.clear());
     }

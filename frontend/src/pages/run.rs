@@ -33,7 +33,7 @@ pub fn RunPage() -> impl IntoView {
 
 #[component]
 fn RunView(id: i64) -> impl IntoView {
-    let detail = LocalResource::new(move || api::run(id));
+    let detail = api::resource(move || api::run(id));
     view! {
         <Loaded resource=detail reading="the run" let:found>
             <Live detail=found />
@@ -153,7 +153,7 @@ fn RunHeader(
     let navigate = use_navigate();
     // A cluster that wants its name typed wants it for Run again and Retry too.
     let cluster_name = summary.with_untracked(|run| run.cluster.clone());
-    let cluster = LocalResource::new(move || {
+    let cluster = api::resource(move || {
         let cluster_name = cluster_name.clone();
         async move {
             api::clusters().await.ok().and_then(|list| {

@@ -19,7 +19,7 @@ const FILTERS: [(&str, &str); 4] = [
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
-    let list = LocalResource::new(move || {
+    let list = api::resource(move || {
         let search = query.get().to_query_string();
         async move { api::runs(&search).await }
     });

@@ -87,7 +87,7 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
 fn GroupRules(ids: Vec<String>) -> impl IntoView {
     let params = leptos_router::hooks::use_query_map().get_untracked();
     let scope = api::scope_query(params.get("profile"), params.get("region"));
-    let groups = LocalResource::new(move || api::security_groups(scope.clone(), ids.clone()));
+    let groups = api::resource(move || api::security_groups(scope.clone(), ids.clone()));
     view! {
         <Loaded resource=groups reading="the groups' rules" let:list>
             {list.groups.into_iter().map(|group| view! {

@@ -51,7 +51,7 @@ pub fn InstancesPage() -> impl IntoView {
     let forced_refreshes = RwSignal::new(0_u32);
     let served_refreshes = StoredValue::new(0_u32);
 
-    let list = LocalResource::new(move || {
+    let list = api::resource(move || {
         let mut params = query.get();
         let forced = forced_refreshes.get();
         if forced != served_refreshes.get_value() {

@@ -14,7 +14,7 @@ pub fn Ami(draft: RwSignal<Draft>) -> impl IntoView {
         owner: Some("amazon".to_owned()),
         ..ImageQuery::default()
     });
-    let quick_start = LocalResource::new(api::quick_start);
+    let quick_start = api::resource(api::quick_start);
     // A search of everything is the whole catalog: one runs once there is something to find.
     let wanted = move || {
         search.with(|q| {
@@ -25,7 +25,7 @@ pub fn Ami(draft: RwSignal<Draft>) -> impl IntoView {
     };
     let search_error =
         Signal::derive(move || search.with(|q| q.check().err().map(|e| e.to_string())));
-    let images = LocalResource::new(move || {
+    let images = api::resource(move || {
         let query = wanted().filter(|q| q.check().is_ok());
         async move {
             match query {

@@ -25,9 +25,9 @@ pub fn Configure(draft: RwSignal<Draft>) -> impl IntoView {
                 .map(|e| e.message)
         })
     });
-    let zones = LocalResource::new(api::zones);
-    let subnets = LocalResource::new(api::subnets);
-    let profiles = LocalResource::new(api::instance_profiles);
+    let zones = api::resource(api::zones);
+    let subnets = api::resource(api::subnets);
+    let profiles = api::resource(api::instance_profiles);
     let price_error = Signal::derive(move || {
         draft.with(|d| {
             d.request

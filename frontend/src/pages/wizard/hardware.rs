@@ -9,7 +9,7 @@ use crate::components::Loaded;
 
 #[component]
 pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
-    let types = LocalResource::new(api::instance_types);
+    let types = api::resource(api::instance_types);
     let family = RwSignal::new(String::new());
     let order = RwSignal::new("name".to_owned());
     let chosen = move || draft.with(|d| d.request.instance_type.clone());
@@ -37,9 +37,10 @@ pub fn Hardware(draft: RwSignal<Draft>) -> impl IntoView {
                     t.on_demand_hourly.as_deref().and_then(|p| p.parse::<f64>().ok()).unwrap_or(f64::MAX)
                 };
                 match order.get().as_str() {
-                    "vcpus" => kinds.sort_by_key(|t| (t.vcpus, t.memory_mib)),
-                    "memory" => kinds.sort_by_key(|t| (t.memory_mib, t.vcpus)),
-                    "price" => kinds.sort_by(|a, b| price(a).total_cmp(&price(b))),
+                    // Ties in name order, as listed.
+                    "vcpus" => kinds.sort_unstable_by(|a, b| (a.vcpus, a.memory_mib, &a.name).cmp(&(b.vcpus, b.memory_mib, &b.name))),
+                    "memory" => kinds.sort_unstable_by(|a, b| (a.memory_mib, a.vcpus, &a.name).cmp(&(b.memory_mib, b.vcpus, &b.name))),
+                    "price" => kinds.sort_unstable_by(|a, b| price(a).total_cmp(&price(b)).then_with(|| a.name.cmp(&b.name))),
                     _ => {}
                 }
                 view! {

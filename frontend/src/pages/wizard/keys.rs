@@ -56,7 +56,7 @@ impl Mode {
 
 #[component]
 pub fn Keys(draft: RwSignal<Draft>) -> impl IntoView {
-    let keys = LocalResource::new(api::key_pairs);
+    let keys = api::resource(api::key_pairs);
     let mode = move || draft.with(|d| Mode::of(&d.request));
     // "Existing" with nothing chosen yet lives only here; it is where a new draft starts.
     let picking = RwSignal::new(draft.with_untracked(|d| !d.request.no_key_acknowledged));

@@ -76,7 +76,10 @@ impl Draft {
             .filter(|(key, _)| !key.to_ascii_lowercase().starts_with("aws:"))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
-        tags.sort_by_key(|(key, _)| key != "Name");
+        // Name first, the others in their order.
+        if let Some(at) = tags.iter().position(|(key, _)| key == "Name") {
+            tags[..=at].rotate_right(1);
+        }
         request.tags = tags;
         draft
     }

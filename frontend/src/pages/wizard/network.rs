@@ -10,7 +10,7 @@ use crate::components::Loaded;
 
 #[component]
 pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
-    let subnets = LocalResource::new(api::subnets);
+    let subnets = api::resource(api::subnets);
     // `None` while the subnets load; `Some(None)` when no VPC follows from the choices.
     let vpc = move || {
         let subnet = draft.with(|d| d.request.subnet_id.clone());
@@ -19,7 +19,7 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
                 .and_then(|l| l.vpc_for(subnet.as_deref()).map(str::to_owned))
         })
     };
-    let groups = LocalResource::new(move || {
+    let groups = api::resource(move || {
         let vpc = vpc().flatten();
         async move {
             match vpc {
@@ -38,7 +38,7 @@ pub fn Network(draft: RwSignal<Draft>) -> impl IntoView {
             }
         }
     });
-    let my_address = LocalResource::new(api::client_address);
+    let my_address = api::resource(api::client_address);
     let rule_count =
         move || draft.with(|d| d.request.new_group.as_ref().map_or(0, |g| g.rules.len()));
     let problems = Signal::derive(move || {

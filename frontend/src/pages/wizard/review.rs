@@ -17,7 +17,7 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
     // EC2's dry run of the request as it stands (not of the rest of the draft); nothing is
     // created.
     let request = Memo::new(move |_| draft.with(|d| d.request.clone()));
-    let dry_run = LocalResource::new(move || {
+    let dry_run = api::resource(move || {
         let request = request.get();
         async move {
             if !request.problems().is_empty() {
@@ -33,8 +33,8 @@ pub fn Review(draft: RwSignal<Draft>, on_launched: Callback<()>) -> impl IntoVie
         Some(Some(Ok(_))) => draft.update(|d| d.failure = None),
         _ => {}
     });
-    let types = LocalResource::new(api::instance_types);
-    let subnets = LocalResource::new(api::subnets);
+    let types = api::resource(api::instance_types);
+    let subnets = api::resource(api::subnets);
     let vpc = move || {
         let subnet = draft.with(|d| d.request.subnet_id.clone());
         match subnets.get() {
