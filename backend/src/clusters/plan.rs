@@ -1,6 +1,8 @@
 //! Expanding a scenario into what runs: its steps × the hosts of their roles, every command and
 //! upload rendered from the role's settings. Everything that can go wrong before a host is
 //! touched goes wrong here, so a bad template or a missing file stops a run before it starts.
+//! Over 400 lines: the expansion (steps, hosts, the built-in rollback, batches, parameters) reads
+//! top to bottom; the commands themselves are in commands.rs.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
