@@ -462,6 +462,8 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
         .text_of("#ami-table tr[data-image=\"ami-785db401\"]")
         .await;
     let amazon_linux = "#quick-start li[data-label=\"Amazon Linux 2023 x86_64\"]";
+    // The quick start is read apart from the search, and may come after it.
+    browser.text_of(amazon_linux).await;
     browser.click(&format!("{amazon_linux} .quick-pick")).await;
     let picked = browser.text_of(&format!("{amazon_linux} .ip")).await;
     let image = picked.trim().to_owned();
@@ -472,7 +474,8 @@ async fn the_wizard_walks_seven_steps_and_launches_what_was_chosen() {
     let arm = browser
         .client
         .wait()
-        .at_most(std::time::Duration::from_secs(15))
+        // The first read of every type and spot price from moto takes seconds.
+        .at_most(std::time::Duration::from_secs(60))
         .for_element(Locator::Css(
             "#type-table tr[data-type=\"t4g.micro\"] input",
         ))
