@@ -48,6 +48,17 @@ pub struct Settings {
     #[arg(long, env = "KNIT_SANDBOX_HOSTS", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=16))]
     pub sandbox_hosts: u8,
 
+    /// Whether each instance launched in the sandbox boots a real Debian machine: `auto` where
+    /// machines can run (Linux, root, systemd-nspawn and debootstrap), `on` (the start fails
+    /// if they cannot), `off` (instances are moto's rows only).
+    #[arg(long, env = "KNIT_SANDBOX_MACHINES", value_enum, default_value_t = SandboxMachines::Auto)]
+    pub sandbox_machines: SandboxMachines,
+
+    /// Where the sandbox keeps what it builds once (its machines' base image)
+    /// [default: ~/.cache/knit].
+    #[arg(long, env = "KNIT_CACHE")]
+    pub cache: Option<PathBuf>,
+
     /// The moto_server program the sandbox runs as its EC2 emulator.
     #[arg(long, env = "KNIT_MOTO_SERVER", default_value = "moto_server")]
     pub moto_server: PathBuf,
@@ -104,7 +115,22 @@ pub enum LogStyle {
     Json,
 }
 
+/// Whether the sandbox's instances boot real machines (`--sandbox-machines`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SandboxMachines {
+    Auto,
+    On,
+    Off,
+}
+
 impl Settings {
+    /// The folder of what the sandbox builds once.
+    pub fn cache(&self) -> PathBuf {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let default = home.map_or_else(|| self.data_dir.join("cache"), |h| h.join(".cache/knit"));
+        self.cache.clone().unwrap_or(default)
+    }
+
     /// The database URL, defaulting to a SQLite file in the data dir.
     pub fn database_url(&self) -> String {
         database_url(&self.data_dir, self.database_url.as_deref())

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod notify;
 pub mod open_files;
 pub mod openapi;
+pub mod reach;
 pub mod report;
 pub mod router;
 pub mod runs;

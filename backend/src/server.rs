@@ -17,6 +17,7 @@ use crate::app::App;
 use crate::config::Settings;
 use crate::ec2::{self, Ec2Hub, Ec2Target};
 use crate::inventory::Inventory;
+use crate::reach::Reach;
 use crate::router::router;
 use crate::runs::{Fleet, Runs};
 use crate::sandbox::{SANDBOX_REGION, Sandbox};
@@ -41,7 +42,7 @@ pub async fn serve(
         .local_addr()
         .context("cannot read the listening address")?;
 
-    let sandbox = if settings.sandbox {
+    let mut sandbox = if settings.sandbox {
         Some(Sandbox::start(&settings).await?)
     } else {
         None
@@ -49,8 +50,11 @@ pub async fn serve(
     let target = ec2_target(&settings, sandbox.as_ref());
     let (ec2, region) = ec2::connect(&target).await;
     ec2::probe(&ec2, &target).await?;
-    if let Some(sandbox) = &sandbox {
+    let reach = Reach::default();
+    if let Some(sandbox) = &mut sandbox {
         sandbox.seed(&ec2).await?;
+        sandbox.follow_instances(ec2.clone(), target.clone(), reach.clone());
+        println!("knit: sandbox machines: {}", sandbox.machines_said);
     }
 
     let store = Store::open(&settings.database_url()).await?;
@@ -94,7 +98,7 @@ pub async fn serve(
 
     let hub = Arc::new(Ec2Hub::new(target, ec2, region));
     let inventory = Inventory::new(Arc::clone(&hub), settings.ec2_page_size);
-    let wizard = Wizard::new(Arc::clone(&inventory));
+    let wizard = Wizard::new(Arc::clone(&inventory), reach);
     // `--clusters`, then the sandbox's demo folder.
     let cluster_dirs = settings
         .clusters

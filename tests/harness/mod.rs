@@ -22,8 +22,8 @@ pub use postgres::start_postgres;
 pub use process::ProcessGroup;
 pub use relay::Relay;
 pub use server::{
-    KnitServer, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with, dummy_web_dir, error_of,
-    knit_command, knit_on_moto, session_cookie, sign_in, signed_in_as,
+    KnitServer, MACHINES_RUN, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with,
+    dummy_web_dir, error_of, knit_command, knit_on_moto, session_cookie, sign_in, signed_in_as,
 };
 pub use sse::EventReader;
 pub use ssh_hosts::{
@@ -52,19 +52,28 @@ pub async fn start_server(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitSe
 
 /// moto, and `knit serve --sandbox` on it with the built console: the sandbox as a newcomer
 /// sees it, with moto reachable by the test.
+/// Its launched instances are moto's rows only: `start_sandbox_with` turns machines on.
 pub async fn start_sandbox(dir: &std::path::Path) -> (knit::sandbox::Moto, KnitServer) {
+    start_sandbox_with(dir, &["--sandbox-machines", "off"]).await
+}
+
+/// `start_sandbox` with `extra` flags.
+pub async fn start_sandbox_with(
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (knit::sandbox::Moto, KnitServer) {
     let moto = start_moto(dir).await;
     let web = built_console();
-    let server = KnitServer::start(
-        &dir.join("data"),
-        &[
-            "--sandbox",
-            "--ec2-endpoint",
-            &moto.endpoint(),
-            "--web-dir",
-            web.to_str().expect("utf-8"),
-        ],
-    );
+    let endpoint = moto.endpoint();
+    let mut args = vec![
+        "--sandbox",
+        "--ec2-endpoint",
+        &endpoint,
+        "--web-dir",
+        web.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    let server = KnitServer::start(&dir.join("data"), &args);
     (moto, server)
 }
 
@@ -82,4 +91,40 @@ pub fn said(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// The names of the entries of folder `dir` that start with `start`: a sandbox's namespaces in
+/// `/run/netns`, its cgroups, to prove it left none.
+pub fn names_starting(dir: impl AsRef<std::path::Path>, start: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(start))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the command `attempt` runs printed once it succeeds, tried every 250 ms; panics with
+/// `what` and its last failure after `patience`.
+pub async fn output_until<F, Fut>(what: &str, patience: std::time::Duration, attempt: F) -> String
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::process::Output>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let output = attempt().await;
+        if output.status.success() {
+            return String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} failed for {patience:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }

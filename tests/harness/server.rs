@@ -33,6 +33,8 @@ pub const TEST_ADMIN: &str = "tester";
 /// The AWS secret key every test server is given: a value no output has by chance, so a test can
 /// prove it never shows.
 pub const TEST_AWS_SECRET: &str = "knit-test-aws-secret-3f9c2a7b51";
+/// What a sandbox whose launched instances boot machines prints.
+pub const MACHINES_RUN: &str = "knit: sandbox machines: each launched instance boots";
 /// Every account the tests make has this password.
 pub const TEST_PASSWORD: &str = "a long test password";
 
@@ -43,6 +45,8 @@ pub struct KnitServer {
     pub url: String,
     pub data_dir: PathBuf,
     log: PathBuf,
+    /// What it printed on standard output, kept line by line.
+    printed: PathBuf,
     /// `--data-dir` and `--database-url` as the server has them, for `knit user|token`.
     store_args: Vec<String>,
     /// An API token of `TEST_ADMIN`, which `client()` sends.
@@ -114,9 +118,13 @@ impl KnitServer {
         let mut process = ProcessGroup::spawn(command).expect("spawn knit");
         let stdout = process.child().stdout.take().expect("piped stdout");
         let (found, url) = mpsc::channel();
+        let printed = data_dir.with_extension("out");
+        let mut kept = std::fs::File::create(&printed).expect("create the server's output");
         std::thread::spawn(move || {
+            use std::io::Write;
             let mut sign_in = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = writeln!(kept, "{line}");
                 if let Some(said) = line.strip_prefix("knit: sandbox sign-in: ") {
                     sign_in = said
                         .split_once(" with password ")
@@ -133,6 +141,7 @@ impl KnitServer {
                 url,
                 data_dir: data_dir.to_owned(),
                 log,
+                printed,
                 store_args,
                 token,
                 sandbox_sign_in,
@@ -220,6 +229,11 @@ impl KnitServer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// What the server printed on standard output so far: the lines a person running it reads.
+    pub fn printed(&self) -> String {
+        std::fs::read_to_string(&self.printed).unwrap_or_default()
+    }
+
     /// Stops the server the way an operator does (SIGTERM) and returns how it exited.
     pub fn stop(mut self) -> ExitStatus {
         self.process
@@ -232,6 +246,10 @@ impl Drop for KnitServer {
     /// A sandbox's demo site runs daemons that knit stops when it stops; a test that ends
     /// otherwise (a failure) must not leave them running, nor any test its files.
     fn drop(&mut self) {
+        // Machines boot outside knit's process group, so only knit's own stop removes them.
+        if self.printed().contains(MACHINES_RUN) {
+            let _ = self.process.terminate(Duration::from_secs(30));
+        }
         if self.sandbox_sign_in.is_some() {
             knit::sandbox::stop_site(&self.data_dir);
             if let Ok(root) = knit::sandbox::site_root(&self.data_dir) {

@@ -6,6 +6,8 @@
 
 mod account;
 mod demo;
+mod launched;
+pub mod machines;
 mod moto;
 mod port;
 mod process;
@@ -16,8 +18,11 @@ mod sshd;
 use std::path::PathBuf;
 
 use knit_shared::{SandboxHost, SandboxInfo};
+use sha2::Digest;
 
-use crate::config::Settings;
+use crate::config::{SandboxMachines, Settings};
+use crate::ec2::Ec2Target;
+use crate::reach::Reach;
 use crate::ssh::{self, Identity, KnownHosts, SshError};
 
 pub use account::sandbox_user;
@@ -53,6 +58,8 @@ pub enum SandboxError {
     Ssh(#[from] SshError),
     #[error("cannot seed the local EC2 server: {0}")]
     Seed(String),
+    #[error(transparent)]
+    Machines(#[from] machines::MachineError),
 }
 
 /// A running sandbox. Dropping it kills its processes; `stop` also waits for them.
@@ -64,6 +71,15 @@ pub struct Sandbox {
     ec2_endpoint: String,
     client_public_key: String,
     clusters_dir: PathBuf,
+    /// The sandbox's folder in the data dir.
+    dir: PathBuf,
+    known_hosts: KnownHosts,
+    known_hosts_path: PathBuf,
+    /// The machines launched instances boot, until `follow_instances` hands them on.
+    machines: Option<machines::Machines>,
+    launched: Option<launched::Launched>,
+    /// One line for the terminal: whether launched instances boot machines, and if not why.
+    pub machines_said: String,
     pub identity: Identity,
     pub info: SandboxInfo,
 }
@@ -106,6 +122,7 @@ impl Sandbox {
             hosts.push(host);
         }
         prove_reachable(&hosts, &identity).await?;
+        let (machines, machines_said) = start_machines(settings).await?;
         site.make_repository(&hosts[0], &identity).await?;
 
         let clusters = dir.join("clusters");
@@ -132,9 +149,34 @@ impl Sandbox {
             ec2_endpoint,
             client_public_key,
             clusters_dir: clusters,
+            dir,
+            known_hosts,
+            known_hosts_path: settings.known_hosts(),
+            machines,
+            launched: None,
+            machines_said,
             identity,
             info,
         })
+    }
+
+    /// From now on each instance of the sandbox's EC2 boots a machine of its own, if machines
+    /// run here; knit dials their ports through `reach`.
+    pub fn follow_instances(&mut self, ec2: aws_sdk_ec2::Client, target: Ec2Target, reach: Reach) {
+        if let Some(machines) = self.machines.take() {
+            let wiring = launched::Wiring {
+                ec2,
+                target,
+                reach,
+                known_hosts: self.known_hosts.clone(),
+                ssh_config: launched::SshConfig {
+                    path: self.dir.join("ssh_config"),
+                    identity_file: self.dir.join("client_ed25519"),
+                    known_hosts: self.known_hosts_path.clone(),
+                },
+            };
+            self.launched = Some(launched::Launched::start(machines, wiring));
+        }
     }
 
     /// Where the demo cluster's definition is written.
@@ -155,6 +197,12 @@ impl Sandbox {
     /// Stops every process the sandbox started, and the daemons its runs started, and waits
     /// until they are gone.
     pub async fn stop(self) {
+        if let Some(launched) = self.launched {
+            launched.stop().await;
+        }
+        if let Some(machines) = self.machines {
+            machines.stop().await;
+        }
         stop_site_services(&self.site).await;
         for host in self.hosts {
             host.stop().await;
@@ -163,6 +211,37 @@ impl Sandbox {
             moto.stop().await;
         }
     }
+}
+
+/// The machines of this sandbox, if they run here and are wanted, and a line that says so.
+async fn start_machines(
+    settings: &Settings,
+) -> Result<(Option<machines::Machines>, String), SandboxError> {
+    let off = "launched instances are moto's rows only";
+    if settings.sandbox_machines == SandboxMachines::Off {
+        return Ok((None, format!("off (--sandbox-machines off): {off}")));
+    }
+    if let (Some(reason), SandboxMachines::Auto) =
+        (machines::unavailable(), settings.sandbox_machines)
+    {
+        return Ok((None, format!("none, {reason}: {off}")));
+    }
+    let dir = settings.data_dir.join("sandbox").join("machines");
+    let name = machines_network(&settings.data_dir);
+    let machines = machines::Machines::start(&settings.cache(), &dir, &name).await?;
+    let said = format!(
+        "each launched instance boots a Debian 12 machine (image {})",
+        machines.image.root.display()
+    );
+    Ok((Some(machines), said))
+}
+
+/// The name of the machines' network of data folder `data_dir`, which starts the names of
+/// its namespaces and cgroups: one network per data folder, so two sandboxes never meet.
+pub fn machines_network(data_dir: &std::path::Path) -> String {
+    let digest = sha2::Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("knit-{hex}")
 }
 
 /// Logs in to every host with strict host key checking: a sandbox that starts is one that works.

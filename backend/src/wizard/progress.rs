@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 
 use super::Wizard;
 use crate::ec2::{self, ScopeError};
+use crate::reach::Reach;
 
 const EVERY: Duration = Duration::from_secs(2);
 /// Long enough for a slow Windows boot; then the person looks in the instance list.
@@ -51,10 +52,12 @@ impl Wizard {
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let (client, target) = (ec2.client, ec2.target);
+        let reach = self.reach.clone();
         let deadline = tokio::time::Instant::now() + AT_MOST;
         let start = (None::<WizardProgress>, false);
         Ok(futures_util::stream::unfold(start, move |(last, ended)| {
             let (client, target, ids) = (client.clone(), target.clone(), ids.clone());
+            let reach = reach.clone();
             async move {
                 if ended {
                     return None;
@@ -79,7 +82,7 @@ impl Wizard {
                         }
                     };
                     let reachable = futures_util::future::join_all(
-                        instances.iter().map(|i| probe(i, last.as_ref())),
+                        instances.iter().map(|i| probe(i, last.as_ref(), &reach)),
                     )
                     .await;
                     for (instance, ssh) in instances.iter_mut().zip(reachable) {
@@ -99,7 +102,7 @@ impl Wizard {
 /// Whether an SSH server answers on port 22 of a running instance (its banner, not merely an
 /// accepted connection: some networks accept every connection); once it has, it is not
 /// tried again.
-async fn probe(instance: &InstanceProgress, last: Option<&WizardProgress>) -> bool {
+async fn probe(instance: &InstanceProgress, last: Option<&WizardProgress>, reach: &Reach) -> bool {
     let answered_before = last
         .and_then(|l| l.instances.iter().find(|i| i.id == instance.id))
         .is_some_and(|i| i.ssh);
@@ -110,7 +113,7 @@ async fn probe(instance: &InstanceProgress, last: Option<&WizardProgress>) -> bo
         return false;
     };
     let banner = async {
-        let mut stream = TcpStream::connect((address.as_str(), 22)).await?;
+        let mut stream = TcpStream::connect(reach.socket(address, 22)).await?;
         let mut start = [0_u8; 4];
         stream.read_exact(&mut start).await?;
         Ok::<_, std::io::Error>(start)

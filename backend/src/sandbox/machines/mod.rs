@@ -1,0 +1,149 @@
+//! Real machines for the sandbox: Debian 12 booted by systemd-nspawn with systemd as PID 1, each
+//! in a network namespace of its own on a private network they share, each on an overlay of
+//! one base image (`image.rs`). The host reaches them only through loopback relays.
+//!
+//! A machine is not an EC2 instance: it runs the host's kernel, has no instance metadata
+//! service and no block devices of its own, and the host's memory and CPUs.
+
+mod image;
+mod machine;
+mod network;
+mod relay;
+
+use std::path::{Path, PathBuf};
+
+use tokio::process::Command;
+
+pub use image::Image;
+pub use machine::{Machine, MachineSpec};
+pub use network::Network;
+pub use relay::Relay;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    #[error("real machines cannot run here: {0}")]
+    Unavailable(String),
+    #[error("{what} failed: {detail}")]
+    Command { what: String, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Why machines cannot run on this host, if they cannot: they need Linux, root, and
+/// systemd-nspawn and debootstrap installed.
+pub fn unavailable() -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return Some("they need Linux".to_owned());
+    }
+    if !rustix::process::geteuid().is_root() {
+        return Some("they need root".to_owned());
+    }
+    let missing: Vec<&str> = ["systemd-nspawn", "debootstrap", "ip", "unshare"]
+        .into_iter()
+        .filter(|program| !on_path(program))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{} not installed (Debian's systemd-container, debootstrap, iproute2)",
+            missing.join(", ")
+        )
+    })
+}
+
+/// The machines of one sandbox: their image, their network, and the folder of their disks.
+#[derive(Debug)]
+pub struct Machines {
+    pub image: Image,
+    pub network: Network,
+    dir: PathBuf,
+}
+
+impl Machines {
+    /// Builds the image into `cache` if needed, removes what an earlier start with the same
+    /// `dir` left behind (after a SIGKILL), and makes the network. `name` starts the names of
+    /// the network's namespaces: one per data folder, so two sandboxes never meet.
+    pub async fn start(cache: &Path, dir: &Path, name: &str) -> Result<Self, MachineError> {
+        if let Some(reason) = unavailable() {
+            return Err(MachineError::Unavailable(reason));
+        }
+        let image = Image::ensure(cache).await?;
+        clean(dir, &Network::named(name)).await;
+        let network = Network::create(name).await?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|source| io_error(dir, source))?;
+        Ok(Self {
+            image,
+            network,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// A new machine, powered off.
+    pub async fn create(&self, spec: &MachineSpec) -> Result<Machine, MachineError> {
+        Machine::create(&self.dir, &self.image, &self.network, spec).await
+    }
+
+    /// Removes the network; the machines must be destroyed first.
+    pub async fn stop(self) {
+        self.network.remove().await;
+    }
+}
+
+/// Stops and removes the machines a killed sandbox left in `dir`: their boots (by their
+/// cgroups' processes), disks, namespaces and cgroups.
+async fn clean(dir: &Path, network: &Network) {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let cgroup = format!("knit/{}", network.namespace(&name));
+        machine::kill_cgroup(&cgroup).await;
+        machine::remove_cgroup(&cgroup).await;
+        let _ = machine::unmount(&entry.path().join("root")).await;
+        let _ = tokio::fs::remove_dir_all(entry.path()).await;
+    }
+    network.remove().await;
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|folder| folder.join(program).is_file())
+    })
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> MachineError {
+    MachineError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Runs `command` to its end; its standard output, or an error with what it printed.
+async fn run(what: &str, command: &mut Command) -> Result<String, MachineError> {
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|error| MachineError::Command {
+            what: what.to_owned(),
+            detail: error.to_string(),
+        })?;
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let said = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = said.lines().rev().take(15).collect();
+    Err(MachineError::Command {
+        what: what.to_owned(),
+        detail: format!(
+            "{}: {}",
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        ),
+    })
+}

@@ -1,0 +1,194 @@
+//! An instance launched in the sandbox is a real machine (#25): launched through the wizard's
+//! API, its progress reaches SSH-ready for real; it answers SSH as `admin` with the launch's
+//! key pair and the host key the sandbox trusted; its user data ran once; and it follows the
+//! instance list's stop (powered off, disk kept), start and terminate (destroyed).
+
+use std::path::Path;
+use std::time::Duration;
+
+use knit_shared::{
+    ActionRequest, InstanceAction, InstanceList, NewGroup, NewRule, WizardLaunched, WizardProgress,
+    WizardRequest,
+};
+
+use crate::harness::{
+    EventReader, KnitServer, MACHINES_RUN, names_starting, output_until, start_sandbox_with,
+};
+
+const PATIENCE: Duration = Duration::from_secs(90);
+
+/// `ssh -F <the sandbox's ssh_config> <instance> <command>`.
+async fn ssh(server: &KnitServer, instance: &str, command: &str) -> std::process::Output {
+    let config = server.data_dir.join("sandbox/ssh_config");
+    tokio::process::Command::new("ssh")
+        .arg("-F")
+        .arg(&config)
+        .args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"])
+        .args(["-o", "KexAlgorithms=curve25519-sha256", instance, command])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("ssh runs")
+}
+
+/// What `command` printed once it succeeds on `instance`, within `PATIENCE`.
+async fn ssh_until(server: &KnitServer, instance: &str, command: &str) -> String {
+    let what = format!("`{command}` on {instance}");
+    output_until(&what, PATIENCE, || ssh(server, instance, command)).await
+}
+
+/// Waits until `check` holds of the sandbox's ssh_config, or panics with it.
+async fn ssh_config_until(data: &Path, check: impl Fn(&str) -> bool) {
+    let path = data.join("sandbox/ssh_config");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if check(&text) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}: {text}",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn act(server: &KnitServer, action: InstanceAction, id: &str) {
+    let ids = vec![id.to_owned()];
+    let confirm = if action == InstanceAction::Terminate {
+        ids.clone()
+    } else {
+        Vec::new()
+    };
+    let request = ActionRequest {
+        profile: None,
+        region: None,
+        action,
+        instance_ids: ids,
+        confirm,
+    };
+    let response = server.post("/instances/actions", &request).await;
+    assert!(
+        response.status().is_success(),
+        "{action:?}: {}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_launched_in_the_sandbox_boots_a_machine_that_answers_ssh_and_follows_its_instance()
+ {
+    let dir = tempfile::tempdir().expect("a folder");
+    let (_moto, server) = start_sandbox_with(dir.path(), &["--sandbox-machines", "on"]).await;
+    assert!(
+        server.printed().contains(MACHINES_RUN),
+        "{}",
+        server.printed()
+    );
+    let request = WizardRequest {
+        region: Some("us-east-1".to_owned()),
+        image_id: "ami-12c6146b".to_owned(),
+        instance_type: "t3.micro".to_owned(),
+        count: 2,
+        tags: vec![("Name".to_owned(), "machine".to_owned())],
+        user_data: "#!/bin/sh\necho \"ran once as $(id -un)\" >> /srv/user-data\n".to_owned(),
+        new_group: Some(NewGroup {
+            name: "machine-ssh".to_owned(),
+            rules: vec![NewRule {
+                protocol: "tcp".to_owned(),
+                ports: "22".to_owned(),
+                source: "198.51.100.0/24".to_owned(),
+            }],
+        }),
+        key_name: Some("knit-sandbox".to_owned()),
+        client_token: "sandbox-machine-1".to_owned(),
+        ..WizardRequest::default()
+    };
+    let response = server.post("/wizard/launch", &request).await;
+    let text = response.text().await.expect("body");
+    let launched: WizardLaunched =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let (id, other) = (
+        launched.instance_ids[0].clone(),
+        launched.instance_ids[1].clone(),
+    );
+
+    // The wizard's progress view sees the machine's sshd answer.
+    let mut progress = server
+        .get(&format!("/wizard/progress?ids={id}"))
+        .await
+        .expect("progress");
+    let mut reader = EventReader::default();
+    let mut seen = Vec::new();
+    while let Some(event) = reader.next::<WizardProgress>(&mut progress).await {
+        let ready = event.instances[0].ssh;
+        seen.push(event);
+        if ready {
+            break;
+        }
+    }
+    assert!(
+        seen.last().is_some_and(|last| last.instances[0].ssh),
+        "{seen:?}"
+    );
+
+    ssh_config_until(&server.data_dir, |text| {
+        text.contains(&format!("Host {id} "))
+    })
+    .await;
+    let said = ssh_until(&server, &id, "sudo -n id -u; hostname; cat /srv/user-data").await;
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines[0], "0", "{said}");
+    let list: InstanceList = server.get_json("/instances").await;
+    let private_ip_of = |id: &str| {
+        list.instances
+            .iter()
+            .find(|instance| instance.id == id)
+            .and_then(|instance| instance.private_ip.clone())
+            .expect("the instance has a private address")
+    };
+    let private_ip = private_ip_of(&id);
+    // Named as EC2 names its Debian machines: by the private address, dashed.
+    assert_eq!(
+        lines[1],
+        format!("ip-{}", private_ip.replace('.', "-")),
+        "{said}"
+    );
+    assert_eq!(lines[2..], ["ran once as root"], "{said}");
+
+    // The two reach each other by their private addresses, as in a VPC.
+    ssh_until(&server, &other, "true").await;
+    let dial = format!(
+        "timeout 5 bash -c 'exec 3<>/dev/tcp/{}/22; head -c 4 <&3'",
+        private_ip_of(&other)
+    );
+    assert_eq!(ssh_until(&server, &id, &dial).await, "SSH-");
+
+    // Stop powers it off; start boots it again with its disk and without running user data again.
+    ssh_until(&server, &id, "echo kept | sudo -n tee /srv/mark").await;
+    act(&server, InstanceAction::Stop, &id).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while ssh(&server, &id, "true").await.status.success() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id} still answers after stop"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    act(&server, InstanceAction::Start, &id).await;
+    let said = ssh_until(&server, &id, "cat /srv/mark /srv/user-data").await;
+    assert_eq!(said, "kept\nran once as root");
+
+    // Terminate destroys it: its namespace goes, and its Host leaves the ssh_config.
+    act(&server, InstanceAction::Terminate, &id).await;
+    ssh_config_until(&server.data_dir, |text| !text.contains(&id)).await;
+    let network = knit::sandbox::machines_network(&server.data_dir);
+    let left = names_starting("/run/netns", &network);
+    assert!(!left.iter().any(|name| name.ends_with(&id)), "{left:?}");
+
+    // Stopped, the sandbox leaves no namespace behind (nor, so, any machine's link).
+    server.stop();
+    assert_eq!(names_starting("/run/netns", &network), Vec::<String>::new());
+}
