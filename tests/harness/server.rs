@@ -135,7 +135,9 @@ impl KnitServer {
                 }
             }
         });
-        match url.recv_timeout(Duration::from_secs(180)) {
+        // A machine-running sandbox's first start on a new machine builds the machines' image
+        // (75 s alone, minutes under a whole test run's load) before it prints its URL.
+        match url.recv_timeout(Duration::from_secs(600)) {
             Ok((url, sandbox_sign_in)) => Self {
                 process,
                 url,
