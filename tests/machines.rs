@@ -201,11 +201,14 @@ async fn machines_boot_with_systemd_answer_ssh_with_their_own_keys_share_a_priva
 
     web.destroy().await.expect("web-1 is destroyed");
     db.destroy().await.expect("db-1 is destroyed");
+    let proxy_port = machines.packages.port;
     machines.stop().await;
     let namespaces = names_starting("/run/netns", &name);
     assert!(namespaces.is_empty(), "{namespaces:?}");
     let mounts = std::fs::read_to_string("/proc/self/mounts").expect("mounts");
     let machines_dir = dir.path().join("machines").display().to_string();
+    let proxy = std::net::TcpStream::connect(("127.0.0.1", proxy_port));
+    assert!(proxy.is_err(), "the package proxy still listens");
     assert!(!mounts.contains(&machines_dir), "{mounts}");
     for hierarchy in ["systemd", "unified"] {
         let cgroup = Path::new("/sys/fs/cgroup").join(hierarchy).join("knit");
@@ -217,4 +220,68 @@ async fn machines_boot_with_systemd_answer_ssh_with_their_own_keys_share_a_priva
         before,
         "the host's routes and links changed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn machines_get_debians_packages_and_pypi_through_the_sandboxs_proxy_and_reach_nothing_else()
+{
+    let dir = tempfile::tempdir().expect("a folder");
+    let client = Client::new(dir.path());
+    let name = format!("knit-pkg{}", std::process::id());
+    let machines = Machines::start(&cache(), &dir.path().join("machines"), &name)
+        .await
+        .expect("machines can run here");
+    let mut app = machines
+        .create(&spec("app-1", [10, 4, 0, 9], &client, None))
+        .await
+        .expect("app-1 is made");
+    app.boot().expect("app-1 boots");
+    client.trust(app.ssh.port, &app.host_key);
+
+    // A fresh machine's package lists are empty, as on a new EC2 image.
+    let install = "sudo -n apt-get -q update >/dev/null && \
+        sudo -n DEBIAN_FRONTEND=noninteractive apt-get -q -y install hello >/dev/null && hello";
+    let said = client
+        .ssh_until(app.ssh.port, install, Duration::from_secs(300))
+        .await;
+    assert_eq!(said, "Hello, world!");
+    let cached = std::process::Command::new("find")
+        .arg(dir.path().join("machines/packages/cache"))
+        .args(["-name", "hello_*.deb"])
+        .output()
+        .expect("find runs");
+    assert!(!cached.stdout.is_empty(), "the proxy kept no copy of hello");
+
+    // PyPI over HTTPS (with sudo too, as a kind's build runs); every other host is refused,
+    // and nothing goes out without the proxy.
+    let code = |url: &str| format!("curl -s -m 20 -o /dev/null -w '%{{http_code}}' {url}");
+    let pypi = client
+        .ssh_until(
+            app.ssh.port,
+            &format!("sudo -n {}", code("https://pypi.org/simple/pip/")),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(pypi, "200");
+    for refused in ["http://example.com/", "https://example.com/"] {
+        let answer = client.ssh(app.ssh.port, &code(refused)).await;
+        let answer = String::from_utf8_lossy(&answer.stdout).into_owned();
+        assert!(
+            matches!(answer.as_str(), "403" | "000"),
+            "{refused}: {answer}"
+        );
+    }
+    let direct = client
+        .ssh(
+            app.ssh.port,
+            &format!(
+                "curl --noproxy '*' -s -m 5 -o /dev/null -w '%{{http_code}}' {}",
+                machines.image.mirror().expect("a mirror")
+            ),
+        )
+        .await;
+    assert_eq!(String::from_utf8_lossy(&direct.stdout), "000");
+
+    app.destroy().await.expect("app-1 is destroyed");
+    machines.stop().await;
 }

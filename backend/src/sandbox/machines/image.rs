@@ -48,6 +48,16 @@ impl Image {
         drop(lock);
         Ok(Self { root })
     }
+
+    /// The Debian mirror the image's apt was given when it was built.
+    pub fn mirror(&self) -> Result<String, MachineError> {
+        let path = self.root.join("etc/apt/sources.list");
+        let sources = std::fs::read_to_string(&path).map_err(|source| io_error(&path, source))?;
+        mirror_in(&sources).ok_or_else(|| MachineError::Command {
+            what: "reading the image's apt sources".to_owned(),
+            detail: format!("{} names no Debian mirror", path.display()),
+        })
+    }
 }
 
 /// The Debian mirror this machine's own apt uses (`KNIT_DEBIAN_MIRROR` overrides it).

@@ -12,6 +12,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::packages::MACHINE_PORT;
 use super::relay::Relay;
 use super::{Image, MachineError, Network, io_error, run};
 
@@ -47,6 +48,8 @@ pub struct Machine {
     pub ssh: Relay,
     /// The host's loopback port that reaches the machine's port 80.
     pub http: Relay,
+    /// The machine's own `127.0.0.1:3142`, which reaches the package proxy.
+    pub packages: Relay,
     dir: PathBuf,
     network: Network,
     running: Option<Running>,
@@ -58,14 +61,27 @@ struct Running {
     supervisor: JoinHandle<()>,
 }
 
+/// What every machine of a sandbox is made from and attached to.
+#[derive(Debug, Clone, Copy)]
+pub struct Wiring<'a> {
+    pub image: &'a Image,
+    pub network: &'a Network,
+    /// The package proxy's port on the host's loopback.
+    pub packages: u16,
+}
+
 impl Machine {
     /// Makes the machine's disk and network, powered off.
     pub async fn create(
         dir: &Path,
-        image: &Image,
-        network: &Network,
+        wiring: Wiring<'_>,
         spec: &MachineSpec,
     ) -> Result<Self, MachineError> {
+        let Wiring {
+            image,
+            network,
+            packages,
+        } = wiring;
         let dir = dir.join(&spec.name);
         for folder in ["upper", "work", "root"] {
             let path = dir.join(folder);
@@ -88,8 +104,9 @@ impl Machine {
         let host_key = first_boot_files(&root, spec).await?;
         network.attach(&spec.name, spec.address).await?;
         let namespace = network.namespace_path(&spec.name);
-        let relay = |port| Relay::start(namespace.clone(), port);
+        let relay = |port| Relay::into_namespace(namespace.clone(), port);
         let relay_error = |source| io_error(&namespace, source);
+        let packages = Relay::out_of_namespace(namespace.clone(), MACHINE_PORT, packages);
         Ok(Self {
             name: spec.name.clone(),
             hostname: spec.hostname.clone(),
@@ -97,6 +114,7 @@ impl Machine {
             host_key,
             ssh: relay(22).await.map_err(relay_error)?,
             http: relay(80).await.map_err(relay_error)?,
+            packages: packages.await.map_err(relay_error)?,
             dir,
             network: network.clone(),
             running: None,
@@ -185,6 +203,7 @@ async fn first_boot_files(root: &Path, spec: &MachineSpec) -> Result<String, Mac
         format!("127.0.0.1 localhost\n127.0.1.1 {}\n", spec.hostname),
     )
     .await?;
+    way_to_packages(root).await?;
     let mut keys = Command::new("ssh-keygen");
     keys.arg("-A").arg("-f").arg(root);
     run("making a machine's host keys", &mut keys).await?;
@@ -240,6 +259,58 @@ async fn first_boot_files(root: &Path, spec: &MachineSpec) -> Result<String, Mac
             .map_err(|source| io_error(&link, source))?;
     }
     Ok(host_key.trim().to_owned())
+}
+
+/// Points apt, pip, curl and sudo at the package proxy on the machine's own loopback, and
+/// makes the machine trust the certificate authorities the host added (a host behind an
+/// inspecting proxy sees PyPI's certificates signed by one).
+async fn way_to_packages(root: &Path) -> Result<(), MachineError> {
+    let proxy = format!("http://127.0.0.1:{MACHINE_PORT}");
+    let private = "localhost,127.0.0.1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
+    let files = [
+        (
+            "etc/apt/apt.conf.d/01knit-sandbox-proxy",
+            format!("Acquire::http::Proxy \"{proxy}\";\nAcquire::https::Proxy \"{proxy}\";\n"),
+        ),
+        (
+            "etc/pip.conf",
+            format!("[global]\nproxy = {proxy}\ncert = /etc/ssl/certs/ca-certificates.crt\n"),
+        ),
+        (
+            "etc/environment",
+            format!("http_proxy={proxy}\nhttps_proxy={proxy}\nno_proxy={private}\n"),
+        ),
+        (
+            "etc/sudoers.d/05knit-sandbox-proxy",
+            "Defaults env_keep += \"http_proxy https_proxy no_proxy\"\n".to_owned(),
+        ),
+    ];
+    for (path, text) in files {
+        let path = root.join(path);
+        tokio::fs::write(&path, text)
+            .await
+            .map_err(|source| io_error(&path, source))?;
+    }
+    let sudoers = root.join("etc/sudoers.d/05knit-sandbox-proxy");
+    std::fs::set_permissions(&sudoers, std::fs::Permissions::from_mode(0o440))
+        .map_err(|e| io_error(&sudoers, e))?;
+    let added = Path::new("/usr/local/share/ca-certificates");
+    if let Ok(mut entries) = tokio::fs::read_dir(added).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let to = root
+                .join("usr/local/share/ca-certificates")
+                .join(entry.file_name());
+            tokio::fs::copy(entry.path(), &to)
+                .await
+                .map_err(|source| io_error(&to, source))?;
+        }
+        // The host's bundle already holds them; the machine's update-ca-certificates keeps them.
+        let bundle = root.join("etc/ssl/certs/ca-certificates.crt");
+        tokio::fs::copy("/etc/ssl/certs/ca-certificates.crt", &bundle)
+            .await
+            .map_err(|source| io_error(&bundle, source))?;
+    }
+    Ok(())
 }
 
 /// `admin`'s user and group ids in the image's passwd file.

@@ -8,6 +8,7 @@
 mod image;
 mod machine;
 mod network;
+mod packages;
 mod relay;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use tokio::process::Command;
 pub use image::Image;
 pub use machine::{Machine, MachineSpec};
 pub use network::Network;
+pub use packages::PackageProxy;
 pub use relay::Relay;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,54 +43,72 @@ pub fn unavailable() -> Option<String> {
     if !rustix::process::geteuid().is_root() {
         return Some("they need root".to_owned());
     }
-    let missing: Vec<&str> = ["systemd-nspawn", "debootstrap", "ip", "unshare"]
-        .into_iter()
-        .filter(|program| !on_path(program))
-        .collect();
+    let missing: Vec<&str> = [
+        "systemd-nspawn",
+        "debootstrap",
+        "ip",
+        "unshare",
+        "apt-cacher-ng",
+    ]
+    .into_iter()
+    .filter(|program| !on_path(program))
+    .collect();
     (!missing.is_empty()).then(|| {
         format!(
-            "{} not installed (Debian's systemd-container, debootstrap, iproute2)",
+            "{} not installed (Debian's systemd-container, debootstrap, iproute2, apt-cacher-ng)",
             missing.join(", ")
         )
     })
 }
 
-/// The machines of one sandbox: their image, their network, and the folder of their disks.
+/// The machines of one sandbox: their image, their network, their way to packages, and the
+/// folder of their disks.
 #[derive(Debug)]
 pub struct Machines {
     pub image: Image,
     pub network: Network,
-    dir: PathBuf,
+    pub packages: PackageProxy,
+    disks: PathBuf,
 }
 
 impl Machines {
     /// Builds the image into `cache` if needed, removes what an earlier start with the same
-    /// `dir` left behind (after a SIGKILL), and makes the network. `name` starts the names of
-    /// the network's namespaces: one per data folder, so two sandboxes never meet.
+    /// `dir` left behind (after a SIGKILL), makes the network and starts the package proxy.
+    /// `name` starts the names of the network's namespaces: one per data folder, so two
+    /// sandboxes never meet.
     pub async fn start(cache: &Path, dir: &Path, name: &str) -> Result<Self, MachineError> {
         if let Some(reason) = unavailable() {
             return Err(MachineError::Unavailable(reason));
         }
         let image = Image::ensure(cache).await?;
-        clean(dir, &Network::named(name)).await;
+        let disks = dir.join("disks");
+        clean(&disks, &Network::named(name)).await;
         let network = Network::create(name).await?;
-        tokio::fs::create_dir_all(dir)
+        tokio::fs::create_dir_all(&disks)
             .await
-            .map_err(|source| io_error(dir, source))?;
+            .map_err(|source| io_error(&disks, source))?;
+        let packages = PackageProxy::start(&dir.join("packages"), &image).await?;
         Ok(Self {
             image,
             network,
-            dir: dir.to_owned(),
+            packages,
+            disks,
         })
     }
 
     /// A new machine, powered off.
     pub async fn create(&self, spec: &MachineSpec) -> Result<Machine, MachineError> {
-        Machine::create(&self.dir, &self.image, &self.network, spec).await
+        let wiring = machine::Wiring {
+            image: &self.image,
+            network: &self.network,
+            packages: self.packages.port,
+        };
+        Machine::create(&self.disks, wiring, spec).await
     }
 
-    /// Removes the network; the machines must be destroyed first.
+    /// Stops the package proxy and removes the network; the machines must be destroyed first.
     pub async fn stop(self) {
+        self.packages.stop().await;
         self.network.remove().await;
     }
 }
