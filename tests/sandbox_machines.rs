@@ -6,9 +6,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use knit::ec2::Ec2Target;
 use knit_shared::{
-    ActionRequest, InstanceAction, InstanceList, NewGroup, NewRule, WizardLaunched, WizardProgress,
-    WizardRequest,
+    ActionRequest, Health, InstanceAction, InstanceList, NewGroup, NewRule, WizardLaunched,
+    WizardProgress, WizardRequest,
 };
 
 use crate::harness::{
@@ -180,6 +181,43 @@ async fn an_instance_launched_in_the_sandbox_boots_a_machine_that_answers_ssh_an
     act(&server, InstanceAction::Start, &id).await;
     let said = ssh_until(&server, &id, "cat /srv/mark /srv/user-data").await;
     assert_eq!(said, "kept\nran once as root");
+
+    // Reboot from the instance list reboots the machine: what lived in /run is gone, the disk
+    // is kept.
+    ssh_until(&server, &id, "sudo -n touch /run/before-reboot").await;
+    act(&server, InstanceAction::Reboot, &id).await;
+    let said = ssh_until(
+        &server,
+        &id,
+        "test ! -e /run/before-reboot && cat /srv/mark",
+    )
+    .await;
+    assert_eq!(said, "kept");
+
+    // The sandbox's EC2 (the endpoint it gives everyone) shows the machine's console output,
+    // with its host key where cloud-init prints it.
+    let health: Health = server.get_json("/health").await;
+    let endpoint = health.sandbox.expect("a sandbox").ec2_endpoint;
+    let ec2 = knit::ec2::connect(&Ec2Target {
+        endpoint: Some(endpoint),
+        region: Some("us-east-1".to_owned()),
+        dummy_credentials: true,
+        ..Ec2Target::default()
+    })
+    .await
+    .0;
+    let console = knit::ec2::console_output(&ec2, &Ec2Target::default(), &id)
+        .await
+        .expect("console output")
+        .expect("the machine has printed");
+    let keys = knit::launch::host_keys_in(&console);
+    let trusted =
+        std::fs::read_to_string(server.data_dir.join("known_hosts")).expect("known_hosts");
+    assert!(
+        keys.first()
+            .is_some_and(|key| trusted.contains(key.as_str())),
+        "{keys:?} in {console}"
+    );
 
     // Terminate destroys it: its namespace goes, and its Host leaves the ssh_config.
     act(&server, InstanceAction::Terminate, &id).await;

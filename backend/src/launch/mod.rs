@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 
 mod host_keys;
 
+pub use host_keys::host_keys_in;
+
 use crate::clusters::Definition;
 use crate::ec2::cluster_state::{self, GroupState, Launch};
 use crate::ec2::rules::Rule;

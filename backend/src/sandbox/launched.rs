@@ -14,6 +14,7 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::InstanceAttributeName;
 use base64::Engine;
 use knit_shared::{Instance, InstanceState};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::machines::{Machine, MachineSpec, Machines};
@@ -22,6 +23,15 @@ use crate::reach::Reach;
 use crate::ssh::{self, KnownHosts};
 
 const EVERY: Duration = Duration::from_secs(1);
+
+/// What the sandbox's EC2 front asks of the machines, for what moto cannot know.
+#[derive(Debug)]
+pub enum Ask {
+    /// EC2 accepted a reboot of these instances.
+    Reboot(Vec<String>),
+    /// The console output of an instance's machine, or None when it has none.
+    Console(String, oneshot::Sender<Option<String>>),
+}
 
 /// Where the sandbox writes an ssh_config with a `Host` for each machine (by instance id and by
 /// address), for a person's own `ssh -F`.
@@ -61,7 +71,8 @@ struct Keeper {
 }
 
 impl Launched {
-    pub fn start(machines: Machines, wiring: Wiring) -> Self {
+    /// Keeps the machines, answering what `asks` brings from the EC2 front.
+    pub fn start(machines: Machines, wiring: Wiring, asks: mpsc::UnboundedReceiver<Ask>) -> Self {
         let keeper = Keeper {
             machines,
             wiring,
@@ -69,7 +80,7 @@ impl Launched {
             keys: HashMap::new(),
         };
         let stop = CancellationToken::new();
-        let keeping = tokio::spawn(keeper.keep(stop.clone()));
+        let keeping = tokio::spawn(keeper.keep(stop.clone(), asks));
         Self { stop, keeping }
     }
 
@@ -91,11 +102,42 @@ impl Launched {
 }
 
 impl Keeper {
-    async fn keep(mut self, stop: CancellationToken) -> Self {
+    async fn keep(
+        mut self,
+        stop: CancellationToken,
+        mut asks: mpsc::UnboundedReceiver<Ask>,
+    ) -> Self {
+        let mut looks = tokio::time::interval(EVERY);
+        looks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = stop.cancelled() => return self,
-                () = tokio::time::sleep(EVERY) => self.look().await,
+                Some(ask) = asks.recv() => self.answer(ask).await,
+                _ = looks.tick() => self.look().await,
+            }
+        }
+    }
+
+    async fn answer(&mut self, ask: Ask) {
+        match ask {
+            Ask::Reboot(ids) => {
+                for id in ids {
+                    let Some(machine) = self.booted.get_mut(&id) else {
+                        continue;
+                    };
+                    if machine.is_running()
+                        && let Err(error) = machine.reboot().await
+                    {
+                        tracing::warn!(%error, instance = %id, "a sandbox machine did not reboot");
+                    }
+                }
+            }
+            Ask::Console(id, answer) => {
+                let console = match self.booted.get(&id) {
+                    Some(machine) => Some(machine.console().await),
+                    None => None,
+                };
+                let _ = answer.send(console);
             }
         }
     }

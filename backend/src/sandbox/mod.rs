@@ -6,6 +6,7 @@
 
 mod account;
 mod demo;
+mod ec2_front;
 mod launched;
 pub mod machines;
 mod moto;
@@ -78,6 +79,9 @@ pub struct Sandbox {
     /// The machines launched instances boot, until `follow_instances` hands them on.
     machines: Option<machines::Machines>,
     launched: Option<launched::Launched>,
+    /// With machines: the EC2 endpoint everyone is given, and what it asks of the machines.
+    front: Option<ec2_front::Ec2Front>,
+    asks: Option<tokio::sync::mpsc::UnboundedReceiver<launched::Ask>>,
     /// One line for the terminal: whether launched instances boot machines, and if not why.
     pub machines_said: String,
     pub identity: Identity,
@@ -123,6 +127,24 @@ impl Sandbox {
         }
         prove_reachable(&hosts, &identity).await?;
         let (machines, machines_said) = start_machines(settings).await?;
+        // With machines, EC2 is moto behind a front that tells them reboots and shows their
+        // consoles; everyone (knit, a person's AWS CLI) is given the front.
+        let (mut front, mut asks) = (None, None);
+        let ec2_endpoint = match &machines {
+            Some(_) => {
+                let (asking, inbox) = tokio::sync::mpsc::unbounded_channel();
+                let started = ec2_front::Ec2Front::start(&ec2_endpoint, asking)
+                    .await
+                    .map_err(|error| SandboxError::Start {
+                        program: "the sandbox's EC2 front".to_owned(),
+                        detail: error.to_string(),
+                    })?;
+                let endpoint = started.endpoint.clone();
+                (front, asks) = (Some(started), Some(inbox));
+                endpoint
+            }
+            None => ec2_endpoint,
+        };
         site.make_repository(&hosts[0], &identity).await?;
 
         let clusters = dir.join("clusters");
@@ -154,6 +176,8 @@ impl Sandbox {
             known_hosts_path: settings.known_hosts(),
             machines,
             launched: None,
+            front,
+            asks,
             machines_said,
             identity,
             info,
@@ -163,7 +187,7 @@ impl Sandbox {
     /// From now on each instance of the sandbox's EC2 boots a machine of its own, if machines
     /// run here; knit dials their ports through `reach`.
     pub fn follow_instances(&mut self, ec2: aws_sdk_ec2::Client, target: Ec2Target, reach: Reach) {
-        if let Some(machines) = self.machines.take() {
+        if let (Some(machines), Some(asks)) = (self.machines.take(), self.asks.take()) {
             let wiring = launched::Wiring {
                 ec2,
                 target,
@@ -175,7 +199,7 @@ impl Sandbox {
                     known_hosts: self.known_hosts_path.clone(),
                 },
             };
-            self.launched = Some(launched::Launched::start(machines, wiring));
+            self.launched = Some(launched::Launched::start(machines, wiring, asks));
         }
     }
 
@@ -200,6 +224,7 @@ impl Sandbox {
         if let Some(launched) = self.launched {
             launched.stop().await;
         }
+        drop(self.front);
         if let Some(machines) = self.machines {
             machines.stop().await;
         }

@@ -172,11 +172,18 @@ impl Machine {
             .map_err(|source| io_error(&self.dir, source))
     }
 
-    /// What the machine printed while booting, and its user data's output.
+    /// What the machine printed while booting, its host key in the block cloud-init prints
+    /// once booted (where a launch reads it, as on EC2), and its user data's output.
     pub async fn console(&self) -> String {
         let mut text = tokio::fs::read_to_string(self.console_path())
             .await
             .unwrap_or_default();
+        if !text.is_empty() {
+            text.push_str(&format!(
+                "-----BEGIN SSH HOST KEY KEYS-----\n{}\n-----END SSH HOST KEY KEYS-----\n",
+                self.host_key
+            ));
+        }
         let user_data = self.dir.join("upper/var/log/knit-user-data.log");
         if let Ok(output) = tokio::fs::read_to_string(user_data).await {
             text.push_str(&output);
