@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use knit::ec2::Ec2Target;
 use knit_shared::{
-    ActionRequest, Health, InstanceAction, InstanceList, NewGroup, NewRule, WizardLaunched,
-    WizardProgress, WizardRequest,
+    ActionRequest, Health, InstanceAction, InstanceList, NewGroup, NewRule, RunStatus, RunSummary,
+    StartRun, WizardLaunched, WizardProgress, WizardRequest,
 };
 
 use crate::harness::{
@@ -229,4 +229,102 @@ async fn an_instance_launched_in_the_sandbox_boots_a_machine_that_answers_ssh_an
     // Stopped, the sandbox leaves no namespace behind (nor, so, any machine's link).
     server.stop();
     assert_eq!(names_starting("/run/netns", &network), Vec::<String>::new());
+}
+
+/// A cluster of two launched machines whose task says where it ran, as whom, with sudo.
+const BOXES: &str = r#"[cluster]
+name = "boxes"
+region = "us-east-1"
+key_name = "knit-sandbox"
+key_file = "{KEY_FILE}"
+user = "admin"
+connect = "private_ip"
+host_keys = "console_output"
+
+[machines.box]
+ami = "ami-12c6146b"
+instance_type = "t3.micro"
+security_groups = ["box"]
+count = 2
+[machines.box.roles.probe]
+kind = "prober"
+
+[kinds.prober.tasks]
+say = ["echo \"said by $(hostname) as $(sudo -n id -un)\""]
+
+[scenarios.say]
+steps = ["probe.say"]
+
+[firewall.box]
+rules = [{ proto = "tcp", ports = "22", from = "198.51.100.0/24" }]
+"#;
+
+/// Runs `scenario` of `cluster` through the API to its end; its summary and its whole log.
+async fn run_to_end(server: &KnitServer, cluster: &str, scenario: &str) -> (RunSummary, String) {
+    let request = StartRun {
+        cluster: cluster.to_owned(),
+        scenario: scenario.to_owned(),
+        ..StartRun::default()
+    };
+    let started = server.post("/runs", &request).await;
+    let text = started.text().await.expect("body");
+    let run: RunSummary = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let now: RunSummary = server
+            .get(&format!("/runs/{}", run.id))
+            .await
+            .expect("the run")
+            .json::<knit_shared::RunDetail>()
+            .await
+            .expect("run JSON")
+            .run;
+        if !now.status.is_going() {
+            let log = server
+                .get(&format!("/runs/{}/log", run.id))
+                .await
+                .expect("the log")
+                .text()
+                .await
+                .expect("log text");
+            return (now, log);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{scenario} did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clusters_launch_boots_machines_trusts_their_console_keys_and_its_runs_reach_them() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let (_moto, server) = start_sandbox_with(dir.path(), &["--sandbox-machines", "on"]).await;
+    let key_file = server.data_dir.join("sandbox/client_ed25519");
+    std::fs::write(
+        server.data_dir.join("sandbox/clusters/boxes.toml"),
+        BOXES.replace("{KEY_FILE}", &key_file.display().to_string()),
+    )
+    .expect("the definition");
+
+    let (launch, log) = run_to_end(&server, "boxes", "launch").await;
+    assert_eq!(launch.status, RunStatus::Ok, "{log}");
+    // Only from the console output: `host_keys = "console_output"` trusts no first connection.
+    assert_eq!(log.matches("from the console output").count(), 2, "{log}");
+
+    let (said, log) = run_to_end(&server, "boxes", "say").await;
+    assert_eq!(said.status, RunStatus::Ok, "{log}");
+    let hostnames: std::collections::BTreeSet<&str> = log
+        .lines()
+        .filter_map(|line| line.split(" stdout | said by ").nth(1))
+        .collect();
+    assert_eq!(hostnames.len(), 2, "{log}");
+    assert!(
+        hostnames
+            .iter()
+            .all(|said| said.starts_with("ip-10-") && said.ends_with(" as root")),
+        "{log}"
+    );
+    server.stop();
 }

@@ -96,7 +96,7 @@ pub async fn serve(
         );
     }
 
-    let hub = Arc::new(Ec2Hub::new(target, ec2, region));
+    let hub = Arc::new(Ec2Hub::new(target, ec2, region).with_reach(reach.clone()));
     let inventory = Inventory::new(Arc::clone(&hub), settings.ec2_page_size);
     let wizard = Wizard::new(Arc::clone(&inventory), reach);
     // `--clusters`, then the sandbox's demo folder.

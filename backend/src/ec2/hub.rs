@@ -7,6 +7,8 @@ use std::sync::Mutex;
 use aws_sdk_ec2::Client;
 use knit_shared::{Invalid, validate};
 
+use crate::reach::Reach;
+
 use super::{
     Ec2Error, Ec2Target, connect, profiles::configured_profiles, regions::describe_regions,
 };
@@ -35,6 +37,8 @@ pub struct Ec2Hub {
     clients: Mutex<HashMap<Scope, Client>>,
     /// The account's regions, read once: they change when AWS opens a region, not per request.
     regions: tokio::sync::OnceCell<Vec<String>>,
+    /// Where its instances' ports are dialled.
+    reach: Reach,
 }
 
 /// Why a request's profile or region cannot be used.
@@ -67,6 +71,17 @@ impl Ec2Hub {
         hub
     }
 
+    /// The hub whose instances' ports are dialled through `reach` (the sandbox's machines).
+    pub fn with_reach(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
+    }
+
+    /// Where its instances' ports are dialled.
+    pub fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
     /// A hub that connects when first asked: a command line that may need no EC2 at all does
     /// not look for a region (which, off EC2, can wait on the metadata service).
     pub fn lazy(base: Ec2Target) -> Self {
@@ -75,6 +90,7 @@ impl Ec2Hub {
             default: tokio::sync::OnceCell::new(),
             clients: Mutex::new(HashMap::new()),
             regions: tokio::sync::OnceCell::new(),
+            reach: Reach::default(),
         }
     }
 

@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 
 use super::LaunchError;
 use crate::ec2::{self, Ec2Target};
+use crate::reach::Reach;
 use crate::ssh::{self, KnownHosts};
 
 /// How long an instance's SSH port may take to answer.
@@ -53,9 +54,9 @@ pub async fn record(
     instances: &[Instance],
     connect: &str,
     first_seen: bool,
-    client: &Client,
-    target: &Ec2Target,
+    (client, target): (&Client, &Ec2Target),
     known_hosts: &KnownHosts,
+    reach: &Reach,
     say: &impl Fn(String),
 ) -> Result<(), LaunchError> {
     for instance in instances {
@@ -65,14 +66,16 @@ pub async fn record(
                 connect: connect.to_owned(),
             });
         };
-        if !port_answers(&host, PORT_LIMIT).await {
+        // Runs dial the same place, so the key is trusted there.
+        let (dial, port) = reach.socket(&host, 22);
+        if !port_answers(&dial, port, PORT_LIMIT).await {
             return Err(LaunchError::NoSsh {
                 id: instance.id.clone(),
                 address: host,
             });
         }
         say(format!("{} answers on {host}:22", instance.id));
-        let pattern = ssh::host_pattern(&host, 22);
+        let pattern = ssh::host_pattern(&dial, port);
         let deadline = tokio::time::Instant::now() + CONSOLE_LIMIT;
         let key = loop {
             let console = ec2::console_output(client, target, &instance.id).await?;
@@ -94,7 +97,7 @@ pub async fn record(
                         seconds: CONSOLE_LIMIT.as_secs(),
                     });
                 }
-                let key = ssh::keyscan(&host, 22).await?;
+                let key = ssh::keyscan(&dial, port).await?;
                 say(format!(
                     "{}: the console output holds no host keys; trusted {key} as first seen on {host} (not verified)",
                     instance.id
@@ -108,10 +111,10 @@ pub async fn record(
     Ok(())
 }
 
-async fn port_answers(host: &str, limit: Duration) -> bool {
+async fn port_answers(host: &str, port: u16, limit: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let attempt = tokio::time::timeout(RETRY, TcpStream::connect((host, 22))).await;
+        let attempt = tokio::time::timeout(RETRY, TcpStream::connect((host, port))).await;
         if matches!(attempt, Ok(Ok(_))) {
             return true;
         }

@@ -17,6 +17,7 @@ use crate::clusters::Definition;
 use crate::ec2::cluster_state::{self, GroupState, Launch};
 use crate::ec2::rules::Rule;
 use crate::ec2::{self, CLUSTER_TAG, Ec2Error, Ec2Target, MACHINE_TAG, MachineOf};
+use crate::reach::Reach;
 use crate::ssh::KnownHosts;
 
 /// States of an instance that still counts towards its machine's count.
@@ -209,6 +210,7 @@ pub async fn apply(
     client: &Client,
     target: &Ec2Target,
     known_hosts: &KnownHosts,
+    reach: &Reach,
     say: impl Fn(String),
 ) -> Result<Vec<knit_shared::Instance>, LaunchError> {
     let desired = desired(definition);
@@ -326,9 +328,9 @@ pub async fn apply(
             &instances,
             connect,
             first_seen,
-            client,
-            target,
+            (client, target),
             known_hosts,
+            reach,
             &say,
         )
         .await?;

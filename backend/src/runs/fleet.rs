@@ -12,6 +12,7 @@ use super::{StartError, machine_hosts, needs_ec2};
 use crate::clusters::{self, Definition, Library};
 use crate::ec2::{Ec2Hub, Ec2Target};
 use crate::launch;
+use crate::reach::Reach;
 use crate::ssh::SshTarget;
 
 #[derive(Debug)]
@@ -70,7 +71,16 @@ impl Fleet {
             return Ok(definition.static_hosts());
         }
         let (client, target) = self.ec2(definition).await?;
-        Ok(machine_hosts(definition, Some((&client, &target))).await?)
+        let mut hosts = machine_hosts(definition, Some((&client, &target))).await?;
+        for host in hosts.values_mut().flatten() {
+            (host.host, host.port) = self.reach().socket(&host.host, host.port);
+        }
+        Ok(hosts)
+    }
+
+    /// Where the instances' ports are dialled.
+    pub fn reach(&self) -> &Reach {
+        self.ec2.reach()
     }
 
     /// The EC2 client of the cluster's profile and region.

@@ -44,6 +44,7 @@ impl Runs {
         };
         let cluster = definition.name().to_owned();
         let known_hosts = self.known_hosts.clone();
+        let reach = self.fleet.reach().clone();
         let mask = Mask::new(definition.secret_values(Library::builtin()));
         let receivers = crate::notify::receivers(&definition.file.cluster);
         let header = RunHeader {
@@ -61,8 +62,15 @@ impl Runs {
             let say = |line| journal.line(0, EC2, Stream::Knit, line);
             // Run ids repeat across knit installations; the random part does not.
             let launch_id = new_secret(&format!("{}-", journal.run_id()));
-            let applied =
-                launch::apply(&definition, &launch_id, &client, &target, &known_hosts, say);
+            let applied = launch::apply(
+                &definition,
+                &launch_id,
+                &client,
+                &target,
+                &known_hosts,
+                &reach,
+                say,
+            );
             match applied.await {
                 Ok(_) => {
                     journal.finished(0, EC2, CellStatus::Ok, None, None);
