@@ -16,6 +16,7 @@ mod ec2_faults;
 mod hostile_input;
 mod instances_api;
 mod instances_page;
+mod kinds_on_machines;
 mod launch;
 mod launch_wizard;
 mod machines;

@@ -259,44 +259,6 @@ steps = ["probe.say"]
 rules = [{ proto = "tcp", ports = "22", from = "198.51.100.0/24" }]
 "#;
 
-/// Runs `scenario` of `cluster` through the API to its end; its summary and its whole log.
-async fn run_to_end(server: &KnitServer, cluster: &str, scenario: &str) -> (RunSummary, String) {
-    let request = StartRun {
-        cluster: cluster.to_owned(),
-        scenario: scenario.to_owned(),
-        ..StartRun::default()
-    };
-    let started = server.post("/runs", &request).await;
-    let text = started.text().await.expect("body");
-    let run: RunSummary = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let now: RunSummary = server
-            .get(&format!("/runs/{}", run.id))
-            .await
-            .expect("the run")
-            .json::<knit_shared::RunDetail>()
-            .await
-            .expect("run JSON")
-            .run;
-        if !now.status.is_going() {
-            let log = server
-                .get(&format!("/runs/{}/log", run.id))
-                .await
-                .expect("the log")
-                .text()
-                .await
-                .expect("log text");
-            return (now, log);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{scenario} did not end"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_clusters_launch_boots_machines_trusts_their_console_keys_and_its_runs_reach_them() {
     let dir = tempfile::tempdir().expect("a folder");
@@ -308,12 +270,12 @@ async fn a_clusters_launch_boots_machines_trusts_their_console_keys_and_its_runs
     )
     .expect("the definition");
 
-    let (launch, log) = run_to_end(&server, "boxes", "launch").await;
+    let (launch, log) = server.run_to_end("boxes", "launch", PATIENCE).await;
     assert_eq!(launch.status, RunStatus::Ok, "{log}");
     // Only from the console output: `host_keys = "console_output"` trusts no first connection.
     assert_eq!(log.matches("from the console output").count(), 2, "{log}");
 
-    let (said, log) = run_to_end(&server, "boxes", "say").await;
+    let (said, log) = server.run_to_end("boxes", "say", PATIENCE).await;
     assert_eq!(said.status, RunStatus::Ok, "{log}");
     let hostnames: std::collections::BTreeSet<&str> = log
         .lines()

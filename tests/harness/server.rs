@@ -186,6 +186,45 @@ impl KnitServer {
             .unwrap_or_else(|error| panic!("POST {path}: {error}"))
     }
 
+    /// Runs `scenario` of `cluster` through the API to its end (at most `patience`): its
+    /// summary and its whole log.
+    pub async fn run_to_end(
+        &self,
+        cluster: &str,
+        scenario: &str,
+        patience: Duration,
+    ) -> (knit_shared::RunSummary, String) {
+        let request = knit_shared::StartRun {
+            cluster: cluster.to_owned(),
+            scenario: scenario.to_owned(),
+            ..knit_shared::StartRun::default()
+        };
+        let text = self
+            .post("/runs", &request)
+            .await
+            .text()
+            .await
+            .expect("body");
+        let run: knit_shared::RunSummary =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            let detail: knit_shared::RunDetail = self.get_json(&format!("/runs/{}", run.id)).await;
+            if !detail.run.status.is_going() {
+                let log = self
+                    .get(&format!("/runs/{}/log", run.id))
+                    .await
+                    .expect("the log");
+                return (detail.run, log.text().await.expect("the log's text"));
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{scenario} of {cluster} did not end within {patience:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// The audit log's entries whose action starts with `action`, newest first.
     pub async fn audit(&self, action: &str) -> Vec<knit_shared::AuditEntry> {
         let list: knit_shared::AuditList = self.get_json(&format!("/audit?action={action}")).await;
