@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use knit::ec2::Ec2Target;
 use knit_shared::{
-    ActionRequest, Health, InstanceAction, InstanceList, NewGroup, NewRule, RunStatus, RunSummary,
-    StartRun, WizardLaunched, WizardProgress, WizardRequest,
+    ActionRequest, Health, InstanceAction, InstanceList, NewGroup, NewRule, RunStatus,
+    WizardLaunched, WizardProgress, WizardRequest,
 };
 
 use crate::harness::{
