@@ -75,12 +75,7 @@ async fn the_built_in_kinds_install_with_their_defaults_on_fresh_machines_and_th
  {
     let dir = tempfile::tempdir().expect("a folder");
     let (_moto, server) = start_sandbox_with(dir.path(), &["--sandbox-machines", "on"]).await;
-    let key_file = server.data_dir.join("sandbox/client_ed25519");
-    std::fs::write(
-        server.data_dir.join("sandbox/clusters/services.toml"),
-        SERVICES.replace("{KEY_FILE}", &key_file.display().to_string()),
-    )
-    .expect("the definition");
+    server.add_sandbox_cluster("services.toml", SERVICES);
 
     let (launch, log) = server.run_to_end("services", "launch", CHECK).await;
     assert_eq!(launch.status, RunStatus::Ok, "{log}");

@@ -263,12 +263,7 @@ rules = [{ proto = "tcp", ports = "22", from = "198.51.100.0/24" }]
 async fn a_clusters_launch_boots_machines_trusts_their_console_keys_and_its_runs_reach_them() {
     let dir = tempfile::tempdir().expect("a folder");
     let (_moto, server) = start_sandbox_with(dir.path(), &["--sandbox-machines", "on"]).await;
-    let key_file = server.data_dir.join("sandbox/client_ed25519");
-    std::fs::write(
-        server.data_dir.join("sandbox/clusters/boxes.toml"),
-        BOXES.replace("{KEY_FILE}", &key_file.display().to_string()),
-    )
-    .expect("the definition");
+    server.add_sandbox_cluster("boxes.toml", BOXES);
 
     let (launch, log) = server.run_to_end("boxes", "launch", PATIENCE).await;
     assert_eq!(launch.status, RunStatus::Ok, "{log}");

@@ -96,9 +96,9 @@ pub async fn serve(
         );
     }
 
-    let hub = Arc::new(Ec2Hub::new(target, ec2, region).with_reach(reach.clone()));
+    let hub = Arc::new(Ec2Hub::new(target, ec2, region).with_reach(reach));
     let inventory = Inventory::new(Arc::clone(&hub), settings.ec2_page_size);
-    let wizard = Wizard::new(Arc::clone(&inventory), reach);
+    let wizard = Wizard::new(Arc::clone(&inventory));
     // `--clusters`, then the sandbox's demo folder.
     let cluster_dirs = settings
         .clusters

@@ -75,7 +75,7 @@ pub async fn app_serving(
     knit::router(App {
         accounts,
         runs,
-        wizard: Wizard::new(std::sync::Arc::clone(&inventory), Default::default()),
+        wizard: Wizard::new(std::sync::Arc::clone(&inventory)),
         inventory,
         settings: std::sync::Arc::new(*settings),
         store,

@@ -186,6 +186,17 @@ impl KnitServer {
             .unwrap_or_else(|error| panic!("POST {path}: {error}"))
     }
 
+    /// Writes cluster definition `text` as `<file>` beside the sandbox's demo cluster, its
+    /// `{KEY_FILE}` the sandbox's own key (which its launched machines accept).
+    pub fn add_sandbox_cluster(&self, file: &str, text: &str) {
+        let key_file = self.data_dir.join("sandbox/client_ed25519");
+        std::fs::write(
+            self.data_dir.join("sandbox/clusters").join(file),
+            text.replace("{KEY_FILE}", &key_file.display().to_string()),
+        )
+        .expect("the definition");
+    }
+
     /// Runs `scenario` of `cluster` through the API to its end (at most `patience`): its
     /// summary and its whole log.
     pub async fn run_to_end(
@@ -275,11 +286,17 @@ impl KnitServer {
         std::fs::read_to_string(&self.printed).unwrap_or_default()
     }
 
-    /// Stops the server the way an operator does (SIGTERM) and returns how it exited.
+    /// Stops the server the way an operator does (SIGTERM) and returns how it exited. One that
+    /// runs machines powers them off first, each allowed 30 s, slower under a test run's load.
     pub fn stop(mut self) -> ExitStatus {
+        let patience = if self.printed().contains(MACHINES_RUN) {
+            Duration::from_secs(120)
+        } else {
+            Duration::from_secs(20)
+        };
         self.process
-            .terminate(Duration::from_secs(20))
-            .expect("knit exits within 20 s of SIGTERM")
+            .terminate(patience)
+            .unwrap_or_else(|| panic!("knit did not exit within {patience:?} of SIGTERM"))
     }
 }
 
@@ -289,7 +306,7 @@ impl Drop for KnitServer {
     fn drop(&mut self) {
         // Machines boot outside knit's process group, so only knit's own stop removes them.
         if self.printed().contains(MACHINES_RUN) {
-            let _ = self.process.terminate(Duration::from_secs(30));
+            let _ = self.process.terminate(Duration::from_secs(120));
         }
         if self.sandbox_sign_in.is_some() {
             knit::sandbox::stop_site(&self.data_dir);

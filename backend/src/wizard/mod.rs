@@ -9,7 +9,6 @@ mod progress;
 use std::sync::Arc;
 
 use crate::inventory::Inventory;
-use crate::reach::Reach;
 
 pub use launch::WizardError;
 pub use progress::ProgressError;
@@ -17,17 +16,14 @@ pub use progress::ProgressError;
 #[derive(Debug)]
 pub struct Wizard {
     inventory: Arc<Inventory>,
-    /// Where new instances' port 22 is tried.
-    reach: Reach,
     type_lists: catalog::Lately<knit_shared::InstanceTypeList>,
     quick_starts: catalog::Lately<knit_shared::QuickStartList>,
 }
 
 impl Wizard {
-    pub fn new(inventory: Arc<Inventory>, reach: Reach) -> Arc<Self> {
+    pub fn new(inventory: Arc<Inventory>) -> Arc<Self> {
         Arc::new(Self {
             inventory,
-            reach,
             type_lists: Default::default(),
             quick_starts: Default::default(),
         })

@@ -52,7 +52,8 @@ impl Wizard {
             .connect(query.profile.as_deref(), query.region.as_deref())
             .await?;
         let (client, target) = (ec2.client, ec2.target);
-        let reach = self.reach.clone();
+        // Where new instances' port 22 is tried: the sandbox's machines answer on relays.
+        let reach = self.inventory.hub.reach().clone();
         let deadline = tokio::time::Instant::now() + AT_MOST;
         let start = (None::<WizardProgress>, false);
         Ok(futures_util::stream::unfold(start, move |(last, ended)| {
