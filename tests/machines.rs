@@ -133,9 +133,14 @@ async fn machines_boot_with_systemd_answer_ssh_with_their_own_keys_share_a_priva
     let dir = tempfile::tempdir().expect("a folder");
     let client = Client::new(dir.path());
     let name = format!("knit-test{}", std::process::id());
-    let machines = Machines::start(&cache(), &dir.path().join("machines"), &name)
-        .await
-        .expect("machines can run here (root, systemd-nspawn, debootstrap)");
+    let machines = Machines::start(
+        &cache(),
+        &dir.path().join("machines"),
+        &name,
+        &dir.path().join("repositories"),
+    )
+    .await
+    .expect("machines can run here (root, systemd-nspawn, debootstrap)");
     let user_data = "#!/bin/sh\necho \"user data ran as $(id -un)\"\n";
     let web = spec("web-1", [172, 31, 7, 10], &client, Some(user_data));
     let mut web = machines.create(&web).await.expect("web-1 is made");
@@ -228,9 +233,14 @@ async fn machines_get_debians_packages_and_pypi_through_the_sandboxs_proxy_and_r
     let dir = tempfile::tempdir().expect("a folder");
     let client = Client::new(dir.path());
     let name = format!("knit-pkg{}", std::process::id());
-    let machines = Machines::start(&cache(), &dir.path().join("machines"), &name)
-        .await
-        .expect("machines can run here");
+    let machines = Machines::start(
+        &cache(),
+        &dir.path().join("machines"),
+        &name,
+        &dir.path().join("repositories"),
+    )
+    .await
+    .expect("machines can run here");
     let mut app = machines
         .create(&spec("app-1", [10, 4, 0, 9], &client, None))
         .await

@@ -12,6 +12,7 @@ mod builtin_roles;
 mod cluster_definitions;
 mod cluster_isolation;
 mod console;
+mod demo_on_machines;
 mod ec2_faults;
 mod hostile_input;
 mod instances_api;

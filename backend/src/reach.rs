@@ -14,14 +14,17 @@ pub struct Reach {
 impl Reach {
     /// Where to dial `port` of the instance at `address`.
     pub fn socket(&self, address: &str, port: u16) -> (String, u16) {
-        let relayed = address.parse::<IpAddr>().ok().and_then(|ip| {
-            let relays = self.relays.read().unwrap_or_else(|e| e.into_inner());
-            relays.get(&(ip, port)).copied()
-        });
-        match relayed {
+        match self.relay_of(address, port) {
             Some(relay) => (relay.ip().to_string(), relay.port()),
             None => (address.to_owned(), port),
         }
+    }
+
+    /// The relay that stands for `port` of `address`, if one does.
+    pub fn relay_of(&self, address: &str, port: u16) -> Option<SocketAddr> {
+        let ip = address.parse::<IpAddr>().ok()?;
+        let relays = self.relays.read().unwrap_or_else(|e| e.into_inner());
+        relays.get(&(ip, port)).copied()
     }
 
     /// From now on `port` of `address` is dialled at `relay`.

@@ -2,6 +2,7 @@
 //! definitions read it, and the SSH layer connects to it.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 /// Where to log in: `user@host:port`; without a user, the SSH client's own choice.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -12,6 +13,9 @@ pub struct SshTarget {
     pub host: String,
     /// The SSH port (22 unless given).
     pub port: u16,
+    /// Where the connection is made when not at `host:port` (a sandbox machine's loopback
+    /// relay); the host key checked is still that of `host:port`.
+    pub dial: Option<SocketAddr>,
 }
 
 impl SshTarget {
@@ -30,6 +34,7 @@ impl SshTarget {
             user,
             host: host.to_owned(),
             port,
+            dial: None,
         }
     }
 }

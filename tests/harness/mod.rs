@@ -12,6 +12,7 @@ mod relay;
 mod server;
 mod sse;
 mod ssh_hosts;
+mod walk;
 
 pub use app::{app_serving, app_with, send};
 pub use browser::Browser;
@@ -29,6 +30,7 @@ pub use sse::EventReader;
 pub use ssh_hosts::{
     TestHosts, lines_by_host, plan, serve_cluster, start_hosts, start_hosts_configured,
 };
+pub use walk::{open_scenario, press_scenario, start_in_dialog};
 
 /// The folder of the console built by Trunk, which the test command builds before the tests.
 pub fn built_console() -> std::path::PathBuf {

@@ -210,8 +210,19 @@ impl KnitServer {
             scenario: scenario.to_owned(),
             ..knit_shared::StartRun::default()
         };
+        self.start_to_end(&request, patience).await
+    }
+
+    /// Starts `request` through the API and waits for its end (at most `patience`): its
+    /// summary and its whole log.
+    pub async fn start_to_end(
+        &self,
+        request: &knit_shared::StartRun,
+        patience: Duration,
+    ) -> (knit_shared::RunSummary, String) {
+        let (cluster, scenario) = (&request.cluster, &request.scenario);
         let text = self
-            .post("/runs", &request)
+            .post("/runs", request)
             .await
             .text()
             .await

@@ -161,6 +161,23 @@ fn env_value(value: &Value) -> Result<String, minijinja::Error> {
     Ok(format!("'{text}'"))
 }
 
+/// `text|expand`: a setting's text rendered as a template with what the template that prints
+/// it sees, so an app's `env` can name another role's address
+/// (`"{{ roles.postgres[0].address }}"`). Values print as they are: the caller quotes.
+fn expand(state: &State, text: &str) -> Result<String, minijinja::Error> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Ok(text.to_owned());
+    }
+    let context: BTreeMap<String, Value> = state
+        .known_variables()
+        .into_iter()
+        .filter_map(|name| Some((name.to_string(), state.lookup(&name)?)))
+        .collect();
+    state
+        .env()
+        .render_named_str(Quoting::Plain.template_name(), text, context)
+}
+
 /// `list|words`: each item one shell word, separated by spaces.
 fn words(list: Vec<Value>) -> Value {
     let words: Vec<String> = list.iter().map(|item| quote(&item.to_string())).collect();
@@ -184,6 +201,7 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("words", words);
     env.add_filter("sql_literal", sql_literal);
     env.add_filter("env_value", env_value);
+    env.add_filter("expand", expand);
     env.add_filter("sql_name", sql_name);
     env.add_function("prefixed", prefixed);
     env.add_function("fail", fail);

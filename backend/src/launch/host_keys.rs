@@ -66,7 +66,6 @@ pub async fn record(
                 connect: connect.to_owned(),
             });
         };
-        // Runs dial the same place, so the key is trusted there.
         let (dial, port) = reach.socket(&host, 22);
         if !port_answers(&dial, port, PORT_LIMIT).await {
             return Err(LaunchError::NoSsh {
@@ -75,7 +74,7 @@ pub async fn record(
             });
         }
         say(format!("{} answers on {host}:22", instance.id));
-        let pattern = ssh::host_pattern(&dial, port);
+        let pattern = ssh::host_pattern(&host, 22);
         let deadline = tokio::time::Instant::now() + CONSOLE_LIMIT;
         let key = loop {
             let console = ec2::console_output(client, target, &instance.id).await?;

@@ -73,7 +73,7 @@ impl Fleet {
         let (client, target) = self.ec2(definition).await?;
         let mut hosts = machine_hosts(definition, Some((&client, &target))).await?;
         for host in hosts.values_mut().flatten() {
-            (host.host, host.port) = self.reach().socket(&host.host, host.port);
+            host.dial = self.reach().relay_of(&host.host, host.port);
         }
         Ok(hosts)
     }

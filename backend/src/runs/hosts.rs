@@ -63,6 +63,7 @@ pub async fn machine_hosts(
                 user: cluster.user.clone(),
                 host,
                 port: 22,
+                dial: None,
             });
         }
         hosts.insert(machine.clone(), targets);

@@ -1,13 +1,39 @@
-//! The sandbox's demo cluster: web hosts and a database host, all local sshd hosts, carrying
-//! knit's built-in roles.
+//! The sandbox's demo cluster, carrying knit's built-in roles: on the sandbox's machines the
+//! example's shape, launched (`demo_machines.toml`); where machines cannot run, web hosts and
+//! a database host that are local sshd hosts (`demo.toml`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{Site, SshHost};
 use crate::ssh::Identity;
 
 const TEMPLATE: &str = include_str!("demo.toml");
+const ON_MACHINES: &str = include_str!("demo_machines.toml");
 pub const FILE_NAME: &str = "sandbox-demo.toml";
+const NAME: &str = "sandbox.demo";
+/// The machine of `demo_machines.toml` whose instances serve the site.
+const FRONTEND: &str = "frontend";
+
+/// Whether an instance with these tags is a frontend of the demo cluster on machines.
+pub fn is_frontend(tags: &BTreeMap<String, String>) -> bool {
+    let tag = |key| tags.get(key).map(String::as_str);
+    tag(crate::ec2::CLUSTER_TAG) == Some(NAME) && tag(crate::ec2::MACHINE_TAG) == Some(FRONTEND)
+}
+
+/// Writes the demo cluster on machines into `folder`: launched, logging in with `identity`'s key.
+pub async fn write_machines_cluster(folder: &Path, identity: &Identity) -> std::io::Result<()> {
+    let text = ON_MACHINES.replace("{{KEY_FILE}}", &key_file(identity));
+    tokio::fs::write(folder.join(FILE_NAME), text).await
+}
+
+fn key_file(identity: &Identity) -> String {
+    identity
+        .private_key
+        .as_ref()
+        .map(|key| key.display().to_string())
+        .unwrap_or_default()
+}
 
 /// Names of `count` hosts: the last is the database host, the others web hosts.
 pub fn host_names(count: u8) -> Vec<String> {
@@ -39,11 +65,7 @@ pub async fn write_cluster(
         none if none.is_empty() => quoted("web-1"),
         some => some,
     };
-    let key_file = identity
-        .private_key
-        .as_ref()
-        .map(|key| key.display().to_string())
-        .unwrap_or_default();
+    let key_file = key_file(identity);
     let root = site.root.display().to_string();
     let web_host_settings: String = site
         .web

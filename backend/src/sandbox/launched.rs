@@ -17,6 +17,8 @@ use knit_shared::{Instance, InstanceState};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::balancer::Frontends;
+use super::demo;
 use super::machines::{Machine, MachineSpec, Machines};
 use crate::ec2::{self, Ec2Target};
 use crate::reach::Reach;
@@ -51,6 +53,8 @@ pub struct Wiring {
     pub reach: Reach,
     pub known_hosts: KnownHosts,
     pub ssh_config: SshConfig,
+    /// Where the demo site's balancer relays to: the running frontends of the demo cluster.
+    pub frontends: Frontends,
 }
 
 /// The keeper of the instances' machines, looking every second until stopped.
@@ -152,9 +156,20 @@ impl Keeper {
             }
         };
         let before: std::collections::BTreeSet<String> = self.booted.keys().cloned().collect();
-        for instance in instances {
+        // The site leaves a frontend as soon as its instance stops running, before its machine
+        // powers off.
+        let frontends = instances
+            .iter()
+            .filter(|instance| instance.state == InstanceState::Running)
+            .filter(|instance| demo::is_frontend(&instance.tags))
+            .filter_map(|instance| self.booted.get(&instance.id))
+            .filter(|machine| machine.is_running())
+            .map(|machine| machine.http.port)
+            .collect();
+        self.wiring.frontends.set(frontends);
+        for instance in &instances {
             let outcome = match instance.state {
-                InstanceState::Pending | InstanceState::Running => self.run(&instance).await,
+                InstanceState::Pending | InstanceState::Running => self.run(instance).await,
                 InstanceState::Stopping | InstanceState::Stopped => {
                     if let Some(machine) = self.booted.get_mut(&instance.id) {
                         machine.power_off().await;
@@ -162,7 +177,7 @@ impl Keeper {
                     Ok(())
                 }
                 InstanceState::ShuttingDown | InstanceState::Terminated => {
-                    self.destroy(&instance).await
+                    self.destroy(instance).await
                 }
                 InstanceState::Unknown => Ok(()),
             };
@@ -190,11 +205,12 @@ impl Keeper {
         machines.sort_by(|a, b| a.name.cmp(&b.name));
         for machine in machines {
             text.push_str(&format!(
-                "\nHost {} {} {}\n  HostName 127.0.0.1\n  Port {}\n  User admin\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n",
+                "\nHost {} {} {}\n  HostName 127.0.0.1\n  Port {}\n  HostKeyAlias {}\n  User admin\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n",
                 machine.name,
                 machine.hostname,
                 machine.address,
                 machine.ssh.port,
+                machine.address,
                 config.identity_file.display(),
                 config.known_hosts.display(),
             ));
@@ -236,15 +252,12 @@ impl Keeper {
             .await
             .map_err(|error| error.to_string())?;
         let relay = |port| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        self.wiring
-            .known_hosts
-            .trust(
-                &ssh::host_pattern("127.0.0.1", machine.ssh.port),
-                &machine.host_key,
-            )
-            .await
-            .map_err(|error| error.to_string())?;
         for ip in addresses(instance) {
+            self.wiring
+                .known_hosts
+                .trust(&ssh::host_pattern(&ip.to_string(), 22), &machine.host_key)
+                .await
+                .map_err(|error| error.to_string())?;
             self.wiring.reach.relay(ip, 22, relay(machine.ssh.port));
             self.wiring.reach.relay(ip, 80, relay(machine.http.port));
         }

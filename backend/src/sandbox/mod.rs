@@ -1,11 +1,16 @@
-//! The sandbox: knit with no AWS account. A local EC2 API server (moto) stands in for AWS, and
-//! real `sshd` processes on loopback stand in for the machines of a demo cluster.
+//! The sandbox: knit with no AWS account. A local EC2 API server (moto) stands in for AWS; where
+//! it can, each instance launched there boots a real Debian machine (`machines`) and the demo
+//! cluster is launched onto them; elsewhere real `sshd` processes on loopback stand in for the
+//! demo cluster's hosts.
 //!
-//! Nothing here is a special case elsewhere: the rest of knit sees an EC2 endpoint, a cluster file
-//! with static hosts, and host keys in its known_hosts file, exactly as it would in production.
+//! Nothing here is a special case elsewhere: the rest of knit sees an EC2 endpoint, a cluster
+//! file, and host keys in its known_hosts file, exactly as it would in production; only the
+//! relays knit dials the machines at (`Reach`) are the sandbox's.
 
 mod account;
+mod balancer;
 mod demo;
+mod demo_site;
 mod ec2_front;
 mod launched;
 pub mod machines;
@@ -82,6 +87,8 @@ pub struct Sandbox {
     /// With machines: the EC2 endpoint everyone is given, and what it asks of the machines.
     front: Option<ec2_front::Ec2Front>,
     asks: Option<tokio::sync::mpsc::UnboundedReceiver<launched::Ask>>,
+    /// With machines: the demo site's address, in front of the demo's frontends.
+    balancer: Option<balancer::Balancer>,
     /// One line for the terminal: whether launched instances boot machines, and if not why.
     pub machines_said: String,
     pub identity: Identity,
@@ -126,7 +133,9 @@ impl Sandbox {
             hosts.push(host);
         }
         prove_reachable(&hosts, &identity).await?;
-        let (machines, machines_said) = start_machines(settings).await?;
+        // Before the machines: their git server serves the folder these are made in.
+        site.make_repository(&hosts[0], &identity).await?;
+        let (machines, machines_said) = start_machines(settings, &site.root).await?;
         // With machines, EC2 is moto behind a front that tells them reboots and shows their
         // consoles; everyone (knit, a person's AWS CLI) is given the front.
         let (mut front, mut asks) = (None, None);
@@ -145,20 +154,34 @@ impl Sandbox {
             }
             None => ec2_endpoint,
         };
-        site.make_repository(&hosts[0], &identity).await?;
 
+        // With machines, the demo is launched onto them and its site is their balancer.
+        let balancer =
+            match &machines {
+                Some(_) => Some(balancer::Balancer::start().await.map_err(|error| {
+                    SandboxError::Start {
+                        program: "the demo site's balancer".to_owned(),
+                        detail: error.to_string(),
+                    }
+                })?),
+                None => None,
+            };
         let clusters = dir.join("clusters");
         create_dir(&clusters).await?;
-        demo::write_cluster(&clusters, &hosts, &identity, &site)
-            .await
-            .map_err(|source| SandboxError::Folder {
-                path: clusters.clone(),
-                source,
-            })?;
+        let written = match &balancer {
+            Some(_) => demo::write_machines_cluster(&clusters, &identity).await,
+            None => demo::write_cluster(&clusters, &hosts, &identity, &site).await,
+        };
+        written.map_err(|source| SandboxError::Folder {
+            path: clusters.clone(),
+            source,
+        })?;
 
         let info = SandboxInfo {
             ec2_endpoint: ec2_endpoint.clone(),
-            site: site.url(),
+            site: balancer
+                .as_ref()
+                .map_or_else(|| site.url(), balancer::Balancer::url),
             hosts: hosts
                 .iter()
                 .map(SshHost::describe)
@@ -178,6 +201,7 @@ impl Sandbox {
             launched: None,
             front,
             asks,
+            balancer,
             machines_said,
             identity,
             info,
@@ -198,6 +222,11 @@ impl Sandbox {
                     identity_file: self.dir.join("client_ed25519"),
                     known_hosts: self.known_hosts_path.clone(),
                 },
+                frontends: self
+                    .balancer
+                    .as_ref()
+                    .map(|balancer| balancer.frontends.clone())
+                    .unwrap_or_default(),
             };
             self.launched = Some(launched::Launched::start(machines, wiring, asks));
         }
@@ -212,10 +241,11 @@ impl Sandbox {
         &self.ec2_endpoint
     }
 
-    /// Gives the local EC2 server a key pair and a security group, so the console has something
-    /// to show and the launch wizard something to choose.
+    /// Gives the local EC2 server a key pair, a security group and images, so the console has
+    /// something to show and the launch wizard something to choose; and, where no machines
+    /// run, three instances (with machines, the demo's `launch` makes real ones).
     pub async fn seed(&self, ec2: &aws_sdk_ec2::Client) -> Result<(), SandboxError> {
-        seed::seed(ec2, &self.client_public_key).await
+        seed::seed(ec2, &self.client_public_key, self.machines.is_none()).await
     }
 
     /// Stops every process the sandbox started, and the daemons its runs started, and waits
@@ -225,6 +255,7 @@ impl Sandbox {
             launched.stop().await;
         }
         drop(self.front);
+        drop(self.balancer);
         if let Some(machines) = self.machines {
             machines.stop().await;
         }
@@ -241,6 +272,7 @@ impl Sandbox {
 /// The machines of this sandbox, if they run here and are wanted, and a line that says so.
 async fn start_machines(
     settings: &Settings,
+    repositories: &std::path::Path,
 ) -> Result<(Option<machines::Machines>, String), SandboxError> {
     let off = "launched instances are moto's rows only";
     if settings.sandbox_machines == SandboxMachines::Off {
@@ -253,7 +285,7 @@ async fn start_machines(
     }
     let dir = settings.data_dir.join("sandbox").join("machines");
     let name = machines_network(&settings.data_dir);
-    let machines = machines::Machines::start(&settings.cache(), &dir, &name).await?;
+    let machines = machines::Machines::start(&settings.cache(), &dir, &name, repositories).await?;
     let said = format!(
         "each launched instance boots a Debian 12 machine (image {})",
         machines.image.root.display()

@@ -1,6 +1,7 @@
 //! What the sandbox's EC2 server holds before anyone uses it: knit's key pair, a security group,
-//! two images of our own and three running instances, beside the public Amazon images moto ships. Seeding is idempotent,
-//! so an `--ec2-endpoint` that was seeded before is left as it is.
+//! two images of our own and (where no machines run) three running instances, beside the public
+//! Amazon images moto ships. Seeding is idempotent, so an `--ec2-endpoint` that was seeded
+//! before is left as it is.
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::primitives::Blob;
@@ -26,14 +27,21 @@ const SANDBOX_INSTANCES: [(&str, &str, InstanceType); 3] = [
     ("db-1", "db", InstanceType::M5Large),
 ];
 
-pub async fn seed(ec2: &Client, client_public_key: &str) -> Result<(), SandboxError> {
+pub async fn seed(
+    ec2: &Client,
+    client_public_key: &str,
+    with_instances: bool,
+) -> Result<(), SandboxError> {
     key_pair(ec2, client_public_key).await?;
     security_group(ec2).await?;
     let mut images = Vec::new();
     for (name, architecture) in IMAGES {
         images.push(image(ec2, name, architecture).await?);
     }
-    instances(ec2, &images[0]).await
+    match with_instances {
+        true => instances(ec2, &images[0]).await,
+        false => Ok(()),
+    }
 }
 
 fn failed(what: &str, error: impl std::error::Error + 'static) -> SandboxError {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-use super::{SandboxError, SshHost, free_port};
+use super::{SandboxError, SshHost, demo_site, free_port};
 use crate::ssh::exec::{self, Exit, Ran, Remote};
 use crate::ssh::{self, Identity};
 
@@ -85,47 +85,65 @@ impl Site {
         format!("http://127.0.0.1:{}/", self.web[0].nginx)
     }
 
-    /// Makes the app's repository with releases v1 and v2, as the sandbox account on `host`,
-    /// unless an earlier start made it.
+    /// Makes the apps' repositories with releases v1 and v2, as the sandbox account on `host`,
+    /// unless an earlier start made them: the loopback demo's app, and the machines' Django
+    /// site (`demo_site`).
     pub async fn make_repository(
         &self,
         host: &SshHost,
         identity: &Identity,
     ) -> Result<(), SandboxError> {
         let session = Arc::new(ssh::connect(&host.target(), identity).await?);
-        let script = format!(
+        let app = format!(
             "set -- {}\n{MAKE_REPOSITORY}",
             knit_shared::shell::quote(&self.repository().display().to_string())
         );
-        let mut said = Vec::new();
-        let ran = exec::run(
-            &session,
-            Remote {
-                script: &script,
-                stdin: Some(APP.as_bytes()),
-                timeout: Some(Duration::from_secs(60)),
-            },
-            None,
-            &CancellationToken::new(),
-            || {},
-            |_, line| said.push(line),
-        )
-        .await;
+        let site = demo_site::script(&self.root.join(demo_site::REPOSITORY));
+        let mut made = Ok(());
+        for (script, stdin) in [(app.as_str(), Some(APP.as_bytes())), (&site, None)] {
+            made = run_script(&session, script, stdin).await;
+            if made.is_err() {
+                break;
+            }
+        }
         if let Ok(session) = Arc::try_unwrap(session) {
             let _ = session.close().await;
         }
-        match ran {
-            Ran::Ended(Exit::Code(0)) => Ok(()),
-            other => Err(SandboxError::Start {
-                program: "the demo app's repository".to_owned(),
-                detail: format!("{other:?}: {}", said.join("\n")),
-            }),
-        }
+        made
     }
 
     /// Stops every daemon that left a pid file under the site's folder.
     pub fn stop_services(&self) {
         stop_services(&self.root);
+    }
+}
+
+/// Runs `script` on `session` to its end, failing with what it said.
+async fn run_script(
+    session: &Arc<openssh::Session>,
+    script: &str,
+    stdin: Option<&[u8]>,
+) -> Result<(), SandboxError> {
+    let mut said = Vec::new();
+    let ran = exec::run(
+        session,
+        Remote {
+            script,
+            stdin,
+            timeout: Some(Duration::from_secs(60)),
+        },
+        None,
+        &CancellationToken::new(),
+        || {},
+        |_, line| said.push(line),
+    )
+    .await;
+    match ran {
+        Ran::Ended(Exit::Code(0)) => Ok(()),
+        other => Err(SandboxError::Start {
+            program: "the demo app's repository".to_owned(),
+            detail: format!("{other:?}: {}", said.join("\n")),
+        }),
     }
 }
 

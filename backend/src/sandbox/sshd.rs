@@ -102,6 +102,7 @@ impl SshHost {
             user: Some(self.user.clone()),
             host: "127.0.0.1".to_owned(),
             port: self.port,
+            dial: None,
         }
     }
 

@@ -104,10 +104,17 @@ fn config_text(identity: &Identity) -> String {
 }
 
 /// knit's ssh configuration for `identity` (through the connection of control socket `via`,
-/// when given), written beside its known_hosts when missing; each text has a file of its own,
+/// when given; checking the host key of `host_key_alias`, when given), written beside its known_hosts when missing; each text has a file of its own,
 /// named by its digest.
-pub fn config_file(identity: &Identity, via: Option<&Path>) -> Result<PathBuf, SshError> {
+pub fn config_file(
+    identity: &Identity,
+    via: Option<&Path>,
+    host_key_alias: Option<&str>,
+) -> Result<PathBuf, SshError> {
     let mut text = String::new();
+    if let Some(alias) = host_key_alias {
+        text.push_str(&format!("HostKeyAlias {alias}\n"));
+    }
     if let Some(socket) = via {
         // First, so that it wins over a ProxyJump of the user's configuration. `-W` asks the
         // bastion's running connection for a channel to the host; the name after it is unused.
@@ -148,7 +155,7 @@ mod tests {
 
     /// What ssh itself makes of knit's configuration for `identity`: its `-G` lines.
     fn as_ssh_reads_it(identity: &Identity) -> Vec<String> {
-        let config = config_file(identity, None).expect("written");
+        let config = config_file(identity, None, None).expect("written");
         let seen = std::process::Command::new("ssh")
             .arg("-G")
             .arg("-F")

@@ -9,7 +9,7 @@ use openssh::{ControlPersist, KnownHosts as Checking, Session, SessionBuilder};
 
 use super::config::{KeyExchange, config_file};
 use super::starts::paced;
-use super::{KnownHosts, SshError, SshTarget};
+use super::{KnownHosts, SshError, SshTarget, host_pattern};
 use crate::report::cause_chain;
 
 /// How long a connection is kept after its last use when its identity does not say.
@@ -63,6 +63,15 @@ pub async fn connect_for(
     via: Option<&Path>,
 ) -> Result<Session, SshError> {
     let mut builder = SessionBuilder::default();
+    // At a relay, ssh is told whose key to expect: that of the host the relay stands for.
+    let (dial_host, dial_port, alias) = match target.dial {
+        Some(relay) => (
+            relay.ip().to_string(),
+            relay.port(),
+            Some(host_pattern(&target.host, target.port)),
+        ),
+        None => (target.host.clone(), target.port, None),
+    };
     if let Some(seconds) = idle.and_then(|idle| NonZeroUsize::new(idle.as_secs() as usize)) {
         builder.control_persist(ControlPersist::IdleFor(seconds));
     }
@@ -70,7 +79,7 @@ pub async fn connect_for(
         builder.control_directory(folder);
     }
     builder
-        .port(target.port)
+        .port(dial_port)
         // Whatever ~/.ssh/config says, knit checks host keys strictly against its own file.
         .known_hosts_check(Checking::Strict)
         .user_known_hosts_file(identity.known_hosts.path())
@@ -82,18 +91,18 @@ pub async fn connect_for(
     if let Some(key) = &identity.private_key {
         builder.keyfile(key);
     }
-    builder.config_file(config_file(identity, via)?);
+    builder.config_file(config_file(identity, via, alias.as_deref())?);
     let server = match (&identity.bastion, via) {
         (Some(bastion), None) => {
             builder.jump_hosts([bastion]);
             bastion.clone()
         }
         // Through a connection that is up: the handshakes are the target's alone.
-        _ => format!("{}:{}", target.host, target.port),
+        _ => format!("{dial_host}:{dial_port}"),
     };
     paced(&server, || async {
         builder
-            .connect_mux(&target.host)
+            .connect_mux(&dial_host)
             .await
             .map_err(|error| SshError::Connect {
                 target: target.to_string(),

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::packages::MACHINE_PORT;
 use super::relay::Relay;
+use super::repositories;
 use super::{Image, MachineError, Network, io_error, run};
 
 const BOOT: &str = include_str!("boot.sh");
@@ -50,6 +51,8 @@ pub struct Machine {
     pub http: Relay,
     /// The machine's own `127.0.0.1:3142`, which reaches the package proxy.
     pub packages: Relay,
+    /// The machine's own `127.0.0.1:9418`, which reaches the sandbox's git repositories.
+    pub repositories: Relay,
     dir: PathBuf,
     network: Network,
     running: Option<Running>,
@@ -68,6 +71,8 @@ pub struct Wiring<'a> {
     pub network: &'a Network,
     /// The package proxy's port on the host's loopback.
     pub packages: u16,
+    /// The git server's port on the host's loopback.
+    pub repositories: u16,
 }
 
 impl Machine {
@@ -81,6 +86,7 @@ impl Machine {
             image,
             network,
             packages,
+            repositories,
         } = wiring;
         let dir = dir.join(&spec.name);
         for folder in ["upper", "work", "root"] {
@@ -106,7 +112,9 @@ impl Machine {
         let namespace = network.namespace_path(&spec.name);
         let relay = |port| Relay::into_namespace(namespace.clone(), port);
         let relay_error = |source| io_error(&namespace, source);
-        let packages = Relay::out_of_namespace(namespace.clone(), MACHINE_PORT, packages);
+        let out = |port, target| Relay::out_of_namespace(namespace.clone(), port, target);
+        let packages = out(MACHINE_PORT, packages);
+        let repositories = out(repositories::MACHINE_PORT, repositories);
         Ok(Self {
             name: spec.name.clone(),
             hostname: spec.hostname.clone(),
@@ -115,6 +123,7 @@ impl Machine {
             ssh: relay(22).await.map_err(relay_error)?,
             http: relay(80).await.map_err(relay_error)?,
             packages: packages.await.map_err(relay_error)?,
+            repositories: repositories.await.map_err(relay_error)?,
             dir,
             network: network.clone(),
             running: None,

@@ -10,6 +10,7 @@ mod machine;
 mod network;
 mod packages;
 mod relay;
+mod repositories;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ pub use machine::{Machine, MachineSpec};
 pub use network::Network;
 pub use packages::PackageProxy;
 pub use relay::Relay;
+pub use repositories::GitServer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MachineError {
@@ -61,22 +63,28 @@ pub fn unavailable() -> Option<String> {
     })
 }
 
-/// The machines of one sandbox: their image, their network, their way to packages, and the
-/// folder of their disks.
+/// The machines of one sandbox: their image, their network, their ways to packages and to
+/// the sandbox's repositories, and the folder of their disks.
 #[derive(Debug)]
 pub struct Machines {
     pub image: Image,
     pub network: Network,
     pub packages: PackageProxy,
+    pub repositories: GitServer,
     disks: PathBuf,
 }
 
 impl Machines {
     /// Builds the image into `cache` if needed, removes what an earlier start with the same
-    /// `dir` left behind (after a SIGKILL), makes the network and starts the package proxy.
-    /// `name` starts the names of the network's namespaces: one per data folder, so two
-    /// sandboxes never meet.
-    pub async fn start(cache: &Path, dir: &Path, name: &str) -> Result<Self, MachineError> {
+    /// `dir` left behind (after a SIGKILL), makes the network, starts the package proxy and
+    /// serves the git repositories in `repositories` to the machines. `name` starts the names
+    /// of the network's namespaces: one per data folder, so two sandboxes never meet.
+    pub async fn start(
+        cache: &Path,
+        dir: &Path,
+        name: &str,
+        repositories: &Path,
+    ) -> Result<Self, MachineError> {
         if let Some(reason) = unavailable() {
             return Err(MachineError::Unavailable(reason));
         }
@@ -88,10 +96,12 @@ impl Machines {
             .await
             .map_err(|source| io_error(&disks, source))?;
         let packages = PackageProxy::start(&dir.join("packages"), &image).await?;
+        let repositories = GitServer::start(repositories, &dir.join("repositories")).await?;
         Ok(Self {
             image,
             network,
             packages,
+            repositories,
             disks,
         })
     }
@@ -102,13 +112,16 @@ impl Machines {
             image: &self.image,
             network: &self.network,
             packages: self.packages.port,
+            repositories: self.repositories.port,
         };
         Machine::create(&self.disks, wiring, spec).await
     }
 
-    /// Stops the package proxy and removes the network; the machines must be destroyed first.
+    /// Stops the package proxy and the git server and removes the network; the machines must
+    /// be destroyed first.
     pub async fn stop(self) {
         self.packages.stop().await;
+        self.repositories.stop().await;
         self.network.remove().await;
     }
 }
@@ -128,6 +141,24 @@ async fn clean(dir: &Path, network: &Network) {
         let _ = tokio::fs::remove_dir_all(entry.path()).await;
     }
     network.remove().await;
+}
+
+/// Kills the process named `name` whose id `pid_file` holds, if it still runs: a daemon an
+/// earlier start left behind (a sandbox killed with SIGKILL).
+async fn stop_left_over(pid_file: &Path, name: &str) {
+    let Some(pid) = tokio::fs::read_to_string(pid_file)
+        .await
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let comm = tokio::fs::read_to_string(format!("/proc/{pid}/comm")).await;
+    if comm.is_ok_and(|comm| comm.trim() == name)
+        && let Some(pid) = rustix::process::Pid::from_raw(pid)
+    {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    }
 }
 
 fn on_path(program: &str) -> bool {

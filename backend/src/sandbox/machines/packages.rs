@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::{Image, MachineError, io_error};
+use super::{Image, MachineError, io_error, stop_left_over};
 use crate::sandbox::free_port;
 
 /// Where a machine finds the proxy: the port apt-cacher-ng is known by, on its own loopback.
@@ -30,7 +30,7 @@ impl PackageProxy {
     /// the one an earlier start left there (a sandbox killed with SIGKILL).
     pub async fn start(dir: &Path, image: &Image) -> Result<Self, MachineError> {
         let pid_file = dir.join("apt-cacher-ng.pid");
-        stop_left_over(&pid_file).await;
+        stop_left_over(&pid_file, "apt-cacher-ng").await;
         for folder in ["cache", "log"] {
             let path = dir.join(folder);
             tokio::fs::create_dir_all(&path)
@@ -116,23 +116,6 @@ fn configuration(dir: &Path, port: u16, mirror: &str) -> String {
         pid = at("apt-cacher-ng.pid"),
         socket = at("socket"),
     )
-}
-
-/// Kills the apt-cacher-ng whose process id `pid_file` holds, if it still runs.
-async fn stop_left_over(pid_file: &Path) {
-    let Some(pid) = tokio::fs::read_to_string(pid_file)
-        .await
-        .ok()
-        .and_then(|text| text.trim().parse::<i32>().ok())
-    else {
-        return;
-    };
-    let comm = tokio::fs::read_to_string(format!("/proc/{pid}/comm")).await;
-    if comm.is_ok_and(|name| name.trim() == "apt-cacher-ng")
-        && let Some(pid) = rustix::process::Pid::from_raw(pid)
-    {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-    }
 }
 
 #[cfg(test)]

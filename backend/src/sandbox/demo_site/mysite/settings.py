@@ -1,0 +1,41 @@
+"""The sandbox's demo site: PostgreSQL through pgbouncer, memcached and redis as caches, all
+found through the environment knit writes (the django kind's `env`)."""
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# A demo's key: the site keeps no sessions or signed data.
+SECRET_KEY = os.environ.get("SECRET_KEY", "knit-sandbox-demo")
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = ["django.contrib.staticfiles", "visits"]
+ROOT_URLCONF = "mysite.urls"
+WSGI_APPLICATION = "mysite.wsgi.application"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static"
+
+database = urlsplit(os.environ["DATABASE_URL"])
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": database.hostname,
+        "PORT": database.port or 6432,
+        "NAME": database.path.lstrip("/"),
+        "USER": database.username,
+        # pgbouncer hands each transaction any server connection: no cursors across them.
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+    }
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+        "LOCATION": os.environ["MEMCACHED"],
+    },
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://" + os.environ["REDIS"],
+    },
+}
