@@ -2,6 +2,7 @@
 //! without gap or duplicate, the detail and the history, errors, and a server killed mid-run.
 
 use std::path::Path;
+use std::time::Duration;
 
 use knit_shared::{
     CellStatus, RunDetail, RunEvent, RunEventBody, RunList, RunStatus, RunSummary, StartRun,
@@ -20,8 +21,8 @@ kind = "counter"
 [kinds.counter.tasks]
 count = ["for i in $(seq 1 40); do echo line $i on {{ host }}; sleep 0.01; done"]
 pause = ["sleep 1"]
-nap = ["echo before the nap; sleep 60"]
-doze = ["echo before the doze; sleep 59"]
+nap = ["echo before the nap; sleep 61.25"]
+doze = ["echo before the doze; sleep 59.75"]
 
 [scenarios.count]
 steps = ["app.count", "app.pause", "app.count"]
@@ -202,8 +203,19 @@ async fn runs_start_once_per_cluster_and_stream_resumes_without_gap_or_duplicate
     server.stop();
 }
 
+/// Whether a command of the `nap` task runs on this machine (the hosts are its sshd's).
+fn napping() -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", "^sleep 61.25$"])
+        .output()
+        .expect("pgrep")
+        .status
+        .success()
+}
+
 #[tokio::test]
-async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() {
+async fn a_run_cut_short_by_a_killed_server_stops_its_commands_and_shows_as_interrupted_with_its_log()
+ {
     let dir = tempfile::tempdir().expect("temp dir");
     let (hosts, moto, server) = start_api(dir.path()).await;
 
@@ -213,8 +225,22 @@ async fn a_run_cut_short_by_a_killed_server_shows_as_interrupted_with_its_log() 
         .await
         .expect("run JSON");
     wait_until_said(&server, run.id, "before the nap", 2).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !napping() {
+        assert!(std::time::Instant::now() < deadline, "the nap never began");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Dropping the guard kills the server's whole process group at once: no graceful stop.
     drop(server);
+    // Each command's lifeline channel closed with knit: the hosts stop the commands.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while napping() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hosts' commands outlived the killed knit by 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let server = hosts.serve(&dir.path().join("data"), &moto, &dummy_web_dir(dir.path()));
     let detail = detail(&server, run.id).await;
@@ -263,7 +289,7 @@ async fn stopping_the_server_cancels_its_runs_and_stops_their_commands() {
         assert_eq!(cell.status, CellStatus::Cancelled);
     }
     let sleeping = std::process::Command::new("pgrep")
-        .args(["-f", "echo before the doze; sleep 59"])
+        .args(["-f", "^sleep 59.75$"])
         .output()
         .expect("pgrep");
     assert!(

@@ -61,8 +61,45 @@ pub struct Shell {
     lines: mpsc::Receiver<(Output, String)>,
     /// The login shell's, which leads the process group of the command.
     pid: u32,
+    lifeline: Lifeline,
     began: oneshot::Receiver<()>,
     marker: String,
+}
+
+/// A second channel beside a shell's that stops the shell's process group when it closes
+/// without a word from knit: a knit killed outright (its channels close with it, or its
+/// connection) leaves no command running, as a terminal's hang-up would end it. Without a
+/// terminal, sshd signals nothing when a channel closes.
+#[derive(Debug)]
+struct Lifeline {
+    _child: Child<Arc<Session>>,
+    stdin: ChildStdin,
+}
+
+impl Lifeline {
+    async fn open(master: &Arc<Session>, pid: u32) -> Result<Self, String> {
+        let script = format!("read -r _ || {{ {}; }}", stop_group(pid));
+        let mut command = Arc::clone(master).arc_raw_command(script);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().await.map_err(|error| cause_chain(&error))?;
+        let stdin = child
+            .stdin()
+            .take()
+            .ok_or("the lifeline's input was not captured")?;
+        Ok(Self {
+            _child: child,
+            stdin,
+        })
+    }
+
+    /// The command ended by itself: what it left running (a daemon it started) stays.
+    async fn release(mut self) {
+        let _ = self.stdin.write_all(b"\n").await;
+        let _ = self.stdin.flush().await;
+    }
 }
 
 /// How a script sent to a waiting shell fared.
@@ -128,6 +165,7 @@ pub async fn shell(master: &Arc<Session>) -> Result<Shell, String> {
             Some(line) = lines.recv() => early.push(line),
         }
     };
+    let lifeline = Lifeline::open(master, pid).await?;
     Ok(Shell {
         master: Arc::clone(master),
         child,
@@ -135,6 +173,7 @@ pub async fn shell(master: &Arc<Session>) -> Result<Shell, String> {
         early,
         lines,
         pid,
+        lifeline,
         began,
         marker,
     })
@@ -247,7 +286,9 @@ impl Shell {
         if !began {
             return Ran::NotStarted("the shell ended before it read the script".to_owned());
         }
-        let code = match self.child.wait().await {
+        let waited = self.child.wait().await;
+        self.lifeline.release().await;
+        let code = match waited {
             Ok(status) => status.code(),
             // openssh reads exit 127 as "command not found" for its own command line; here
             // it is the script's own exit code.
@@ -275,14 +316,20 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Stops the remote process group: TERM, then KILL if it is still there after a grace period.
-async fn break_out(master: &Session, pid: u32) {
+/// Shell code that stops process group `pid`: TERM, then KILL if it is still there after a
+/// grace period.
+fn stop_group(pid: u32) -> String {
     // `kill -SIG -PGID` rather than `kill -SIG -- -PGID`: dash, Debian's sh, refuses `--`.
-    let script = format!(
+    format!(
         "kill -TERM -{pid} 2>/dev/null || exit 0; \
          for i in 1 2 3 4 5 6; do sleep 0.5; kill -0 -{pid} 2>/dev/null || exit 0; done; \
          kill -KILL -{pid} 2>/dev/null; exit 0"
-    );
+    )
+}
+
+/// Stops the remote process group, over a channel of its own.
+async fn break_out(master: &Session, pid: u32) {
+    let script = stop_group(pid);
     // What the host prints (a login banner) is of no use here, and must not reach knit's own
     // terminal.
     let _ = master
