@@ -1,15 +1,16 @@
 //! An instance launched in the sandbox is a real machine (#25): launched through the wizard's
 //! API, its progress reaches SSH-ready for real; it answers SSH as `admin` with the launch's
 //! key pair and the host key the sandbox trusted; its user data ran once; and it follows the
-//! instance list's stop (powered off, disk kept), start and terminate (destroyed).
+//! instance list's stop (powered off, disk kept), start and terminate (destroyed). Faults staged
+//! on machines mid-run (powered off, rebooted between runs, frozen) fail their host alone.
 
 use std::path::Path;
 use std::time::Duration;
 
 use knit::ec2::Ec2Target;
 use knit_shared::{
-    ActionRequest, Health, InstanceAction, InstanceList, NewGroup, NewRule, RunStatus,
-    WizardLaunched, WizardProgress, WizardRequest,
+    ActionRequest, CellStatus, Health, InstanceAction, InstanceList, NewGroup, NewRule, RunDetail,
+    RunStatus, RunSummary, StartRun, WizardLaunched, WizardProgress, WizardRequest,
 };
 
 use crate::harness::{
@@ -281,6 +282,205 @@ async fn a_clusters_launch_boots_machines_trusts_their_console_keys_and_its_runs
         hostnames
             .iter()
             .all(|said| said.starts_with("ip-10-") && said.ends_with(" as root")),
+        "{log}"
+    );
+    server.stop();
+}
+
+/// Two launched machines whose `nap` runs long enough for a fault to meet it mid-command.
+const NAPPERS: &str = r#"[cluster]
+name = "nappers"
+region = "us-east-1"
+key_name = "knit-sandbox"
+key_file = "{KEY_FILE}"
+user = "admin"
+connect = "private_ip"
+host_keys = "console_output"
+
+[machines.box]
+ami = "ami-12c6146b"
+instance_type = "t3.micro"
+security_groups = ["nappers"]
+count = 2
+[machines.box.roles.napper]
+kind = "napper"
+
+[kinds.napper.tasks]
+nap = ["echo \"napping on $(hostname)\"; sleep 20; echo \"woke on $(hostname)\""]
+hello = ["echo \"hello from $(hostname)\""]
+
+[scenarios.nap]
+steps = ["napper.nap"]
+[scenarios.hello]
+steps = ["napper.hello"]
+
+[firewall.nappers]
+rules = [{ proto = "tcp", ports = "22", from = "198.51.100.0/24" }]
+"#;
+
+/// Starts `scenario` of the nappers and waits until both hosts said `napping`: the log so far,
+/// and the run's id.
+async fn nap_begun(server: &KnitServer) -> (i64, String) {
+    let request = StartRun {
+        cluster: "nappers".to_owned(),
+        scenario: "nap".to_owned(),
+        ..StartRun::default()
+    };
+    let run: RunSummary = server
+        .post("/runs", &request)
+        .await
+        .json()
+        .await
+        .expect("run");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let log = server
+            .get(&format!("/runs/{}/log", run.id))
+            .await
+            .expect("log");
+        let log = log.text().await.expect("text");
+        if log.matches("stdout | napping on ").count() == 2 {
+            return (run.id, log);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no nap began: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits for run `id` to end: its detail and whole log.
+async fn ended(server: &KnitServer, id: i64, patience: Duration) -> (RunDetail, String) {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let detail: RunDetail = server.get_json(&format!("/runs/{id}")).await;
+        if !detail.run.status.is_going() {
+            let log = server.get(&format!("/runs/{id}/log")).await.expect("log");
+            return (detail, log.text().await.expect("text"));
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run {id} still {:?} after {patience:?}",
+            detail.run.status
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The nappers' instances: (id, hostname), in the order of the instance list.
+async fn nappers(server: &KnitServer) -> Vec<(String, String)> {
+    let list: InstanceList = server.get_json("/instances").await;
+    list.instances
+        .iter()
+        .filter(|instance| instance.tags.get("knit:cluster").map(String::as_str) == Some("nappers"))
+        .filter_map(|instance| {
+            let ip = instance.private_ip.as_deref()?;
+            Some((instance.id.clone(), format!("ip-{}", ip.replace('.', "-"))))
+        })
+        .collect()
+}
+
+/// Stops or resumes every process of machine `instance`'s cgroup: frozen, it answers nothing,
+/// as if cut off from the network.
+fn freeze(server: &KnitServer, instance: &str, signal: &str) {
+    let network = knit::sandbox::machines_network(&server.data_dir);
+    let mut pending =
+        vec![Path::new("/sys/fs/cgroup/systemd/knit").join(format!("{network}-{instance}"))];
+    let mut pids = Vec::new();
+    while let Some(folder) = pending.pop() {
+        let procs = std::fs::read_to_string(folder.join("cgroup.procs")).unwrap_or_default();
+        pids.extend(procs.lines().map(str::to_owned));
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                pending.push(entry.path());
+            }
+        }
+    }
+    assert!(!pids.is_empty(), "{instance} has no processes");
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .args(&pids)
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pids:?}");
+}
+
+/// The cell of the nappers' only step on the host that printed `hostname`'s lines.
+fn cell_of<'a>(detail: &'a RunDetail, log: &str, hostname: &str) -> &'a knit_shared::Cell {
+    let host = log
+        .lines()
+        .find(|line| line.ends_with(&format!("napping on {hostname}")))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .expect("the host's line");
+    let index = detail
+        .plan
+        .hosts
+        .iter()
+        .position(|planned| planned.name == host)
+        .expect("the host is in the plan");
+    detail.grid.cells[0][index].as_ref().expect("a cell")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_machine_powered_off_rebooted_or_frozen_mid_run_fails_alone_and_the_next_run_succeeds() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let (_moto, server) = start_sandbox_with(dir.path(), &["--sandbox-machines", "on"]).await;
+    server.add_sandbox_cluster("nappers.toml", NAPPERS);
+    let (launch, log) = server.run_to_end("nappers", "launch", PATIENCE).await;
+    assert_eq!(launch.status, RunStatus::Ok, "{log}");
+    let boxes = nappers(&server).await;
+    let [(victim, victim_name), (other, other_name)] = [boxes[0].clone(), boxes[1].clone()];
+
+    // Powered off in the middle of its command: its cell fails with the reason, the other
+    // host's command runs to its end, and the log keeps both.
+    let (id, _) = nap_begun(&server).await;
+    act(&server, InstanceAction::Stop, &victim).await;
+    let (detail, log) = ended(&server, id, PATIENCE).await;
+    assert_eq!(detail.run.status, RunStatus::Failed, "{log}");
+    let lost = cell_of(&detail, &log, &victim_name);
+    assert_eq!(lost.status, CellStatus::Failed, "{log}");
+    assert!(
+        lost.reason.as_deref().is_some_and(|r| !r.is_empty()),
+        "{lost:?}"
+    );
+    assert_eq!(cell_of(&detail, &log, &other_name).status, CellStatus::Ok);
+    assert!(log.contains(&format!("woke on {other_name}")), "{log}");
+    assert!(!log.contains(&format!("woke on {victim_name}")), "{log}");
+
+    // Started again, and the other rebooted between two runs: the kept connections are
+    // replaced and the next run succeeds on both.
+    act(&server, InstanceAction::Start, &victim).await;
+    ssh_until(&server, &victim, "true").await;
+    ssh_until(&server, &other, "sudo -n touch /run/before-reboot").await;
+    act(&server, InstanceAction::Reboot, &other).await;
+    ssh_until(&server, &other, "test ! -e /run/before-reboot").await;
+    let (hello, log) = server.run_to_end("nappers", "hello", PATIENCE).await;
+    assert_eq!(hello.status, RunStatus::Ok, "{log}");
+    for name in [&victim_name, &other_name] {
+        assert!(log.contains(&format!("hello from {name}")), "{log}");
+    }
+
+    // Frozen mid-command (it answers nothing, as if cut off): its host fails once SSH's
+    // keep-alives give up, about 45 s, and the run does not hang on it.
+    let (id, _) = nap_begun(&server).await;
+    freeze(&server, &victim, "STOP");
+    let frozen_at = tokio::time::Instant::now();
+    let (detail, log) = ended(&server, id, Duration::from_secs(150)).await;
+    let took = frozen_at.elapsed();
+    freeze(&server, &victim, "CONT");
+    assert!(
+        took < Duration::from_secs(120),
+        "the run took {took:?} after the freeze"
+    );
+    assert_eq!(
+        cell_of(&detail, &log, &victim_name).status,
+        CellStatus::Failed,
+        "{log}"
+    );
+    assert_eq!(
+        cell_of(&detail, &log, &other_name).status,
+        CellStatus::Ok,
         "{log}"
     );
     server.stop();
