@@ -350,24 +350,6 @@ async fn nap_begun(server: &KnitServer) -> (i64, String) {
     }
 }
 
-/// Waits for run `id` to end: its detail and whole log.
-async fn ended(server: &KnitServer, id: i64, patience: Duration) -> (RunDetail, String) {
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        let detail: RunDetail = server.get_json(&format!("/runs/{id}")).await;
-        if !detail.run.status.is_going() {
-            let log = server.get(&format!("/runs/{id}/log")).await.expect("log");
-            return (detail, log.text().await.expect("text"));
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "run {id} still {:?} after {patience:?}",
-            detail.run.status
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// The nappers' instances: (id, hostname), in the order of the instance list.
 async fn nappers(server: &KnitServer) -> Vec<(String, String)> {
     let list: InstanceList = server.get_json("/instances").await;
@@ -436,7 +418,7 @@ async fn a_machine_powered_off_rebooted_or_frozen_mid_run_fails_alone_and_the_ne
     // host's command runs to its end, and the log keeps both.
     let (id, _) = nap_begun(&server).await;
     act(&server, InstanceAction::Stop, &victim).await;
-    let (detail, log) = ended(&server, id, PATIENCE).await;
+    let (detail, log) = server.wait_for_end(id, PATIENCE).await;
     assert_eq!(detail.run.status, RunStatus::Failed, "{log}");
     let lost = cell_of(&detail, &log, &victim_name);
     assert_eq!(lost.status, CellStatus::Failed, "{log}");
@@ -466,7 +448,7 @@ async fn a_machine_powered_off_rebooted_or_frozen_mid_run_fails_alone_and_the_ne
     let (id, _) = nap_begun(&server).await;
     freeze(&server, &victim, "STOP");
     let frozen_at = tokio::time::Instant::now();
-    let (detail, log) = ended(&server, id, Duration::from_secs(150)).await;
+    let (detail, log) = server.wait_for_end(id, Duration::from_secs(150)).await;
     let took = frozen_at.elapsed();
     freeze(&server, &victim, "CONT");
     assert!(

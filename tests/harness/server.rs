@@ -229,20 +229,27 @@ impl KnitServer {
             .expect("body");
         let run: knit_shared::RunSummary =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let (detail, log) = self.wait_for_end(run.id, patience).await;
+        assert!(
+            !detail.run.status.is_going(),
+            "{scenario} of {cluster} did not end within {patience:?}"
+        );
+        (detail.run, log)
+    }
+
+    /// Waits until run `id` ends, or `patience` passes: its detail then, and its whole log.
+    pub async fn wait_for_end(
+        &self,
+        id: i64,
+        patience: Duration,
+    ) -> (knit_shared::RunDetail, String) {
         let deadline = std::time::Instant::now() + patience;
         loop {
-            let detail: knit_shared::RunDetail = self.get_json(&format!("/runs/{}", run.id)).await;
-            if !detail.run.status.is_going() {
-                let log = self
-                    .get(&format!("/runs/{}/log", run.id))
-                    .await
-                    .expect("the log");
-                return (detail.run, log.text().await.expect("the log's text"));
+            let detail: knit_shared::RunDetail = self.get_json(&format!("/runs/{id}")).await;
+            if !detail.run.status.is_going() || std::time::Instant::now() >= deadline {
+                let log = self.get(&format!("/runs/{id}/log")).await.expect("the log");
+                return (detail, log.text().await.expect("the log's text"));
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{scenario} of {cluster} did not end within {patience:?}"
-            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }

@@ -161,6 +161,37 @@ async fn stop_left_over(pid_file: &Path, name: &str) {
     }
 }
 
+/// Waits (up to 20 s) until `child`, a daemon started as `program`, listens on `port` of the
+/// host's loopback; if it exits or does not, an error with what `said` tells of it.
+async fn wait_until_listening(
+    program: &str,
+    port: u16,
+    child: &mut tokio::process::Child,
+    said: impl Fn() -> String,
+) -> Result<(), MachineError> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let exited = child.try_wait().ok().flatten();
+        if exited.is_some() || tokio::time::Instant::now() >= deadline {
+            return Err(MachineError::Command {
+                what: format!("starting {program}"),
+                detail: format!(
+                    "it did not listen on port {port} ({}); {}",
+                    exited.map_or("still starting".to_owned(), |status| status.to_string()),
+                    said()
+                ),
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|folder| folder.join(program).is_file())

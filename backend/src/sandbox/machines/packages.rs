@@ -4,18 +4,16 @@
 //! through a relay; nothing else leaves a machine's network.
 
 use std::path::Path;
-use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::{Image, MachineError, io_error, stop_left_over};
+use super::{Image, MachineError, io_error, stop_left_over, wait_until_listening};
 use crate::sandbox::free_port;
 
 /// Where a machine finds the proxy: the port apt-cacher-ng is known by, on its own loopback.
 pub const MACHINE_PORT: u16 = 3142;
 /// The hosts a machine may open HTTPS tunnels to: PyPI's index and its files.
 const TUNNELS: &str = r"^(pypi\.org|files\.pythonhosted\.org):443$";
-const START: Duration = Duration::from_secs(20);
 
 /// A running apt-cacher-ng; it stops when dropped.
 #[derive(Debug)]
@@ -57,33 +55,12 @@ impl PackageProxy {
             detail: format!("{error} (Debian's apt-cacher-ng; the README's set-up installs it)"),
         })?;
         let mut proxy = Self { port, child };
-        proxy.wait_until_listening(&dir.join("log")).await?;
+        let logs = dir.join("log");
+        wait_until_listening("apt-cacher-ng", port, &mut proxy.child, || {
+            format!("its logs are in {}", logs.display())
+        })
+        .await?;
         Ok(proxy)
-    }
-
-    async fn wait_until_listening(&mut self, logs: &Path) -> Result<(), MachineError> {
-        let deadline = tokio::time::Instant::now() + START;
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return Ok(());
-            }
-            let exited = self.child.try_wait().ok().flatten();
-            if exited.is_some() || tokio::time::Instant::now() >= deadline {
-                return Err(MachineError::Command {
-                    what: "starting apt-cacher-ng".to_owned(),
-                    detail: format!(
-                        "it did not listen on port {} ({}); its logs are in {}",
-                        self.port,
-                        exited.map_or("still starting".to_owned(), |status| status.to_string()),
-                        logs.display()
-                    ),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     /// Stops it and waits until it is gone.

@@ -5,16 +5,14 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::{MachineError, io_error, stop_left_over};
+use super::{MachineError, io_error, stop_left_over, wait_until_listening};
 use crate::sandbox::free_port;
 
 /// Where a machine finds the repositories: git's own port, on its own loopback.
 pub const MACHINE_PORT: u16 = 9418;
-const START: Duration = Duration::from_secs(20);
 
 /// A running `git daemon`; it stops when dropped.
 #[derive(Debug)]
@@ -66,29 +64,11 @@ impl GitServer {
             detail: error.to_string(),
         })?;
         let mut server = Self { port, child };
-        server.wait_until_listening(&log).await?;
+        wait_until_listening("git daemon", port, &mut server.child, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        })
+        .await?;
         Ok(server)
-    }
-
-    async fn wait_until_listening(&mut self, log: &Path) -> Result<(), MachineError> {
-        let deadline = tokio::time::Instant::now() + START;
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return Ok(());
-            }
-            let exited = self.child.try_wait().ok().flatten();
-            if exited.is_some() || tokio::time::Instant::now() >= deadline {
-                let said = tokio::fs::read_to_string(log).await.unwrap_or_default();
-                return Err(MachineError::Command {
-                    what: "starting git daemon".to_owned(),
-                    detail: format!("it did not listen on port {}: {said}", self.port),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     /// Stops it and waits until it is gone.
