@@ -115,6 +115,8 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
         .await
         .expect("the banner's link");
     assert_eq!(link.attr("href").await.expect("href"), Some(site.clone()));
+    let banner = browser.text_of("#sandbox-banner").await;
+    assert!(banner.contains("is a real Debian machine"), "{banner}");
 
     // The plan names what launch makes; the run makes it and trusts the machines' keys.
     open_scenario(&browser, &server, "launch").await;

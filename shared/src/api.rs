@@ -32,10 +32,16 @@ pub struct Health {
 pub struct SandboxInfo {
     /// The endpoint of the local EC2 API server (moto) that stands in for AWS.
     pub ec2_endpoint: String,
-    /// The demo cluster's site, once deployed: nginx on the first web host.
+    /// The demo cluster's site, once deployed: nginx on the first web host, or with machines
+    /// the balancer in front of the launched frontends.
     pub site: String,
-    /// The local SSH hosts (real `sshd` processes on loopback) of the demo cluster.
+    /// The local SSH hosts (real `sshd` processes on loopback) of the demo cluster; none when
+    /// the demo is launched onto machines.
     pub hosts: Vec<SandboxHost>,
+    /// Whether each instance launched in the sandbox boots a real machine (and the demo
+    /// cluster is launched onto them).
+    #[serde(default)]
+    pub machines: bool,
 }
 
 /// One local SSH host of the sandbox.

@@ -182,10 +182,11 @@ impl Sandbox {
             site: balancer
                 .as_ref()
                 .map_or_else(|| site.url(), balancer::Balancer::url),
-            hosts: hosts
-                .iter()
-                .map(SshHost::describe)
-                .collect::<Vec<SandboxHost>>(),
+            hosts: match &balancer {
+                Some(_) => Vec::new(),
+                None => hosts.iter().map(SshHost::describe).collect::<Vec<SandboxHost>>(),
+            },
+            machines: balancer.is_some(),
         };
         Ok(Self {
             moto,

@@ -13,14 +13,22 @@ pub fn SandboxBanner(health: LocalResource<Result<Health, ApiFailure>>) -> impl 
             sandbox: Some(sandbox),
             ..
         })) => {
-            let hosts = sandbox.hosts.len();
+            let where_demo_runs = match sandbox.machines {
+                true => ", each instance launched there is a real Debian machine, and the demo \
+                         cluster is launched onto them; "
+                    .to_owned(),
+                false => format!(
+                    ", and the demo cluster runs on {} local SSH hosts; ",
+                    sandbox.hosts.len()
+                ),
+            };
             Some(
                 view! {
                     <div class="banner banner-sandbox" role="status" id="sandbox-banner">
                         <strong>"Sandbox"</strong>
                         " — not a real AWS account. EC2 is a local emulator at "
                         <code>{sandbox.ec2_endpoint}</code>
-                        {format!(", and the demo cluster runs on {hosts} local SSH hosts; ")}
+                        {where_demo_runs}
                         "once installed and deployed, it serves "
                         <a id="sandbox-site" href=sandbox.site.clone() target="_blank" rel="noopener">
                             {sandbox.site.clone()}
