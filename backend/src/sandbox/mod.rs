@@ -184,7 +184,10 @@ impl Sandbox {
                 .map_or_else(|| site.url(), balancer::Balancer::url),
             hosts: match &balancer {
                 Some(_) => Vec::new(),
-                None => hosts.iter().map(SshHost::describe).collect::<Vec<SandboxHost>>(),
+                None => hosts
+                    .iter()
+                    .map(SshHost::describe)
+                    .collect::<Vec<SandboxHost>>(),
             },
             machines: balancer.is_some(),
         };
