@@ -10,7 +10,13 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
     let web = built_console();
     let server = KnitServer::start(
         &dir.path().join("data"),
-        &["--sandbox", "--web-dir", web.to_str().expect("utf-8")],
+        &[
+            "--sandbox",
+            "--sandbox-machines",
+            "off",
+            "--web-dir",
+            web.to_str().expect("utf-8"),
+        ],
     );
     let browser = Browser::start().await;
 
