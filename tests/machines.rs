@@ -207,7 +207,10 @@ async fn machines_boot_with_systemd_answer_ssh_with_their_own_keys_share_a_priva
     web.destroy().await.expect("web-1 is destroyed");
     db.destroy().await.expect("db-1 is destroyed");
     let proxy_port = machines.packages.port;
+    let git_port = machines.repositories.port;
     machines.stop().await;
+    let git = std::net::TcpStream::connect(("127.0.0.1", git_port));
+    assert!(git.is_err(), "the git daemon still listens");
     let namespaces = names_starting("/run/netns", &name);
     assert!(namespaces.is_empty(), "{namespaces:?}");
     let mounts = std::fs::read_to_string("/proc/self/mounts").expect("mounts");

@@ -318,9 +318,8 @@ steps = ["napper.hello"]
 rules = [{ proto = "tcp", ports = "22", from = "198.51.100.0/24" }]
 "#;
 
-/// Starts `scenario` of the nappers and waits until both hosts said `napping`: the log so far,
-/// and the run's id.
-async fn nap_begun(server: &KnitServer) -> (i64, String) {
+/// Starts the nappers' `nap` and waits until both hosts said `napping`: the run's id.
+async fn nap_begun(server: &KnitServer) -> i64 {
     let request = StartRun {
         cluster: "nappers".to_owned(),
         scenario: "nap".to_owned(),
@@ -340,7 +339,7 @@ async fn nap_begun(server: &KnitServer) -> (i64, String) {
             .expect("log");
         let log = log.text().await.expect("text");
         if log.matches("stdout | napping on ").count() == 2 {
-            return (run.id, log);
+            return run.id;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -416,7 +415,7 @@ async fn a_machine_powered_off_rebooted_or_frozen_mid_run_fails_alone_and_the_ne
 
     // Powered off in the middle of its command: its cell fails with the reason, the other
     // host's command runs to its end, and the log keeps both.
-    let (id, _) = nap_begun(&server).await;
+    let id = nap_begun(&server).await;
     act(&server, InstanceAction::Stop, &victim).await;
     let (detail, log) = server.wait_for_end(id, PATIENCE).await;
     assert_eq!(detail.run.status, RunStatus::Failed, "{log}");
@@ -445,7 +444,7 @@ async fn a_machine_powered_off_rebooted_or_frozen_mid_run_fails_alone_and_the_ne
 
     // Frozen mid-command (it answers nothing, as if cut off): its host fails once SSH's
     // keep-alives give up, about 45 s, and the run does not hang on it.
-    let (id, _) = nap_begun(&server).await;
+    let id = nap_begun(&server).await;
     freeze(&server, &victim, "STOP");
     let frozen_at = tokio::time::Instant::now();
     let (detail, log) = server.wait_for_end(id, Duration::from_secs(150)).await;

@@ -42,9 +42,20 @@ impl GitServer {
         let log = dir.join("git-daemon.log");
         let log_file = std::fs::File::create(&log).map_err(|source| io_error(&log, source))?;
         let errors = log_file.try_clone().map_err(|e| io_error(&log, e))?;
-        let mut command = Command::new("git");
+        // git-daemon itself, not `git daemon`: the `git` wrapper would stay its parent, and
+        // stopping the wrapper would leave the daemon running.
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .await
+            .map_err(|error| MachineError::Command {
+                what: "finding git daemon".to_owned(),
+                detail: error.to_string(),
+            })?;
+        let daemon =
+            Path::new(String::from_utf8_lossy(&exec_path.stdout).trim()).join("git-daemon");
+        let mut command = Command::new(daemon);
         command
-            .arg("daemon")
             .arg("--reuseaddr")
             .arg("--export-all")
             .arg("--listen=127.0.0.1")
