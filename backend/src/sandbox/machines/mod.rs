@@ -91,29 +91,13 @@ impl Machines {
         let image = Image::ensure(cache).await?;
         let disks = dir.join("disks");
         clean(&disks, &Network::named(name)).await;
+        tokio::fs::create_dir_all(&disks)
+            .await
+            .map_err(|source| io_error(&disks, source))?;
+        let packages = PackageProxy::start(&dir.join("packages"), &image).await?;
+        let repositories = GitServer::start(repositories, &dir.join("repositories")).await?;
+        // Last: a failure before it leaves no network, and the daemons die with their handles.
         let network = Network::create(name).await?;
-        // What is started after the network stops, and the network goes, if a later part fails.
-        let (packages, repositories) = match async {
-            tokio::fs::create_dir_all(&disks)
-                .await
-                .map_err(|source| io_error(&disks, source))?;
-            let packages = PackageProxy::start(&dir.join("packages"), &image).await?;
-            match GitServer::start(repositories, &dir.join("repositories")).await {
-                Ok(repositories) => Ok((packages, repositories)),
-                Err(error) => {
-                    packages.stop().await;
-                    Err(error)
-                }
-            }
-        }
-        .await
-        {
-            Ok(started) => started,
-            Err(error) => {
-                network.remove().await;
-                return Err(error);
-            }
-        };
         Ok(Self {
             image,
             network,
