@@ -1,9 +1,10 @@
 //! The newcomer's walk on the sandbox's real machines, in Chromium: `launch` on the demo
 //! cluster (its plan shows the three instances) starts three Debian machines, the instance list
-//! shows them running, `install` and `deploy` put the example's site on them with the built-in
-//! kinds' production defaults (a Django project on two frontends behind nginx, PostgreSQL behind
-//! pgbouncer, memcached and redis on the database machine), and the site the sandbox printed at
-//! start says which release serves it, from both frontends: v1, v2, v1 again after `rollback`.
+//! shows them running and answering SSH, `install` and `deploy` put the example's site on them
+//! with the built-in kinds' production defaults (a Django project on two frontends behind nginx,
+//! PostgreSQL behind pgbouncer, memcached and redis on the database machine), and the site the
+//! sandbox printed at start says which release serves it, from both frontends: v1, v2, v1 again
+//! after `rollback`.
 //! Terminating the instances from the instance list takes the site down again.
 
 use std::collections::BTreeSet;
@@ -55,8 +56,17 @@ async fn served_by(site: &str, release: &str) -> BTreeSet<String> {
     }
 }
 
-/// The instances of the demo cluster in the instance list, and their states.
-async fn demo_instances(browser: &Browser) -> Vec<(String, String)> {
+/// One instance of the demo as the instance list shows it.
+#[derive(Debug)]
+struct Shown {
+    id: String,
+    state: String,
+    /// `ready` or `silent`, for a running instance knit tried.
+    ssh: Option<String>,
+}
+
+/// The instances of the demo cluster in the instance list.
+async fn demo_instances(browser: &Browser) -> Vec<Shown> {
     let mut found = Vec::new();
     let rows = browser
         .client
@@ -64,34 +74,43 @@ async fn demo_instances(browser: &Browser) -> Vec<(String, String)> {
         .await
         .expect("rows");
     for row in rows {
-        let id = row.attr("data-id").await.ok().flatten().unwrap_or_default();
-        let text = row.text().await.unwrap_or_default();
-        let state = match row.find(Locator::Css("[data-state]")).await {
-            Ok(badge) => badge.attr("data-state").await.ok().flatten(),
+        let attr = async |css: &str, name: &str| match row.find(Locator::Css(css)).await {
+            Ok(badge) => badge.attr(name).await.ok().flatten(),
             Err(_) => None,
         };
-        if text.contains("sandbox.demo") {
-            found.push((id, state.unwrap_or_default()));
+        let shown = Shown {
+            id: row.attr("data-id").await.ok().flatten().unwrap_or_default(),
+            state: attr("[data-state]", "data-state").await.unwrap_or_default(),
+            ssh: attr("[data-ssh]", "data-ssh").await,
+        };
+        if row
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("sandbox.demo")
+        {
+            found.push(shown);
         }
     }
     found
 }
 
-/// Waits until the instance list shows three instances of the demo, each in one of `states`.
-async fn wait_for_demo(browser: &Browser, states: &[&str]) -> Vec<(String, String)> {
+/// Waits until the instance list shows three instances of the demo, each in one of `states`
+/// (and answering SSH, when `ssh_ready`).
+async fn wait_for_demo(browser: &Browser, states: &[&str], ssh_ready: bool) -> Vec<Shown> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let shown = demo_instances(browser).await;
-        if shown.len() == 3
-            && shown
-                .iter()
-                .all(|(_, state)| states.contains(&state.as_str()))
-        {
+        let good = |instance: &Shown| {
+            states.contains(&instance.state.as_str())
+                && (!ssh_ready || instance.ssh.as_deref() == Some("ready"))
+        };
+        if shown.len() == 3 && shown.iter().all(good) {
             return shown;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the instance list shows {shown:?}, not three instances {states:?}"
+            "the instance list shows {shown:?}, not three instances {states:?} (SSH ready: {ssh_ready})"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -134,7 +153,7 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
         .count();
     assert_eq!(from_console, 3, "{said:?}");
     browser.open(&format!("{}/instances", server.url)).await;
-    wait_for_demo(&browser, &["running"]).await;
+    wait_for_demo(&browser, &["running"], true).await;
 
     press_scenario(&browser, &server, "install", None, INSTALL).await;
     press_scenario(&browser, &server, "deploy", Some("v1"), DEPLOY).await;
@@ -159,15 +178,22 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
 
     // Done: the three instances go, typed as their number, and the site with them.
     browser.open(&format!("{}/instances", server.url)).await;
-    for (id, _) in wait_for_demo(&browser, &["running"]).await {
+    for instance in wait_for_demo(&browser, &["running"], true).await {
         browser
-            .click(&format!("tr[data-id='{id}'] input[type=checkbox]"))
+            .click(&format!(
+                "tr[data-id='{}'] input[type=checkbox]",
+                instance.id
+            ))
             .await;
     }
     browser.click("#action-terminate").await;
     browser.replace_text("#terminate-confirm", "3").await;
     browser.click("#terminate-go").await;
-    wait_for_demo(&browser, &["shutting-down", "terminated"]).await;
+    let gone = wait_for_demo(&browser, &["shutting-down", "terminated"], false).await;
+    assert!(
+        gone.iter().all(|instance| instance.ssh.is_none()),
+        "{gone:?}"
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while visit(&site).await.0 != 503 {
         assert!(

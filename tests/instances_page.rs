@@ -12,7 +12,7 @@ use crate::harness::{Browser, TEST_ADMIN, moto_client, start_sandbox};
 async fn badge(browser: &Browser, id: &str) -> String {
     let Ok(element) = browser
         .client
-        .find(Locator::Css(&format!("tr[data-id='{id}'] .badge")))
+        .find(Locator::Css(&format!("tr[data-id='{id}'] [data-state]")))
         .await
     else {
         return String::new();
@@ -86,6 +86,14 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
     browser.open(&format!("{}/instances", server.url)).await;
     wait_for_rows(&browser, 3).await;
     wait_for_badge(&browser, &web1, &["running"]).await;
+    // The sandbox's hosts are not its instances (no machines here): nothing answers SSH at
+    // the addresses moto made up, and knit says so without dialling them.
+    browser
+        .wait_for_text(
+            &format!("tr[data-id='{web1}'] [data-ssh='silent']"),
+            "no SSH",
+        )
+        .await;
 
     // The filter narrows the list, server-side, and lives in the URL.
     let filter = browser

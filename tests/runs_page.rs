@@ -118,8 +118,8 @@ async fn a_failing_run_shows_the_failed_cell_and_the_finally_steps_after_typing_
         .expect("button");
     assert!(!go.is_enabled().await.expect("enabled?"));
     browser.type_into("#run-confirm", "shop").await;
-    assert!(go.is_enabled().await.expect("enabled?"));
-    go.click().await.expect("click");
+    // Enabled once the hosts are read too: the click waits for it.
+    browser.click("#run-go").await;
 
     browser
         .wait_for_text_within("#run-status", "failed", 60)
@@ -536,8 +536,7 @@ async fn the_run_dialog_asks_for_each_parameter_and_run_again_keeps_the_values()
     assert!(!go.is_enabled().await.expect("enabled?"));
     browser.replace_text("#param-ref", "v2").await;
     browser.select("#param-color", "green").await;
-    assert!(go.is_enabled().await.expect("enabled?"));
-    go.click().await.expect("click");
+    browser.click("#run-go").await;
 
     browser.wait_for_text_within("#run-status", "ok", 60).await;
     browser

@@ -50,7 +50,7 @@ pub async fn serve(
     let target = ec2_target(&settings, sandbox.as_ref());
     let (ec2, region) = ec2::connect(&target).await;
     ec2::probe(&ec2, &target).await?;
-    let reach = Reach::default();
+    let reach = Reach::for_endpoint(target.endpoint.as_deref());
     if let Some(sandbox) = &mut sandbox {
         sandbox.seed(&ec2).await?;
         sandbox.follow_instances(ec2.clone(), target.clone(), reach.clone());

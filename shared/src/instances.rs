@@ -112,6 +112,11 @@ pub struct Instance {
     pub platform: String,
     /// Every tag, by key.
     pub tags: BTreeMap<String, String>,
+    /// Not EC2's but knit's own look: whether an SSH server answered on port 22 of a running
+    /// instance (the public address, else the private one); absent until the first try ends,
+    /// and for an instance not running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<bool>,
 }
 
 /// `GET /api/instances`: the instances of one region that match the query.
@@ -321,6 +326,7 @@ mod tests {
             tags: name
                 .map(|n| BTreeMap::from([("Name".to_owned(), n.to_owned())]))
                 .unwrap_or_default(),
+            ssh: None,
         }
     }
 

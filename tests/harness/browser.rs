@@ -135,12 +135,19 @@ impl Browser {
             .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
     }
 
-    /// Clicks the first element matching `css`, which must be there.
+    /// Clicks the first element matching `css` once it is there and enabled (up to 15 s each):
+    /// a click on a button still disabled, waiting for what it needs to load, does nothing.
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("no element {css:?} to click: {error}"))
+        let element = self.element(css).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !element.is_enabled().await.unwrap_or(true) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{css:?} is still disabled after 15 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        element
             .click()
             .await
             .unwrap_or_else(|error| panic!("cannot click {css:?}: {error}"));

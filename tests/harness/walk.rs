@@ -43,12 +43,12 @@ pub async fn start_in_dialog(
     seconds: u64,
 ) -> Vec<String> {
     browser.click("#run-go").await;
+    let path = run_page(browser, scenario).await;
+    let id = path.trim_start_matches("/runs/");
     let ended = ["ok", "failed", "cancelled", "interrupted"];
     let shown = browser
         .wait_until_shown("#run-status", seconds, |status| ended.contains(&status))
         .await;
-    let path = browser.path().await;
-    let id = path.trim_start_matches("/runs/");
     let Ok(status) = shown else {
         // Say where it stands on the server, and what its hosts printed so far.
         let detail: serde_json::Value = server.get_json(&format!("/runs/{id}")).await;
@@ -75,6 +75,26 @@ pub async fn start_in_dialog(
         );
     }
     said
+}
+
+/// The path of the run the dialog started, once the console shows it (up to 30 s), or a
+/// panic saying what the dialog said instead.
+async fn run_page(browser: &Browser, scenario: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let path = browser.path().await;
+        if path.starts_with("/runs/") {
+            return path;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let refused = match browser.client.find(Locator::Css("#run-refused")).await {
+                Ok(notice) => notice.text().await.unwrap_or_default(),
+                Err(_) => "nothing".to_owned(),
+            };
+            panic!("{scenario} started no run after 30 s (at {path}); the dialog says {refused}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// What the hosts of run `id` printed (the commands' own lines left out), read from its events

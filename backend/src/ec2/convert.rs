@@ -62,6 +62,7 @@ pub fn instance(from: &aws::Instance) -> Instance {
             .or_else(|| from.platform().map(|p| p.as_str().to_owned()))
             .unwrap_or_else(|| "Linux/UNIX".to_owned()),
         tags,
+        ssh: None,
     }
 }
 

@@ -79,10 +79,10 @@ async fn poll(
     // Start from the cached list, the one a new subscriber is sent first, so the feed carries
     // only what changed after it.
     let mut known: HashMap<String, Instance> = match inventory.snapshot(&scope, false).await {
-        Ok(snapshot) => snapshot
-            .instances
-            .iter()
-            .map(|instance| (instance.id.clone(), instance.clone()))
+        Ok(snapshot) => inventory
+            .with_ssh(&scope, &snapshot)
+            .into_iter()
+            .map(|instance| (instance.id.clone(), instance))
             .collect(),
         Err(error) => {
             // Then the first good poll sends the whole list again, which is still correct.
@@ -98,7 +98,8 @@ async fn poll(
         match inventory.snapshot(&scope, true).await {
             Ok(snapshot) => {
                 busy = snapshot.instances.iter().any(|i| i.state.is_transitional());
-                let changes = diff(&mut known, &snapshot, &scope.region);
+                let instances = inventory.with_ssh(&scope, &snapshot);
+                let changes = diff(&mut known, &instances, &snapshot, &scope.region);
                 if !(changes.changed.is_empty() && changes.removed.is_empty()) {
                     let _ = sender.send(changes);
                 }
@@ -113,24 +114,25 @@ async fn poll(
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = wake.notified() => {}
+            _ = inventory.ssh.changed.notified() => {}
         }
     }
 }
 
-/// What changed in `snapshot` since `known`, which it then becomes.
+/// What changed in `instances` (read as `snapshot`) since `known`, which it then becomes.
 fn diff(
     known: &mut HashMap<String, Instance>,
+    instances: &[Instance],
     snapshot: &Snapshot,
     region: &str,
 ) -> InstanceChanges {
-    let changed: Vec<Instance> = snapshot
-        .instances
+    let changed: Vec<Instance> = instances
         .iter()
         .filter(|instance| known.get(&instance.id) != Some(instance))
         .cloned()
         .collect();
     let current: std::collections::HashSet<&str> =
-        snapshot.instances.iter().map(|i| i.id.as_str()).collect();
+        instances.iter().map(|i| i.id.as_str()).collect();
     let removed: Vec<String> = known
         .keys()
         .filter(|id| !current.contains(id.as_str()))

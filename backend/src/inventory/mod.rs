@@ -5,12 +5,15 @@
 mod cache;
 mod clusters;
 mod feed;
+mod ssh;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use knit_shared::{ActionOutcome, ActionRequest, ActionResponse, InstanceList, InstanceQuery};
+use knit_shared::{
+    ActionOutcome, ActionRequest, ActionResponse, Instance, InstanceList, InstanceQuery,
+};
 
 use crate::ec2::{self, CLUSTER_TAG, Ec2Hub, Ec2Target, Scope, ScopeError};
 
@@ -37,11 +40,13 @@ pub struct Inventory {
     pub hub: Arc<Ec2Hub>,
     cache: cache::Cache,
     feeds: feed::Feeds,
+    ssh: ssh::SshWatch,
 }
 
 impl Inventory {
     pub fn new(hub: Arc<Ec2Hub>, page_size: i32) -> Arc<Self> {
         Arc::new(Self {
+            ssh: ssh::SshWatch::new(hub.reach().clone()),
             hub,
             cache: cache::Cache::new(CACHE_TTL, page_size),
             feeds: feed::Feeds::default(),
@@ -70,7 +75,7 @@ impl Inventory {
             .await?;
         let snapshot = self.snapshot(&scope, query.refresh).await?;
         Ok(InstanceList {
-            instances: query.apply(&snapshot.instances),
+            instances: query.apply(&self.with_ssh(&scope, &snapshot)),
             total: snapshot.instances.len(),
             fetched_at: snapshot.fetched_at.clone(),
             region: scope.region,
@@ -88,6 +93,13 @@ impl Inventory {
             .cache
             .get(scope, refresh, &client, &self.hub.target(scope))
             .await?)
+    }
+
+    /// The snapshot's instances, each saying whether it answers SSH as far as knit knows.
+    fn with_ssh(&self, scope: &Scope, snapshot: &Snapshot) -> Vec<Instance> {
+        let mut instances = snapshot.instances.clone();
+        self.ssh.mark(scope, &mut instances);
+        instances
     }
 
     /// Forgets the scope's cached list and wakes its feed, so every console sees what was just

@@ -7,8 +7,6 @@ use futures_util::Stream;
 use knit_shared::{
     InstanceProgress, InstanceState, Invalid, ProgressQuery, WizardProgress, validate,
 };
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 
 use super::Wizard;
 use crate::ec2::{self, ScopeError};
@@ -17,7 +15,6 @@ use crate::reach::Reach;
 const EVERY: Duration = Duration::from_secs(2);
 /// Long enough for a slow Windows boot; then the person looks in the instance list.
 const AT_MOST: Duration = Duration::from_secs(15 * 60);
-const SSH_PROBE: Duration = Duration::from_secs(2);
 /// Instances one progress view follows at most (a launch starts at most this many).
 const MAX_IDS: usize = knit_shared::wizard::MAX_COUNT as usize;
 
@@ -100,8 +97,7 @@ impl Wizard {
     }
 }
 
-/// Whether an SSH server answers on port 22 of a running instance (its banner, not merely an
-/// accepted connection: some networks accept every connection); once it has, it is not
+/// Whether an SSH server answers on port 22 of a running instance; once it has, it is not
 /// tried again.
 async fn probe(instance: &InstanceProgress, last: Option<&WizardProgress>, reach: &Reach) -> bool {
     let answered_before = last
@@ -110,14 +106,8 @@ async fn probe(instance: &InstanceProgress, last: Option<&WizardProgress>, reach
     if answered_before {
         return true;
     }
-    let (InstanceState::Running, Some(address)) = (instance.state, &instance.address) else {
-        return false;
-    };
-    let banner = async {
-        let mut stream = TcpStream::connect(reach.socket(address, 22)).await?;
-        let mut start = [0_u8; 4];
-        stream.read_exact(&mut start).await?;
-        Ok::<_, std::io::Error>(start)
-    };
-    matches!(tokio::time::timeout(SSH_PROBE, banner).await, Ok(Ok(start)) if &start == b"SSH-")
+    match (instance.state, &instance.address) {
+        (InstanceState::Running, Some(address)) => reach.answers_ssh(address).await,
+        _ => false,
+    }
 }

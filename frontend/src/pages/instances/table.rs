@@ -85,7 +85,7 @@ pub fn InstanceTable(state: ListState) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                <For each=visible key=|instance| format!("{}:{:?}", instance.id, instance.state) let:instance>
+                <For each=visible key=|instance| format!("{}:{:?}:{:?}", instance.id, instance.state, instance.ssh) let:instance>
                     <Row instance state />
                 </For>
             </tbody>
@@ -124,13 +124,26 @@ fn Row(instance: Instance, state: ListState) -> impl IntoView {
             </td>
             <td class="name">{dash(instance.name)}</td>
             <td><button class="link" on:click=open>{id.clone()}</button></td>
-            <td><StateBadge state=instance.state /></td>
+            <td><StateBadge state=instance.state />" "<SshBadge ssh=instance.ssh /></td>
             <td>{instance.instance_type}</td>
             <td>{dash(instance.availability_zone)}</td>
             <td class="ip">{dash(instance.public_ip)}</td>
             <td class="ip">{dash(instance.private_ip)}</td>
         </tr>
     }
+}
+
+/// Whether a running instance answered SSH: ready to deploy to, or not (yet).
+#[component]
+fn SshBadge(ssh: Option<bool>) -> impl IntoView {
+    ssh.map(|answered| match answered {
+        true => view! {
+            <span class="badge ssh-ready" data-ssh="ready" title="port 22 answers SSH">"SSH"</span>
+        },
+        false => view! {
+            <span class="badge ssh-silent" data-ssh="silent" title="port 22 does not answer SSH (yet)">"no SSH"</span>
+        },
+    })
 }
 
 #[component]
