@@ -53,7 +53,7 @@ impl Reach {
     /// Whether an SSH server answers on port 22 of `address`: its banner, not merely an
     /// accepted connection (some networks accept every connection).
     pub async fn answers_ssh(&self, address: &str) -> bool {
-        if self.only_relays && self.relay_of(address, 22).is_none() {
+        if !self.dials_ssh(address) {
             return false;
         }
         let banner = async {
@@ -63,6 +63,12 @@ impl Reach {
             Ok::<_, std::io::Error>(start)
         };
         matches!(tokio::time::timeout(SSH_PROBE, banner).await, Ok(Ok(start)) if &start == b"SSH-")
+    }
+
+    /// Whether knit would dial port 22 of `address` at all: an emulator's made-up addresses
+    /// are never dialled, so they are known silent without a try.
+    pub fn dials_ssh(&self, address: &str) -> bool {
+        !self.only_relays || self.relay_of(address, 22).is_some()
     }
 
     /// The relay that stands for `port` of `address`, if one does.

@@ -5,9 +5,7 @@ use std::convert::Infallible;
 use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use knit_shared::{
-    ActionRequest, ActionResponse, InstanceChanges, InstanceList, InstanceQuery, ScopeQuery,
-};
+use knit_shared::{ActionRequest, ActionResponse, InstanceList, InstanceQuery, ScopeQuery};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
@@ -85,15 +83,7 @@ pub async fn events(
         .hub
         .resolve(params.profile.as_deref(), params.region.as_deref())
         .await?;
-    // Subscribe before reading the first snapshot, so no change falls between the two.
-    let feed = app.inventory.watch(&scope);
-    let snapshot = app.inventory.snapshot(&scope, false).await?;
-    let first = InstanceChanges {
-        region: scope.region,
-        changed: snapshot.instances.clone(),
-        removed: Vec::new(),
-        fetched_at: snapshot.fetched_at.clone(),
-    };
+    let (first, feed) = app.inventory.watch(&scope).await?;
     // A subscriber that falls behind skips what it missed; the next change brings it up to date.
     let changes = BroadcastStream::new(feed).filter_map(Result::ok);
     // Counted while the stream lives: it goes when the client does.

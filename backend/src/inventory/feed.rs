@@ -1,12 +1,15 @@
 //! The live feed: one poller per watched scope, its changes broadcast to every subscriber.
+//! What the subscribers were told so far is kept beside the poller: each poll sends only what
+//! differs from it, and a new subscriber is sent all of it first, so a subscriber's list is
+//! always what the poller believes it is (an SSH answer that came meanwhile is not lost).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use knit_shared::{Instance, InstanceChanges};
 use tokio::sync::{Notify, broadcast};
 
-use super::{FAST_POLL_INTERVAL, Inventory, POLL_INTERVAL, Snapshot};
+use super::{FAST_POLL_INTERVAL, Inventory, POLL_INTERVAL};
 use crate::ec2::Scope;
 
 /// A subscription to one scope's changes.
@@ -22,29 +25,48 @@ struct Poller {
     sender: broadcast::Sender<InstanceChanges>,
     /// Wakes the poller before its next tick, after knit itself changed something.
     wake: Arc<Notify>,
+    told: Arc<Told>,
+}
+
+/// The instances a scope's subscribers were told of, once anyone was.
+#[derive(Debug, Default)]
+pub struct Told(Mutex<Option<Known>>);
+
+#[derive(Debug, Clone)]
+struct Known {
+    instances: HashMap<String, Instance>,
+    /// RFC 3339: when EC2 was last read for them.
+    fetched_at: String,
 }
 
 impl Feeds {
-    pub fn subscribe(&self, inventory: &Arc<Inventory>, scope: &Scope) -> Feed {
-        let mut scopes = self.lock();
+    /// Subscribes to `scope`'s changes, starting its poller if nobody watched it yet; with
+    /// what its subscribers were told so far.
+    pub fn subscribe(&self, inventory: &Arc<Inventory>, scope: &Scope) -> (Feed, Arc<Told>) {
+        let mut scopes = lock(&self.scopes);
         if let Some(poller) = scopes.get(scope) {
-            return poller.sender.subscribe();
+            return (poller.sender.subscribe(), Arc::clone(&poller.told));
         }
         let (sender, receiver) = broadcast::channel(64);
-        let wake = Arc::new(Notify::new());
-        scopes.insert(
+        let poller = Poller {
+            sender,
+            wake: Arc::new(Notify::new()),
+            told: Arc::default(),
+        };
+        let told = Arc::clone(&poller.told);
+        tokio::spawn(poll(
+            Arc::clone(inventory),
             scope.clone(),
-            Poller {
-                sender: sender.clone(),
-                wake: Arc::clone(&wake),
-            },
-        );
-        tokio::spawn(poll(Arc::clone(inventory), scope.clone(), sender, wake));
-        receiver
+            poller.sender.clone(),
+            Arc::clone(&poller.wake),
+            Arc::clone(&poller.told),
+        ));
+        scopes.insert(scope.clone(), poller);
+        (receiver, told)
     }
 
     pub fn poke(&self, scope: &Scope) {
-        if let Some(poller) = self.lock().get(scope) {
+        if let Some(poller) = lock(&self.scopes).get(scope) {
             poller.wake.notify_one();
         }
     }
@@ -55,18 +77,62 @@ impl Feeds {
         scope: &Scope,
         sender: &broadcast::Sender<InstanceChanges>,
     ) -> bool {
-        let mut scopes = self.lock();
+        let mut scopes = lock(&self.scopes);
         if sender.receiver_count() > 0 {
             return false;
         }
         scopes.remove(scope);
         true
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Poller>> {
-        self.scopes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl Told {
+    /// The whole list as a new subscriber is sent it first: what the others were told, or
+    /// `instances` (read at `fetched_at`) when nobody was told anything yet.
+    pub fn first(
+        &self,
+        region: &str,
+        instances: Vec<Instance>,
+        fetched_at: &str,
+    ) -> InstanceChanges {
+        let mut told = lock(&self.0);
+        let known = told.get_or_insert_with(|| Known {
+            instances: instances
+                .into_iter()
+                .map(|instance| (instance.id.clone(), instance))
+                .collect(),
+            fetched_at: fetched_at.to_owned(),
+        });
+        let mut changed: Vec<Instance> = known.instances.values().cloned().collect();
+        changed.sort_by(|a, b| a.id.cmp(&b.id));
+        InstanceChanges {
+            region: region.to_owned(),
+            changed,
+            removed: Vec::new(),
+            fetched_at: known.fetched_at.clone(),
+        }
+    }
+
+    /// Sends what differs in `instances` (read at `fetched_at`) from what was told, which
+    /// they then become. Sent under the lock, so a subscriber that reads the told list meanwhile
+    /// is sent this change after it, never before.
+    fn tell(
+        &self,
+        region: &str,
+        instances: Vec<Instance>,
+        fetched_at: &str,
+        sender: &broadcast::Sender<InstanceChanges>,
+    ) {
+        let mut told = lock(&self.0);
+        let known = told.get_or_insert_with(|| Known {
+            // Nobody was told anything: the whole list is news, which is still correct.
+            instances: HashMap::new(),
+            fetched_at: fetched_at.to_owned(),
+        });
+        let changes = diff(known, instances, region, fetched_at);
+        if !(changes.changed.is_empty() && changes.removed.is_empty()) {
+            let _ = sender.send(changes);
+        }
     }
 }
 
@@ -75,21 +141,9 @@ async fn poll(
     scope: Scope,
     sender: broadcast::Sender<InstanceChanges>,
     wake: Arc<Notify>,
+    told: Arc<Told>,
 ) {
-    // Start from the cached list, the one a new subscriber is sent first, so the feed carries
-    // only what changed after it.
-    let mut known: HashMap<String, Instance> = match inventory.snapshot(&scope, false).await {
-        Ok(snapshot) => inventory
-            .with_ssh(&scope, &snapshot)
-            .into_iter()
-            .map(|instance| (instance.id.clone(), instance))
-            .collect(),
-        Err(error) => {
-            // Then the first good poll sends the whole list again, which is still correct.
-            tracing::warn!(%scope, %error, "live feed could not read EC2");
-            HashMap::new()
-        }
-    };
+    let mut answers = inventory.ssh.news();
     loop {
         if inventory.feeds.retire_if_unwatched(&scope, &sender) {
             return;
@@ -99,10 +153,7 @@ async fn poll(
             Ok(snapshot) => {
                 busy = snapshot.instances.iter().any(|i| i.state.is_transitional());
                 let instances = inventory.with_ssh(&scope, &snapshot);
-                let changes = diff(&mut known, &instances, &snapshot, &scope.region);
-                if !(changes.changed.is_empty() && changes.removed.is_empty()) {
-                    let _ = sender.send(changes);
-                }
+                told.tell(&scope.region, instances, &snapshot.fetched_at, &sender);
             }
             Err(error) => tracing::warn!(%scope, %error, "live feed could not read EC2"),
         }
@@ -114,40 +165,93 @@ async fn poll(
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = wake.notified() => {}
-            _ = inventory.ssh.changed.notified() => {}
+            _ = answers.changed() => {}
         }
     }
 }
 
-/// What changed in `instances` (read as `snapshot`) since `known`, which it then becomes.
+/// What changed in `instances` since `known`, which it then becomes.
 fn diff(
-    known: &mut HashMap<String, Instance>,
-    instances: &[Instance],
-    snapshot: &Snapshot,
+    known: &mut Known,
+    instances: Vec<Instance>,
     region: &str,
+    fetched_at: &str,
 ) -> InstanceChanges {
-    let changed: Vec<Instance> = instances
-        .iter()
-        .filter(|instance| known.get(&instance.id) != Some(instance))
-        .cloned()
-        .collect();
     let current: std::collections::HashSet<&str> =
         instances.iter().map(|i| i.id.as_str()).collect();
     let removed: Vec<String> = known
+        .instances
         .keys()
         .filter(|id| !current.contains(id.as_str()))
         .cloned()
         .collect();
     for id in &removed {
-        known.remove(id);
+        known.instances.remove(id);
     }
+    let changed: Vec<Instance> = instances
+        .into_iter()
+        .filter(|instance| known.instances.get(&instance.id) != Some(instance))
+        .collect();
     for instance in &changed {
-        known.insert(instance.id.clone(), instance.clone());
+        known
+            .instances
+            .insert(instance.id.clone(), instance.clone());
     }
+    known.fetched_at = fetched_at.to_owned();
     InstanceChanges {
         region: region.to_owned(),
         changed,
         removed,
-        fetched_at: snapshot.fetched_at.clone(),
+        fetched_at: fetched_at.to_owned(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use knit_shared::InstanceState;
+
+    use super::*;
+    use crate::inventory::instance;
+
+    #[test]
+    fn a_subscriber_is_told_what_the_others_were_then_only_what_changes() {
+        let (sender, mut feed) = broadcast::channel(8);
+        let told = Told::default();
+        let web = instance("i-1", InstanceState::Running, "10.0.0.7");
+        let db = instance("i-2", InstanceState::Running, "10.0.0.8");
+
+        // Nobody was told anything: the poll's whole list is news.
+        told.tell("r", vec![web.clone(), db.clone()], "t1", &sender);
+        assert_eq!(feed.try_recv().expect("news").changed.len(), 2);
+
+        // An answer that came since is told to the feed, and is in a newcomer's first list
+        // even when the newcomer read an older one itself.
+        let answered = Instance {
+            ssh: Some(true),
+            ..web.clone()
+        };
+        told.tell("r", vec![answered.clone(), db.clone()], "t2", &sender);
+        let news = feed.try_recv().expect("news");
+        assert_eq!(
+            (news.changed, news.removed),
+            (vec![answered.clone()], vec![])
+        );
+        let first = told.first("r", vec![web, db.clone()], "t0");
+        assert_eq!(first.changed, vec![answered.clone(), db.clone()]);
+        assert_eq!(first.fetched_at, "t2");
+
+        // Nothing changed: nothing is sent. A departure is.
+        told.tell("r", vec![answered.clone(), db], "t3", &sender);
+        assert!(feed.try_recv().is_err());
+        told.tell("r", vec![answered], "t4", &sender);
+        let news = feed.try_recv().expect("news");
+        assert_eq!(
+            (news.changed, news.removed),
+            (vec![], vec!["i-2".to_owned()])
+        );
     }
 }

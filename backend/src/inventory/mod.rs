@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use knit_shared::{
-    ActionOutcome, ActionRequest, ActionResponse, Instance, InstanceList, InstanceQuery,
+    ActionOutcome, ActionRequest, ActionResponse, Instance, InstanceChanges, InstanceList,
+    InstanceQuery,
 };
 
 use crate::ec2::{self, CLUSTER_TAG, Ec2Hub, Ec2Target, Scope, ScopeError};
@@ -182,8 +183,45 @@ impl Inventory {
     }
 
     /// Subscribes to the live feed of `scope` (already resolved), starting its poller if
-    /// nobody watched it yet.
-    pub fn watch(self: &Arc<Self>, scope: &Scope) -> Feed {
-        self.feeds.subscribe(self, scope)
+    /// nobody watched it yet: the whole list as the feed's subscribers know it, then the feed
+    /// of what changes after.
+    pub async fn watch(
+        self: &Arc<Self>,
+        scope: &Scope,
+    ) -> Result<(InstanceChanges, Feed), ScopeError> {
+        // Subscribe before reading the list, so no change falls between the two.
+        let (feed, told) = self.feeds.subscribe(self, scope);
+        let snapshot = self.snapshot(scope, false).await?;
+        let first = told.first(
+            &scope.region,
+            self.with_ssh(scope, &snapshot),
+            &snapshot.fetched_at,
+        );
+        Ok((first, feed))
+    }
+}
+
+/// An instance of `state` at private address `ip`, for tests.
+#[cfg(test)]
+pub fn instance(id: &str, state: knit_shared::InstanceState, ip: &str) -> Instance {
+    Instance {
+        id: id.to_owned(),
+        name: None,
+        state,
+        instance_type: "t3.micro".to_owned(),
+        image_id: None,
+        availability_zone: None,
+        launch_time: None,
+        public_ip: None,
+        private_ip: Some(ip.to_owned()),
+        public_dns: None,
+        private_dns: None,
+        key_name: None,
+        security_groups: Vec::new(),
+        monitoring: "disabled".to_owned(),
+        lifecycle: "on-demand".to_owned(),
+        platform: "Linux/UNIX".to_owned(),
+        tags: BTreeMap::new(),
+        ssh: None,
     }
 }

@@ -1,28 +1,32 @@
 //! Whether each running instance answers SSH, as the instance list shows it. Tried in the
 //! background, so no list waits on a machine that does not answer; an answer holds while the
-//! instance runs at the same address, and a silence is tried again less and less often, so a
-//! fleet knit cannot reach costs a connection per instance every few minutes at most.
+//! instance runs at the same address. A silence is tried again every few seconds while the
+//! instance may still be booting, then less and less often, so a fleet knit cannot reach
+//! costs a connection per instance every few minutes at most.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use knit_shared::{Instance, InstanceState};
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::ec2::Scope;
 use crate::reach::Reach;
 
-const FIRST_RETRY: Duration = Duration::from_secs(2);
+/// How long after an instance is first seen running a silence is taken for a boot.
+const BOOTING: Duration = Duration::from_secs(3 * 60);
+const BOOT_RETRY: Duration = Duration::from_secs(3);
 const LAST_RETRY: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Debug)]
 pub struct SshWatch {
     reach: Reach,
     seen: Arc<Mutex<HashMap<Scope, HashMap<String, Seen>>>>,
-    /// Notified when an instance's answer changed: the live feeds then look again.
-    pub changed: Arc<Notify>,
+    /// Bumped when an instance's answer changed: the live feeds then look again. A watch,
+    /// not a notification, so an answer that comes while a feed is busy is not missed.
+    news: Arc<watch::Sender<()>>,
 }
 
 /// What knit knows of one running instance's port 22.
@@ -32,6 +36,7 @@ struct Seen {
     /// `None` until the first try ends.
     answered: Option<bool>,
     trying: bool,
+    since: Instant,
     next_try: Instant,
     retry: Duration,
 }
@@ -41,8 +46,13 @@ impl SshWatch {
         Self {
             reach,
             seen: Arc::default(),
-            changed: Arc::new(Notify::new()),
+            news: Arc::new(watch::Sender::new(())),
         }
+    }
+
+    /// Changes once each time an instance's answer changed.
+    pub fn news(&self) -> watch::Receiver<()> {
+        self.news.subscribe()
     }
 
     /// Sets each of `scope`'s instances' `ssh` from what is known now, and starts the tries
@@ -65,19 +75,23 @@ impl SshWatch {
             if known.address != *address {
                 *known = Seen::new(address);
             }
-            instance.ssh = known.answered;
-            if known.answered != Some(true) && !known.trying && now >= known.next_try {
+            if !self.reach.dials_ssh(address) {
+                // Known without a try; a relay made later is tried at once.
+                known.answered = Some(false);
+                known.next_try = now;
+            } else if known.answered != Some(true) && !known.trying && now >= known.next_try {
                 known.trying = true;
                 self.try_one(scope.clone(), instance.id.clone(), address.clone());
             }
+            instance.ssh = known.answered;
         }
     }
 
     fn try_one(&self, scope: Scope, id: String, address: String) {
-        let (reach, seen, changed) = (
+        let (reach, seen, news) = (
             self.reach.clone(),
             Arc::clone(&self.seen),
-            Arc::clone(&self.changed),
+            Arc::clone(&self.news),
         );
         tokio::spawn(async move {
             let answered = reach.answers_ssh(&address).await;
@@ -89,14 +103,13 @@ impl SshWatch {
             if known.address != address {
                 return;
             }
-            let news = known.answered != Some(answered);
+            let changed = known.answered != Some(answered);
             known.answered = Some(answered);
             known.trying = false;
-            known.next_try = Instant::now() + known.retry;
-            known.retry = (known.retry * 2).min(LAST_RETRY);
+            known.next_try = Instant::now() + known.next_retry();
             drop(all);
-            if news {
-                changed.notify_waiters();
+            if changed {
+                news.send_replace(());
             }
         });
     }
@@ -104,13 +117,23 @@ impl SshWatch {
 
 impl Seen {
     fn new(address: &str) -> Self {
+        let now = Instant::now();
         Self {
             address: address.to_owned(),
             answered: None,
             trying: false,
-            next_try: Instant::now(),
-            retry: FIRST_RETRY,
+            since: now,
+            next_try: now,
+            retry: BOOT_RETRY,
         }
+    }
+
+    /// How long to wait before trying a silent instance again.
+    fn next_retry(&mut self) -> Duration {
+        if self.since.elapsed() >= BOOTING {
+            self.retry = (self.retry * 2).min(LAST_RETRY);
+        }
+        self.retry
     }
 }
 
@@ -120,33 +143,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::net::{IpAddr, SocketAddr};
 
     use super::*;
-
-    fn instance(id: &str, state: InstanceState, ip: &str) -> Instance {
-        Instance {
-            id: id.to_owned(),
-            name: None,
-            state,
-            instance_type: "t3.micro".to_owned(),
-            image_id: None,
-            availability_zone: None,
-            launch_time: None,
-            public_ip: None,
-            private_ip: Some(ip.to_owned()),
-            public_dns: None,
-            private_dns: None,
-            key_name: None,
-            security_groups: Vec::new(),
-            monitoring: "disabled".to_owned(),
-            lifecycle: "on-demand".to_owned(),
-            platform: "Linux/UNIX".to_owned(),
-            tags: BTreeMap::new(),
-            ssh: None,
-        }
-    }
+    use crate::inventory::instance;
 
     /// Marks `instances` until the first one's answer is known (up to 10 s), and returns them.
     async fn settled(
@@ -181,27 +181,38 @@ mod tests {
             22,
             SocketAddr::from(([127, 0, 0, 1], port)),
         );
-        let watch = SshWatch::new(reach);
+        let watch = SshWatch::new(reach.clone());
+        let news = watch.news();
         let scope = Scope {
             profile: None,
             region: "us-east-1".to_owned(),
         };
 
-        // Not known at first: the list does not wait for the try.
+        // Not known at first: the list does not wait for the try, and the answer is news.
         let mut first = vec![instance("i-1", InstanceState::Running, "10.0.0.7")];
         watch.mark(&scope, &mut first);
         assert_eq!(first[0].ssh, None);
         let answered = settled(&watch, &scope, first).await;
         assert_eq!(answered[0].ssh, Some(true));
+        assert!(news.has_changed().expect("the watch lives"));
 
-        // A made-up address with no relay is silent; a stopped instance says nothing.
-        let silent = settled(
-            &watch,
-            &scope,
-            vec![instance("i-2", InstanceState::Running, "10.0.0.8")],
-        )
-        .await;
-        assert_eq!(silent[0].ssh, Some(false));
+        // A made-up address with no relay is silent at once, and tried as soon as one is made.
+        let mut made_up = vec![instance("i-2", InstanceState::Running, "10.0.0.8")];
+        watch.mark(&scope, &mut made_up);
+        assert_eq!(made_up[0].ssh, Some(false));
+        reach.relay(
+            IpAddr::from([10, 0, 0, 8]),
+            22,
+            SocketAddr::from(([127, 0, 0, 1], port)),
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while made_up[0].ssh != Some(true) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            watch.mark(&scope, &mut made_up);
+        }
+        assert_eq!(made_up[0].ssh, Some(true));
+
+        // A stopped instance says nothing.
         let mut stopped = vec![instance("i-1", InstanceState::Stopped, "10.0.0.7")];
         watch.mark(&scope, &mut stopped);
         assert_eq!(stopped[0].ssh, None);
