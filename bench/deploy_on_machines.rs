@@ -164,7 +164,12 @@ async fn plan(server: &KnitServer, request: &StartRun) -> Plan {
         .await
         .expect("the demo's instances");
     definition
-        .plan(Library::builtin(), &hosts, request)
+        .plan(
+            Library::builtin(),
+            &hosts,
+            request,
+            &knit::clusters::run_stamp(),
+        )
         .expect("the scenario expands")
 }
 

@@ -57,6 +57,7 @@ fn commands(definition: &Definition, scenario: &str) -> Vec<Step> {
             Library::builtin(),
             &hosts,
             &knit_shared::StartRun::new(definition.name(), scenario),
+            &knit::clusters::run_stamp(),
         )
         .unwrap_or_else(|error| panic!("{scenario}: {error}"));
     plan.steps

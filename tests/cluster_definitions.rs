@@ -383,7 +383,12 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
     let definition = &loaded.definitions[0];
     let scripts = |request: &StartRun| -> Vec<(String, Vec<String>)> {
         let plan = definition
-            .plan(Library::builtin(), &definition.static_hosts(), request)
+            .plan(
+                Library::builtin(),
+                &definition.static_hosts(),
+                request,
+                &knit::clusters::run_stamp(),
+            )
             .expect("plan");
         plan.steps[0]
             .jobs
@@ -432,6 +437,7 @@ fn a_hosts_own_settings_win_and_templates_see_every_roles_hosts() {
             Library::builtin(),
             &definition.static_hosts(),
             &StartRun::new("peers", "refuse"),
+            &knit::clusters::run_stamp(),
         )
         .expect_err("refused");
     assert!(

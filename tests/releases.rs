@@ -1,7 +1,9 @@
 //! Releases in Capistrano's layout on real sshd hosts: v1 then v2 deployed from a git
 //! repository the test makes (over file://), `current` on v2, the built-in rollback back on
 //! v1 and the live view saying so; a deploy whose preparation fails leaves `current` as it was;
-//! releases beyond `keep_releases` go; the cluster page (Chromium) marks a host left behind.
+//! releases beyond `keep_releases` go; one deploy's release has one name on every host, so a
+//! rollback by name is one run; no ref is the repository's default branch; the cluster page
+//! (Chromium) marks a host left behind, and the runs list says what each run deployed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -39,6 +41,9 @@ steps = ["ALL.update", "app.restart"]
 [scenarios.deploy.params.ref]
 default = "main"
 
+[scenarios.ship]
+steps = ["ALL.update"]
+
 [scenarios.back]
 steps = ["app.rollback"]
 [scenarios.back.params.release]
@@ -60,10 +65,11 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 /// A bare repository with tags v1 and v2 of a one-file site, readable by the hosts' account.
+/// Its default branch is `trunk`: no ref must not mean `main`.
 pub fn origin(dir: &Path) -> PathBuf {
     let work = dir.join("site-src");
     std::fs::create_dir_all(&work).expect("folder");
-    git(&work, &["init", "-q", "-b", "main"]);
+    git(&work, &["init", "-q", "-b", "trunk"]);
     for version in ["v1", "v2"] {
         std::fs::write(work.join("version.txt"), format!("{version}\n")).expect("write");
         git(&work, &["add", "version.txt"]);
@@ -101,6 +107,16 @@ fn ok(output: &Output) -> String {
     stdout
 }
 
+/// The name of `host`'s current release.
+fn live_release(hosts: &TestHosts, host: &str) -> String {
+    let current = std::fs::read_link(hosts.work.join(host).join("current")).expect("current");
+    current
+        .file_name()
+        .expect("a release folder")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The version `host`'s current release serves.
 fn live_version(hosts: &TestHosts, host: &str) -> String {
     std::fs::read_to_string(hosts.work.join(host).join("current/version.txt"))
@@ -124,6 +140,9 @@ async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
     let first = ok(&hosts.knit(data, &["site", "deploy", "--set", "ref=v1"]));
     assert!(first.contains("::knit-output ref=v1"), "{first}");
     assert_eq!(live_version(&hosts, "web1"), "v1");
+    // One name for one deploy, on every host: the run's time and the commit.
+    let v1 = live_release(&hosts, "web1");
+    assert_eq!(live_release(&hosts, "web2"), v1);
     ok(&hosts.knit(data, &["site", "deploy", "--set", "ref=v2"]));
     assert_eq!(live_version(&hosts, "web1"), "v2");
     assert_eq!(live_version(&hosts, "web2"), "v2");
@@ -178,14 +197,19 @@ async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
         .collect();
     kept.sort();
     assert_eq!(kept.len(), 5, "{kept:?}");
-    // Back to a kept release by name (each host names its own releases).
+    // Back to a kept release by name: one run for both hosts, whose releases have its names.
     let oldest = format!("release={}", kept[0]);
-    ok(&hosts.knit(
-        data,
-        &["site", "rollback", "--set", &oldest, "--hosts", "web-1"],
-    ));
-    let live = ok(&hosts.knit(data, &["site", "releases"]));
-    assert!(live.contains(&oldest), "{live}");
+    ok(&hosts.knit(data, &["site", "rollback", "--set", &oldest]));
+    assert_eq!(live_release(&hosts, "web1"), kept[0]);
+    assert_eq!(live_release(&hosts, "web2"), kept[0]);
+    let runs = ok(&hosts.knit(data, &["site", "runs"]));
+    let newest = runs.lines().next().expect("the rollback's run");
+    assert!(newest.ends_with(&format!("\t{oldest}")), "{runs}");
+
+    // No ref: the repository's default branch, whatever it is called.
+    let shipped = ok(&hosts.knit(data, &["site", "ship"]));
+    assert!(shipped.contains("::knit-output ref=trunk"), "{shipped}");
+    assert_eq!(live_version(&hosts, "web1"), "v2");
 }
 
 #[tokio::test]
@@ -222,6 +246,18 @@ async fn the_cluster_page_shows_what_each_host_runs_and_marks_the_one_left_behin
         refs,
         [("extra-1", "v1"), ("spare-1", "v1"), ("web-1", "v2")]
     );
+    // The runs list says what each deploy left live: one release on three hosts, then web-1's.
+    let runs: knit_shared::RunList = server.get_json("/runs?cluster=site").await;
+    let released: Vec<(&str, usize)> = runs
+        .runs
+        .iter()
+        .map(|run| (run.scenario.as_str(), run.releases.len()))
+        .collect();
+    assert_eq!(released, [("deploy", 1), ("deploy", 1), ("install", 0)]);
+    assert_eq!(
+        runs.runs[0].releases[0], live.hosts[2].outputs["release"],
+        "web-1's"
+    );
 
     let browser = Browser::start().await;
     browser.sign_in(&server).await;
@@ -237,6 +273,11 @@ async fn the_cluster_page_shows_what_each_host_runs_and_marks_the_one_left_behin
         spare.contains("v1") && !spare.contains("differs"),
         "{spare}"
     );
+    browser.open(&format!("{}/runs", server.url)).await;
+    let newest = format!("tr[data-run='{}'] .run-releases", runs.runs[0].id);
+    browser
+        .wait_for_text(&newest, &runs.runs[0].releases[0])
+        .await;
 
     // The run view says what each host reported.
     let run = live.hosts[2].run;

@@ -740,6 +740,7 @@ async fn a_launch_is_not_cancelled_midway_and_the_refusal_is_audited() {
             address: "us-east-1".to_owned(),
         }],
         batches: Vec::new(),
+        stamp: String::new(),
     };
     let (finish, finished) = tokio::sync::oneshot::channel::<()>();
     let actor = Actor::named("ada");

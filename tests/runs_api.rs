@@ -515,6 +515,7 @@ async fn the_history_pages_through_1200_runs_newest_first_with_no_gap_or_repeat(
         steps: Vec::new(),
         hosts: Vec::new(),
         batches: Vec::new(),
+        stamp: String::new(),
     };
     let params = std::collections::BTreeMap::new();
     for n in 0..1200 {

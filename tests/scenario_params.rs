@@ -218,6 +218,7 @@ async fn migrated_on(
                 scenario: scenario.to_owned(),
                 ..request
             },
+            &knit::clusters::run_stamp(),
         )
         .expect("plan");
     let mut started = runs

@@ -22,6 +22,7 @@ fn plan() -> RunPlan {
             address: "deploy@127.0.0.1:22".to_owned(),
         }],
         batches: Vec::new(),
+        stamp: String::new(),
     }
 }
 

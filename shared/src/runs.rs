@@ -164,6 +164,10 @@ pub struct RunSummary {
     /// What they said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// The releases it left live (`::knit-output release=`), each once: one for a deploy
+    /// or rollback that went the same way on every host. Said in lists of runs only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<String>,
 }
 
 /// `POST /api/runs/{id}/approve` or `.../reject`.
@@ -240,6 +244,10 @@ pub struct RunPlan {
     /// How many of the hosts, in order, each rolling batch takes; empty: one batch of all.
     #[serde(default)]
     pub batches: Vec<usize>,
+    /// When the run (or the first run it retries) was planned, UTC, e.g.
+    /// `20261204T190000.123Z`: the app kind names the releases it makes `<stamp>-<commit>`.
+    #[serde(default)]
+    pub stamp: String,
 }
 
 /// One step of a run.
@@ -559,6 +567,7 @@ mod tests {
             }],
             hosts: vec![host("web-1"), host("web-2")],
             batches: Vec::new(),
+            stamp: String::new(),
         }
     }
 

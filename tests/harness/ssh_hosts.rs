@@ -218,6 +218,7 @@ pub fn plan(definition: &Definition, scenario: &str) -> Plan {
             Library::builtin(),
             &definition.static_hosts(),
             &knit_shared::StartRun::new(definition.name(), scenario),
+            &knit::clusters::run_stamp(),
         )
         .expect("the scenario expands")
 }

@@ -42,10 +42,15 @@ pub fn print_hosts(hosts: &[ClusterHost]) {
     }
 }
 
+/// `id  scenario  status  actor  started  [release=…]`, newest first.
 pub fn print_runs(runs: &[RunSummary]) {
     for run in runs {
+        let releases = match run.releases.as_slice() {
+            [] => String::new(),
+            releases => format!("\trelease={}", releases.join(",")),
+        };
         println!(
-            "{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}{releases}",
             run.id,
             run.scenario,
             run.status.as_str(),

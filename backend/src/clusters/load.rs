@@ -152,6 +152,7 @@ steps = ["app.greet", "ALL.greet", { step = "app.greet", continue_on_failure = t
                         Library::builtin(),
                         &definition.static_hosts(),
                         &StartRun::new(definition.name(), scenario),
+                        "20261204T190000.000Z",
                     );
                 }
             }

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 pub use commands::{Command, Host, file_action};
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
-pub use plan::{INSTALL, Job, Plan, PlanError, ROLLBACK, Step};
+pub use plan::{INSTALL, Job, Plan, PlanError, ROLLBACK, Step, run_stamp};
 pub use render::RenderError;
 
 /// A definition file that parsed and passed every check.

@@ -47,6 +47,9 @@ pub struct Plan {
     pub wait: bool,
     /// How long the run waits for an approver, when its scenario needs approval.
     pub approval: Option<Duration>,
+    /// When the run (or the first run it retries) was planned, UTC: what its releases are
+    /// named by, the same on every host.
+    pub stamp: String,
 }
 
 #[derive(Debug, Clone)]
@@ -149,12 +152,13 @@ impl Definition {
     }
 
     /// Expands the scenario `request` names (or `install`) over `machine_hosts`, the hosts
-    /// found for each machine, as `request` asks.
+    /// found for each machine, as `request` asks; `stamp` is the run's (see [`run_stamp`]).
     pub fn plan(
         &self,
         library: &Library,
         machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
         request: &StartRun,
+        stamp: &str,
     ) -> Result<Plan, PlanError> {
         let cluster = self.name().to_owned();
         let scenario = request.scenario.as_str();
@@ -173,6 +177,7 @@ impl Definition {
             hosts: self.hosts(machine_hosts, request)?,
             request,
             params,
+            stamp,
             // A role's peers are all of the cluster's hosts, also those this run leaves out.
             roles: self.roles_on(library, &self.named_hosts(machine_hosts)),
         };
@@ -238,6 +243,7 @@ impl Definition {
             ),
             declared: self.scenario_params(scenario),
             params: scope.params,
+            stamp: stamp.to_owned(),
         })
     }
 
@@ -359,6 +365,7 @@ impl Definition {
             hosts,
             request,
             params,
+            stamp,
             roles,
         } = scope;
         let (role_name, task) = step.split_once('.').unwrap_or((step, ""));
@@ -387,6 +394,7 @@ impl Definition {
                     task,
                     settings: self.settings_on(host, spec, kind.settings),
                     params,
+                    stamp,
                     roles,
                 };
                 for action in actions {
@@ -447,6 +455,11 @@ impl Definition {
 }
 
 /// The hosts that have something to do, in order, cut into batches of the sizes `serial` says.
+/// A new run's stamp: now in UTC, as `20261204T190000.123Z` (such names sort as times do).
+pub fn run_stamp() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
 fn batches(serial: &[BatchSize], hosts: &[Host], steps: &[Step]) -> Vec<Vec<usize>> {
     let busy: Vec<usize> = (0..hosts.len())
         .filter(|host| {
@@ -472,6 +485,7 @@ struct Scope<'a> {
     hosts: Vec<Host>,
     request: &'a StartRun,
     params: BTreeMap<String, String>,
+    stamp: &'a str,
     roles: toml::Table,
 }
 
@@ -529,6 +543,7 @@ impl Plan {
                 1 => Vec::new(),
                 _ => self.batches.iter().map(Vec::len).collect(),
             },
+            stamp: self.stamp.clone(),
         }
     }
 }

@@ -267,6 +267,8 @@ pub struct Renderer<'a> {
     /// The kind's settings, the role's over them, the host's over those.
     pub settings: toml::Table,
     pub params: &'a BTreeMap<String, String>,
+    /// The run's stamp, `run_stamp` in the templates.
+    pub stamp: &'a str,
     /// Every role of the cluster with the hosts that carry it: `roles.app` lists each app host's
     /// `host`, `address` and settings, e.g. for a proxy's upstream.
     pub roles: &'a toml::Table,
@@ -352,6 +354,7 @@ impl Renderer<'_> {
             ("role", Some(self.role)),
             ("cluster", Some(self.definition.name())),
             ("domain", cluster.domain.as_deref()),
+            ("run_stamp", Some(self.stamp)),
         ] {
             if let Some(value) = value {
                 context.insert(key.to_owned(), toml::Value::String(value.to_owned()));

@@ -41,6 +41,7 @@ impl Runs {
                 address: target.region.clone().unwrap_or_default(),
             }],
             batches: Vec::new(),
+            stamp: crate::clusters::run_stamp(),
         };
         let cluster = definition.name().to_owned();
         let known_hosts = self.known_hosts.clone();

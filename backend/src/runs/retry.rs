@@ -4,6 +4,7 @@
 use knit_shared::params::HIDDEN;
 
 use super::Runs;
+use crate::clusters::run_stamp;
 use crate::store::StoreError;
 use knit_shared::StartRun;
 
@@ -30,12 +31,13 @@ pub enum RetryError {
 impl Runs {
     /// What a retry of run `id` asks for: its undone hosts and its parameters (a secret one is
     /// not kept: it takes its default). `asked`, which names the same cluster and scenario,
-    /// adds to or overrides the parameters, and may set the rollout.
+    /// adds to or overrides the parameters, and may set the rollout. With the retried run's
+    /// stamp.
     pub(super) async fn retry_request(
         &self,
         id: i64,
         asked: &StartRun,
-    ) -> Result<StartRun, RetryError> {
+    ) -> Result<(StartRun, String), RetryError> {
         let detail = self.detail(id).await?.ok_or(RetryError::UnknownRun(id))?;
         let run = &detail.run;
         if run.cluster != asked.cluster || run.scenario != asked.scenario {
@@ -59,10 +61,16 @@ impl Runs {
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
         params.extend(asked.params.clone());
-        Ok(StartRun {
+        let request = StartRun {
             hosts,
             params,
             ..asked.clone()
-        })
+        };
+        // A run from before runs had stamps gets a new one.
+        let stamp = match detail.plan.stamp.as_str() {
+            "" => run_stamp(),
+            stamp => stamp.to_owned(),
+        };
+        Ok((request, stamp))
     }
 }

@@ -8,7 +8,7 @@ use knit_shared::{RunSummary, StartRun};
 
 use super::operators::{Attempt, NotAnOperator, OperatorCheck, require_operator};
 use super::{HostsError, LAUNCH, Mask, RunError, RunHeader, Runs, Started, engine};
-use crate::clusters::{Definition, Library, Plan, PlanError};
+use crate::clusters::{Definition, Library, Plan, PlanError, run_stamp};
 use crate::ec2::{Ec2Error, ScopeError};
 use crate::ssh::{Identity, KeyExchange, KnownHosts};
 use crate::store::Actor;
@@ -179,18 +179,18 @@ impl Runs {
     }
 
     /// The scenario of `request` expanded over the hosts of now; a retry's over the hosts the
-    /// retried run left undone.
+    /// retried run left undone, with its stamp, so they get the releases the others got.
     async fn plan_for(
         &self,
         definition: &Definition,
         request: &StartRun,
     ) -> Result<Plan, StartError> {
         let hosts = self.fleet.hosts(definition).await?;
-        let request = match request.retry_of {
-            Some(retried) => &self.retry_request(retried, request).await?,
-            None => request,
+        let (request, stamp) = match request.retry_of {
+            Some(retried) => self.retry_request(retried, request).await?,
+            None => (request.clone(), run_stamp()),
         };
-        Ok(definition.plan(Library::builtin(), &hosts, request)?)
+        Ok(definition.plan(Library::builtin(), &hosts, &request, &stamp)?)
     }
 }
 

@@ -35,6 +35,27 @@ impl Store {
         Ok(())
     }
 
+    /// The releases each of runs `ids` left live (its hosts' `release`), each named once.
+    pub async fn releases_of(&self, ids: &[i64]) -> Result<BTreeMap<i64, Vec<String>>, StoreError> {
+        let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(BTreeMap::new());
+        };
+        // One range read: the runs listed are a page of consecutive ids, mostly.
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT run_id, value FROM run_outputs \
+             WHERE run_id >= $1 AND run_id <= $2 AND name = 'release' ORDER BY run_id, value",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut releases: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (run, release) in rows.into_iter().filter(|(run, _)| ids.contains(run)) {
+            releases.entry(run).or_default().push(release);
+        }
+        Ok(releases)
+    }
+
     /// For each host of `cluster` that reported anything, what it reported in its latest run.
     pub async fn live_outputs(&self, cluster: &str) -> Result<Vec<HostRelease>, StoreError> {
         let rows: Vec<(String, String, String, i64, String, String)> = sqlx::query_as(

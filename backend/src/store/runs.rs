@@ -295,7 +295,13 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(summary).collect()
+        let mut runs: Vec<RunSummary> = rows.iter().map(summary).collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = runs.iter().map(|run| run.id).collect();
+        let mut releases = self.releases_of(&ids).await?;
+        for run in &mut runs {
+            run.releases = releases.remove(&run.id).unwrap_or_default();
+        }
+        Ok(runs)
     }
 
     /// The clusters whose line may move: a run waits in line, none holds the cluster, and it
@@ -414,6 +420,7 @@ fn summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
         retry_of: row.try_get("retry_of")?,
         decided_by: row.try_get("decided_by")?,
         decision: row.try_get("decision")?,
+        releases: Vec::new(),
     })
 }
 

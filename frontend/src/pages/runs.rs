@@ -62,7 +62,7 @@ pub fn RunsPage() -> impl IntoView {
             view! {
                 <table class="runs" id="runs-table">
                     <thead><tr>
-                        <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"With"</th><th>"Status"</th>
+                        <th>"Run"</th><th>"Cluster"</th><th>"Scenario"</th><th>"With"</th><th>"Release"</th><th>"Status"</th>
                         <th>"By"</th><th>"Started"</th><th>"Ended"</th>
                     </tr></thead>
                     <tbody>
@@ -94,6 +94,7 @@ fn row(run: RunSummary) -> impl IntoView {
             <td>{run.cluster}</td>
             <td>{run.scenario}</td>
             <td class="run-params">{params.join(", ")}</td>
+            <td class="run-releases">{run.releases.join(", ")}</td>
             <td><span class=format!("badge run-{}", run.status.as_str())>{run.status.as_str()}</span></td>
             <td>{run.actor}</td>
             <td>{run.started_at}</td>
