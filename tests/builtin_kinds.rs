@@ -388,9 +388,14 @@ fn commands_carry_their_settings_and_privilege() {
     let all = scripts(&commands(&definition, "deploy"));
     for expected in [
         "git clone --quiet --mirror 'https://github.com/example/mysite.git' repo",
-        "\"$APP_DIR/venv/bin/pip\" install -q -r requirements.txt gunicorn",
-        "\"$APP_DIR/venv/bin/python\" manage.py migrate --noinput",
-        "\"$APP_DIR/venv/bin/python\" manage.py collectstatic --noinput",
+        // A virtualenv per requirements.txt, linked from the release.
+        "venv=\"$APP_DIR/venvs/$(sha256sum requirements.txt | cut -c 1-16)\"",
+        "\"$venv/bin/pip\" install -q -r requirements.txt gunicorn",
+        "ln -sfn \"$venv\" venv",
+        // Migrations and static files in the run's release, before it goes live.
+        "for made in releases/",
+        "venv/bin/python manage.py migrate --noinput",
+        "venv/bin/python manage.py collectstatic --noinput",
         "sudo systemctl restart 'app'",
         "url=http://127.0.0.1:8000'/'",
         "sudo nginx -t -q",

@@ -32,7 +32,13 @@ fn the_example_cluster_loads() {
     assert_eq!(production.name(), "production.mysite");
     assert_eq!(production.file.machines.len(), 2);
     let deploy = production.file.scenarios["deploy"].get_ref();
-    assert_eq!(deploy.steps.len(), 6);
+    let steps: Vec<&str> = deploy.steps.iter().map(|s| s.get_ref().name()).collect();
+    assert_eq!(
+        steps[..2],
+        ["ALL.prepare", "django.migrate"],
+        "prepared, then migrated"
+    );
+    assert_eq!(steps.len(), 7);
     assert_eq!(deploy.finally[0].get_ref().name(), "proxy.site_up");
 }
 

@@ -33,6 +33,7 @@ extends = "app"
 sudo = ""
 services = "user"
 start = "sleep 600"
+migrate_command = "if [ -e broken ]; then echo this release is broken >&2; exit 1; fi"
 [kinds.site.tasks]
 restart = ["echo restarted {{ host }}"]
 
@@ -43,6 +44,11 @@ default = "main"
 
 [scenarios.ship]
 steps = ["ALL.update"]
+
+[scenarios.careful]
+steps = ["ALL.prepare", "app.migrate", "ALL.update"]
+[scenarios.careful.params.ref]
+pattern = ".*"
 
 [scenarios.back]
 steps = ["app.rollback"]
@@ -64,15 +70,18 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-/// A bare repository with tags v1 and v2 of a one-file site, readable by the hosts' account.
-/// Its default branch is `trunk`: no ref must not mean `main`.
+/// A bare repository with tags v1, v2 and v3 of a one-file site (v3's migration fails),
+/// readable by the hosts' account. Its default branch is `trunk`: no ref must not mean `main`.
 pub fn origin(dir: &Path) -> PathBuf {
     let work = dir.join("site-src");
     std::fs::create_dir_all(&work).expect("folder");
     git(&work, &["init", "-q", "-b", "trunk"]);
-    for version in ["v1", "v2"] {
+    for version in ["v1", "v2", "v3"] {
         std::fs::write(work.join("version.txt"), format!("{version}\n")).expect("write");
-        git(&work, &["add", "version.txt"]);
+        if version == "v3" {
+            std::fs::write(work.join("broken"), "").expect("write");
+        }
+        git(&work, &["add", "."]);
         git(&work, &["commit", "-q", "-m", version]);
         git(&work, &["tag", version]);
     }
@@ -164,6 +173,15 @@ async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
     assert_eq!(live_version(&hosts, "web1"), "v1");
     assert_eq!(ok(&hosts.knit(data, &["site", "releases"])), live);
 
+    // A migration that fails leaves the live release serving: it ran in the release the run
+    // prepared (the live one would have passed), and nothing was switched.
+    let refused = hosts.knit(data, &["site", "careful", "--set", "ref=v3"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = crate::harness::said(&refused);
+    assert!(said.contains("this release is broken"), "{said}");
+    assert_eq!(live_version(&hosts, "web1"), "v1");
+    assert_eq!(ok(&hosts.knit(data, &["site", "releases"])), live);
+
     // A release named by a path is refused, however permissive the parameter: the other
     // host's release exists by that path, and is not one of this host's.
     let web2_release = std::fs::read_link(hosts.work.join("web2/current")).expect("current");
@@ -209,7 +227,7 @@ async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
     // No ref: the repository's default branch, whatever it is called.
     let shipped = ok(&hosts.knit(data, &["site", "ship"]));
     assert!(shipped.contains("::knit-output ref=trunk"), "{shipped}");
-    assert_eq!(live_version(&hosts, "web1"), "v2");
+    assert_eq!(live_version(&hosts, "web1"), "v3");
 }
 
 #[tokio::test]
