@@ -143,6 +143,12 @@ fn nginx_accepts_the_proxy_and_maintenance_sites() {
         "listen 80 default_server;",
         "server_name mysite;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        // The Django app on the same host: its collected files and uploads, served by nginx.
+        "location /static/ {",
+        "alias /srv/mysite/shared/static/;",
+        "location /media/ {",
+        "alias /srv/mysite/shared/media/;",
+        "expires 7d;",
     ] {
         assert!(site.contains(line), "{line:?} not in {site}");
     }
@@ -384,6 +390,11 @@ fn commands_carry_their_settings_and_privilege() {
     );
     let (_, env) = written(&install, "/srv/mysite/shared/knit.env");
     assert!(env.contains("WSGI_MODULE='mysite.wsgi'"), "{env}");
+    assert!(
+        env.contains("STATIC_ROOT='/srv/mysite/shared/static'"),
+        "{env}"
+    );
+    assert!(env.contains("MEDIA_ROOT='/srv/mysite/shared/media'"), "{env}");
 
     let all = scripts(&commands(&definition, "deploy"));
     for expected in [

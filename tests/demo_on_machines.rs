@@ -167,6 +167,21 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
     ] {
         assert!(page.contains(line), "{line:?} not in {page}");
     }
+    // Its static file, collected outside the release, is nginx's to serve (gunicorn serves none).
+    let css = reqwest::get(format!("{site}/static/visits/site.css"))
+        .await
+        .expect("the site answers");
+    assert_eq!(css.status().as_u16(), 200);
+    let header = |name: &str| {
+        css.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(header("server").starts_with("nginx"), "{:?}", css.headers());
+    assert_eq!(header("cache-control"), "max-age=604800");
+    assert!(css.text().await.expect("text").contains("font-family"));
 
     press_scenario(&browser, &server, "deploy", Some("v2"), DEPLOY).await;
     assert_eq!(served_by(&site, "v2").await, frontends);

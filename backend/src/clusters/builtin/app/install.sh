@@ -5,6 +5,8 @@ if ! test -w {{ app_dir }}; then
   echo "made "{{ app_dir }}", owned by $(id -un)"
 fi
 mkdir -p {{ app_dir }}/releases {{ app_dir }}/shared
+{% for folder in [static_dir, media_dir] if folder %}mkdir -p {{ folder if folder is startingwith "/" else app_dir ~ "/" ~ folder }}
+{% endfor -%}
 {% if services == "user" %}mkdir -p {{ prefixed("run") }} {{ prefixed("var/log") }} 2>/dev/null || {{ sudo|safe }} install -d -o "$(id -un)" {{ prefixed("run") }} {{ prefixed("var/log") }}
 {% else %}unit=/etc/systemd/system/{{ service }}.service.d/knit-user.conf
 printf '[Service]\nUser=%s\nGroup=%s\n' "$(id -un)" "$(id -gn)" > /tmp/knit-user.$$

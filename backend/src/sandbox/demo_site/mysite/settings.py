@@ -15,7 +15,10 @@ WSGI_APPLICATION = "mysite.wsgi.application"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "static"
+# Where knit's django kind collects them, outside the releases, for nginx to serve.
+STATIC_ROOT = os.environ.get("STATIC_ROOT", BASE_DIR / "static")
+MEDIA_URL = "media/"
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", BASE_DIR / "media")
 
 database = urlsplit(os.environ["DATABASE_URL"])
 DATABASES = {

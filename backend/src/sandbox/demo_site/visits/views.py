@@ -38,6 +38,7 @@ def home(request):
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
     return HttpResponse(
         f"<!doctype html><title>knit demo {escape(RELEASE)}</title>"
+        '<link rel="stylesheet" href="/static/visits/site.css">'
         f"<h1>knit's demo site, {escape(RELEASE)}</h1><ul>{items}</ul>"
     )
 
