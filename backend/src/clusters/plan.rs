@@ -454,12 +454,12 @@ impl Definition {
     }
 }
 
-/// The hosts that have something to do, in order, cut into batches of the sizes `serial` says.
 /// A new run's stamp: now in UTC, as `20261204T190000.123Z` (such names sort as times do).
 pub fn run_stamp() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
+/// The hosts that have something to do, in order, cut into batches of the sizes `serial` says.
 fn batches(serial: &[BatchSize], hosts: &[Host], steps: &[Step]) -> Vec<Vec<usize>> {
     let busy: Vec<usize> = (0..hosts.len())
         .filter(|host| {
