@@ -394,7 +394,10 @@ fn commands_carry_their_settings_and_privilege() {
         env.contains("STATIC_ROOT='/srv/mysite/shared/static'"),
         "{env}"
     );
-    assert!(env.contains("MEDIA_ROOT='/srv/mysite/shared/media'"), "{env}");
+    assert!(
+        env.contains("MEDIA_ROOT='/srv/mysite/shared/media'"),
+        "{env}"
+    );
 
     let all = scripts(&commands(&definition, "deploy"));
     for expected in [

@@ -22,7 +22,10 @@ const V1: &[(&str, &str)] = &[
     file!("visits/__init__.py", "visits/__init__.py"),
     file!("visits/models.py", "visits/models.py"),
     file!("visits/views.py", "visits/views.py"),
-    file!("visits/static/visits/site.css", "visits/static/visits/site.css"),
+    file!(
+        "visits/static/visits/site.css",
+        "visits/static/visits/site.css"
+    ),
     file!(
         "visits/migrations/__init__.py",
         "visits/migrations/__init__.py"
