@@ -417,4 +417,42 @@ fn commands_carry_their_settings_and_privilege() {
     ] {
         assert!(all.contains(expected), "{expected:?} not in the deploy");
     }
+
+    // The built-in rollback takes the schema back first, once, then switches and restarts;
+    // each restart records the schema its release runs with.
+    let mut hosts = definition.static_hosts();
+    hosts.insert(
+        "frontend".to_owned(),
+        vec![SshTarget::parse("deploy@10.0.0.1")],
+    );
+    let rollback = definition
+        .plan(
+            Library::builtin(),
+            &hosts,
+            &knit_shared::StartRun::new(definition.name(), "rollback"),
+            &knit::clusters::run_stamp(),
+        )
+        .expect("a rollback");
+    let steps: Vec<(&str, bool)> = rollback
+        .steps
+        .iter()
+        .map(|step| (step.name.as_str(), step.once))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("django.unmigrate", true),
+            ("django.rollback", false),
+            ("django.restart", false)
+        ]
+    );
+    let all = scripts(&commands(&definition, "rollback"));
+    for expected in [
+        "venv/bin/python manage.py migrate --plan \"$app\" \"$to\" < /dev/null",
+        "grep -q IRREVERSIBLE",
+        "KNIT_MIGRATIONS='/srv/mysite'/releases/$target/.knit-migrations",
+        "> '/srv/mysite'/current/.knit-migrations.new",
+    ] {
+        assert!(all.contains(expected), "{expected:?} not in the rollback");
+    }
 }

@@ -3,21 +3,23 @@
 //! shows them running and answering SSH, `install` and `deploy` put the example's site on them
 //! with the built-in kinds' production defaults (a Django project on two frontends behind nginx,
 //! PostgreSQL behind pgbouncer, memcached and redis on the database machine), and the site the
-//! sandbox printed at start says which release serves it, from both frontends: v1, v2, v1 again
-//! after `rollback`.
+//! sandbox printed at start says which release serves it, from both frontends: v1 (its
+//! stylesheet served by nginx), v2, v1 again after `rollback` (v2's migration reversed), v3,
+//! whose irreversible migration makes its rollback refuse before changing anything.
 //! Terminating the instances from the instance list takes the site down again.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use knit_shared::Health;
+use knit_shared::{Health, RunStatus};
 
 use crate::harness::{Browser, open_scenario, press_scenario, start_in_dialog, start_sandbox_with};
 
 /// Packages from Debian's mirror and PyPI, through the sandbox's proxy: a first run downloads.
 const INSTALL: u64 = 900;
 const DEPLOY: u64 = 600;
+const CLUSTER: &str = "sandbox.demo";
 
 /// The site's status and page.
 async fn visit(site: &str) -> (u16, String) {
@@ -188,8 +190,29 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
     let (_, page) = visit(&site).await;
     assert!(page.contains(" since v2)"), "{page}");
 
-    press_scenario(&browser, &server, "rollback", None, DEPLOY).await;
+    // The rollback takes the schema back first, with v2's code: v2's column goes.
+    let said = press_scenario(&browser, &server, "rollback", None, DEPLOY).await;
+    assert!(
+        said.iter()
+            .any(|line| line.contains("Unapplying visits.0002_visit_release")),
+        "{said:?}"
+    );
     assert_eq!(served_by(&site, "v1").await, frontends);
+
+    // v3's migration has no way back: its rollback is refused before anything changes.
+    press_scenario(&browser, &server, "deploy", Some("v3"), DEPLOY).await;
+    assert_eq!(served_by(&site, "v3").await, frontends);
+    let (refused, log) = server
+        .run_to_end(CLUSTER, "rollback", Duration::from_secs(DEPLOY))
+        .await;
+    assert_eq!(refused.status, RunStatus::Failed, "{log}");
+    assert!(
+        log.contains("a migration on the way cannot be reversed"),
+        "{log}"
+    );
+    assert!(log.contains("IRREVERSIBLE"), "{log}");
+    assert!(!log.contains("Unapplying"), "{log}");
+    assert_eq!(served_by(&site, "v3").await, frontends);
 
     // Done: the three instances go, typed as their number, and the site with them.
     browser.open(&format!("{}/instances", server.url)).await;

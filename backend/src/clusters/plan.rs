@@ -17,9 +17,11 @@ use knit_shared::{Invalid, PlannedHost, PlannedStep, RunPlan, ScenarioParam, Sta
 
 /// The scenario every cluster has without defining it: every role's `install`.
 pub const INSTALL: &str = "install";
-/// The scenario a cluster has without defining it when a role has a `rollback` task: each such
-/// role's `rollback`, then their `restart`.
+/// The scenario a cluster has without defining it when a role has a `rollback` task: see
+/// [`Definition::builtin_rollback`].
 pub const ROLLBACK: &str = "rollback";
+/// The task a rollback runs first, once, to take the database back to the older schema.
+const UNMIGRATE: &str = "unmigrate";
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -334,28 +336,46 @@ impl Definition {
     }
 
     /// The steps of the built-in `rollback` (none when the file defines its own, or no role has
-    /// a `rollback` task): each such role's `rollback`, then the `restart` of those that have one.
+    /// a `rollback` task): once for each role that says how (`unmigrate_command`), its schema
+    /// back; each such role's `rollback`; then the `restart` of those that have one.
     pub fn builtin_rollback(&self, library: &Library) -> Vec<StepSpec> {
         if self.file.scenarios.contains_key(ROLLBACK) {
             return Vec::new();
         }
-        let mut roles: Vec<(&str, Vec<String>)> = Vec::new();
+        let mut roles: Vec<(&str, Vec<String>, bool)> = Vec::new();
         for (role, spec) in self.file.machines.values().flat_map(|m| &m.get_ref().roles) {
-            let tasks = library
-                .tasks(&self.file.kinds, spec.get_ref().kind.get_ref())
-                .unwrap_or_default();
-            if tasks.contains(ROLLBACK) && !roles.iter().any(|(known, _)| known == role) {
-                roles.push((role, tasks.into_iter().collect()));
+            let spec = spec.get_ref();
+            let Some(kind) = library.resolve(&self.file.kinds, spec.kind.get_ref()) else {
+                continue;
+            };
+            if !kind.tasks.contains_key(ROLLBACK) || roles.iter().any(|(known, ..)| known == role) {
+                continue;
             }
+            let mut settings = kind.settings.clone();
+            settings.extend(spec.settings.clone());
+            let unmigrates = kind.tasks.contains_key(UNMIGRATE)
+                && settings
+                    .get("unmigrate_command")
+                    .and_then(toml::Value::as_str)
+                    .is_some_and(|command| !command.trim().is_empty());
+            roles.push((role, kind.tasks.keys().cloned().collect(), unmigrates));
         }
+        let unmigrates = roles
+            .iter()
+            .filter(|(.., unmigrates)| *unmigrates)
+            .map(|(role, ..)| StepSpec::Table {
+                step: format!("{role}.{UNMIGRATE}"),
+                continue_on_failure: false,
+                once: true,
+            });
         let rollbacks = roles
             .iter()
-            .map(|(role, _)| StepSpec::Name(format!("{role}.{ROLLBACK}")));
+            .map(|(role, ..)| StepSpec::Name(format!("{role}.{ROLLBACK}")));
         let restarts = roles
             .iter()
-            .filter(|(_, tasks)| tasks.iter().any(|task| task == "restart"))
-            .map(|(role, _)| StepSpec::Name(format!("{role}.restart")));
-        rollbacks.chain(restarts).collect()
+            .filter(|(_, tasks, _)| tasks.iter().any(|task| task == "restart"))
+            .map(|(role, ..)| StepSpec::Name(format!("{role}.restart")));
+        unmigrates.chain(rollbacks).chain(restarts).collect()
     }
 
     /// The step `role.task` or `ALL.task` on each host that has something to do for it.

@@ -1,5 +1,6 @@
-//! The demo cluster's Django project, as a repository with releases `v1` and `v2` (v2 adds a
-//! field and its migration): what the sandbox's machines deploy with the built-in `django` kind.
+//! The demo cluster's Django project, as a repository with releases `v1`, `v2` (v2 adds a
+//! field and its migration) and `v3` (a migration that cannot be reversed): what the sandbox's
+//! machines deploy with the built-in `django` kind.
 
 use std::path::Path;
 
@@ -45,6 +46,12 @@ const V2: &[(&str, &str)] = &[
     ),
 ];
 
+/// What release v3 adds: a data migration with no way back.
+const V3: &[(&str, &str)] = &[file!(
+    "visits/migrations/0003_visit_backfill.py",
+    "v3/0003_visit_backfill.py"
+)];
+
 /// The name of its repository in the sandbox's folder of repositories.
 pub const REPOSITORY: &str = "mysite.git";
 
@@ -59,7 +66,7 @@ pub fn script(repository: &Path) -> String {
          git init -q -b main\n\
          git config user.name 'knit sandbox'\ngit config user.email sandbox@knit.invalid\n"
     );
-    for (release, files) in [("v1", V1), ("v2", V2)] {
+    for (release, files) in [("v1", V1), ("v2", V2), ("v3", V3)] {
         let written = files
             .iter()
             .copied()
@@ -79,7 +86,7 @@ pub fn script(repository: &Path) -> String {
     }
     script.push_str(
         "mkdir -p \"$(dirname \"$repo\")\"\ngit clone -q --bare \"$work\" \"$repo\"\n\
-         echo \"made $repo with releases v1 and v2\"\n",
+         echo \"made $repo with releases v1, v2 and v3\"\n",
     );
     script
 }
@@ -112,6 +119,7 @@ mod tests {
         };
         assert_eq!(show("v1:RELEASE"), "v1\n");
         assert_eq!(show("v2:RELEASE"), "v2\n");
+        assert!(show("v3:visits/migrations/0003_visit_backfill.py").contains("RunPython"));
         assert!(show("v2:visits/models.py").contains("db_default"));
         assert!(!show("v1:visits/models.py").contains("release ="));
         assert_eq!(show("v1:mysite/urls.py"), V1[4].1);

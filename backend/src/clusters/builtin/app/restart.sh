@@ -12,7 +12,11 @@ set -e
 # The app answers on {{ health_path }} within {{ health_timeout }} s, or the step fails with its log.
 url=http://127.0.0.1:{{ app_port }}{{ health_path }}
 {{ knit.within(health_timeout) }}; do
-  if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then echo {{ service }}" answers on $url"; exit 0; fi
+  if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
+    echo {{ service }}" answers on $url"
+{% if migration_state_command %}{% include 'app/schema.sh' %}
+{% endif %}    exit 0
+  fi
   sleep 0.2
 done
 echo {{ service }}" does not answer on $url after "{{ health_timeout }}" s; the end of its log:" >&2
