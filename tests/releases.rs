@@ -2,7 +2,8 @@
 //! repository the test makes (over file://), `current` on v2, the built-in rollback back on
 //! v1 and the live view saying so; a deploy whose preparation fails leaves `current` as it was;
 //! releases beyond `keep_releases` go; one deploy's release has one name on every host, so a
-//! rollback by name is one run; no ref is the repository's default branch; the cluster page
+//! rollback by name is one run; no ref is the repository's default branch; a rollback takes
+//! an app's schema back first, as its settings say; the cluster page
 //! (Chromium) marks a host left behind, and the runs list says what each run deployed.
 
 use std::path::{Path, PathBuf};
@@ -228,6 +229,62 @@ async fn deploys_switch_current_rollback_goes_back_and_old_releases_go() {
     let shipped = ok(&hosts.knit(data, &["site", "ship"]));
     assert!(shipped.contains("::knit-output ref=trunk"), "{shipped}");
     assert_eq!(live_version(&hosts, "web1"), "v3");
+}
+
+/// An app that is not Django: its "database" is a file holding the version whose migration
+/// ran last, and its settings say how to read and go back.
+const SCHEMA: &str = r#"[machines.web]
+hosts = ["{HOST:web1}"]
+[machines.web.roles.app]
+kind = "filed"
+repository = "file://{ORIGIN}"
+app_dir = "{WORK}/web1"
+prefix = "{WORK}/web1-files"
+
+[kinds.filed]
+extends = "app"
+[kinds.filed.settings]
+sudo = ""
+services = "user"
+start = "sleep 600"
+migrate_command = "cat version.txt > {WORK}/db"
+migration_state_command = "cat {WORK}/db"
+unmigrate_command = "echo going back to $(cat \"$KNIT_MIGRATIONS\"); cp \"$KNIT_MIGRATIONS\" {WORK}/db"
+[kinds.filed.tasks]
+restart = ["{% include 'app/schema.sh' %}"]
+
+[scenarios.deploy]
+steps = ["ALL.prepare", "app.migrate", "ALL.update", "app.restart"]
+[scenarios.deploy.params.ref]
+pattern = ".*"
+"#;
+
+#[tokio::test]
+async fn any_app_says_how_its_schema_goes_back_and_the_rollback_does_so_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    let hosts = start_hosts(data, &["web1"]).await;
+    let origin = origin(data);
+    hosts.write_cluster(
+        "filed",
+        &SCHEMA.replace("{ORIGIN}", origin.to_str().expect("utf-8")),
+    );
+    ok(&hosts.knit(data, &["filed", "install"]));
+    let db = || {
+        std::fs::read_to_string(hosts.work.join("db"))
+            .expect("the database file")
+            .trim()
+            .to_owned()
+    };
+    for version in ["v1", "v2"] {
+        let set = format!("ref={version}");
+        ok(&hosts.knit(data, &["filed", "deploy", "--set", &set]));
+        assert_eq!(db(), version);
+    }
+    let back = ok(&hosts.knit(data, &["filed", "rollback"]));
+    assert!(back.contains("going back to v1"), "{back}");
+    assert_eq!(db(), "v1");
+    assert_eq!(live_version(&hosts, "web1"), "v1");
 }
 
 #[tokio::test]
