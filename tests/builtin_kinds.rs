@@ -45,22 +45,27 @@ fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
     definition
 }
 
-/// Every command of `scenario` on the example, its launched frontend at 10.0.0.1.
-fn commands(definition: &Definition, scenario: &str) -> Vec<Step> {
+/// The plan of `scenario` on the example, its launched frontend at 10.0.0.1.
+fn plan_of(definition: &Definition, scenario: &str) -> knit::clusters::Plan {
     let mut hosts = definition.static_hosts();
     hosts.insert(
         "frontend".to_owned(),
         vec![SshTarget::parse("deploy@10.0.0.1")],
     );
-    let plan = definition
+    definition
         .plan(
             Library::builtin(),
             &hosts,
             &knit_shared::StartRun::new(definition.name(), scenario),
             &knit::clusters::run_stamp(),
         )
-        .unwrap_or_else(|error| panic!("{scenario}: {error}"));
-    plan.steps
+        .unwrap_or_else(|error| panic!("{scenario}: {error}"))
+}
+
+/// Every command of `scenario` on the example.
+fn commands(definition: &Definition, scenario: &str) -> Vec<Step> {
+    plan_of(definition, scenario)
+        .steps
         .into_iter()
         .flat_map(|step| step.jobs)
         .flat_map(|job| job.commands)
@@ -420,19 +425,7 @@ fn commands_carry_their_settings_and_privilege() {
 
     // The built-in rollback takes the schema back first, once, then switches and restarts;
     // each restart records the schema its release runs with.
-    let mut hosts = definition.static_hosts();
-    hosts.insert(
-        "frontend".to_owned(),
-        vec![SshTarget::parse("deploy@10.0.0.1")],
-    );
-    let rollback = definition
-        .plan(
-            Library::builtin(),
-            &hosts,
-            &knit_shared::StartRun::new(definition.name(), "rollback"),
-            &knit::clusters::run_stamp(),
-        )
-        .expect("a rollback");
+    let rollback = plan_of(&definition, "rollback");
     let steps: Vec<(&str, bool)> = rollback
         .steps
         .iter()
