@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// it, minutes later.
 const PORTS: Range<u16> = 20_000..32_000;
 
+/// Ports found in use by something that claims none (another program) before giving up.
+const MOST_TAKEN: u32 = 256;
+
 /// The next port to try, as an offset into `PORTS`. Each process starts at a random place
 /// and goes up from there, so it never tries a port twice and two processes rarely meet.
 static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
@@ -36,7 +39,10 @@ pub fn free_port() -> io::Result<u16> {
     let _ = NEXT.compare_exchange(u32::MAX, start, Ordering::Relaxed, Ordering::Relaxed);
     let claims = claims_folder()?;
     let mut last = None;
-    for _ in 0..256 {
+    let mut taken = 0;
+    // Claimed ports are skipped without counting: a long-lived process (a test run) claims
+    // thousands in a row, and another one starting among them must find the end of the run.
+    for _ in 0..width {
         let offset = NEXT.fetch_add(1, Ordering::Relaxed) % width;
         let port = PORTS.start + u16::try_from(offset).expect("below the range's width");
         let Some(claim) = claim(&claims, port)? else {
@@ -49,8 +55,12 @@ pub fn free_port() -> io::Result<u16> {
             }
             Err(error) => last = Some(error),
         }
+        taken += 1;
+        if taken == MOST_TAKEN {
+            break;
+        }
     }
-    Err(last.unwrap_or_else(|| io::Error::other("every port tried is claimed by another process")))
+    Err(last.unwrap_or_else(|| io::Error::other("every port is claimed by another process")))
 }
 
 /// The folder of the claim files, open to every account (the sandbox's own included), with
@@ -97,6 +107,24 @@ mod tests {
         }
         let distinct: std::collections::BTreeSet<_> = ports.iter().collect();
         assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+    }
+
+    #[test]
+    fn a_long_run_of_claimed_ports_is_passed_over() {
+        let folder = claims_folder().expect("the claims folder");
+        let width = u32::from(PORTS.end - PORTS.start);
+        free_port().expect("a first port sets where the next ones are looked for");
+        let next = NEXT.load(Ordering::Relaxed);
+        // More claimed in a row than the ports in use it gives up after.
+        let held: Vec<(u16, File)> = (0..2 * MOST_TAKEN)
+            .map(|step| {
+                let port = PORTS.start + u16::try_from((next + step) % width).expect("in range");
+                (port, claim(&folder, port).expect("a claim read"))
+            })
+            .filter_map(|(port, file)| Some((port, file?)))
+            .collect();
+        let port = free_port().expect("a port past the claimed ones");
+        assert!(held.iter().all(|(claimed, _)| *claimed != port), "{port}");
     }
 
     #[test]
