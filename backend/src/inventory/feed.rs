@@ -4,12 +4,12 @@
 //! always what the poller believes it is (an SSH answer that came meanwhile is not lost).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use knit_shared::{Instance, InstanceChanges};
 use tokio::sync::{Notify, broadcast};
 
-use super::{FAST_POLL_INTERVAL, Inventory, POLL_INTERVAL};
+use super::{FAST_POLL_INTERVAL, Inventory, POLL_INTERVAL, lock};
 use crate::ec2::Scope;
 
 /// A subscription to one scope's changes.
@@ -32,7 +32,7 @@ struct Poller {
 #[derive(Debug, Default)]
 pub struct Told(Mutex<Option<Known>>);
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Known {
     instances: HashMap<String, Instance>,
     /// RFC 3339: when EC2 was last read for them.
@@ -88,16 +88,16 @@ impl Feeds {
 
 impl Told {
     /// The whole list as a new subscriber is sent it first: what the others were told, or
-    /// `instances` (read at `fetched_at`) when nobody was told anything yet.
+    /// the instances `read` gives (read at `fetched_at`) when nobody was told anything yet.
     pub fn first(
         &self,
         region: &str,
-        instances: Vec<Instance>,
+        read: impl FnOnce() -> Vec<Instance>,
         fetched_at: &str,
     ) -> InstanceChanges {
         let mut told = lock(&self.0);
         let known = told.get_or_insert_with(|| Known {
-            instances: instances
+            instances: read()
                 .into_iter()
                 .map(|instance| (instance.id.clone(), instance))
                 .collect(),
@@ -206,10 +206,6 @@ fn diff(
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 #[cfg(test)]
 mod tests {
     use knit_shared::InstanceState;
@@ -240,7 +236,7 @@ mod tests {
             (news.changed, news.removed),
             (vec![answered.clone()], vec![])
         );
-        let first = told.first("r", vec![web, db.clone()], "t0");
+        let first = told.first("r", || vec![web, db.clone()], "t0");
         assert_eq!(first.changed, vec![answered.clone(), db.clone()]);
         assert_eq!(first.fetched_at, "t2");
 

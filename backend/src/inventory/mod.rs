@@ -194,11 +194,18 @@ impl Inventory {
         let snapshot = self.snapshot(scope, false).await?;
         let first = told.first(
             &scope.region,
-            self.with_ssh(scope, &snapshot),
+            || self.with_ssh(scope, &snapshot),
             &snapshot.fetched_at,
         );
         Ok((first, feed))
     }
+}
+
+/// The guard of `mutex`, also when a panic elsewhere poisoned it (what it guards stays whole).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// An instance of `state` at private address `ip`, for tests.

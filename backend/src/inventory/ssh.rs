@@ -5,13 +5,14 @@
 //! costs a connection per instance every few minutes at most.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use knit_shared::{Instance, InstanceState};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::lock;
 use crate::ec2::Scope;
 use crate::reach::Reach;
 
@@ -135,10 +136,6 @@ impl Seen {
         }
         self.retry
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -11,6 +11,12 @@ KNIT_MIGRATIONS={{ app_dir }}/releases/$target/.knit-migrations
 export KNIT_MIGRATIONS
 cd current
 set -a; . {{ app_dir }}/shared/knit.env; set +a
+{% if migration_state_command -%}
+# The schema now, as migration_state_command says it, for unmigrate_command to compare.
+KNIT_MIGRATIONS_NOW={{ app_dir }}/current/.knit-migrations.now
+export KNIT_MIGRATIONS_NOW
+( {{ migration_state_command|safe }} ) > "$KNIT_MIGRATIONS_NOW"
+{% endif -%}
 {{ unmigrate_command|safe }}
 {%- else -%}
 echo "nothing to do: unmigrate_command is empty"
