@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use knit::clusters::{self, Command as Step, Definition, Library};
+use knit::clusters::{self, Command as Step, Definition, FoundHost, Library};
 use knit::ssh::SshTarget;
 
 use crate::harness::{ProcessGroup, start_postgres};
@@ -20,6 +20,9 @@ fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
     let mut loaded = clusters::load_dir(&dir, Library::builtin());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let mut definition = loaded.definitions.remove(0);
+    definition
+        .read_secrets(&secrets_folder())
+        .expect("the example's password");
     let db = definition
         .file
         .machines
@@ -37,6 +40,9 @@ fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
         let role = db.roles.get_mut(role).expect("role").get_mut();
         role.settings
             .insert("prefix".to_owned(), prefix.display().to_string().into());
+        // The private address is not this machine's.
+        role.settings
+            .insert("listen".to_owned(), "127.0.0.1".into());
         for (setting, port) in settings {
             role.settings
                 .insert(setting.to_owned(), i64::from(ports[port]).into());
@@ -45,13 +51,34 @@ fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
     definition
 }
 
-/// The plan of `scenario` on the example, its launched frontend at 10.0.0.1.
+/// The example's database password.
+const PASSWORD: &str = "correct horse:battery@staple";
+
+/// A secrets folder holding the example's `password_file`.
+fn secrets_folder() -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("knit-example-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    std::fs::write(folder.join("production.mysite-db"), format!("{PASSWORD}\n")).expect("written");
+    folder
+}
+
+/// The plan of `scenario` on the example: knit logs in at the instances' public addresses,
+/// the frontend's private one is 10.0.1.5 and the database's 10.0.2.7.
 fn plan_of(definition: &Definition, scenario: &str) -> knit::clusters::Plan {
-    let mut hosts = definition.static_hosts();
-    hosts.insert(
-        "frontend".to_owned(),
-        vec![SshTarget::parse("deploy@10.0.0.1")],
-    );
+    let launched = |public: &str, private: &str| FoundHost {
+        target: SshTarget::parse(public),
+        private_ip: Some(private.to_owned()),
+    };
+    let hosts = BTreeMap::from([
+        (
+            "frontend".to_owned(),
+            vec![launched("deploy@203.0.113.10", "10.0.1.5")],
+        ),
+        (
+            "db".to_owned(),
+            vec![launched("deploy@203.0.113.7", "10.0.2.7")],
+        ),
+    ]);
     definition
         .plan(
             Library::builtin(),
@@ -144,7 +171,7 @@ fn nginx_accepts_the_proxy_and_maintenance_sites() {
     let (to, site) = written(&install, "/sites-available/production.mysite");
     assert_eq!(to, "/etc/nginx/sites-available/production.mysite");
     for line in [
-        "server 10.0.0.1:8000;",
+        "server 10.0.1.5:8000;",
         "listen 80 default_server;",
         "server_name mysite;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
@@ -294,8 +321,12 @@ fn pgbouncer_and_postgresql_take_their_settings_from_the_written_files() {
         "{read}"
     );
     assert!(read.contains("listen_addresses=localhost=read"), "{read}");
-    // pg_hba_file_rules reads the file as it is now; the server keeps the rules it loaded.
-    std::fs::write(postgres.data.join("pg_hba.conf"), &rules).expect("write");
+    // pg_hba_file_rules reads the file as it is now; the test's own account stays trusted.
+    std::fs::write(
+        postgres.data.join("pg_hba.conf"),
+        format!("host all knit 127.0.0.1/32 trust\n{rules}"),
+    )
+    .expect("write");
     let parsed = psql(
         "select coalesce(error, 'ok') || '=' || type || '=' || array_to_string(user_name, ',') \
          || '=' || auth_method from pg_hba_file_rules",
@@ -304,8 +335,28 @@ fn pgbouncer_and_postgresql_take_their_settings_from_the_written_files() {
         !parsed.lines().any(|line| !line.starts_with("ok=")),
         "{parsed}"
     );
-    assert!(parsed.contains("ok=host=mysite=trust"), "{parsed}");
+    assert!(parsed.contains("ok=host=postgres=trust"), "{parsed}");
+    assert!(parsed.contains("ok=host=all=scram-sha-256"), "{parsed}");
     assert!(parsed.contains("ok=local=postgres=peer"), "{parsed}");
+    psql("select pg_reload_conf()");
+
+    // The role gets the verifier pgbouncer keeps, as apply.sh gives it; neither file holds
+    // the password.
+    let (_, users) = written(&install, "pgbouncer/userlist.txt");
+    assert!(!users.contains(PASSWORD), "{users}");
+    let verifier = users
+        .lines()
+        .find_map(|line| line.strip_prefix("\"mysite\" \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("mysite's verifier");
+    assert!(verifier.starts_with("SCRAM-SHA-256$4096:"), "{users}");
+    psql(&format!("create role mysite login password '{verifier}'"));
+    psql("create database mysite owner mysite");
+    let (_, clients) = written(&install, "pgbouncer/pg_hba.conf");
+    assert!(
+        clients.contains("host all all 10.0.1.5/32 scram-sha-256"),
+        "the frontend's private address: {clients}"
+    );
 
     // pgbouncer starts with its three files and says what it took.
     for end in [
@@ -331,10 +382,9 @@ fn pgbouncer_and_postgresql_take_their_settings_from_the_written_files() {
     }
     pgbouncer.arg(&ini);
     let port = ports["pgbouncer"].to_string();
-    let (_pgbouncer, config) = daemon(pgbouncer, "pgbouncer", || {
-        output(
-            "psql",
-            &[
+    let through_pgbouncer = |password: &str, database: &str, sql: &str| {
+        Command::new("psql")
+            .args([
                 "-h",
                 "127.0.0.1",
                 "-p",
@@ -342,14 +392,19 @@ fn pgbouncer_and_postgresql_take_their_settings_from_the_written_files() {
                 "-U",
                 "mysite",
                 "-d",
-                "pgbouncer",
-                "-X",
-                "-t",
-                "-A",
-                "-c",
-                "SHOW CONFIG",
-            ],
-        )
+                database,
+            ])
+            .args(["-X", "-t", "-A", "-w", "-c", sql])
+            .env("PGPASSWORD", password)
+            .output()
+            .expect("psql runs")
+    };
+    let (_pgbouncer, config) = daemon(pgbouncer, "pgbouncer", || {
+        let shown = through_pgbouncer(PASSWORD, "pgbouncer", "SHOW CONFIG");
+        shown
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&shown.stdout).into_owned())
     });
     for (key, value) in [
         ("max_client_conn", "8192"),
@@ -360,6 +415,35 @@ fn pgbouncer_and_postgresql_take_their_settings_from_the_written_files() {
         let line = format!("{key}|{value}|");
         assert!(config.contains(&line), "{line} not in {config}");
     }
+    // The app's password gets through pgbouncer and on to PostgreSQL (which checks it again
+    // by the same verifier); another is refused.
+    let app = through_pgbouncer(PASSWORD, "mysite", "select current_user");
+    assert_eq!(
+        String::from_utf8_lossy(&app.stdout).trim(),
+        "mysite",
+        "{}",
+        String::from_utf8_lossy(&app.stderr)
+    );
+    let wrong = through_pgbouncer("not the password", "mysite", "select current_user");
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    // pgbouncer's words for a proof that does not match.
+    assert!(said.contains("SASL authentication failed"), "{said}");
+}
+
+/// The ports `example` gave the database machine's roles.
+fn ports_of(definition: &Definition) -> BTreeMap<&'static str, i64> {
+    let roles = &definition.file.machines["db"].get_ref().roles;
+    let port = |role: &str, setting: &str| {
+        roles[role].get_ref().settings[setting]
+            .as_integer()
+            .expect("a port")
+    };
+    BTreeMap::from([
+        ("pgbouncer", port("postgres", "bouncer_port")),
+        ("redis", port("redis", "port")),
+        ("memcached", port("memcache", "port")),
+    ])
 }
 
 #[test]
@@ -402,6 +486,23 @@ fn commands_carry_their_settings_and_privilege() {
     assert!(
         env.contains("MEDIA_ROOT='/srv/mysite/shared/media'"),
         "{env}"
+    );
+    // The database and the caches at the db machine's private address, the password in the
+    // URL and in no command.
+    let ports = ports_of(&definition);
+    for line in [
+        format!(
+            "DATABASE_URL='postgresql://mysite:correct%20horse%3Abattery%40staple@10.0.2.7:{}/mysite'",
+            ports["pgbouncer"]
+        ),
+        format!("REDIS_URL='redis://10.0.2.7:{}'", ports["redis"]),
+        format!("MEMCACHED_SERVERS='10.0.2.7:{}'", ports["memcached"]),
+    ] {
+        assert!(env.contains(&line), "{line} not in {env}");
+    }
+    assert!(
+        !all.contains(PASSWORD) && !all.contains("SCRAM-SHA-256$"),
+        "{all}"
     );
 
     let all = scripts(&commands(&definition, "deploy"));

@@ -1,7 +1,8 @@
 //! The built-in kinds as every user gets them (`sudo`, systemd units, packages from apt), on
 //! the sandbox's real machines: `install` on fresh machines, `update` and `restart` after, then
 //! each service is checked by what it answers: nginx on port 80, redis's PING, memcached's
-//! stats, psql through pgbouncer.
+//! stats, psql through pgbouncer: from the frontend's private address with the database's
+//! password (one it does not know is refused), not from an address outside `clients`.
 
 use std::time::Duration;
 
@@ -12,6 +13,8 @@ use crate::harness::start_sandbox_with;
 /// Packages come from Debian's mirror through the sandbox's proxy: a first run downloads them.
 const INSTALL: Duration = Duration::from_secs(900);
 const CHECK: Duration = Duration::from_secs(120);
+/// The shop database's password, in the server's secrets folder as `password_file` names it.
+const PASSWORD: &str = "shop:db pass@81c3";
 
 const SERVICES: &str = r#"[cluster]
 name = "services"
@@ -46,18 +49,30 @@ kind = "redis"
 kind = "bounced_postgres"
 db_name = "shop"
 user = "shop"
-trust_users = ["postgres", "shop"]
+password_file = "services-shop"
+trust_users = ["postgres"]
 [machines.db.roles.db_check]
 kind = "db_check"
 
+# The frontend counts as an app host (it has an app_port), so pgbouncer lets it in.
+[kinds.front_check]
+extends = "base"
+[kinds.front_check.settings]
+app_port = 8000
 [kinds.front_check.tasks]
-check = ["curl -s -o /dev/null -D - -H 'Host: shop.example' http://127.0.0.1/ | grep -i '^server: nginx' | tr -d '\r'"]
+install = ["{{ knit.packages(['postgresql-client']) }}"]
+check = [
+  "curl -s -o /dev/null -D - -H 'Host: shop.example' http://127.0.0.1/ | grep -i '^server: nginx' | tr -d '\r'",
+  "echo \"pgbouncer from the frontend $(psql {{ 'postgresql://shop:' ~ roles.postgres[0].password|url_part ~ '@' ~ roles.postgres[0].address ~ ':6432/shop' }} -w -Atc 'select 40 + 2')\"",
+  "echo \"another password: $(PGPASSWORD=guessed psql -h {{ roles.postgres[0].address }} -p 6432 -U shop -d shop -w -Atc 'select 1' 2>&1 | grep -o 'SASL authentication failed')\"",
+]
 
 [kinds.db_check.tasks]
 check = [
   "echo \"redis $(redis-cli -p 6379 ping)\"",
   '''echo "memcached $(bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211; printf "stats\r\nquit\r\n" >&3; grep -a -m1 -o "STAT pid" <&3')"''',
-  "echo \"pgbouncer $(psql 'host=127.0.0.1 port=6432 dbname=shop user=shop' -Atc 'select 40 + 2')\"",
+  # This machine's private address is not an app host's: pgbouncer refuses it, password or not.
+  "echo \"not a client: $(PGPASSWORD={{ roles.postgres[0].password }} psql -h {{ address }} -p 6432 -U shop -d shop -w -Atc 'select 1' 2>&1 | grep -o 'login rejected')\"",
 ]
 
 [scenarios.refresh]
@@ -76,16 +91,30 @@ async fn the_built_in_kinds_install_with_their_defaults_on_fresh_machines_and_th
     let dir = tempfile::tempdir().expect("a folder");
     let (_moto, server) = start_sandbox_with(dir.path(), &["--sandbox-machines", "on"]).await;
     server.add_sandbox_cluster("services.toml", SERVICES);
+    let secrets = dir.path().join("data/secrets");
+    std::fs::create_dir_all(&secrets).expect("the secrets folder");
+    std::fs::write(secrets.join("services-shop"), PASSWORD).expect("written");
 
     let (launch, log) = server.run_to_end("services", "launch", CHECK).await;
     assert_eq!(launch.status, RunStatus::Ok, "{log}");
-    let (install, log) = server.run_to_end("services", "install", INSTALL).await;
-    assert_eq!(install.status, RunStatus::Ok, "{log}");
+    let (install, install_log) = server.run_to_end("services", "install", INSTALL).await;
+    assert_eq!(install.status, RunStatus::Ok, "{install_log}");
+    assert!(
+        install_log
+            .contains("shop logs in to shop through pgbouncer on port 6432 with its password"),
+        "{install_log}"
+    );
     let (refresh, log) = server.run_to_end("services", "refresh", CHECK).await;
     assert_eq!(refresh.status, RunStatus::Ok, "{log}");
 
     let (check, log) = server.run_to_end("services", "check", CHECK).await;
     assert_eq!(check.status, RunStatus::Ok, "{log}");
+    assert!(
+        ![&install_log, &log]
+            .iter()
+            .any(|log| log.contains(PASSWORD)),
+        "the password is in a run's log"
+    );
     let said: Vec<&str> = log
         .lines()
         .filter_map(|line| line.split(" stdout | ").nth(1))
@@ -94,7 +123,13 @@ async fn the_built_in_kinds_install_with_their_defaults_on_fresh_machines_and_th
         said.iter().any(|line| line.starts_with("Server: nginx/")),
         "{log}"
     );
-    for answer in ["redis PONG", "memcached STAT pid", "pgbouncer 42"] {
+    for answer in [
+        "redis PONG",
+        "memcached STAT pid",
+        "pgbouncer from the frontend 42",
+        "another password: SASL authentication failed",
+        "not a client: login rejected",
+    ] {
         assert!(said.contains(&answer), "{answer} not in {log}");
     }
     server.stop();

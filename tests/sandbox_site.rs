@@ -56,13 +56,32 @@ async fn a_newcomer_installs_deploys_v1_then_v2_and_rolls_back_on_real_daemons()
     assert_eq!(link.attr("href").await.expect("href"), Some(site.clone()));
 
     let said = press_scenario(&browser, &server, "install", None, 180).await;
-    let pgbouncer = "app answers through pgbouncer on port ";
+    // The app's database user gets a password, and the check logs in with it.
     assert!(
-        said.iter().any(|line| line.starts_with(pgbouncer)),
+        said.iter()
+            .any(|line| line == "set the password of the role app"),
         "{said:?}"
     );
-    press_scenario(&browser, &server, "deploy", Some("v1"), 180).await;
+    let pgbouncer = "app logs in to app through pgbouncer on port ";
+    assert!(
+        said.iter()
+            .any(|line| line.starts_with(pgbouncer) && line.ends_with(" with its password")),
+        "{said:?}"
+    );
+    let deployed = press_scenario(&browser, &server, "deploy", Some("v1"), 180).await;
     let page = wait_for_page(&site, "knit demo v1").await;
+    // The password the sandbox made is in the app's environment, and in no line of either run.
+    let password = std::fs::read_to_string(dir.path().join("data/secrets/sandbox.demo-db"))
+        .expect("the sandbox's database password");
+    let password = password.trim_end();
+    assert!(password.len() >= 32, "{password:?}");
+    assert!(
+        !said
+            .iter()
+            .chain(&deployed)
+            .any(|line| line.contains(password)),
+        "the password is in a run's log"
+    );
     for line in [
         "ref v1",
         "served by web-",

@@ -1,6 +1,6 @@
 //! Secrets stay secret: after a session of launching, deploying and looking at everything, no
 //! answer of the API and no line of the server's log holds the AWS secret key, a private key's
-//! body, or a password from a cluster definition.
+//! body, a password from a cluster definition or one from knit's secrets folder.
 
 use knit_shared::{NewGroup, NewKey, RunStatus, RunSummary, WizardLaunched, WizardRequest};
 use reqwest::Method;
@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use crate::harness::{KnitServer, TEST_AWS_SECRET, dummy_web_dir, serve_cluster};
 
 const DB_PASSWORD: &str = "pw-of-the-shop-db-81c3";
+/// Read from the server's secrets folder, as `api_token_file` says.
+const API_TOKEN: &str = "token-of-the-shop-api-27d9";
 
 const SHOP: &str = r#"
 [machines.web]
@@ -16,9 +18,10 @@ hosts = ["{HOST:web1}", "{HOST:web2}"]
 [machines.web.roles.app]
 kind = "app"
 db_password = "pw-of-the-shop-db-81c3"
+api_token_file = "shop-api"
 
 [kinds.app.tasks]
-migrate = ["echo migrating with {{ db_password }}", "echo to stderr {{ db_password }} >&2"]
+migrate = ["echo migrating with {{ db_password }} and {{ api_token }}", "echo to stderr {{ db_password }} >&2"]
 
 [scenarios.deploy]
 steps = ["app.migrate"]
@@ -68,6 +71,9 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
     let dir = tempfile::tempdir().expect("temp dir");
     let (hosts, _moto, server) =
         serve_cluster(dir.path(), "shop", SHOP, &dummy_web_dir(dir.path())).await;
+    let secrets = dir.path().join("data/secrets");
+    std::fs::create_dir_all(&secrets).expect("the secrets folder");
+    std::fs::write(secrets.join("shop-api"), format!("{API_TOKEN}\n")).expect("written");
     let client = server.client();
     let mut answers = Vec::new();
 
@@ -149,7 +155,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
     answers.extend(read_everything(&server, run.id).await);
     let everything = answers.join("\n");
     assert!(
-        everything.contains("migrating with ****"),
+        everything.contains("migrating with **** and ****"),
         "the run log is there, masked"
     );
     let ssh_key = std::fs::read_to_string(&hosts.key).expect("the SSH client key");
@@ -160,6 +166,7 @@ async fn no_secret_appears_in_any_answer_or_log_after_launching_deploying_and_vi
         ("the new key pair's private key", key_body.as_str()),
         ("the SSH client key", ssh_key_body.as_str()),
         ("the database password", DB_PASSWORD),
+        ("a secret of the secrets folder", API_TOKEN),
         ("a secret parameter's default", SECRET_DEFAULT),
         ("the API token", token_secret.as_str()),
         ("the test admin's token", server.token.as_str()),

@@ -136,6 +136,11 @@ impl Settings {
         database_url(&self.data_dir, self.database_url.as_deref())
     }
 
+    /// Where knit reads the secrets settings like `password_file` name.
+    pub fn secrets_dir(&self) -> PathBuf {
+        secrets_dir(&self.data_dir)
+    }
+
     /// Where knit records the SSH host keys it trusts.
     pub fn known_hosts(&self) -> PathBuf {
         known_hosts(&self.data_dir)
@@ -148,6 +153,11 @@ pub fn database_url(data_dir: &Path, url: Option<&str>) -> String {
         Some(url) => url.to_owned(),
         None => format!("sqlite:{}", data_dir.join("knit.db").display()),
     }
+}
+
+/// Knit's secrets folder in data folder `data_dir`: the files settings like `password_file` name.
+pub fn secrets_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("secrets")
 }
 
 /// The known_hosts file of data folder `data_dir`.

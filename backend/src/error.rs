@@ -148,7 +148,7 @@ impl From<StartError> for ApiError {
             StartError::NotAnOperator(_) | StartError::RolloutLocked { .. } => {
                 Self::Forbidden(message)
             }
-            StartError::Plan(_) => Self::Invalid(message),
+            StartError::Plan(_) | StartError::Secret(_) => Self::Invalid(message),
             StartError::Scope(error) => error.into(),
             StartError::Hosts(HostsError::Ec2 { source, .. }) => source.into(),
             StartError::Hosts(_) => Self::Invalid(message),

@@ -106,7 +106,7 @@ pub async fn serve(
         .cloned()
         .chain(sandbox.as_ref().map(Sandbox::clusters_dir))
         .collect();
-    let fleet = Fleet::new(cluster_dirs, hub);
+    let fleet = Fleet::new(cluster_dirs, hub, settings.secrets_dir());
     let runs = Runs::open(
         store.clone(),
         fleet,

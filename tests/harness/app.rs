@@ -59,7 +59,7 @@ pub async fn app_serving(
         .token;
     let (ec2, region) = connect(&target).await;
     let hub = std::sync::Arc::new(Ec2Hub::new(target, ec2, region));
-    let fleet = Fleet::new(Vec::new(), std::sync::Arc::clone(&hub));
+    let fleet = Fleet::new(Vec::new(), std::sync::Arc::clone(&hub), dir.join("secrets"));
     let runs = Runs::open(
         store.clone(),
         fleet,

@@ -83,7 +83,11 @@ pub async fn start_sandbox_with(
 /// launches machines (none of these tests' do).
 pub fn fleet(dir: &std::path::Path) -> knit::runs::Fleet {
     let ec2 = knit::ec2::Ec2Hub::lazy(knit::ec2::Ec2Target::default());
-    knit::runs::Fleet::new(vec![dir.to_owned()], std::sync::Arc::new(ec2))
+    knit::runs::Fleet::new(
+        vec![dir.to_owned()],
+        std::sync::Arc::new(ec2),
+        dir.join("secrets"),
+    )
 }
 
 /// What a command printed, standard output then standard error, for its test's assertions.

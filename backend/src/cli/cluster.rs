@@ -170,7 +170,11 @@ fn fleet(args: &ClusterArgs) -> Fleet {
         endpoint: args.ec2_endpoint.clone(),
         ..Ec2Target::default()
     };
-    Fleet::new(vec![args.clusters.clone()], Arc::new(Ec2Hub::lazy(ec2)))
+    Fleet::new(
+        vec![args.clusters.clone()],
+        Arc::new(Ec2Hub::lazy(ec2)),
+        config::secrets_dir(&args.store.data_dir),
+    )
 }
 
 async fn open_runs(args: &ClusterArgs, fleet: Fleet) -> anyhow::Result<Arc<Runs>> {

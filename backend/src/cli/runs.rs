@@ -48,7 +48,8 @@ pub async fn run(args: RunsArgs) -> anyhow::Result<()> {
     let known_hosts = KnownHosts::new(crate::config::known_hosts(&args.store.data_dir));
     // Approving reads who may from the definitions, and needs no EC2.
     let ec2 = Arc::new(Ec2Hub::lazy(Ec2Target::default()));
-    let fleet = Fleet::new(vec![args.clusters.clone()], ec2);
+    let secrets = crate::config::secrets_dir(&args.store.data_dir);
+    let fleet = Fleet::new(vec![args.clusters.clone()], ec2, secrets);
     let runs = Runs::open(store, fleet, known_hosts).await?;
     let actor = Actor {
         name: args.approver.clone(),

@@ -9,6 +9,7 @@ use knit_shared::{ScenarioParam, validate};
 
 use super::Library;
 use super::format::{Action, File};
+use super::secret_sources::source_problem;
 
 type Problem = (usize, String);
 
@@ -117,6 +118,7 @@ fn machines(file: &File, library: &Library, problems: &mut Vec<Problem>) {
             .as_ref()
             .map_or(body.count.unwrap_or(1) as usize, Vec::len);
         for (host, settings) in &body.host_settings {
+            secret_sources(settings.get_ref(), settings.span().start, problems);
             let number = host
                 .strip_prefix(name.as_str())
                 .and_then(|rest| rest.strip_prefix('-'))
@@ -137,6 +139,7 @@ fn machines(file: &File, library: &Library, problems: &mut Vec<Problem>) {
             ));
         }
         for (role, spec) in &body.roles {
+            secret_sources(&spec.get_ref().settings, spec.span().start, problems);
             let kind = &spec.get_ref().kind;
             if let Some(resolved) = library.resolve(&file.kinds, kind.get_ref()) {
                 for setting in &resolved.required {
@@ -183,6 +186,7 @@ fn kinds(file: &File, library: &Library, problems: &mut Vec<Problem>) {
         }
     }
     for (name, kind) in &file.kinds {
+        secret_sources(&kind.get_ref().settings, kind.span().start, problems);
         let Some(parent) = &kind.get_ref().extends else {
             continue;
         };
@@ -196,6 +200,18 @@ fn kinds(file: &File, library: &Library, problems: &mut Vec<Problem>) {
                 parent.span().start,
                 format!("kind {name} extends itself through a circle of kinds"),
             ));
+        }
+    }
+}
+
+/// Secret settings given by their source (`password_env`, `password_file`), in `settings` and
+/// its tables, which stand at `at`.
+fn secret_sources(settings: &toml::Table, at: usize, problems: &mut Vec<Problem>) {
+    for (name, value) in settings {
+        if let Some(problem) = source_problem(settings, name, value) {
+            problems.push((at, problem));
+        } else if let toml::Value::Table(table) = value {
+            secret_sources(table, at, problems);
         }
     }
 }

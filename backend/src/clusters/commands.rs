@@ -10,7 +10,37 @@ pub struct Host {
     pub name: String,
     pub machine: String,
     pub target: SshTarget,
+    /// The address the cluster's other machines reach it by, when knit logs in by another:
+    /// an EC2 instance's private IP.
+    pub private_ip: Option<String>,
 }
+
+impl Host {
+    /// The address the cluster's other machines reach it by: its private IP, or else the one
+    /// knit logs in at.
+    pub fn peer_address(&self) -> &str {
+        self.private_ip.as_deref().unwrap_or(&self.target.host)
+    }
+}
+
+/// A host found for a machine: a listed one, or an EC2 instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundHost {
+    pub target: SshTarget,
+    pub private_ip: Option<String>,
+}
+
+impl From<SshTarget> for FoundHost {
+    fn from(target: SshTarget) -> Self {
+        Self {
+            target,
+            private_ip: None,
+        }
+    }
+}
+
+/// The hosts found for each machine of a cluster, by machine name.
+pub type MachineHosts = std::collections::BTreeMap<String, Vec<FoundHost>>;
 
 /// One rendered action of a role's task.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,7 +73,10 @@ impl Library {
                 .as_ref()
                 .map(|parent| parent.get_ref().as_str());
         }
-        let mut resolved = ResolvedKind::default();
+        let mut resolved = ResolvedKind {
+            lineage: chain.iter().map(|(name, _)| (*name).to_owned()).collect(),
+            ..ResolvedKind::default()
+        };
         for (_, kind) in chain.into_iter().rev() {
             resolved.required.extend(kind.required.iter().cloned());
             resolved.settings.extend(kind.settings.clone());
@@ -86,6 +89,8 @@ impl Library {
 /// A kind with its inheritance applied.
 #[derive(Debug, Default)]
 pub struct ResolvedKind {
+    /// The kind and those it extends, nearest first: `["mysite", "django", "app", "base"]`.
+    pub lineage: Vec<String>,
     /// Settings a role must give (its own or its kind's), from every kind of the chain.
     pub required: Vec<String>,
     pub settings: toml::Table,

@@ -11,6 +11,8 @@ mod params;
 mod plan;
 mod render;
 pub mod schedule;
+mod scram;
+mod secret_sources;
 mod secrets;
 mod summary;
 
@@ -18,11 +20,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use commands::{Command, Host, file_action};
+pub use commands::{Command, FoundHost, Host, MachineHosts, file_action};
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
 pub use plan::{INSTALL, Job, Plan, PlanError, ROLLBACK, Step, run_stamp};
 pub use render::RenderError;
+pub use secret_sources::SecretError;
 
 /// A definition file that parsed and passed every check.
 #[derive(Debug)]

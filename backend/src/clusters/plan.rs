@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::commands::{Command, Host};
+use super::commands::{Command, Host, MachineHosts};
 use super::format::{Role, Step as StepSpec};
 use super::render::{RenderError, Renderer};
 use super::{Definition, Library};
@@ -138,7 +138,7 @@ impl Definition {
     }
 
     /// Hosts of the machines given as static inventory, named `<machine>-<n>`.
-    pub fn static_hosts(&self) -> BTreeMap<String, Vec<SshTarget>> {
+    pub fn static_hosts(&self) -> MachineHosts {
         self.file
             .machines
             .iter()
@@ -146,7 +146,7 @@ impl Definition {
                 let hosts = machine.get_ref().hosts.as_ref()?;
                 let targets = hosts
                     .iter()
-                    .map(|h| SshTarget::parse(h.get_ref()))
+                    .map(|h| SshTarget::parse(h.get_ref()).into())
                     .collect();
                 Some((name.clone(), targets))
             })
@@ -158,7 +158,7 @@ impl Definition {
     pub fn plan(
         &self,
         library: &Library,
-        machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
+        machine_hosts: &MachineHosts,
         request: &StartRun,
         stamp: &str,
     ) -> Result<Plan, PlanError> {
@@ -250,7 +250,7 @@ impl Definition {
     }
 
     /// Every host of `machine_hosts`, named `<machine>-<n>` in the order of the definition.
-    pub fn named_hosts(&self, machine_hosts: &BTreeMap<String, Vec<SshTarget>>) -> Vec<Host> {
+    pub fn named_hosts(&self, machine_hosts: &MachineHosts) -> Vec<Host> {
         self.file
             .machines
             .keys()
@@ -259,10 +259,11 @@ impl Definition {
                     .get(machine)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                targets.iter().enumerate().map(move |(index, target)| Host {
+                targets.iter().enumerate().map(move |(index, found)| Host {
                     name: format!("{machine}-{}", index + 1),
                     machine: machine.clone(),
-                    target: target.clone(),
+                    target: found.target.clone(),
+                    private_ip: found.private_ip.clone(),
                 })
             })
             .collect()
@@ -270,7 +271,7 @@ impl Definition {
 
     fn hosts(
         &self,
-        machine_hosts: &BTreeMap<String, Vec<SshTarget>>,
+        machine_hosts: &MachineHosts,
         request: &StartRun,
     ) -> Result<Vec<Host>, PlanError> {
         let all = self.named_hosts(machine_hosts);
@@ -447,7 +448,7 @@ impl Definition {
     }
 
     /// What templates see as `roles`: each role's hosts, each with its `host` name, `address`
-    /// and settings.
+    /// (the one other machines reach it by), `kinds` (its kind's lineage) and settings.
     fn roles_on(&self, library: &Library, hosts: &[Host]) -> toml::Table {
         let mut roles = toml::Table::new();
         for host in hosts {
@@ -460,8 +461,9 @@ impl Definition {
                     continue;
                 };
                 let mut member = self.settings_on(host, spec, kind.settings);
+                member.insert("kinds".to_owned(), kind.lineage.into());
                 member.insert("host".to_owned(), host.name.clone().into());
-                member.insert("address".to_owned(), host.target.host.clone().into());
+                member.insert("address".to_owned(), host.peer_address().into());
                 let members = roles
                     .entry(role.clone())
                     .or_insert_with(|| toml::Value::Array(Vec::new()));

@@ -57,6 +57,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("postgres/knit.conf"),
     template!("postgres/paths.j2"),
     template!("postgres/pg_hba.conf"),
+    template!("postgres/pgpass"),
     template!("postgres/pgbouncer.ini"),
     template!("postgres/userlist.txt"),
     template!("redis/apply.sh"),
@@ -182,6 +183,39 @@ fn expand(state: &State, text: &str) -> Result<String, minijinja::Error> {
         .render_named_str(Quoting::Plain.template_name(), text, context)
 }
 
+/// `password|scram_verifier(context)`: the SCRAM-SHA-256 verifier PostgreSQL and pgbouncer
+/// keep of a password; `context` (e.g. the cluster and the user) goes into its salt.
+fn scram_verifier(password: &str, context: &str) -> Result<String, minijinja::Error> {
+    super::scram::verifier(password, context)
+        .map_err(|message| minijinja::Error::new(ErrorKind::InvalidOperation, message))
+}
+
+/// `address|cidr`: an IP address as the network of that one address (`10.0.0.5/32`), for
+/// access rules that take networks only.
+fn cidr(address: &str) -> Result<String, minijinja::Error> {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => Ok(format!("{ip}/32")),
+        Ok(std::net::IpAddr::V6(ip)) => Ok(format!("{ip}/128")),
+        Err(_) => Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{address:?} is no IP address"),
+        )),
+    }
+}
+
+/// `text|url_part`: percent-encoded but for the characters a URL never reads as its own
+/// (letters, digits, `-._~`), for a password inside `postgresql://user:password@host/`.
+fn url_part(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// `list|words`: each item one shell word, separated by spaces.
 fn words(list: Vec<Value>) -> Value {
     let words: Vec<String> = list.iter().map(|item| quote(&item.to_string())).collect();
@@ -207,6 +241,9 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("env_value", env_value);
     env.add_filter("expand", expand);
     env.add_filter("sql_name", sql_name);
+    env.add_filter("scram_verifier", scram_verifier);
+    env.add_filter("cidr", cidr);
+    env.add_filter("url_part", url_part);
     env.add_function("prefixed", prefixed);
     env.add_function("fail", fail);
     for (name, text) in TEMPLATES {
@@ -359,6 +396,7 @@ impl Renderer<'_> {
             ("cluster", Some(self.definition.name())),
             ("domain", cluster.domain.as_deref()),
             ("run_stamp", Some(self.stamp)),
+            ("address", Some(self.host.peer_address())),
         ] {
             if let Some(value) = value {
                 context.insert(key.to_owned(), toml::Value::String(value.to_owned()));
@@ -444,5 +482,13 @@ mod tests {
             "run 'a b'"
         );
         assert_eq!(shell("{{ [v, \"c\"]|words }}"), "'a b' 'c'");
+    }
+
+    #[test]
+    fn addresses_become_networks_and_url_parts_keep_only_plain_characters() {
+        assert_eq!(cidr("10.0.0.5").expect("v4"), "10.0.0.5/32");
+        assert_eq!(cidr("::1").expect("v6"), "::1/128");
+        assert!(cidr("db.example.com").is_err());
+        assert_eq!(url_part("p@ss:w/rd %é~"), "p%40ss%3Aw%2Frd%20%25%C3%A9~");
     }
 }

@@ -1,5 +1,6 @@
 //! The secret settings of a definition: values a run log must never show.
 
+use super::secret_sources::source_of;
 use super::{Definition, Library};
 
 /// A setting whose name contains one of these holds a secret.
@@ -35,6 +36,8 @@ impl Definition {
 fn secrets_in(settings: &toml::Table, values: &mut Vec<String>) {
     for (name, value) in settings {
         match value {
+            // Where a secret is read is no secret: it is read before a run and gone by then.
+            _ if source_of(name).is_some() => {}
             _ if is_secret(name) => shown_as(value, values),
             toml::Value::Table(table) => secrets_in(table, values),
             toml::Value::Array(items) => {
@@ -59,7 +62,7 @@ fn shown_as(value: &toml::Value, texts: &mut Vec<String>) {
     }
 }
 
-fn is_secret(name: &str) -> bool {
+pub(super) fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     SECRET_NAMES.iter().any(|secret| name.contains(secret))
 }

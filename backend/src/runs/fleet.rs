@@ -1,7 +1,6 @@
 //! Where runs find their clusters: the folders of the definitions, and EC2 for the machines
 //! those launch.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,22 +8,23 @@ use aws_sdk_ec2::Client;
 use knit_shared::{ClusterHost, ClusterList, LaunchChanges};
 
 use super::{StartError, machine_hosts, needs_ec2};
-use crate::clusters::{self, Definition, Library};
+use crate::clusters::{self, Definition, Library, MachineHosts};
 use crate::ec2::{Ec2Hub, Ec2Target};
 use crate::launch;
 use crate::reach::Reach;
-use crate::ssh::SshTarget;
 
 #[derive(Debug)]
 pub struct Fleet {
     /// Folders of definition files, looked through in order.
     dirs: Vec<PathBuf>,
     ec2: Arc<Ec2Hub>,
+    /// Where settings like `password_file` are read: knit's secrets folder.
+    secrets: PathBuf,
 }
 
 impl Fleet {
-    pub fn new(dirs: Vec<PathBuf>, ec2: Arc<Ec2Hub>) -> Self {
-        Self { dirs, ec2 }
+    pub fn new(dirs: Vec<PathBuf>, ec2: Arc<Ec2Hub>, secrets: PathBuf) -> Self {
+        Self { dirs, ec2, secrets }
     }
 
     pub fn dirs(&self) -> &[PathBuf] {
@@ -62,18 +62,28 @@ impl Fleet {
         .unwrap_or_else(|error| Err(StartError::Unreadable(error.to_string())))
     }
 
+    /// `definition` as a run needs it: its secret settings given by their source
+    /// (`password_env`, `password_file`) read now.
+    pub async fn with_secrets(&self, mut definition: Definition) -> Result<Definition, StartError> {
+        let secrets = self.secrets.clone();
+        tokio::task::spawn_blocking(move || {
+            definition.read_secrets(&secrets)?;
+            Ok(definition)
+        })
+        .await
+        .unwrap_or_else(|error| Err(StartError::Unreadable(error.to_string())))
+    }
+
     /// The hosts of each machine of `definition`: its listed ones, or those EC2 runs now.
-    pub async fn hosts(
-        &self,
-        definition: &Definition,
-    ) -> Result<BTreeMap<String, Vec<SshTarget>>, StartError> {
+    pub async fn hosts(&self, definition: &Definition) -> Result<MachineHosts, StartError> {
         if !needs_ec2(definition) {
             return Ok(definition.static_hosts());
         }
         let (client, target) = self.ec2(definition).await?;
         let mut hosts = machine_hosts(definition, Some((&client, &target))).await?;
         for host in hosts.values_mut().flatten() {
-            host.dial = self.reach().relay_of(&host.host, host.port);
+            let target = &mut host.target;
+            target.dial = self.reach().relay_of(&target.host, target.port);
         }
         Ok(hosts)
     }

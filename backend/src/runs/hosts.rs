@@ -1,11 +1,9 @@
 //! Where each machine of a cluster is: the listed hosts of a static machine, or the running
 //! instances of a launched one at the address the cluster's `connect` names.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ec2::Client;
 
-use crate::clusters::Definition;
+use crate::clusters::{Definition, FoundHost, MachineHosts};
 use crate::ec2::{self, Ec2Error, Ec2Target, MachineOf};
 use crate::ssh::SshTarget;
 
@@ -30,7 +28,7 @@ pub enum HostsError {
 pub async fn machine_hosts(
     definition: &Definition,
     ec2: Option<(&Client, &Ec2Target)>,
-) -> Result<BTreeMap<String, Vec<SshTarget>>, HostsError> {
+) -> Result<MachineHosts, HostsError> {
     let mut hosts = definition.static_hosts();
     let cluster = &definition.file.cluster;
     let connect = cluster.connect_by();
@@ -59,11 +57,15 @@ pub async fn machine_hosts(
                     connect: connect.to_owned(),
                 });
             };
-            targets.push(SshTarget {
+            let target = SshTarget {
                 user: cluster.user.clone(),
                 host,
                 port: 22,
                 dial: None,
+            };
+            targets.push(FoundHost {
+                target,
+                private_ip: instance.private_ip,
             });
         }
         hosts.insert(machine.clone(), targets);

@@ -8,7 +8,7 @@ use knit_shared::{RunSummary, StartRun};
 
 use super::operators::{Attempt, NotAnOperator, OperatorCheck, require_operator};
 use super::{HostsError, LAUNCH, Mask, RunError, RunHeader, Runs, Started, engine};
-use crate::clusters::{Definition, Library, Plan, PlanError, run_stamp};
+use crate::clusters::{Definition, Library, Plan, PlanError, SecretError, run_stamp};
 use crate::ec2::{Ec2Error, ScopeError};
 use crate::ssh::{Identity, KeyExchange, KnownHosts};
 use crate::store::Actor;
@@ -35,6 +35,8 @@ pub enum StartError {
     NotAnOperator(#[from] NotAnOperator),
     #[error(transparent)]
     Retry(#[from] super::RetryError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     #[error("cluster {0} wants its name typed to start a run: send \"confirm\": \"{0}\"")]
     Unconfirmed(String),
     #[error(
@@ -113,6 +115,7 @@ impl Runs {
             let (client, target) = self.fleet.ec2(&definition).await?;
             return Ok(self.start_launch(definition, client, target, actor).await?);
         }
+        let definition = self.fleet.with_secrets(definition).await?;
         let plan = self.plan_for(&definition, request).await?;
         Ok(self.start(&definition, plan, actor).await?)
     }
@@ -120,6 +123,7 @@ impl Runs {
     /// What `request` would run, and the definition it comes from, without starting it.
     pub async fn plan_request(&self, request: &StartRun) -> Result<(Definition, Plan), StartError> {
         let definition = self.fleet.definition(&request.cluster).await?;
+        let definition = self.fleet.with_secrets(definition).await?;
         let plan = self.plan_for(&definition, request).await?;
         Ok((definition, plan))
     }

@@ -15,6 +15,33 @@ const NAME: &str = "sandbox.demo";
 /// The machine of `demo_machines.toml` whose instances serve the site.
 const FRONTEND: &str = "frontend";
 
+/// The demo database's password in knit's secrets folder, as its `password_file` names it.
+const PASSWORD_FILE: &str = "sandbox.demo-db";
+
+/// Makes the demo database's password once: random, in knit's secrets folder, which only
+/// knit's account may read.
+pub async fn write_password(secrets: &Path) -> std::io::Result<()> {
+    tokio::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(secrets)
+        .await?;
+    let created = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(secrets.join(PASSWORD_FILE))
+        .await;
+    match created {
+        Ok(mut file) => {
+            let password = crate::accounts::new_secret("");
+            tokio::io::AsyncWriteExt::write_all(&mut file, format!("{password}\n").as_bytes()).await
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 /// Whether an instance with these tags is a frontend of the demo cluster on machines.
 pub fn is_frontend(tags: &BTreeMap<String, String>) -> bool {
     let tag = |key| tags.get(key).map(String::as_str);

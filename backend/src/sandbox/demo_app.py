@@ -37,7 +37,7 @@ def talk(address, request):
 
 def memcached_hits():
     key = b"knit-demo-hits"
-    address = os.environ["MEMCACHED"]
+    address = os.environ["MEMCACHED_SERVERS"].split(",")[0]
     answer = talk(address, b"incr " + key + b" 1\r\n")
     if answer == "NOT_FOUND":
         talk(address, b"add " + key + b" 0 0 1\r\n1\r\n")
@@ -46,7 +46,7 @@ def memcached_hits():
 
 
 def redis_hits():
-    return talk(os.environ["REDIS"], b"INCR knit-demo-hits\r\n").lstrip(":")
+    return talk(os.environ["REDIS_URL"].removeprefix("redis://"), b"INCR knit-demo-hits\r\n").lstrip(":")
 
 
 def reached(name, probe):

@@ -176,6 +176,13 @@ impl Sandbox {
             path: clusters.clone(),
             source,
         })?;
+        let secrets = settings.secrets_dir();
+        demo::write_password(&secrets)
+            .await
+            .map_err(|source| SandboxError::Folder {
+                path: secrets,
+                source,
+            })?;
 
         let info = SandboxInfo {
             ec2_endpoint: ec2_endpoint.clone(),

@@ -2,7 +2,7 @@
 found through the environment knit writes (the django kind's `env`)."""
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A demo's key: the site keeps no sessions or signed data.
@@ -28,6 +28,7 @@ DATABASES = {
         "PORT": database.port or 6432,
         "NAME": database.path.lstrip("/"),
         "USER": database.username,
+        "PASSWORD": unquote(database.password or ""),
         # pgbouncer hands each transaction any server connection: no cursors across them.
         "DISABLE_SERVER_SIDE_CURSORS": True,
     }
@@ -35,10 +36,10 @@ DATABASES = {
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
-        "LOCATION": os.environ["MEMCACHED"],
+        "LOCATION": os.environ["MEMCACHED_SERVERS"].split(","),
     },
     "redis": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://" + os.environ["REDIS"],
+        "LOCATION": os.environ["REDIS_URL"],
     },
 }
