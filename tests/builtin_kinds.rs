@@ -62,14 +62,14 @@ fn secrets_folder() -> PathBuf {
     folder
 }
 
-/// The plan of `scenario` on the example: knit logs in at the instances' public addresses,
-/// the frontend's private one is 10.0.1.5 and the database's 10.0.2.7.
-fn plan_of(definition: &Definition, scenario: &str) -> knit::clusters::Plan {
+/// The example's instances: knit logs in at their public addresses, the frontend's private one
+/// is 10.0.1.5 and the database's 10.0.2.7.
+fn launched_hosts() -> knit::clusters::MachineHosts {
     let launched = |public: &str, private: &str| FoundHost {
         target: SshTarget::parse(public),
         private_ip: Some(private.to_owned()),
     };
-    let hosts = BTreeMap::from([
+    BTreeMap::from([
         (
             "frontend".to_owned(),
             vec![launched("deploy@203.0.113.10", "10.0.1.5")],
@@ -78,15 +78,25 @@ fn plan_of(definition: &Definition, scenario: &str) -> knit::clusters::Plan {
             "db".to_owned(),
             vec![launched("deploy@203.0.113.7", "10.0.2.7")],
         ),
-    ]);
-    definition
-        .plan(
-            Library::builtin(),
-            &hosts,
-            &knit_shared::StartRun::new(definition.name(), scenario),
-            &knit::clusters::run_stamp(),
-        )
-        .unwrap_or_else(|error| panic!("{scenario}: {error}"))
+    ])
+}
+
+/// `scenario` of the example planned on its instances.
+fn try_plan(
+    definition: &Definition,
+    scenario: &str,
+) -> Result<knit::clusters::Plan, knit::clusters::PlanError> {
+    definition.plan(
+        Library::builtin(),
+        &launched_hosts(),
+        &knit_shared::StartRun::new(definition.name(), scenario),
+        &knit::clusters::run_stamp(),
+    )
+}
+
+/// The plan of `scenario` on the example's instances.
+fn plan_of(definition: &Definition, scenario: &str) -> knit::clusters::Plan {
+    try_plan(definition, scenario).unwrap_or_else(|error| panic!("{scenario}: {error}"))
 }
 
 /// Every command of `scenario` on the example.
@@ -444,6 +454,30 @@ fn ports_of(definition: &Definition) -> BTreeMap<&'static str, i64> {
         ("redis", port("redis", "port")),
         ("memcached", port("memcache", "port")),
     ])
+}
+
+#[test]
+fn a_database_user_without_password_or_trust_is_refused_when_planned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut definition = example(dir.path(), &ports());
+    let postgres = definition
+        .file
+        .machines
+        .get_mut("db")
+        .expect("db")
+        .get_mut()
+        .roles
+        .get_mut("postgres")
+        .expect("postgres")
+        .get_mut();
+    postgres.settings.remove("password");
+    let refused = try_plan(&definition, "install").expect_err("nobody could log in");
+    assert!(
+        refused
+            .to_string()
+            .contains("mysite has no password and is not in trust_users"),
+        "{refused}"
+    );
 }
 
 #[test]
