@@ -21,7 +21,7 @@ fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let mut definition = loaded.definitions.remove(0);
     definition
-        .read_secrets(&secrets_folder())
+        .read_secrets(secrets_folder().path())
         .expect("the example's password");
     let db = definition
         .file
@@ -55,10 +55,13 @@ fn example(prefix: &Path, ports: &BTreeMap<&str, u16>) -> Definition {
 const PASSWORD: &str = "correct horse:battery@staple";
 
 /// A secrets folder holding the example's `password_file`.
-fn secrets_folder() -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("knit-example-secrets-{}", std::process::id()));
-    std::fs::create_dir_all(&folder).expect("a folder");
-    std::fs::write(folder.join("production.mysite-db"), format!("{PASSWORD}\n")).expect("written");
+fn secrets_folder() -> tempfile::TempDir {
+    let folder = tempfile::tempdir().expect("a folder");
+    std::fs::write(
+        folder.path().join("production.mysite-db"),
+        format!("{PASSWORD}\n"),
+    )
+    .expect("written");
     folder
 }
 
@@ -86,9 +89,17 @@ fn try_plan(
     definition: &Definition,
     scenario: &str,
 ) -> Result<knit::clusters::Plan, knit::clusters::PlanError> {
+    plan_on(definition, scenario, &launched_hosts())
+}
+
+fn plan_on(
+    definition: &Definition,
+    scenario: &str,
+    hosts: &knit::clusters::MachineHosts,
+) -> Result<knit::clusters::Plan, knit::clusters::PlanError> {
     definition.plan(
         Library::builtin(),
-        &launched_hosts(),
+        hosts,
         &knit_shared::StartRun::new(definition.name(), scenario),
         &knit::clusters::run_stamp(),
     )
@@ -481,6 +492,59 @@ fn a_database_user_without_password_or_trust_is_refused_when_planned() {
 }
 
 #[test]
+fn a_rolling_deploy_takes_each_frontend_out_of_every_nginx_and_puts_it_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let definition = example(dir.path(), &ports());
+    let mut hosts = launched_hosts();
+    hosts
+        .get_mut("frontend")
+        .expect("frontend")
+        .push(FoundHost {
+            target: SshTarget::parse("deploy@203.0.113.11"),
+            private_ip: Some("10.0.1.6".to_owned()),
+        });
+    let plan = plan_on(&definition, "deploy", &hosts).expect("planned");
+    let steps: Vec<&str> = plan.steps.iter().map(|step| step.name.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "ALL.drain (batch 1 out)",
+            "ALL.drain (batch 2 out)",
+            "django.prepare",
+            "django.migrate",
+            "django.static",
+            "django.switch",
+            "django.restart",
+            "ALL.drain (batch 1 back)",
+            "ALL.drain (batch 2 back)",
+        ]
+    );
+    // Each nginx marks the batch's host down: the canary first, then the other.
+    let site = |step: usize| {
+        let commands: Vec<Step> = plan.steps[step]
+            .jobs
+            .iter()
+            .flat_map(|job| job.commands.clone())
+            .collect();
+        assert_eq!(plan.steps[step].jobs.len(), 2, "on both frontends' nginx");
+        written(&commands, "/sites-available/production.mysite").1
+    };
+    for (step, down, up) in [(0, "10.0.1.5", "10.0.1.6"), (1, "10.0.1.6", "10.0.1.5")] {
+        let site = site(step);
+        assert!(
+            site.contains(&format!("server {down}:8000 down;")),
+            "{site}"
+        );
+        assert!(site.contains(&format!("server {up}:8000;")), "{site}");
+    }
+    let back = site(7);
+    assert!(!back.contains(" down;"), "{back}");
+    // One batch (a single frontend) has nobody to serve meanwhile: no drain.
+    let single = plan_of(&definition, "deploy");
+    assert!(single.steps.iter().all(|step| step.drain.is_none()));
+}
+
+#[test]
 fn commands_carry_their_settings_and_privilege() {
     let dir = tempfile::tempdir().expect("temp dir");
     let definition = example(dir.path(), &ports());
@@ -539,7 +603,7 @@ fn commands_carry_their_settings_and_privilege() {
         "{all}"
     );
 
-    let all = scripts(&commands(&definition, "deploy"));
+    let all = scripts(&commands(&definition, "deploy_offline"));
     for expected in [
         "git clone --quiet --mirror 'https://github.com/example/mysite.git' repo",
         // A virtualenv per requirements.txt, linked from the release.

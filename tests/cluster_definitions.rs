@@ -34,12 +34,19 @@ fn the_example_cluster_loads() {
     let deploy = production.file.scenarios["deploy"].get_ref();
     let steps: Vec<&str> = deploy.steps.iter().map(|s| s.get_ref().name()).collect();
     assert_eq!(
-        steps[..2],
-        ["ALL.prepare", "django.migrate"],
-        "prepared, then migrated"
+        steps,
+        [
+            "django.prepare",
+            "django.migrate",
+            "django.static",
+            "django.switch",
+            "django.restart"
+        ],
+        "prepared, migrated, switched and restarted, batch by batch"
     );
-    assert_eq!(steps.len(), 7);
-    assert_eq!(deploy.finally[0].get_ref().name(), "proxy.site_up");
+    assert!(!deploy.serial.is_empty(), "a rolling deploy");
+    let offline = production.file.scenarios["deploy_offline"].get_ref();
+    assert_eq!(offline.finally[0].get_ref().name(), "proxy.site_up");
 }
 
 #[test]

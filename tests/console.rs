@@ -71,7 +71,7 @@ async fn the_console_shows_the_sandbox_banner_and_navigates_between_pages() {
     // The sandbox's demo cluster is listed with its machines and scenarios.
     browser.click("a[href^='/clusters']").await;
     let deploy = browser
-        .text_of("section[data-cluster='sandbox.demo'] li[data-scenario='deploy']")
+        .text_of("section[data-cluster='sandbox.demo'] li[data-scenario='deploy_offline']")
         .await;
     assert!(
         deploy.contains("proxy.site_down") && deploy.contains("proxy.site_up"),

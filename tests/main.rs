@@ -45,3 +45,4 @@ mod sign_in;
 mod store;
 mod tokens;
 mod wizard_catalog;
+mod zero_downtime;

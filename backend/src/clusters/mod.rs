@@ -23,7 +23,7 @@ use std::path::PathBuf;
 pub use commands::{Command, FoundHost, Host, MachineHosts, file_action};
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
-pub use plan::{INSTALL, Job, Plan, PlanError, ROLLBACK, Step, run_stamp};
+pub use plan::{Drain, INSTALL, Job, Plan, PlanError, ROLLBACK, Step, run_stamp};
 pub use render::RenderError;
 pub use secret_sources::SecretError;
 

@@ -22,6 +22,8 @@ pub const INSTALL: &str = "install";
 pub const ROLLBACK: &str = "rollback";
 /// The task a rollback runs first, once, to take the database back to the older schema.
 const UNMIGRATE: &str = "unmigrate";
+/// The task a rolling run has every role that has it run around each batch: see [`Drain`].
+const DRAIN: &str = "drain";
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -62,7 +64,28 @@ pub struct Step {
     pub continue_on_failure: bool,
     /// Runs on one host of each of its roles: the first still in the run.
     pub once: bool,
+    /// A step the rollout adds around a batch; it runs in that batch only, on all its jobs.
+    pub drain: Option<Drain>,
     pub jobs: Vec<Job>,
+}
+
+/// Around each batch of a rolling run, every role with a `drain` task (a proxy) runs it: before
+/// the batch's steps with the batch's hosts in `draining`, so that no request reaches them while
+/// they switch and restart; after them with none, putting them back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drain {
+    /// The batch (its index)'s hosts out.
+    Out(usize),
+    /// Every host back in, after the batch.
+    Back(usize),
+}
+
+impl Drain {
+    pub fn batch(self) -> usize {
+        match self {
+            Self::Out(batch) | Self::Back(batch) => batch,
+        }
+    }
 }
 
 /// What one step does on one host.
@@ -189,13 +212,14 @@ impl Definition {
             .map(|s| (s, false))
             .chain(finally.iter().map(|s| (s, true)))
         {
-            let jobs = self.jobs(spec.name(), &scope)?;
+            let jobs = self.jobs(spec.name(), &scope, None)?;
             if !jobs.is_empty() {
                 planned.push(Step {
                     name: spec.name().to_owned(),
                     finally: is_finally,
                     continue_on_failure: spec.continues_on_failure(),
                     once: spec.once(),
+                    drain: None,
                     jobs,
                 });
             }
@@ -218,8 +242,10 @@ impl Definition {
             (None, Some(found)) => found.serial.clone(),
             (None, None) => Vec::new(),
         };
+        let batches = batches(&serial, &scope.hosts, &planned);
+        let planned = self.with_drains(planned, &batches, &scope)?;
         Ok(Plan {
-            batches: batches(&serial, &scope.hosts, &planned),
+            batches,
             batch_pause: rollout
                 .and_then(|found| found.batch_pause.as_ref())
                 .and_then(|pause| super::format::duration("batch_pause", pause.get_ref()).ok()),
@@ -247,6 +273,54 @@ impl Definition {
             params: scope.params,
             stamp: stamp.to_owned(),
         })
+    }
+
+    /// `steps` with the [`Drain`] steps of a rolling run: each batch's `Out` before the steps,
+    /// its `Back` after them (before the `finally` steps). None with a single batch.
+    fn with_drains(
+        &self,
+        steps: Vec<Step>,
+        batches: &[Vec<usize>],
+        scope: &Scope,
+    ) -> Result<Vec<Step>, PlanError> {
+        let step = format!("ALL.{DRAIN}");
+        let back = self.jobs(&step, scope, Some(&[]))?;
+        if batches.len() < 2 || back.is_empty() {
+            return Ok(steps);
+        }
+        let drain = |name: String, drain: Drain, jobs: Vec<Job>| Step {
+            name,
+            finally: false,
+            continue_on_failure: false,
+            once: false,
+            drain: Some(drain),
+            jobs,
+        };
+        let mut outs = Vec::new();
+        let mut backs = Vec::new();
+        for (index, batch) in batches.iter().enumerate() {
+            let draining: Vec<String> = batch
+                .iter()
+                .map(|host| scope.hosts[*host].name.clone())
+                .collect();
+            let out = self.jobs(&step, scope, Some(&draining))?;
+            let number = index + 1;
+            outs.push(drain(
+                format!("{step} (batch {number} out)"),
+                Drain::Out(index),
+                out,
+            ));
+            let name = format!("{step} (batch {number} back)");
+            backs.push(drain(name, Drain::Back(index), back.clone()));
+        }
+        let (finally, steps): (Vec<Step>, Vec<Step>) =
+            steps.into_iter().partition(|step| step.finally);
+        Ok(outs
+            .into_iter()
+            .chain(steps)
+            .chain(backs)
+            .chain(finally)
+            .collect())
     }
 
     /// Every host of `machine_hosts`, named `<machine>-<n>` in the order of the definition.
@@ -379,8 +453,15 @@ impl Definition {
         unmigrates.chain(rollbacks).chain(restarts).collect()
     }
 
-    /// The step `role.task` or `ALL.task` on each host that has something to do for it.
-    fn jobs(&self, step: &str, scope: &Scope) -> Result<Vec<Job>, PlanError> {
+    /// The step `role.task` or `ALL.task` on each host that has something to do for it; for
+    /// a [`Drain`] step, `draining` the hosts it takes out of the proxies (every role of the
+    /// host takes part, whichever roles the run is limited to).
+    fn jobs(
+        &self,
+        step: &str,
+        scope: &Scope,
+        draining: Option<&[String]>,
+    ) -> Result<Vec<Job>, PlanError> {
         let Scope {
             library,
             hosts,
@@ -398,7 +479,8 @@ impl Definition {
             let mut commands = Vec::new();
             for (role, spec) in &machine.get_ref().roles {
                 let wanted = role_name == "ALL" || role == role_name;
-                if !wanted || !(request.roles.is_empty() || request.roles.contains(role)) {
+                let chosen = request.roles.is_empty() || request.roles.contains(role);
+                if !wanted || !(chosen || draining.is_some()) {
                     continue;
                 }
                 let spec = spec.get_ref();
@@ -417,6 +499,7 @@ impl Definition {
                     params,
                     stamp,
                     roles,
+                    draining: draining.unwrap_or_default(),
                 };
                 for action in actions {
                     commands.extend(renderer.render(action.get_ref())?);

@@ -45,6 +45,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("memcache/memcached.conf"),
     template!("nginx/apply.sh"),
     template!("nginx/commands.sh"),
+    template!("nginx/drain.sh"),
     template!("nginx/install.sh"),
     template!("nginx/maintenance.conf"),
     template!("nginx/maintenance.html"),
@@ -313,6 +314,8 @@ pub struct Renderer<'a> {
     /// Every role of the cluster with the hosts that carry it: `roles.app` lists each app host's
     /// `host`, `address` and settings, e.g. for a proxy's upstream.
     pub roles: &'a toml::Table,
+    /// The hosts a rolling run takes out of the proxies now, `draining` in the templates.
+    pub draining: &'a [String],
 }
 
 impl Renderer<'_> {
@@ -389,6 +392,7 @@ impl Renderer<'_> {
         context.extend(params.clone());
         context.insert("params".to_owned(), toml::Value::Table(params));
         context.insert("roles".to_owned(), toml::Value::Table(self.roles.clone()));
+        context.insert("draining".to_owned(), self.draining.to_vec().into());
         for (key, value) in [
             ("host", Some(self.host.name.as_str())),
             ("machine", Some(self.host.machine.as_str())),

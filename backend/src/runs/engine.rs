@@ -26,7 +26,7 @@ use super::cancel::Cancel;
 use super::cell::run_job;
 use super::connections::Hosts;
 use super::shells::Underway;
-use crate::clusters::{Job, Plan, Step};
+use crate::clusters::{Drain, Job, Plan, Step};
 use crate::ssh::{Identity, Pool};
 
 /// Runs `plan` to its end and says how it ended; every event goes to `journal`.
@@ -79,13 +79,19 @@ async fn run_batches(
                 }
             }
             if let Some(reason) = rollout.halted(cancel) {
-                skip_batch(plan, batch, journal, &format!("not started: {reason}"));
+                skip_batch(
+                    plan,
+                    number,
+                    batch,
+                    journal,
+                    &format!("not started: {reason}"),
+                );
                 continue;
             }
             cancel.steps_again();
         }
         rollout.reached += batch.len();
-        run_batch(plan, batch, hosts, journal, cancel, &mut rollout).await;
+        run_batch(plan, number, batch, hosts, journal, cancel, &mut rollout).await;
     }
     if cancel.is_cancelled() {
         RunStatus::Cancelled
@@ -122,9 +128,10 @@ impl Rollout {
     }
 }
 
-/// Every step of one batch on its hosts, then its `finally` steps.
+/// Every step of batch `number` on its hosts, then its `finally` steps.
 async fn run_batch(
     plan: &Plan,
+    number: usize,
     batch: &[usize],
     hosts: &Hosts<'_>,
     journal: &Journal,
@@ -132,8 +139,16 @@ async fn run_batch(
     rollout: &mut Rollout,
 ) {
     for (index, step) in plan.steps.iter().enumerate() {
-        let here = step.jobs_on(batch);
+        let here = jobs_in_batch(step, number, batch);
         if here.is_empty() {
+            continue;
+        }
+        // A host that failed stays out of the proxies; the others were never out.
+        if matches!(step.drain, Some(Drain::Back(_)))
+            && batch.iter().any(|host| rollout.failed_hosts.contains(host))
+        {
+            let reason = "a host of this batch failed: the batch stays out of the proxies";
+            skip_jobs(plan, index, &here, journal, reason);
             continue;
         }
         let token = cancel.token(step.finally);
@@ -239,10 +254,20 @@ fn skip_jobs(plan: &Plan, index: usize, jobs: &[Job], journal: &Journal, reason:
     }
 }
 
-/// Skips every cell of a batch that does not start.
-fn skip_batch(plan: &Plan, batch: &[usize], journal: &Journal, reason: &str) {
+/// The jobs of `step` in batch `number`: those on the batch's hosts, or all of a [`Drain`]
+/// step of this batch (the proxies' own), none of another batch's.
+fn jobs_in_batch(step: &Step, number: usize, batch: &[usize]) -> Vec<Job> {
+    match step.drain {
+        Some(drain) if drain.batch() == number => step.jobs.clone(),
+        Some(_) => Vec::new(),
+        None => step.jobs_on(batch),
+    }
+}
+
+/// Skips every cell of batch `number`, which does not start.
+fn skip_batch(plan: &Plan, number: usize, batch: &[usize], journal: &Journal, reason: &str) {
     for (index, step) in plan.steps.iter().enumerate() {
-        let here = step.jobs_on(batch);
+        let here = jobs_in_batch(step, number, batch);
         skip_jobs(plan, index, &here, journal, reason);
     }
 }

@@ -64,7 +64,7 @@ def live_release():
 class Page(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/health":
-            return self.answer("ok\n", "text/plain")
+            return self.answer(f"ok {RELEASE}\n", "text/plain")
         release, commit, ref = live_release()
         host = os.environ.get("KNIT_HOST", "?")
         lines = [
