@@ -2,7 +2,7 @@
 //! answer counted by its status and body, each failure kept.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -14,6 +14,8 @@ pub struct Tally {
     pub answers: BTreeMap<String, usize>,
     /// Requests that got no answer, each with why.
     pub failures: Vec<String>,
+    /// When each status was first and last answered.
+    pub seen: BTreeMap<u16, (Instant, Instant)>,
 }
 
 impl Tally {
@@ -27,6 +29,25 @@ impl Tally {
             *self.answers.entry(answer).or_default() += count;
         }
         self.failures.extend(other.failures);
+        for (status, (first, last)) in other.seen {
+            let seen = self.seen.entry(status).or_insert((first, last));
+            *seen = (seen.0.min(first), seen.1.max(last));
+        }
+    }
+
+    /// How many answers had `status`.
+    pub fn with_status(&self, wanted: impl Fn(u16) -> bool) -> usize {
+        self.answers
+            .iter()
+            .filter(|(answer, _)| {
+                answer
+                    .split(' ')
+                    .next()
+                    .and_then(|status| status.parse().ok())
+                    .is_some_and(&wanted)
+            })
+            .map(|(_, count)| count)
+            .sum()
     }
 }
 
@@ -66,6 +87,9 @@ impl Load {
                     match client.get(&url).send().await {
                         Ok(response) => {
                             let status = response.status().as_u16();
+                            let now = Instant::now();
+                            let seen = tally.seen.entry(status).or_insert((now, now));
+                            seen.1 = now;
                             let body = response.text().await.unwrap_or_default();
                             let answer = format!("{status} {}", body.trim());
                             *tally.answers.entry(answer).or_default() += 1;
