@@ -20,7 +20,7 @@ use std::time::Duration;
 use knit_shared::rollout::BatchSize;
 use knit_shared::{Health, RunStatus, StartRun};
 
-use harness::{Load, start_sandbox};
+use harness::{Load, Tally, start_sandbox};
 
 const CLUSTER: &str = "sandbox.demo";
 const RUN: Duration = Duration::from_secs(300);
@@ -71,9 +71,25 @@ async fn main() {
             took.as_secs_f64(),
             tally.sent(),
             tally.failures.len(),
-            tally.with_status(|status| status >= 500),
-            tally.with_status(|status| status == 503),
+            answered(&tally, |status| status >= 500),
+            answered(&tally, |status| status == 503),
         );
     }
     server.stop();
+}
+
+/// How many answers of `tally` had a status that is `wanted`.
+fn answered(tally: &Tally, wanted: impl Fn(u16) -> bool) -> usize {
+    tally
+        .answers
+        .iter()
+        .filter(|(answer, _)| {
+            answer
+                .split(' ')
+                .next()
+                .and_then(|status| status.parse().ok())
+                .is_some_and(&wanted)
+        })
+        .map(|(_, count)| count)
+        .sum()
 }

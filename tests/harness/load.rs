@@ -34,21 +34,6 @@ impl Tally {
             *seen = (seen.0.min(first), seen.1.max(last));
         }
     }
-
-    /// How many answers had `status`.
-    pub fn with_status(&self, wanted: impl Fn(u16) -> bool) -> usize {
-        self.answers
-            .iter()
-            .filter(|(answer, _)| {
-                answer
-                    .split(' ')
-                    .next()
-                    .and_then(|status| status.parse().ok())
-                    .is_some_and(&wanted)
-            })
-            .map(|(_, count)| count)
-            .sum()
-    }
 }
 
 /// Requests running in the background.
