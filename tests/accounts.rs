@@ -43,6 +43,7 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::GET, "/clusters/{name}/changes", "/clusters/nope/changes", None, AtLeast(Viewer)),
         (M::GET, "/clusters/{name}/releases", "/clusters/nope/releases", None, AtLeast(Viewer)),
         (M::GET, "/clusters/{name}/hosts", "/clusters/nope/hosts", None, AtLeast(Viewer)),
+        (M::GET, "/clusters/{name}/diff", "/clusters/nope/diff?scenario=deploy", None, AtLeast(Deployer)),
         (M::POST, "/clusters/{name}/freeze", "/clusters/nope/freeze", Some(json!({"message": "x"})), AtLeast(Deployer)),
         (M::POST, "/clusters/{name}/unfreeze", "/clusters/nope/unfreeze", None, AtLeast(Deployer)),
         (M::POST, "/clusters/{name}/schedules/{scenario}/pause", "/clusters/nope/schedules/x/pause", None, AtLeast(Admin)),

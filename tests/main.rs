@@ -31,6 +31,7 @@ mod remote_cli;
 mod rollouts;
 mod router;
 mod run_cli;
+mod run_diff;
 mod run_engine;
 mod runs_api;
 mod runs_page;

@@ -26,7 +26,7 @@ use crate::handlers::{
         session::log_in, session::me, session::log_out,
         users::list, users::add, users::set_role, users::remove,
         tokens::list, tokens::create, tokens::revoke,
-        clusters::list, clusters::changes, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts, schedules::pause, schedules::resume,
+        clusters::list, clusters::changes, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts, clusters::diff, schedules::pause, schedules::resume,
         regions::list, regions::zones, regions::profiles,
         instances::list, instances::act, instances::events,
         wizard::launch, wizard::check, wizard::progress, wizard::client_address,

@@ -64,6 +64,7 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
             clusters::releases
         ),
         route!(SignedIn, GET, "/clusters/{name}/hosts", clusters::hosts),
+        route!(SignedIn, GET, "/clusters/{name}/diff", clusters::diff),
         route!(
             SignedIn,
             POST,

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clusters;
 pub mod command_lines;
+pub mod diff;
 pub mod instances;
 pub mod launch;
 pub mod log_search;
@@ -44,6 +45,7 @@ pub use clusters::{
     HostRelease, MachineInstance, MachineSummary, ReleaseList, RuleSummary, ScenarioSummary,
     ScheduleSummary,
 };
+pub use diff::{FileChange, FileDiff, HostDiff, RunDiff};
 pub use instances::{
     GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
     SortOrder,

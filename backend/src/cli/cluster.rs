@@ -12,7 +12,7 @@ use knit_shared::{ClusterSummary, RunQuery, RunStatus, StartRun};
 use super::cli_actor;
 use super::cluster_args::{Action, ClusterArgs};
 use super::listings::{
-    print_clusters, print_hosts, print_launch_changes, print_releases, print_runs,
+    print_clusters, print_diff, print_hosts, print_launch_changes, print_releases, print_runs,
 };
 use super::printer::Printer;
 use super::terminal::{ask_confirmation, exit_code};
@@ -106,6 +106,19 @@ async fn start(
     let mut request = args.start_run(&cluster.name, scenario);
     if args.dry_run {
         return dry_run(runs, &request).await;
+    }
+    if args.diff {
+        return match runs.diff_request(&request).await {
+            Ok(diff) => {
+                print_diff(&diff);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(refused) if is_refusal(&refused) => {
+                eprintln!("knit: {refused}");
+                Ok(ExitCode::from(2))
+            }
+            Err(other) => Err(other.into()),
+        };
     }
     if cluster.confirm && request.confirm.is_none() {
         request.confirm = ask_confirmation(&cluster.name, scenario);

@@ -40,6 +40,11 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Print what the run would change on each host (commits, migrations, each file it would
+    /// write as a diff against the host's), asking the hosts, and run nothing.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub diff: bool,
+
     /// Print every line of each script as it starts, not only its headline.
     #[arg(short, long)]
     pub verbose: bool,

@@ -1,7 +1,9 @@
 //! What `knit <cluster> <action>` lists, printed alike for a run here and through a server:
 //! one line per thing, its fields separated by tabs.
 
-use knit_shared::{ClusterHost, ClusterList, HostRelease, LaunchChanges, RunSummary};
+use knit_shared::{
+    ClusterHost, ClusterList, FileChange, HostRelease, LaunchChanges, RunDiff, RunSummary,
+};
 
 /// `knit clusters`: each cluster with its machines, scenarios and file; the mistakes of the
 /// files that are none on standard error.
@@ -28,6 +30,33 @@ pub fn print_launch_changes(cluster: &str, launch: &LaunchChanges) {
     }
     for change in &launch.changes {
         println!("{}", change.describe());
+    }
+}
+
+/// What a run would change on each host: its roles' notes, then each file it would write,
+/// changed ones with their diff.
+pub fn print_diff(diff: &RunDiff) {
+    for host in &diff.hosts {
+        println!("== {}", host.host);
+        for note in &host.notes {
+            println!("  {note}");
+        }
+        for file in &host.files {
+            let change = match (file.change, file.secret) {
+                (FileChange::Unchanged, _) => "unchanged",
+                (FileChange::New, false) => "new",
+                (FileChange::Changed, false) => "changed",
+                (FileChange::New, true) => "new (secret: not shown)",
+                (FileChange::Changed, true) => "changed (secret: not shown)",
+            };
+            println!("  [{}] {}: {change}", file.role, file.path);
+            for line in file.diff.lines() {
+                println!("    {line}");
+            }
+        }
+        if let Some(error) = &host.error {
+            println!("  not asked: {error}");
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use knit_shared::{
     ApiErrorBody, ClusterHosts, ClusterList, ClusterSummary, FreezeRequest, ReleaseList, RunDetail,
-    RunEvent, RunEventBody, RunList, RunStatus, RunSummary,
+    RunDiff, RunEvent, RunEventBody, RunList, RunStatus, RunSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use super::ClusterArgs;
 use super::cluster_args::Action;
 use super::listings::{
-    print_clusters, print_hosts, print_launch_changes, print_releases, print_runs,
+    print_clusters, print_diff, print_hosts, print_launch_changes, print_releases, print_runs,
 };
 use super::printer::Printer;
 use super::terminal::{ask_confirmation, exit_code};
@@ -239,6 +239,23 @@ async fn start_and_follow(
         );
     }
     let mut request = args.start_run(&cluster.name, scenario);
+    if args.diff {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("scenario", scenario)
+            .extend_pairs(&request.params)
+            .finish();
+        let path = format!("/clusters/{}/diff?{query}", cluster.name);
+        return match server.get::<RunDiff>(&path).await? {
+            Answer::Ok(diff) => {
+                print_diff(&diff);
+                Ok(ExitCode::SUCCESS)
+            }
+            Answer::Refused(reason) => {
+                eprintln!("knit: {reason}");
+                Ok(ExitCode::from(2))
+            }
+        };
+    }
     if cluster.confirm && request.confirm.is_none() {
         request.confirm = ask_confirmation(&cluster.name, scenario);
     }

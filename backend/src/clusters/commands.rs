@@ -59,8 +59,15 @@ pub enum Command {
         to: String,
         /// The shell script that writes its standard input to `to`.
         upload_script: String,
+        /// The shell script that prints the file at `to` as it is, or [`NO_FILE`] alone.
+        read_script: String,
+        /// Its content is never shown, not even as a difference (a password's file).
+        secret: bool,
     },
 }
+
+/// What a [`Command::Upload`]'s `read_script` prints where no file is.
+pub const NO_FILE: &str = "::knit-no-file";
 
 /// `upload templates/site.conf to /etc/...`, or `write /etc/...` for a kind's own text.
 pub fn file_action(from: &Option<String>, to: &str) -> String {

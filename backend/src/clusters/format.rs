@@ -257,6 +257,9 @@ pub struct FileAction {
     /// The file's owner [default: whoever writes it].
     #[serde(default)]
     pub owner: String,
+    /// Its content is never shown, not even in the difference asked before a run.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 fn default_mode() -> String {

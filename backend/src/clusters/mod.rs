@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use commands::{Command, FoundHost, Host, MachineHosts, file_action};
+pub use commands::{Command, FoundHost, Host, MachineHosts, NO_FILE, file_action};
 pub use kinds::Library;
 pub use load::{Loaded, load_dir, parse};
 pub use plan::{Drain, INSTALL, Job, Plan, PlanError, ROLLBACK, Step, run_stamp};

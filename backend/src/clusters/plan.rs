@@ -24,6 +24,8 @@ pub const ROLLBACK: &str = "rollback";
 const UNMIGRATE: &str = "unmigrate";
 /// The task a rolling run has every role that has it run around each batch: see [`Drain`].
 const DRAIN: &str = "drain";
+/// The task that says, changing nothing, what a run would change: see [`Plan::diff`].
+const DIFF: &str = "diff";
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -54,6 +56,9 @@ pub struct Plan {
     /// When the run (or the first run it retries) was planned, UTC: what its releases are
     /// named by, the same on every host.
     pub stamp: String,
+    /// What the roles of each host say the run would change, asked before it starts (their
+    /// `diff` task): read-only commands, never part of the run.
+    pub diff: Vec<Job>,
 }
 
 #[derive(Debug, Clone)]
@@ -244,7 +249,9 @@ impl Definition {
         };
         let batches = batches(&serial, &scope.hosts, &planned);
         let planned = self.with_drains(planned, &batches, &scope)?;
+        let diff = self.jobs(&format!("ALL.{DIFF}"), &scope, None)?;
         Ok(Plan {
+            diff,
             batches,
             batch_pause: rollout
                 .and_then(|found| found.batch_pause.as_ref())
@@ -498,6 +505,7 @@ impl Definition {
                     settings: self.settings_on(host, spec, kind.settings),
                     params,
                     stamp,
+                    scenario: &request.scenario,
                     roles,
                     draining: draining.unwrap_or_default(),
                 };

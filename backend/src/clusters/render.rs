@@ -15,7 +15,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBeha
 
 use super::Definition;
 use super::check::upload_source;
-use super::commands::{Command, Host};
+use super::commands::{Command, Host, NO_FILE};
 use super::format::{Action, FileAction};
 use knit_shared::shell::quote;
 
@@ -30,6 +30,7 @@ macro_rules! template {
 const TEMPLATES: &[(&str, &str)] = &[
     template!("app/app.service"),
     template!("app/command.sh"),
+    template!("app/diff.sh"),
     template!("app/install.sh"),
     template!("app/knit.env"),
     template!("app/restart.sh"),
@@ -311,6 +312,8 @@ pub struct Renderer<'a> {
     pub params: &'a BTreeMap<String, String>,
     /// The run's stamp, `run_stamp` in the templates.
     pub stamp: &'a str,
+    /// The scenario the run is of, `scenario` in the templates.
+    pub scenario: &'a str,
     /// Every role of the cluster with the hosts that carry it: `roles.app` lists each app host's
     /// `host`, `address` and settings, e.g. for a proxy's upstream.
     pub roles: &'a toml::Table,
@@ -363,9 +366,11 @@ impl Renderer<'_> {
             (None, Some(text)) => (None, text.clone()),
             (None, None) => unreachable!("the definition checks want upload or write"),
         };
+        let quoted_to = self.text(&file.to, Quoting::DoubleQuoted)?;
+        let sudo = self.text(&file.sudo, Quoting::Plain)?;
         let script = file_script(
-            &self.text(&file.to, Quoting::DoubleQuoted)?,
-            &self.text(&file.sudo, Quoting::Plain)?,
+            &quoted_to,
+            &sudo,
             &self.text(&file.owner, Quoting::Plain)?,
             &self.text(&file.mode, Quoting::Plain)?,
         )
@@ -375,6 +380,10 @@ impl Renderer<'_> {
             from,
             content: self.text(&template, Quoting::Plain)?,
             upload_script: script,
+            read_script: format!(
+                "f=\"{quoted_to}\"; if {sudo} test -f \"$f\"; then {sudo} cat \"$f\"; else echo {NO_FILE}; fi"
+            ),
+            secret: file.secret,
             to,
         }))
     }
@@ -400,6 +409,7 @@ impl Renderer<'_> {
             ("cluster", Some(self.definition.name())),
             ("domain", cluster.domain.as_deref()),
             ("run_stamp", Some(self.stamp)),
+            ("scenario", Some(self.scenario)),
             ("address", Some(self.host.peer_address())),
         ] {
             if let Some(value) = value {

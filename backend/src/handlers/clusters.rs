@@ -1,13 +1,18 @@
 //! `GET /api/clusters`: the clusters of the definition folders, and the runs that hold them;
 //! `GET /api/clusters/{name}/changes`: what `launch` would change; `.../releases`: what each host
-//! runs now; `.../hosts`: the hosts a run would use; `POST .../freeze` and `.../unfreeze`.
+//! runs now; `.../hosts`: the hosts a run would use; `.../diff`: what a run would change;
+//! `POST .../freeze` and `.../unfreeze`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use knit_shared::{ClusterHosts, ClusterList, FreezeRequest, LaunchChanges, ReleaseList, Role};
+use std::collections::BTreeMap;
 
-use super::extract::{Body, Deployer, PathParam};
+use knit_shared::{
+    ClusterHosts, ClusterList, FreezeRequest, LaunchChanges, ReleaseList, Role, RunDiff, StartRun,
+};
+
+use super::extract::{Body, Deployer, Params, PathParam};
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -80,6 +85,35 @@ pub async fn releases(
         cluster: name,
         hosts,
     }))
+}
+
+/// What a run of `scenario` (with the other query parameters as its parameters, e.g.
+/// `ref=v2`) would change on each host, asked now and changing nothing: the commits and
+/// migrations its roles report, and each file it would write as a unified diff against the
+/// host's (secrets masked; a secret file only says whether it changes).
+#[utoipa::path(
+    get,
+    path = "/api/clusters/{name}/diff",
+    operation_id = "clusters_diff",
+    tag = "clusters",
+    params(
+        ("name" = String, Path, description = "Cluster name"),
+        ("scenario" = String, Query, description = "The scenario asked about"),
+    ),
+    responses((status = 200, description = "OK", body = knit_shared::RunDiff))
+)]
+pub async fn diff(
+    State(app): State<App>,
+    Deployer(_caller): Deployer,
+    PathParam(name): PathParam<String>,
+    Params(mut params): Params<BTreeMap<String, String>>,
+) -> Result<Json<RunDiff>, ApiError> {
+    let scenario = params.remove("scenario").unwrap_or_default();
+    let request = StartRun {
+        params,
+        ..StartRun::new(&name, &scenario)
+    };
+    Ok(Json(app.runs.diff_request(&request).await?))
 }
 
 /// Freezes the cluster: every run start is refused with the message until it is unfrozen

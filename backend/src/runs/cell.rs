@@ -173,6 +173,7 @@ fn announce<'c>(command: &'c Command, mut say: impl FnMut(String)) -> (Remote<'c
             content,
             to,
             upload_script,
+            ..
         } => {
             say(format!(
                 "[{role}] {} ({} bytes)",

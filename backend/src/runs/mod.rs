@@ -12,6 +12,7 @@ mod begin;
 mod cancel;
 mod cell;
 mod connections;
+mod diff;
 mod engine;
 mod fleet;
 mod follow;

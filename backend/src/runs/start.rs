@@ -205,7 +205,7 @@ fn attempt_target(request: &StartRun) -> String {
 
 /// How a run logs in to the cluster's hosts: its key file and bastion if it names them, the
 /// user's SSH configuration otherwise, and always knit's known_hosts.
-fn identity_for(definition: &Definition, known_hosts: &KnownHosts) -> Identity {
+pub(super) fn identity_for(definition: &Definition, known_hosts: &KnownHosts) -> Identity {
     let cluster = &definition.file.cluster;
     Identity {
         private_key: cluster.key_file.as_ref().map(Into::into),
