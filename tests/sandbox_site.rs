@@ -8,7 +8,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use knit_shared::Health;
 
-use crate::harness::{Browser, press_scenario, start_sandbox};
+use crate::harness::{Browser, open_scenario, press_scenario, start_sandbox};
 
 /// The site's status and page, through web-1's nginx.
 async fn visit(site: &str) -> (u16, String) {
@@ -120,6 +120,24 @@ async fn a_newcomer_installs_deploys_v1_then_v2_and_rolls_back_on_real_daemons()
         let unchanged = format!("{service} runs; its configuration is unchanged");
         assert!(again.contains(&unchanged), "{unchanged:?} not in {again:?}");
     }
+
+    // Before v2: the run dialog says what it would change, asking the hosts.
+    open_scenario(&browser, &server, "deploy").await;
+    browser.replace_text("#param-ref", "v2").await;
+    browser.click("#run-diff-ask").await;
+    let diff = browser
+        .wait_for_text_containing("#run-diff", "commit added: ")
+        .await;
+    for part in [
+        "web-1",
+        "web-2",
+        "[app] commit: ",
+        " (v2)",
+        "/shared/knit.env unchanged",
+    ] {
+        assert!(diff.contains(part), "{part:?} not in {diff}");
+    }
+    assert!(!diff.contains(password), "{diff}");
 
     press_scenario(&browser, &server, "deploy", Some("v2"), 180).await;
     wait_for_page(&site, "knit demo v2").await;

@@ -12,9 +12,9 @@ use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterHosts,
     ClusterList, Decision, FreezeRequest, Health, ImageList, ImageQuery, InstanceChanges,
     InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchChanges, LogIn, Me,
-    Profiles, QuickStartList, Regions, ReleaseList, RunDetail, RunEvent, RunList, RunSummary,
-    SecurityGroupList, StartRun, SubnetList, WizardCheck, WizardLaunched, WizardProgress,
-    WizardRequest, Zones,
+    Profiles, QuickStartList, Regions, ReleaseList, RunDetail, RunDiff, RunEvent, RunList,
+    RunSummary, SecurityGroupList, StartRun, SubnetList, WizardCheck, WizardLaunched,
+    WizardProgress, WizardRequest, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use leptos::prelude::LocalResource;
@@ -249,6 +249,24 @@ pub async fn wizard_launch(request: &WizardRequest) -> Result<WizardLaunched, Ap
 
 pub async fn launch_changes(cluster: String) -> Result<LaunchChanges, ApiFailure> {
     get(&format!("/api/clusters/{cluster}/changes")).await
+}
+
+/// What a run of `scenario` with `params` would change on each host, asked of the hosts now.
+pub async fn run_diff(
+    cluster: String,
+    scenario: String,
+    params: Vec<(String, String)>,
+) -> Result<RunDiff, ApiFailure> {
+    let query: String = std::iter::once(("scenario".to_owned(), scenario))
+        .chain(params)
+        .map(|(name, value)| format!("&{}={}", encode(&name), encode(&value)))
+        .collect();
+    get(&format!(
+        "/api/clusters/{}/diff?{}",
+        encode(&cluster),
+        &query[1..]
+    ))
+    .await
 }
 
 pub async fn cluster_hosts(cluster: &str) -> Result<ClusterHosts, ApiFailure> {

@@ -1,7 +1,8 @@
 //! Asking before a scenario runs: which cluster, which steps, a field per parameter (checked as
 //! it is typed, by the server's own rules); a cluster that wants confirmation (by default a
 //! production one) has its name typed, and the server checks it again.
-//! Confirming starts the run and opens its view.
+//! "What will change" asks the hosts what the run would change, before it starts. Confirming
+//! starts the run and opens its view.
 
 use std::collections::BTreeSet;
 
@@ -10,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
-use crate::components::Loaded;
+use crate::components::{Loaded, RunDiffView};
 
 #[component]
 pub fn RunDialog(
@@ -113,6 +114,19 @@ pub fn RunDialog(
             });
         }
     };
+    // The parameters as typed when "What will change" was pressed: the diff is of those.
+    let asked = RwSignal::new(None::<Vec<(String, String)>>);
+    let ask = {
+        let fields = fields.clone();
+        move |_| {
+            let params = fields
+                .iter()
+                .map(|(param, value)| (param.name.clone(), value.get_untracked()))
+                .filter(|(name, value)| !value.is_empty() || !has_default(&fields, name))
+                .collect();
+            asked.set(Some(params));
+        }
+    };
     let title = format!("Run {} on {cluster}", scenario.name);
     view! {
         <div class="modal-backdrop">
@@ -147,8 +161,17 @@ pub fn RunDialog(
                 {move || failure.get().map(|message| view! {
                     <p class="notice failed" role="alert" id="run-refused">{message}</p>
                 })}
+                {
+                    let (cluster, scenario_name) = (cluster.clone(), scenario.name.clone());
+                    move || asked.get().map(|params| view! {
+                        <RunDiffView cluster=cluster.clone() scenario=scenario_name.clone() params />
+                    })
+                }
                 <div class="modal-actions">
                     <button class="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    {(!launch).then(|| view! {
+                        <button class="button" id="run-diff-ask" on:click=ask>"What will change"</button>
+                    })}
                     <button class="button primary" id="run-go" disabled=move || !ready() on:click=start>
                         {format!("Run {}", scenario.name)}
                     </button>
