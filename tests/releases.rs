@@ -7,11 +7,13 @@
 //! (Chromium) marks a host left behind, and the runs list says what each run deployed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use knit_shared::ReleaseList;
 
-use crate::harness::{Browser, TestHosts, built_console, start_hosts, start_moto};
+use crate::harness::{
+    Browser, TestHosts, bare_for_hosts, built_console, git, start_hosts, start_moto,
+};
 
 const SITE: &str = r#"[machines.web]
 hosts = ["{HOST:web1}"]
@@ -57,20 +59,6 @@ steps = ["app.rollback"]
 pattern = ".*"
 "#;
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "knit test")
-        .env("GIT_AUTHOR_EMAIL", "test@knit.invalid")
-        .env("GIT_COMMITTER_NAME", "knit test")
-        .env("GIT_COMMITTER_EMAIL", "test@knit.invalid")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
-}
-
 /// A bare repository with tags v1, v2 and v3 of a one-file site (v3's migration fails),
 /// readable by the hosts' account. Its default branch is `trunk`: no ref must not mean `main`.
 pub fn origin(dir: &Path) -> PathBuf {
@@ -86,25 +74,7 @@ pub fn origin(dir: &Path) -> PathBuf {
         git(&work, &["commit", "-q", "-m", version]);
         git(&work, &["tag", version]);
     }
-    let bare = dir.join("origin.git");
-    git(
-        dir,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().expect("utf-8"),
-            "origin.git",
-        ],
-    );
-    let user = knit::sandbox::sandbox_user().expect("the hosts' account");
-    let owned = Command::new("chown")
-        .args(["-R", &user])
-        .arg(&bare)
-        .status()
-        .expect("chown runs");
-    assert!(owned.success());
-    bare
+    bare_for_hosts(dir, &work)
 }
 
 fn ok(output: &Output) -> String {

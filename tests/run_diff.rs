@@ -6,11 +6,10 @@
 //! asking. After v2 is deployed, the rollback's diff names what it takes back.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use knit_shared::{FileChange, RunDiff};
 
-use crate::harness::{dummy_web_dir, said, serve_cluster};
+use crate::harness::{bare_for_hosts, dummy_web_dir, git, said, serve_cluster};
 
 const PASSWORD: &str = "pw-of-the-diffed-site-3a1f";
 
@@ -40,21 +39,6 @@ steps = ["app.configure", "ALL.update", "app.restart"]
 default = "v1"
 "#;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Ada Diff")
-        .env("GIT_AUTHOR_EMAIL", "ada@knit.invalid")
-        .env("GIT_COMMITTER_NAME", "Ada Diff")
-        .env("GIT_COMMITTER_EMAIL", "ada@knit.invalid")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
 /// A bare repository with v1 (a first migration) and v2 (a second), readable by the hosts'
 /// account; the commits of v1 and v2.
 fn origin(dir: &Path) -> (PathBuf, String, String) {
@@ -73,24 +57,7 @@ fn origin(dir: &Path) -> (PathBuf, String, String) {
         git(&work, &["tag", version]);
         commits.push(git(&work, &["rev-parse", "HEAD"]));
     }
-    let bare = dir.join("origin.git");
-    git(
-        dir,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().expect("utf-8"),
-            "origin.git",
-        ],
-    );
-    let user = knit::sandbox::sandbox_user().expect("the hosts' account");
-    let owned = Command::new("chown")
-        .args(["-R", &user])
-        .arg(&bare)
-        .status()
-        .expect("chown runs");
-    assert!(owned.success());
+    let bare = bare_for_hosts(dir, &work);
     let v2 = commits.pop().expect("v2");
     (bare, commits.pop().expect("v1"), v2)
 }
@@ -124,7 +91,7 @@ async fn the_diff_before_a_deploy_names_commits_migrations_and_drift_and_changes
     for line in [
         "== web-1".to_owned(),
         format!("[app] commit: {} -> {} (v2)", &v1[..7], &v2[..7]),
-        format!("[app] commit added: {} v2 adds more (Ada Diff, ", &v2[..7]),
+        format!("[app] commit added: {} v2 adds more (knit test, ", &v2[..7]),
         "[app] migration added: migrations/0002_more.sql".to_owned(),
         format!("[app] {}: changed", conf.display()),
         "-# tuned by hand".to_owned(),

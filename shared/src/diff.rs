@@ -59,3 +59,16 @@ pub enum FileChange {
     /// The host has none yet.
     New,
 }
+
+impl FileDiff {
+    /// How the file would change, as a person reads it: `changed (secret: not shown)`.
+    pub fn change_said(&self) -> &'static str {
+        match (self.change, self.secret) {
+            (FileChange::Unchanged, _) => "unchanged",
+            (FileChange::New, false) => "new",
+            (FileChange::Changed, false) => "changed",
+            (FileChange::New, true) => "new (secret: not shown)",
+            (FileChange::Changed, true) => "changed (secret: not shown)",
+        }
+    }
+}

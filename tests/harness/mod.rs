@@ -10,6 +10,7 @@ mod moto;
 mod postgres;
 mod process;
 mod relay;
+mod repository;
 mod server;
 mod sse;
 mod ssh_hosts;
@@ -24,6 +25,7 @@ pub use moto::{inbound_cidrs, moto_client, moto_iam, moto_target, start_moto};
 pub use postgres::start_postgres;
 pub use process::ProcessGroup;
 pub use relay::Relay;
+pub use repository::{bare_for_hosts, git};
 pub use server::{
     KnitServer, MACHINES_RUN, TEST_ADMIN, TEST_AWS_SECRET, TEST_PASSWORD, client_with,
     dummy_web_dir, error_of, knit_command, knit_on_moto, session_cookie, sign_in, signed_in_as,

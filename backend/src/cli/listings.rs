@@ -1,9 +1,7 @@
 //! What `knit <cluster> <action>` lists, printed alike for a run here and through a server:
 //! one line per thing, its fields separated by tabs.
 
-use knit_shared::{
-    ClusterHost, ClusterList, FileChange, HostRelease, LaunchChanges, RunDiff, RunSummary,
-};
+use knit_shared::{ClusterHost, ClusterList, HostRelease, LaunchChanges, RunDiff, RunSummary};
 
 /// `knit clusters`: each cluster with its machines, scenarios and file; the mistakes of the
 /// files that are none on standard error.
@@ -42,14 +40,7 @@ pub fn print_diff(diff: &RunDiff) {
             println!("  {note}");
         }
         for file in &host.files {
-            let change = match (file.change, file.secret) {
-                (FileChange::Unchanged, _) => "unchanged",
-                (FileChange::New, false) => "new",
-                (FileChange::Changed, false) => "changed",
-                (FileChange::New, true) => "new (secret: not shown)",
-                (FileChange::Changed, true) => "changed (secret: not shown)",
-            };
-            println!("  [{}] {}: {change}", file.role, file.path);
+            println!("  [{}] {}: {}", file.role, file.path, file.change_said());
             for line in file.diff.lines() {
                 println!("    {line}");
             }

@@ -50,13 +50,7 @@ fn Host(host: HostDiff) -> impl IntoView {
 
 #[component]
 fn File(file: FileDiff) -> impl IntoView {
-    let change = match (file.change, file.secret) {
-        (FileChange::Unchanged, _) => "unchanged",
-        (FileChange::New, false) => "new",
-        (FileChange::Changed, false) => "changed",
-        (FileChange::New, true) => "new (secret: not shown)",
-        (FileChange::Changed, true) => "changed (secret: not shown)",
-    };
+    let change = file.change_said();
     let class = if file.change == FileChange::Unchanged {
         "run-diff-file unchanged"
     } else {
