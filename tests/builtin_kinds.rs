@@ -563,8 +563,11 @@ fn commands_carry_their_settings_and_privilege() {
         "sudo systemctl restart 'postgresql@15-main'",
         "sudo systemctl enable --quiet 'postgresql'",
         "sudo rm /etc/nginx/sites-enabled/default",
-        // The app's folder is the deploy user's, and the unit runs the app as that user.
+        // The app's folder is the deploy user's; the unit runs the app as an account of its
+        // own, which owns only the uploads.
         "sudo install -d -o \"$(id -un)\" -g \"$(id -gn)\" '/srv/mysite'",
+        "sudo useradd --system --user-group --no-create-home --home-dir '/srv/mysite' --shell /usr/sbin/nologin 'app'",
+        "sudo chown 'app': '/srv/mysite/shared/media'",
     ] {
         assert!(all.contains(expected), "{expected:?} not in the install");
     }

@@ -162,6 +162,8 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
     let frontends = served_by(&site, "v1").await;
     let (_, page) = visit(&site).await;
     for line in [
+        // The app runs as its own account, not as the login user who deploys it.
+        "<li>user app</li>",
         "<li>commit ",
         "<li>visits ",
         "<li>memcached hits ",

@@ -1,5 +1,6 @@
 """One page that says which release serves it, from which host, and what it reached."""
 import os
+import pwd
 from pathlib import Path
 
 from django.core.cache import caches
@@ -31,6 +32,7 @@ def home(request):
         f"release {RELEASE}",
         f"commit {commit()}",
         f"host {host}",
+        f"user {pwd.getpwuid(os.getuid()).pw_name}",
         f"visits {Visit.summary()}",
         f"memcached hits {counted(caches['default'])}",
         f"redis hits {counted(caches['redis'])}",
