@@ -418,6 +418,19 @@ async fn a_cluster_with_operators_runs_only_for_them() {
         "{message}"
     );
     assert_eq!(run_as("olga").await.status(), 201);
+    // Asking what a run would change reads the hosts: the operators' too.
+    let diff_as = |name: &str| {
+        let client = client_with(&server.token_of(name));
+        let url = server.api("/clusters/prod/diff?scenario=greet");
+        async move { client.get(url).send().await.expect("diff") }
+    };
+    let (status, message) = error_of(diff_as("dan").await).await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("only olga may ask what a run would change on cluster prod"),
+        "{message}"
+    );
+    assert_eq!(diff_as("olga").await.status(), 200);
     let refused: Vec<_> = server
         .audit("run.start")
         .await

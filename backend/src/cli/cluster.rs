@@ -108,7 +108,8 @@ async fn start(
         return dry_run(runs, &request).await;
     }
     if args.diff {
-        return match runs.diff_request(&request).await {
+        // The command line is the machine's own account: not held to `operators`.
+        return match runs.diff_request(&request, None).await {
             Ok(diff) => {
                 print_diff(&diff);
                 Ok(ExitCode::SUCCESS)

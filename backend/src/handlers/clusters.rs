@@ -104,7 +104,7 @@ pub async fn releases(
 )]
 pub async fn diff(
     State(app): State<App>,
-    Deployer(_caller): Deployer,
+    Deployer(caller): Deployer,
     PathParam(name): PathParam<String>,
     Params(mut params): Params<BTreeMap<String, String>>,
 ) -> Result<Json<RunDiff>, ApiError> {
@@ -113,7 +113,11 @@ pub async fn diff(
         params,
         ..StartRun::new(&name, &scenario)
     };
-    Ok(Json(app.runs.diff_request(&request).await?))
+    Ok(Json(
+        app.runs
+            .diff_request(&request, Some(&caller.actor()))
+            .await?,
+    ))
 }
 
 /// Freezes the cluster: every run start is refused with the message until it is unfrozen

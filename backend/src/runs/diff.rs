@@ -11,22 +11,38 @@ use knit_shared::{FileChange, FileDiff, HostDiff, RunDiff};
 use tokio_util::sync::CancellationToken;
 
 use super::connections::Hosts;
+use super::operators::{Attempt, OperatorCheck, require_operator};
 use super::start::identity_for;
-use super::{Mask, Runs, StartError};
+use super::{Mask, RunError, Runs, StartError};
 use crate::clusters::{Command, Library, NO_FILE, Plan};
 use crate::ssh::exec::{self, Exit, Output, Ran, Remote};
 use crate::ssh::{Identity, Pool};
+use crate::store::Actor;
 
 /// How long one read of a host may take.
 const READ_FOR: Duration = Duration::from_secs(30);
 
 impl Runs {
-    /// What `request` would change on each of its hosts, were it started now.
+    /// What `request` would change on each of its hosts, were it started now; `asker`, when a
+    /// person of the console or the API asks, must be one of the cluster's operators.
     pub async fn diff_request(
         &self,
         request: &knit_shared::StartRun,
+        asker: Option<&Actor>,
     ) -> Result<RunDiff, StartError> {
         let (definition, plan) = self.plan_request(request).await?;
+        if let Some(actor) = asker {
+            let attempt = Attempt {
+                what: "ask what a run would change on",
+                action: "run.diff",
+                target: format!("{}/{}", request.cluster, request.scenario),
+            };
+            match require_operator(&self.store, &definition, actor, attempt).await {
+                Ok(()) => {}
+                Err(OperatorCheck::Refused(refused)) => return Err(refused.into()),
+                Err(OperatorCheck::Store(error)) => return Err(RunError::Store(error).into()),
+            }
+        }
         let mask = Mask::with_declared(
             definition.secret_values(Library::builtin()),
             plan.secret_params(),
