@@ -55,6 +55,7 @@ pub fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>, Acces
         (M::POST, "/instances/actions", "/instances/actions", action("stop"), AtLeast(Deployer)),
         (M::POST, "/instances/actions", "/instances/actions", action("terminate"), AtLeast(Admin)),
         (M::POST, "/instances/actions", "/instances/actions", action("protect"), AtLeast(Admin)),
+        (M::GET, "/instances/{id}/console", "/instances/i-0123456789abcdef0/console", None, AtLeast(Viewer)),
         (M::GET, "/instances/events", "/instances/events", None, AtLeast(Viewer)),
         (M::POST, "/wizard/launch", "/wizard/launch", Some(json!({})), AtLeast(Admin)),
         (M::POST, "/wizard/check", "/wizard/check", Some(json!({})), AtLeast(Admin)),

@@ -1,5 +1,5 @@
 //! `/api/instances` against moto through the real SDK: listing, paging, filters, the cache,
-//! actions, protection, and the live feed.
+//! actions, protection, the live feed, and an instance's system log.
 
 use std::collections::BTreeSet;
 
@@ -7,8 +7,8 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use knit::store::Store;
 use knit_shared::{
-    ActionRequest, ActionResponse, ApiErrorBody, InstanceAction, InstanceChanges, InstanceList,
-    InstanceState,
+    ActionRequest, ActionResponse, ApiErrorBody, ConsoleOutput, InstanceAction, InstanceChanges,
+    InstanceList, InstanceState,
 };
 use reqwest::StatusCode;
 
@@ -378,5 +378,34 @@ async fn profiles_of_the_server_can_be_chosen_and_unknown_ones_are_refused() {
         "{}",
         error.error
     );
+    server.stop();
+}
+
+#[tokio::test]
+async fn an_instances_system_log_is_its_console_output_and_a_bad_id_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moto = start_moto(dir.path()).await;
+    let east = moto_client(&moto, "us-east-1").await;
+    let id = launch(&east, "app", "app", 1).await.remove(0);
+    let server = start_knit(dir.path(), &moto.endpoint());
+
+    let log: ConsoleOutput = server.get_json(&format!("/instances/{id}/console")).await;
+    assert_eq!(log.instance_id, id);
+    // moto's console output is a sample boot log of its own.
+    assert!(log.output.starts_with("Linux version "), "{log:?}");
+    assert!(!log.truncated);
+
+    for (bad, status) in [
+        ("i-nope", StatusCode::BAD_REQUEST),
+        ("i-0123456789abcdef0", StatusCode::NOT_FOUND),
+    ] {
+        let response = server
+            .get(&format!("/instances/{bad}/console"))
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), status, "{bad}");
+        let body: ApiErrorBody = response.json().await.expect("an error body");
+        assert!(body.error.contains(bad), "{body:?}");
+    }
     server.stop();
 }

@@ -129,6 +129,12 @@ async fn the_list_filters_follows_live_state_and_terminates_only_when_confirmed(
         panel.contains("knit-sandbox") && panel.contains(&web1),
         "{panel}"
     );
+    // Its system log, read when asked: moto's sample boot log.
+    browser.click("#instance-console-read").await;
+    let log = browser
+        .wait_for_text_containing("#instance-console", "Linux version")
+        .await;
+    assert!(log.contains("BIOS-provided physical RAM map"), "{log}");
     browser
         .click("#instance-detail button[aria-label=Close]")
         .await;

@@ -28,7 +28,7 @@ use crate::handlers::{
         tokens::list, tokens::create, tokens::revoke,
         clusters::list, clusters::changes, clusters::releases, clusters::freeze, clusters::unfreeze, clusters::hosts, clusters::diff, schedules::pause, schedules::resume,
         regions::list, regions::zones, regions::profiles,
-        instances::list, instances::act, instances::events,
+        instances::list, instances::act, instances::events, instances::console,
         wizard::launch, wizard::check, wizard::progress, wizard::client_address,
         catalog::images, catalog::quick_start, catalog::instance_types, catalog::key_pairs, catalog::subnets,
         catalog::instance_profiles,

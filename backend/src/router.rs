@@ -90,6 +90,7 @@ fn api_table() -> Vec<(Access, Method, &'static str, MethodRouter<App>)> {
         route!(SignedIn, GET, "/instances", instances::list),
         route!(SignedIn, POST, "/instances/actions", instances::act),
         route!(SignedIn, GET, "/instances/events", instances::events),
+        route!(SignedIn, GET, "/instances/{id}/console", instances::console),
         route!(SignedIn, POST, "/wizard/launch", wizard::launch),
         route!(SignedIn, POST, "/wizard/check", wizard::check),
         route!(SignedIn, GET, "/wizard/progress", wizard::progress),

@@ -10,11 +10,11 @@ use gloo_net::eventsource::futures::EventSource;
 use gloo_net::http::{Request, Response};
 use knit_shared::{
     ActionRequest, ActionResponse, ApiErrorBody, AuditList, ClientAddress, ClusterHosts,
-    ClusterList, Decision, FreezeRequest, Health, ImageList, ImageQuery, InstanceChanges,
-    InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList, LaunchChanges, LogIn, Me,
-    Profiles, QuickStartList, Regions, ReleaseList, RunDetail, RunDiff, RunEvent, RunList,
-    RunSummary, SecurityGroupList, StartRun, SubnetList, WizardCheck, WizardLaunched,
-    WizardProgress, WizardRequest, Zones,
+    ClusterList, ConsoleOutput, Decision, FreezeRequest, Health, ImageList, ImageQuery,
+    InstanceChanges, InstanceList, InstanceProfileList, InstanceTypeList, KeyPairList,
+    LaunchChanges, LogIn, Me, Profiles, QuickStartList, Regions, ReleaseList, RunDetail, RunDiff,
+    RunEvent, RunList, RunSummary, SecurityGroupList, StartRun, SubnetList, WizardCheck,
+    WizardLaunched, WizardProgress, WizardRequest, Zones,
 };
 use knit_shared::{CreatedToken, NewToken, NewUser, Role, RoleChange, TokenList, UserList};
 use leptos::prelude::LocalResource;
@@ -157,6 +157,11 @@ pub fn scope_query(profile: Option<String>, region: Option<String>) -> String {
 /// `query_string` is empty or `?...` in `InstanceQuery`'s terms, as the page's own URL has it.
 pub async fn instances(query_string: &str) -> Result<InstanceList, ApiFailure> {
     get(&format!("/api/instances{query_string}")).await
+}
+
+/// The end of instance `id`'s system log, in a scope (see `scope_query`).
+pub async fn console_output(id: &str, scope: &str) -> Result<ConsoleOutput, ApiFailure> {
+    get(&format!("/api/instances/{}/console{scope}", encode(id))).await
 }
 
 /// The security groups `ids` of a scope (see `scope_query`), with their rules.

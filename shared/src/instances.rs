@@ -419,3 +419,16 @@ mod tests {
         assert_eq!(json, "\"shutting-down\"");
     }
 }
+
+/// `GET /api/instances/{id}/console`: the end of an instance's system log, as EC2's console
+/// output keeps it; where a failed boot is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsoleOutput {
+    /// The instance.
+    pub instance_id: String,
+    /// Its last 64 KiB, or empty while EC2 has none yet.
+    pub output: String,
+    /// Whether older output was left out.
+    pub truncated: bool,
+}

@@ -47,8 +47,8 @@ pub use clusters::{
 };
 pub use diff::{FileChange, FileDiff, HostDiff, RunDiff};
 pub use instances::{
-    GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState, SortKey,
-    SortOrder,
+    ConsoleOutput, GroupRef, Instance, InstanceChanges, InstanceList, InstanceQuery, InstanceState,
+    SortKey, SortOrder,
 };
 pub use launch::{Change, LaunchChanges};
 pub use params::ScenarioParam;

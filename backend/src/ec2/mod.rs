@@ -26,7 +26,7 @@ mod security_groups;
 pub use actions::act;
 pub use client::{Ec2Target, connect, iam, probe, ssm};
 pub use cluster_hosts::{CLUSTER_TAG, MACHINE_TAG, MachineOf, connect_address, machine_instances};
-pub use console::console_output;
+pub use console::{console_output, system_log};
 pub use convert::timestamp;
 pub use error::{Ec2Error, Refusal};
 pub use hub::{Ec2Hub, Scope, ScopeError};

@@ -1,17 +1,20 @@
-//! `/api/instances`: the list, actions, and the live feed of changes.
+//! `/api/instances`: the list, actions, the live feed of changes, and an instance's system log.
 
 use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use knit_shared::{ActionRequest, ActionResponse, InstanceList, InstanceQuery, ScopeQuery};
+use knit_shared::{
+    ActionRequest, ActionResponse, ConsoleOutput, InstanceList, InstanceQuery, ScopeQuery,
+};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::extract::{Body, Caller, Deployer, Params};
+use super::extract::{Body, Caller, Deployer, Params, PathParam};
 use crate::app::App;
 use crate::clusters;
+use crate::ec2;
 use crate::error::ApiError;
 use crate::store::AuditEvent;
 
@@ -100,4 +103,27 @@ pub async fn events(
     let events = futures_util::StreamExt::take_until(events, app.stopping.cancelled_owned());
     let events = futures_util::StreamExt::take_until(events, caller.signed_out(&app.accounts));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// The end of an instance's system log (EC2's console output, the last 64 KiB): where a failed
+/// boot is read.
+#[utoipa::path(
+    get,
+    path = "/api/instances/{id}/console",
+    operation_id = "instances_console",
+    tag = "instances",
+    params(("id" = String, Path, description = "Instance id"), ScopeQuery),
+    responses((status = 200, description = "OK", body = knit_shared::ConsoleOutput))
+)]
+pub async fn console(
+    State(app): State<App>,
+    PathParam(id): PathParam<String>,
+    Params(scope): Params<ScopeQuery>,
+) -> Result<Json<ConsoleOutput>, ApiError> {
+    knit_shared::validate::instance_id(&id)?;
+    let ec2 = app
+        .inventory
+        .connect(scope.profile.as_deref(), scope.region.as_deref())
+        .await?;
+    Ok(Json(ec2::system_log(&ec2.client, &ec2.target, &id).await?))
 }

@@ -71,6 +71,7 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
                     <tr><th>{k.clone()}</th><td>{v.clone()}</td></tr>
                 }).collect_view()}
             </table>
+            <SystemLog id=id.clone() />
             <Show when=|| session::may(Role::Admin)>
                 <div class="detail-actions">
                     <button class="button" on:click=protect(true)>"Protect from termination"</button>
@@ -79,6 +80,43 @@ fn Panel(instance: Instance, state: ListState) -> impl IntoView {
                 </div>
             </Show>
         </aside>
+    }
+}
+
+/// The end of the instance's system log (EC2's console output), read when asked, and again on
+/// each press: where a failed boot is read.
+#[component]
+fn SystemLog(id: String) -> impl IntoView {
+    let params = leptos_router::hooks::use_query_map().get_untracked();
+    let scope = api::scope_query(params.get("profile"), params.get("region"));
+    let asked = RwSignal::new(0u32);
+    let log = api::resource(move || {
+        let (id, scope, asked) = (id.clone(), scope.clone(), asked.get());
+        async move {
+            match asked {
+                0 => Ok(None),
+                _ => api::console_output(&id, &scope).await.map(Some),
+            }
+        }
+    });
+    view! {
+        <h3>"System log"</h3>
+        <button class="button" id="instance-console-read" on:click=move |_| asked.update(|n| *n += 1)>
+            {move || if asked.get() == 0 { "Show the system log" } else { "Read it again" }}
+        </button>
+        <Loaded resource=log reading="the system log" let:shown>
+            {shown.map(|log| {
+                let said = match (log.output.is_empty(), log.truncated) {
+                    (true, _) => "EC2 has no console output for it yet.",
+                    (false, true) => "The last 64 KiB:",
+                    (false, false) => "",
+                };
+                view! {
+                    <p class="muted">{said}</p>
+                    <pre class="system-log" id="instance-console">{log.output}</pre>
+                }
+            })}
+        </Loaded>
     }
 }
 
