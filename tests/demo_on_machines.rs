@@ -157,6 +157,21 @@ async fn a_newcomer_launches_the_demo_onto_machines_deploys_v1_then_v2_rolls_bac
     browser.open(&format!("{}/instances", server.url)).await;
     wait_for_demo(&browser, &["running"], true).await;
 
+    // The cluster's page says what its running instances cost: 2 × t3.micro and a t3.small.
+    browser
+        .open(&format!("{}/clusters/{CLUSTER}", server.url))
+        .await;
+    let cost = browser
+        .wait_for_text_containing(
+            &format!("section[data-cluster='{CLUSTER}'] .cluster-cost"),
+            "an hour",
+        )
+        .await;
+    assert!(
+        cost.contains("about $0.0416 an hour, $30.37 a month on demand"),
+        "{cost}"
+    );
+
     press_scenario(&browser, &server, "install", None, INSTALL).await;
     press_scenario(&browser, &server, "deploy", Some("v1"), DEPLOY).await;
     let frontends = served_by(&site, "v1").await;

@@ -104,6 +104,33 @@ pub struct MachineInstance {
     pub state: String,
     /// Its public address, else its private one.
     pub address: Option<String>,
+    /// Its type's on-demand price in dollars an hour, from the list knit ships, if it has it.
+    #[serde(default)]
+    pub hourly_price: Option<String>,
+}
+
+/// Hours in an average month, as AWS's own calculator counts them.
+pub const HOURS_A_MONTH: f64 = 730.0;
+
+impl ClusterSummary {
+    /// What its running instances cost an hour on demand, and how many of them have no price
+    /// in knit's list; none while none runs.
+    pub fn hourly_cost(&self) -> Option<(f64, usize)> {
+        let running: Vec<&MachineInstance> = self
+            .machines
+            .iter()
+            .flat_map(|machine| &machine.instances)
+            .filter(|instance| instance.state == "running")
+            .collect();
+        if running.is_empty() {
+            return None;
+        }
+        let prices: Vec<f64> = running
+            .iter()
+            .filter_map(|instance| instance.hourly_price.as_deref()?.parse().ok())
+            .collect();
+        Some((prices.iter().sum(), running.len() - prices.len()))
+    }
 }
 
 /// A firewall group of a definition and its inbound rules.

@@ -44,6 +44,8 @@ impl Inventory {
                             .public_ip
                             .clone()
                             .or_else(|| instance.private_ip.clone()),
+                        hourly_price: crate::ec2::prices::on_demand(&instance.instance_type)
+                            .map(str::to_owned),
                     })
                     .collect();
             }

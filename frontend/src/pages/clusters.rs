@@ -154,6 +154,20 @@ fn ClusterCard(
             </header>
             <p class="muted file">{cluster.file.clone()}</p>
             <Topology cluster=cluster.clone() />
+            {cluster.hourly_cost().map(|(hourly, unpriced)| {
+                let unpriced = match unpriced {
+                    0 => String::new(),
+                    n => format!(" and {n} of a type knit has no price for"),
+                };
+                view! {
+                    <p class="muted cluster-cost">
+                        {format!(
+                            "Its running instances cost about ${hourly:.4} an hour, ${:.2} a month on demand{unpriced} (us-east-1's list).",
+                            hourly * knit_shared::clusters::HOURS_A_MONTH
+                        )}
+                    </p>
+                }
+            })}
             <table class="machines">
                 <thead><tr><th>"Machine"</th><th>"Where"</th><th>"Roles"</th></tr></thead>
                 <tbody>
