@@ -24,7 +24,8 @@ pub const ROLLBACK: &str = "rollback";
 const UNMIGRATE: &str = "unmigrate";
 /// The task a rolling run has every role that has it run around each batch: see [`Drain`].
 const DRAIN: &str = "drain";
-/// The task that says, changing nothing, what a run would change: see [`Plan::diff`].
+/// The task that says, changing nothing, what a run would change: see
+/// [`Definition::diff_jobs`].
 const DIFF: &str = "diff";
 
 /// A scenario ready to run.
@@ -56,9 +57,6 @@ pub struct Plan {
     /// When the run (or the first run it retries) was planned, UTC: what its releases are
     /// named by, the same on every host.
     pub stamp: String,
-    /// What the roles of each host say the run would change, asked before it starts (their
-    /// `diff` task): read-only commands, never part of the run.
-    pub diff: Vec<Job>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,24 +191,7 @@ impl Definition {
         let cluster = self.name().to_owned();
         let scenario = request.scenario.as_str();
         let (steps, finally) = self.scenario_steps(library, scenario)?;
-        let params = self
-            .param_values(scenario, &request.params)
-            .map_err(PlanError::Params)?;
-        if let Some(role) = request.roles.iter().find(|role| !self.has_role(role)) {
-            return Err(PlanError::UnknownRole {
-                cluster,
-                role: role.clone(),
-            });
-        }
-        let scope = Scope {
-            library,
-            hosts: self.hosts(machine_hosts, request)?,
-            request,
-            params,
-            stamp,
-            // A role's peers are all of the cluster's hosts, also those this run leaves out.
-            roles: self.roles_on(library, &self.named_hosts(machine_hosts)),
-        };
+        let scope = self.scope(library, machine_hosts, request, stamp)?;
         let mut planned = Vec::new();
         for (spec, is_finally) in steps
             .iter()
@@ -249,9 +230,7 @@ impl Definition {
         };
         let batches = batches(&serial, &scope.hosts, &planned);
         let planned = self.with_drains(planned, &batches, &scope)?;
-        let diff = self.jobs(&format!("ALL.{DIFF}"), &scope, None)?;
         Ok(Plan {
-            diff,
             batches,
             batch_pause: rollout
                 .and_then(|found| found.batch_pause.as_ref())
@@ -279,6 +258,48 @@ impl Definition {
             declared: self.scenario_params(scenario),
             params: scope.params,
             stamp: stamp.to_owned(),
+        })
+    }
+
+    /// What each host's roles would say a run of `request` changes, asked before it starts (their
+    /// `diff` task): read-only commands, never part of the run; their hosts are those of the
+    /// run's [`Plan`] for the same arguments.
+    pub fn diff_jobs(
+        &self,
+        library: &Library,
+        machine_hosts: &MachineHosts,
+        request: &StartRun,
+        stamp: &str,
+    ) -> Result<Vec<Job>, PlanError> {
+        let scope = self.scope(library, machine_hosts, request, stamp)?;
+        self.jobs(&format!("ALL.{DIFF}"), &scope, None)
+    }
+
+    /// What every step of a run of `request` is expanded with.
+    fn scope<'a>(
+        &self,
+        library: &'a Library,
+        machine_hosts: &MachineHosts,
+        request: &'a StartRun,
+        stamp: &'a str,
+    ) -> Result<Scope<'a>, PlanError> {
+        let params = self
+            .param_values(&request.scenario, &request.params)
+            .map_err(PlanError::Params)?;
+        if let Some(role) = request.roles.iter().find(|role| !self.has_role(role)) {
+            return Err(PlanError::UnknownRole {
+                cluster: self.name().to_owned(),
+                role: role.clone(),
+            });
+        }
+        Ok(Scope {
+            library,
+            hosts: self.hosts(machine_hosts, request)?,
+            request,
+            params,
+            stamp,
+            // A role's peers are all of the cluster's hosts, also those this run leaves out.
+            roles: self.roles_on(library, &self.named_hosts(machine_hosts)),
         })
     }
 

@@ -23,13 +23,12 @@ pub fn verifier(password: &str, context: &str) -> Result<String, String> {
         );
     }
     let salt_source = format!("knit SCRAM salt of {context}");
-    let salt: [u8; 32] = pbkdf2::pbkdf2_hmac_array::<Sha256, 32>(
+    let salt: [u8; 16] = pbkdf2::pbkdf2_hmac_array::<Sha256, 16>(
         password.as_bytes(),
         salt_source.as_bytes(),
         ITERATIONS,
     );
-    let salt = &salt[..16];
-    let keys = keys(password, salt);
+    let keys = keys(password, &salt);
     Ok(format!(
         "SCRAM-SHA-256${ITERATIONS}:{}${}:{}",
         STANDARD.encode(salt),

@@ -121,16 +121,14 @@ impl Definition {
 
 /// Reads the secrets `settings` (at `place`) names, in its tables too (an app's `env`).
 fn read_in(settings: &mut toml::Table, place: &str, folder: &Path) -> Result<(), SecretError> {
-    let sources: Vec<String> = settings
+    let sources: Vec<(String, String, Source)> = settings
         .keys()
-        .filter(|name| source_of(name).is_some())
-        .cloned()
+        .filter_map(|name| {
+            let (stem, source) = source_of(name)?;
+            Some((name.clone(), stem.to_owned(), source))
+        })
         .collect();
-    for name in sources {
-        let Some((stem, source)) = source_of(&name) else {
-            continue;
-        };
-        let stem = stem.to_owned();
+    for (name, stem, source) in sources {
         let setting = format!("{place}: {name}");
         let Some(toml::Value::String(named)) = settings.remove(&name) else {
             continue;

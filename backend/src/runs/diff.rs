@@ -14,7 +14,7 @@ use super::connections::Hosts;
 use super::operators::{Attempt, OperatorCheck, require_operator};
 use super::start::identity_for;
 use super::{Mask, RunError, Runs, StartError};
-use crate::clusters::{Command, Library, NO_FILE, Plan};
+use crate::clusters::{Command, Job, Library, NO_FILE, Plan, run_stamp};
 use crate::ssh::exec::{self, Exit, Output, Ran, Remote};
 use crate::ssh::{Identity, Pool};
 use crate::store::Actor;
@@ -30,7 +30,12 @@ impl Runs {
         request: &knit_shared::StartRun,
         asker: Option<&Actor>,
     ) -> Result<RunDiff, StartError> {
-        let (definition, plan) = self.plan_request(request).await?;
+        let definition = self.fleet.definition(&request.cluster).await?;
+        let definition = self.fleet.with_secrets(definition).await?;
+        let hosts = self.fleet.hosts(&definition).await?;
+        let stamp = run_stamp();
+        let plan = definition.plan(Library::builtin(), &hosts, request, &stamp)?;
+        let asks = definition.diff_jobs(Library::builtin(), &hosts, request, &stamp)?;
         if let Some(actor) = asker {
             let attempt = Attempt {
                 what: "ask what a run would change on",
@@ -48,15 +53,22 @@ impl Runs {
             plan.secret_params(),
         );
         let identity = identity_for(&definition, &self.known_hosts);
-        Ok(diff(&plan, &identity, &self.pool, &mask).await)
+        Ok(diff(&plan, &asks, &identity, &self.pool, &mask).await)
     }
 }
 
-/// What `plan` would change on each of its hosts.
-pub async fn diff(plan: &Plan, identity: &Identity, pool: &Pool, mask: &Mask) -> RunDiff {
+/// What `plan` would change on each of its hosts, with `asks` the jobs of its roles' `diff`
+/// tasks.
+pub async fn diff(
+    plan: &Plan,
+    asks: &[Job],
+    identity: &Identity,
+    pool: &Pool,
+    mask: &Mask,
+) -> RunDiff {
     let hosts = Hosts::new(plan, identity, pool);
     let asked = futures_util::stream::iter(0..plan.hosts.len())
-        .map(|index| host_diff(plan, index, &hosts, mask))
+        .map(|index| host_diff(plan, asks, index, &hosts, mask))
         .buffered(plan.parallel.max(1))
         .collect::<Vec<_>>()
         .await;
@@ -77,10 +89,15 @@ struct Written<'a> {
 }
 
 /// The difference on host `index`; none for a host the run does nothing on.
-async fn host_diff(plan: &Plan, index: usize, hosts: &Hosts<'_>, mask: &Mask) -> Option<HostDiff> {
+async fn host_diff(
+    plan: &Plan,
+    asks: &[Job],
+    index: usize,
+    hosts: &Hosts<'_>,
+    mask: &Mask,
+) -> Option<HostDiff> {
     let written = files_written(plan, index);
-    let asks: Vec<(&str, &str)> = plan
-        .diff
+    let asks: Vec<(&str, &str)> = asks
         .iter()
         .filter(|job| job.host == index)
         .flat_map(|job| &job.commands)
